@@ -1,0 +1,138 @@
+# kms-plugins - plain GNU make. `make help` lists the targets.
+#
+# Objects and binaries go to $(BUILD) (build/, or build-san/ with SANITIZE=1)
+# so a sanitizer build never mixes with a normal one.
+
+PREFIX    ?= /usr
+plugindir ?= $(PREFIX)/lib/nagios/plugins
+mandir    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_LDFLAGS := -fsanitize=address,undefined
+else
+BUILD     ?= build
+OPT       := -O2 -g -D_FORTIFY_SOURCE=2
+SAN_LDFLAGS :=
+endif
+
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# libcurl is dlopen()ed at run time (common/fetch.c): only its header is used.
+CURL_CFLAGS    := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CHECK_CFLAGS   := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS     := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
+CFLAGS   ?=
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fstack-protector-strong -fPIE \
+            -Icommon $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+LDFLAGS  ?=
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN_LDFLAGS)
+LDLIBS   := $(JANSSON_LIBS) -lresolv -ldl -lpthread -lm
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_SRC := $(wildcard plugins/check_kms_*.c)
+PLUGINS    := $(PLUGIN_SRC:plugins/%.c=$(BUILD)/%)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+LIB        := $(BUILD)/libkmscommon.a
+
+PYTHON  := /usr/bin/python3
+PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
+# packages the build and the tests need (Debian 12); `make deps` installs them
+DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libjansson-dev check \
+            clang libclang-rt-14-dev valgrind jq openssl ca-certificates curl \
+            python3 python3-pytest python3-jsonschema python3-impacket python3-nagiosplugin \
+            nginx-light dnsmasq-base icinga2-bin icinga2-common nagios4-core \
+            monitoring-plugins-basic tshark hyperfine time procps iproute2 \
+            debhelper devscripts lintian fakeroot rpm
+
+.PHONY: all check check-unit check-integration check-sanitize valgrind check-all \
+        deps install clean quickstart help
+all: $(PLUGINS) $(TOOL_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/check_kms_%: $(BUILD)/plugins/check_kms_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit.o: tests/unit/unit.c tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/tests/unit.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------
+check: check-unit check-integration
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check-integration: $(PLUGINS) $(TOOL_BIN)
+	KMS_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q tests/integration
+
+check-sanitize:
+	$(MAKE) SANITIZE=1 check
+
+# Every plugin invocation of the integration suite runs under memcheck; unit
+# tests run under it too (CK_FORK=no keeps Check from forking away from it).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no
+valgrind: $(PLUGINS) $(TOOL_BIN) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; CK_FORK=no $(VALGRIND) $$t; done
+	KMS_BUILD=$(CURDIR)/$(BUILD) KMS_WRAPPER="$(VALGRIND)" $(PYTEST) -q tests/integration
+
+# What CI and the README's test command run: everything, three ways.
+check-all: deps-if-missing
+	$(MAKE) check
+	$(MAKE) check-sanitize
+	$(MAKE) valgrind
+
+# --- setup -------------------------------------------------------------------
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)"; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
+
+deps-if-missing:
+	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEB_PKGS) 2>&1 | grep -v ' installed$$' || true); \
+	if [ -n "$$missing" ]; then echo "missing packages: $$missing"; $(MAKE) deps; fi
+
+# The README's first command: build, then run the plugins on the samples.
+quickstart: deps-if-missing all
+	@sh packaging/samples/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(plugindir)
+	install -m 0755 $(PLUGINS) $(DESTDIR)$(plugindir)/
+	install -d $(DESTDIR)$(mandir)/man1
+	install -m 0644 $(wildcard packaging/man/*.1) $(DESTDIR)$(mandir)/man1/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+help:
+	@echo "make [all|check|check-sanitize|valgrind|check-all|deps|quickstart|install|clean]"
+	@echo "  SANITIZE=1  build with AddressSanitizer + UBSan into build-san/"
+	@echo "  PREFIX=/usr DESTDIR= plugindir=\$$(PREFIX)/lib/nagios/plugins"

@@ -1,0 +1,67 @@
+/* dns_srv.h - the _vlmcs._tcp SRV lookup and target addresses, with glibc's
+ * resolver library: res_nmkquery builds the query, our own UDP (TCP on
+ * truncation) socket sends it within the -t deadline to the chosen server
+ * (IPv4 or IPv6, any port), and ns_initparse/ns_parserr/dn_expand read the
+ * answer, so malformed answers (truncation, compression loops, lying counts)
+ * become a named error, never a crash or a hang. */
+#ifndef KMS_DNS_SRV_H
+#define KMS_DNS_SRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "state.h"
+
+#define DNS_MAX_ADDRS 16
+
+enum dns_status {
+	DNS_OK,        /* answer with records */
+	DNS_NXDOMAIN,  /* name does not exist */
+	DNS_NODATA,    /* name exists, no record of that type */
+	DNS_SERVFAIL,
+	DNS_REFUSED,
+	DNS_TIMEOUT,   /* no answer within the deadline */
+	DNS_MALFORMED, /* an answer we cannot trust */
+	DNS_ERROR      /* anything else (rcode named in err) */
+};
+
+struct srv_record {
+	char target[256];      /* lower-case, no trailing dot */
+	unsigned port, priority, weight;
+	uint32_t ttl;
+	char addrs[DNS_MAX_ADDRS][64]; /* numeric; from additional section or lookups */
+	size_t n_addrs;
+};
+
+struct srv_answer {
+	struct srv_record *records; /* malloc'd, sorted by priority then weight desc */
+	size_t n;
+	double elapsed_s;           /* time the SRV query took */
+};
+
+/* Where to ask: NULL or "" for the system resolver's first nameserver
+ * (/etc/resolv.conf), else "ADDR", "ADDR:PORT", "[V6ADDR]:PORT", "V6ADDR". */
+
+/* Look up SRV records of name (e.g. "_vlmcs._tcp.corp.example") through
+ * server before the absolute deadline (mono_now() seconds). Addresses from
+ * the additional section are attached to the records. */
+enum dns_status dns_srv_lookup(const char *server, const char *name,
+			       double deadline, struct srv_answer *out,
+			       char err[KMS_ERRLEN]);
+
+/* Resolve A and AAAA of name through the same server; appends to rec->addrs
+ * (without duplicates). */
+enum dns_status dns_addr_lookup(const char *server, const char *name,
+				double deadline, struct srv_record *rec,
+				char err[KMS_ERRLEN]);
+
+/* Parse a DNS answer message for an SRV query (exposed for tests and fuzzing). */
+enum dns_status dns_srv_parse(const unsigned char *msg, size_t len,
+			      struct srv_answer *out, char err[KMS_ERRLEN]);
+
+void srv_answer_free(struct srv_answer *a);
+
+/* "SERVFAIL", "NXDOMAIN", "timed out", ... */
+const char *dns_status_name(enum dns_status st);
+
+#endif

@@ -1,0 +1,141 @@
+/* doc.h - the KMS status document (format "kms-status", version 1): load,
+ * validate, and hand the client inventory over one client at a time.
+ *
+ * The document is read as a stream (fetch.h) and never held whole: the
+ * top-level members other than "clients" are small and parsed with jansson
+ * into struct doc; each element of "clients" is parsed on its own, validated,
+ * passed to the caller's callback as a struct doc_client, and freed. A
+ * 1M-client document is thus read in flat memory (the caller keeps only what
+ * it aggregates). Field names and rules: ../shared/DESIGN.md.
+ *
+ * Errors name the JSON path: "$.products[2].current_count: expected integer,
+ * got string"; invalid JSON names line and column; a missing required field
+ * "$.host.name: missing"; version > 1: "format version 2 is newer than this
+ * plugin understands (1)". Unknown fields are ignored. Optional fields may be
+ * absent or null: integers then read DOC_ABSENT, times NAN, strings NULL,
+ * booleans DOC_ABSENT. */
+#ifndef KMS_DOC_H
+#define KMS_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fetch.h"
+#include "state.h"
+
+#define DOC_ABSENT (-1LL) /* an optional integer or boolean that is absent/null */
+
+/* License states as WMI's LicenseStatus. */
+enum license_state {
+	LIC_UNLICENSED = 0, LIC_LICENSED = 1, LIC_OOB_GRACE = 2, LIC_OOT_GRACE = 3,
+	LIC_NON_GENUINE_GRACE = 4, LIC_NOTIFICATION = 5, LIC_EXTENDED_GRACE = 6
+};
+
+/* "unlicensed", "licensed", "OOB grace", ... or "state N" when unknown. */
+const char *license_state_name(long long st);
+
+struct doc_requests {
+	bool present;
+	long long total, failed, unlicensed, licensed, oob_grace, oot_grace,
+		non_genuine_grace, notification; /* DOC_ABSENT each when absent */
+};
+
+struct doc_product {
+	char *name;                 /* NULL when absent */
+	char *application_id;       /* lower-case GUID text, NULL when absent */
+	long long license_status;   /* 0..6 or DOC_ABSENT */
+	long long grace_remaining_minutes;
+	long long current_count;    /* -1 when absent, null or -1 */
+	struct doc_requests requests;
+};
+
+struct doc_event {
+	long long id;               /* 12290..12294, others kept */
+	double at;                  /* Unix seconds; NAN when absent */
+	char *hresult;              /* NULL when absent */
+	char *message;              /* NULL when absent */
+};
+
+struct doc_host {
+	char *name;                 /* required */
+	long long kms_enabled;      /* 1, 0, or DOC_ABSENT */
+	long long port;
+	char *service_state;        /* "running"... NULL when absent */
+	long long dns_publishing;   /* 1, 0, or DOC_ABSENT */
+	long long activation_interval_minutes;
+	long long renewal_interval_minutes;
+};
+
+struct doc {
+	long long version;
+	double generated_at;        /* Unix seconds */
+	struct doc_host host;
+	struct doc_product *products;
+	size_t n_products;
+	bool has_clients;           /* "clients" present (array) */
+	size_t n_clients;           /* clients passed to the callback */
+	double clients_complete_since; /* NAN when absent */
+	bool has_events;
+	struct doc_event *events;
+	size_t n_events;
+};
+
+/* One client of the inventory. Strings are valid only during the callback. */
+struct doc_client {
+	size_t index;               /* position in $.clients */
+	const char *name;           /* required */
+	const char *cmid, *sku_id, *application_id; /* NULL when absent */
+	long long is_virtual;       /* 1, 0, DOC_ABSENT */
+	long long required_count;
+	double first_seen_at, last_request_at, last_success_at; /* NAN if absent/null */
+	const char *last_result;    /* "0xC004F038" or NULL */
+	bool has_result_code;
+	uint32_t result_code;       /* parsed last_result when has_result_code */
+	long long license_state;    /* 0..6 or DOC_ABSENT */
+	long long state_expires_in_minutes;
+};
+
+/* Called for each valid client in document order. Return false (filling
+ * err) to stop loading with that error. */
+typedef bool (*doc_client_fn)(const struct doc_client *c, void *ctx,
+			      char err[KMS_ERRLEN]);
+
+/* Fetch url (fetch_stream) and load it. on_client may be NULL (clients are
+ * then validated and skipped). On success *out is a new document the caller
+ * frees with doc_free(). On failure returns false; err starts with what
+ * failed and never holds a credential. */
+bool doc_load(const char *url, const struct fetch_opts *fo,
+	      doc_client_fn on_client, void *ctx, struct doc **out,
+	      char err[KMS_ERRLEN]);
+
+/* The same on a buffer in memory (tests, fuzzing). */
+bool doc_load_buffer(const char *buf, size_t len, doc_client_fn on_client,
+		     void *ctx, struct doc **out, char err[KMS_ERRLEN]);
+
+void doc_free(struct doc *d);
+
+/* Freshness of generated_at against now. Returns STATE_OK when at most
+ * max_age old and not more than 5 min in the future; otherwise returns
+ * stale_state and writes "status document is 3 h 10 min old (generated
+ * 2026-11-25 11:50 UTC, max 1 h): is the exporter's scheduled task running?"
+ * or "status document is dated 2 h in the future (...): check the clocks". */
+state_t doc_freshness(const struct doc *d, double now, double max_age,
+		      state_t stale_state, char msg[KMS_ERRLEN]);
+
+/* "Windows", "Office 2013+", "Office 2010", or the product name when the
+ * application id is not one of those. Never NULL. */
+const char *product_short_name(const struct doc_product *p);
+
+/* Which family an application id belongs to. */
+enum app_family { APP_WINDOWS, APP_OFFICE, APP_OTHER };
+enum app_family app_family(const char *application_id);
+
+/* Does application_id match a --product / --application selector:
+ * "windows", "office", or a GUID (case-insensitive)? */
+bool app_matches(const char *application_id, const char *selector);
+
+#define APPID_WINDOWS     "55c92734-d682-4d71-983e-d6ec3f16059f"
+#define APPID_OFFICE2013  "0ff1ce15-a989-479d-af46-f275c6370663"
+#define APPID_OFFICE2010  "59a52881-a989-479d-af46-f275c6370663"
+
+#endif

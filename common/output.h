@@ -1,0 +1,98 @@
+/* output.h - the result of a check: partial results, one summary line,
+ * long output, perfdata, and the exit.
+ *
+ * A plugin gathers, then adds one partial result per object it judged
+ * (product, host, record...). The check's state is the one set with
+ * result_set_state() if any, else the worst partial state (state_worst), else
+ * OK. Printed as
+ *
+ *   KMS <ASPECT> <STATE> - <summary> | <perfdata>
+ *   [STATE] <partial text>        (worst first, stable within a state)
+ *   <note lines>                  (result_note, in order added)
+ *
+ * The whole output is assembled in memory and written with one write(2), so
+ * a timeout can never interleave with it; it is capped below 8 KB (Nagios'
+ * plugin output buffer) by dropping whole long-output lines and ending with
+ * "... and N more". '|' in any text is replaced by '/', since Nagios would
+ * take it for the perfdata separator. */
+#ifndef KMS_OUTPUT_H
+#define KMS_OUTPUT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include "range.h"
+#include "state.h"
+
+#define OUTPUT_MAX 8000 /* bytes, below Nagios' 8192 */
+
+struct result;
+
+/* Set once, early in main(): the aspect word of the first line ("HOST",
+ * "COUNT"...). die() and the timeout use it too. */
+void output_set_aspect(const char *aspect);
+const char *output_aspect(void);
+
+/* A new, empty result. Never NULL (aborts on out of memory with UNKNOWN). */
+struct result *result_new(void);
+
+/* Add a partial result: its state and its long-output line (printf format). */
+void result_add(struct result *r, state_t st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Add a long-output line without a state, printed after the partials. */
+void result_note(struct result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The text after "KMS ASPECT STATE - ". Replaces any earlier summary. When no
+ * summary is set, the first line shows the worst partial's text. */
+void result_summary(struct result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Force the check's state (overrides the worst-partial rule). */
+void result_set_state(struct result *r, state_t st);
+
+/* The state result_exit() will use. */
+state_t result_state(const struct result *r);
+
+/* Number of partials with exactly state st. */
+size_t result_count(const struct result *r, state_t st);
+
+/* Add one perfdata item 'label'=value[uom];warn;crit;min;max. th may be NULL;
+ * min and max are NAN when absent. uom: "", "s", "ms", "us", "%", "B",
+ * "KB", "MB", "GB", "TB", "c". A NaN or infinite value is dropped (Nagios
+ * cannot graph it). Labels are quoted when they hold a space or other
+ * non-alphanumeric byte; ' and = in a label become '_'. */
+void result_perf(struct result *r, const char *label, double value,
+		 const char *uom, const struct thresholds *th, double min, double max);
+
+/* Format the whole output into buf (NUL-terminated, at most OUTPUT_MAX bytes
+ * plus NUL). Returns the length. For tests; result_exit() uses it. */
+size_t result_render(const struct result *r, char *buf, size_t len);
+
+/* Print the output, free r and exit with its state. Never returns. */
+_Noreturn void result_exit(struct result *r);
+
+/* Free without printing. */
+void result_free(struct result *r);
+
+/* End the plugin now with UNKNOWN: "KMS <ASPECT> UNKNOWN - <message>".
+ * Never returns. */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Same, with a chosen state (for "-t 10:WARNING" style overrides). */
+_Noreturn void die_state(state_t st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* printf-style formatting of a number for humans and perfdata: fixed
+ * notation, at most `decimals` decimals, trailing zeros trimmed ("0.003214",
+ * "18", "2.5"). Never exponent notation. Returns buf. */
+char *fmt_number(char *buf, size_t len, double v, int decimals);
+
+/* Verbose logging to stderr when verbosity >= level (1..3). Nagios shows only
+ * stdout, so -v output never disturbs the status line. Callers must never
+ * pass a secret. */
+void output_set_verbosity(int level);
+int output_verbosity(void);
+void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

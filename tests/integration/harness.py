@@ -1,0 +1,196 @@
+"""Integration-test harness shared by every plugin's tests.
+
+- plugin(name): path of a built plugin (KMS_BUILD, default build/).
+- run(name, *args, env=None, timeout=30): run a plugin, return a Result with
+  exit code, first line, state word, summary, perfdata (parsed and checked
+  against the output contract) and long output lines. KMS_WRAPPER (e.g. a
+  valgrind command line) is put in front of every invocation.
+- free_port(): a free loopback port.
+- Peer: a real server process started for a test, waited on until it
+  answers, and always stopped (use as a context manager or fixture).
+"""
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("KMS_BUILD", os.path.join(ROOT, "build"))
+WRAPPER = shlex.split(os.environ.get("KMS_WRAPPER", ""))
+UNDER_VALGRIND = any("valgrind" in w for w in WRAPPER)
+SAMPLES = os.path.join(ROOT, "packaging", "samples")
+# the fixed "now" the sample documents are written against
+SAMPLE_NOW = "2026-11-25T14:00:00Z"
+
+STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+# 'label'=value[UOM];[warn];[crit];[min];[max]
+_PERF_ITEM = re.compile(
+    r"""('(?P<ql>[^'=]+)'|(?P<l>[^'=\s]+))=(?P<v>-?\d+(\.\d+)?)(?P<u>[a-zA-Z%]*)"""
+    r"""(;(?P<w>[^;\s]*))?(;(?P<c>[^;\s]*))?(;(?P<mn>-?\d+(\.\d+)?)?)?(;(?P<mx>-?\d+(\.\d+)?)?)?(?=\s|$)""")
+_UOMS = {"", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"}
+_RANGE = re.compile(r"^@?(~|-?\d+(\.\d+)?)?(:(-?\d+(\.\d+)?)?)?$")
+
+
+def plugin(name):
+    return os.path.join(BUILD, name)
+
+
+def tool(name):
+    return os.path.join(BUILD, "tests", name)
+
+
+def parse_perfdata(text):
+    """Parse a perfdata string; raise AssertionError on anything Icinga 2 or
+    Nagios would reject or misread."""
+    items = {}
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _PERF_ITEM.match(text, pos)
+        assert m, "malformed perfdata at %r" % text[pos:]
+        label = m.group("ql") or m.group("l")
+        assert label not in items, "duplicate perfdata label %r" % label
+        uom = m.group("u")
+        assert uom in _UOMS, "bad UOM %r in %r" % (uom, m.group(0))
+        for part in ("w", "c"):
+            val = m.group(part)
+            if val:
+                assert _RANGE.match(val), "bad threshold %r" % val
+        items[label] = {
+            "value": float(m.group("v")), "uom": uom,
+            "warn": m.group("w") or "", "crit": m.group("c") or "",
+            "min": m.group("mn"), "max": m.group("mx"), "raw": m.group(0),
+        }
+        pos = m.end()
+        while pos < len(text) and text[pos] == " ":
+            pos += 1
+    # exponent notation, NaN and inf cannot match the value pattern above
+    return items
+
+
+class Result:
+    def __init__(self, args, proc, elapsed):
+        self.args = args
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.elapsed = elapsed
+        lines = self.stdout.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self.lines = lines
+        first = lines[0] if lines else ""
+        head, _, perf = first.partition("|")
+        self.first = head.rstrip()
+        self.perf_text = perf.strip()
+        self.perf = parse_perfdata(self.perf_text) if self.perf_text else {}
+        self.long = lines[1:]
+        m = re.match(r"^KMS (\S+) (OK|WARNING|CRITICAL|UNKNOWN) - (.*)$", self.first)
+        self.aspect = m.group(1) if m else None
+        self.state = m.group(2) if m else None
+        self.summary = m.group(3) if m else None
+
+    def __repr__(self):
+        return "<exit %s after %.2fs: %r stderr=%r>" % (
+            self.code, self.elapsed, self.stdout[:2000], self.stderr[-2000:])
+
+
+def run(name, *args, env=None, timeout=60, check_contract=True, stdin=None):
+    """Run plugin `name` with args. Asserts the output contract unless told
+    not to: exit code 0-3, first line "KMS X STATE - ..." whose state matches
+    the exit code, under 8 KB, nothing printed on a crash."""
+    full_env = dict(os.environ)
+    full_env.setdefault("KMS_PLUGINS_NOW", SAMPLE_NOW)
+    if env:
+        full_env.update(env)
+    cmd = WRAPPER + [plugin(name)] + [str(a) for a in args]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env,
+                          timeout=timeout, input=stdin,
+                          stdin=None if stdin is not None else subprocess.DEVNULL)
+    res = Result(cmd, proc, time.monotonic() - t0)
+    if check_contract:
+        assert res.code != 99, "valgrind reported errors: %r" % res
+        assert res.code in STATES, "exit code %s: %r" % (res.code, res)
+        assert res.state == STATES[res.code], "state word vs exit code: %r" % res
+        assert len(res.stdout.encode()) <= 8192, "output over 8 KB: %r" % res
+        assert "AddressSanitizer" not in res.stderr and "runtime error" not in res.stderr, res
+    return res
+
+
+def free_port(kind=socket.SOCK_STREAM, family=socket.AF_INET):
+    """A port free for both TCP and UDP on loopback at the time of asking."""
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    for _ in range(50):
+        s = socket.socket(family, kind)
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+        s.close()
+        other = socket.socket(family, socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM)
+        try:
+            other.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            other.close()
+    raise RuntimeError("no free port")
+
+
+def wait_tcp(host, port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Peer:
+    """A server process for a test. ready() is a callable that returns True
+    once the peer answers; stop() is always called (context manager)."""
+
+    def __init__(self, cmd, ready, name, cwd=None, env=None, log=None):
+        self.cmd, self.ready, self.name = cmd, ready, name
+        self.cwd, self.env, self.log = cwd, env, log
+        self.proc = None
+
+    def start(self, timeout=15.0):
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env,
+                                     stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s before it was ready (%s)"
+                                   % (self.name, self.proc.returncode, self.log))
+            if self.ready():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("%s not ready after %.0f s" % (self.name, timeout))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,1 @@
+"""Fixtures for dnsmasq peers (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Fixtures for hostile peers (filled in by its issue)."""

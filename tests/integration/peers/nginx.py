@@ -1,0 +1,1 @@
+"""Fixtures for nginx peers (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Fixtures for rpc peers (filled in by its issue)."""
