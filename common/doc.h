@@ -114,6 +114,16 @@ bool doc_load_buffer(const char *buf, size_t len, doc_client_fn on_client,
 
 void doc_free(struct doc *d);
 
+struct common_opts;
+
+/* What every document plugin does first: doc_load(co->url, &co->fetch, ...)
+ * and check freshness (co->max_age, co->stale_state, against wall_now()).
+ * Ends the plugin with UNKNOWN "status document <redacted url>: <reason>" on
+ * a load failure, and with co->stale_state and doc_freshness()'s message when
+ * stale or from the future. Returns the document otherwise. */
+struct doc *doc_load_or_die(const struct common_opts *co,
+			    doc_client_fn on_client, void *ctx);
+
 /* Freshness of generated_at against now. Returns STATE_OK when at most
  * max_age old and not more than 5 min in the future; otherwise returns
  * stale_state and writes "status document is 3 h 10 min old (generated
