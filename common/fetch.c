@@ -1,0 +1,588 @@
+/* fetch.c - owns getting the status document's bytes: local files (plain
+ * paths and file:// URLs) read directly, http(s) through a libcurl that is
+ * dlopen()ed only when such a URL is asked for (see fetch.h for why).
+ *
+ * <curl/curl.h> is used for its types and constants only; every libcurl
+ * function is called through a pointer taken with dlsym(), so no binary
+ * links -lcurl. */
+#include "fetch.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "options.h"
+#include "output.h"
+#include "timeout.h"
+
+#define CHUNK (64 * 1024)
+#define MAX_REDIRS 5L
+
+/* ---------------------------------------------------------------- helpers */
+
+/* snprintf into err without -Wformat-truncation noise at the call sites. */
+static void set_err(char err[KMS_ERRLEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_err(char err[KMS_ERRLEN], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, KMS_ERRLEN, fmt, ap);
+	va_end(ap);
+}
+
+static void size_err(char err[KMS_ERRLEN], unsigned long long max)
+{
+	set_err(err, "body larger than --max-size %llu bytes", max);
+}
+
+static unsigned long long effective_max(const struct fetch_opts *o)
+{
+	return o->max_size ? o->max_size : FETCH_DEFAULT_MAX_SIZE;
+}
+
+/* Where userinfo ends in url: the index just past the last '@' of the
+ * authority, or 0 when the URL has no userinfo (or no scheme). */
+static size_t userinfo_end(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep)
+		return 0;
+	const char *auth = sep + 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	return at ? (size_t)(at + 1 - url) : 0;
+}
+
+void url_redact(const char *url, char *out, size_t len)
+{
+	if (!len)
+		return;
+	if (!url) {
+		snprintf(out, len, "(no URL)");
+		return;
+	}
+	size_t end = userinfo_end(url);
+	if (!end) {
+		snprintf(out, len, "%s", url);
+		return;
+	}
+	const char *sep = strstr(url, "://");
+	snprintf(out, len, "%.*s%s", (int)(sep + 3 - url), url, url + end);
+}
+
+/* ------------------------------------------------------------ local files */
+
+/* Decode %XX escapes of a file:// path; false when one is malformed or
+ * decodes to a NUL byte. */
+static bool percent_decode(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; in[i]; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '%') {
+			if (!isxdigit((unsigned char)in[i + 1]) ||
+			    !isxdigit((unsigned char)in[i + 2]))
+				return false;
+			char hex[3] = { in[i + 1], in[i + 2], 0 };
+			c = (unsigned char)strtoul(hex, NULL, 16);
+			if (!c)
+				return false;
+			i += 2;
+		}
+		if (o + 1 >= len)
+			return false;
+		out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return true;
+}
+
+static bool fetch_file(const char *path, const struct fetch_opts *o,
+		       fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
+{
+	char activity[300];
+	snprintf(activity, sizeof activity, "reading %s", path);
+	timeout_set_activity(activity);
+
+	unsigned long long max = effective_max(o);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set_err(err, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			set_err(err, "cannot read %s: %s", path, strerror(EISDIR));
+			close(fd);
+			return false;
+		}
+		if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
+			size_err(err, max);
+			close(fd);
+			return false;
+		}
+	}
+	char *buf = malloc(CHUNK);
+	if (!buf) {
+		set_err(err, "out of memory reading %s", path);
+		close(fd);
+		return false;
+	}
+	unsigned long long total = 0;
+	bool ok = true;
+	for (;;) {
+		ssize_t n = read(fd, buf, CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			set_err(err, "cannot read %s: %s", path, strerror(errno));
+			ok = false;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (unsigned long long)n;
+		if (total > max) { /* the file grew, or is not a regular file */
+			size_err(err, max);
+			ok = false;
+			break;
+		}
+		if (!sink(buf, (size_t)n, ctx, err)) {
+			ok = false;
+			break;
+		}
+	}
+	free(buf);
+	close(fd);
+	vlog(3, "read %llu bytes from %s", total, path);
+	return ok;
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+/* The libcurl functions we use, resolved once with dlsym(). */
+static struct {
+	bool loaded;
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	void (*easy_cleanup)(CURL *h);
+} api;
+
+/* dlsym() into a function pointer; memcpy keeps ISO C's object/function
+ * pointer distinction out of the way. */
+static bool sym(void *lib, const char *name, void *fnptr, size_t size,
+		char err[KMS_ERRLEN])
+{
+	void *p = dlsym(lib, name);
+	if (!p) {
+		set_err(err, "http(s) URLs need libcurl (libcurl4): %s has no %s",
+			"libcurl.so.4", name);
+		return false;
+	}
+	memcpy(fnptr, &p, size);
+	return true;
+}
+
+#define SYM(lib, name, field) sym(lib, name, &api.field, sizeof api.field, err)
+
+static bool curl_load(char err[KMS_ERRLEN])
+{
+	if (api.loaded)
+		return true;
+	/* The handle is kept for the life of the process: libcurl and its TLS
+	 * library install state that must not be unmapped under them. */
+	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		const char *why = dlerror();
+		set_err(err, "http(s) URLs need libcurl (libcurl4): %s",
+			why ? why : "libcurl.so.4 not found");
+		return false;
+	}
+	if (!SYM(lib, "curl_global_init", global_init) ||
+	    !SYM(lib, "curl_easy_init", easy_init) ||
+	    !SYM(lib, "curl_easy_setopt", easy_setopt) ||
+	    !SYM(lib, "curl_easy_perform", easy_perform) ||
+	    !SYM(lib, "curl_easy_getinfo", easy_getinfo) ||
+	    !SYM(lib, "curl_easy_strerror", easy_strerror) ||
+	    !SYM(lib, "curl_easy_cleanup", easy_cleanup))
+		return false;
+	CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		set_err(err, "cannot initialise libcurl: %s", api.easy_strerror(rc));
+		return false;
+	}
+	api.loaded = true;
+	return true;
+}
+
+/* State of one transfer, shared with the write callback. */
+struct transfer {
+	CURL *h;
+	fetch_sink sink;
+	void *ctx;
+	unsigned long long max, total;
+	long status;          /* response code seen by the write callback */
+	bool too_big, sink_failed, http_error;
+	char *err;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct transfer *t = user;
+	size_t n = size * nmemb;
+	if (!t->status) {
+		/* first bytes of the final response: an error status is
+		 * reported from its code, its body is never read */
+		long code = 0;
+		api.easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
+		t->status = code ? code : 200;
+		if (t->status >= 400) {
+			t->http_error = true;
+			return 0;
+		}
+	}
+	/* decompressed bytes arrive here, so this is the size that counts */
+	if (t->total + n > t->max) {
+		t->too_big = true;
+		return 0;
+	}
+	t->total += n;
+	if (n && !t->sink(data, n, t->ctx, t->err)) {
+		t->sink_failed = true;
+		return 0;
+	}
+	return n;
+}
+
+static const char *reason_phrase(long code)
+{
+	static const struct { long code; const char *text; } table[] = {
+		{ 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+		{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 402, "Payment Required" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 406, "Not Acceptable" },
+		{ 407, "Proxy Authentication Required" },
+		{ 408, "Request Timeout" }, { 410, "Gone" },
+		{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+		{ 416, "Range Not Satisfiable" }, { 429, "Too Many Requests" },
+		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (table[i].code == code)
+			return table[i].text;
+	return NULL;
+}
+
+/* Read the first line of an --auth-file as "user:password" into buf
+ * (trailing CR/LF removed). The content is never put into err. */
+static bool read_auth_file(const char *path, char *buf, size_t len,
+			   char **password, char err[KMS_ERRLEN])
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		set_err(err, "cannot open --auth-file %s: %s", path, strerror(errno));
+		return false;
+	}
+	bool got = fgets(buf, (int)len, f) != NULL;
+	int read_errno = errno;
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		set_err(err, "cannot read --auth-file %s: %s", path,
+			strerror(read_errno));
+		return false;
+	}
+	if (!got || !buf[0]) {
+		set_err(err, "--auth-file %s is empty: expected user:password on its first line",
+			path);
+		return false;
+	}
+	size_t n = strlen(buf);
+	if (buf[n - 1] != '\n' && n == len - 1) {
+		set_err(err, "--auth-file %s: first line is longer than %zu bytes",
+			path, len - 2);
+		return false;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	char *colon = strchr(buf, ':');
+	if (!colon || colon == buf) {
+		set_err(err, "--auth-file %s: first line is not user:password", path);
+		return false;
+	}
+	*colon = 0;
+	*password = colon + 1;
+	return true;
+}
+
+/* Word a failed curl_easy_perform(); detail is libcurl's error buffer. */
+static void curl_failure(CURLcode rc, const char *detail, const char *shown,
+			 char err[KMS_ERRLEN])
+{
+	const char *why = detail[0] ? detail : api.easy_strerror(rc);
+	char secs[32];
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		set_err(err, "timed out after %s s fetching %s",
+			fmt_number(secs, sizeof secs, timeout_seconds(), 1), shown);
+		break;
+	case CURLE_TOO_MANY_REDIRECTS:
+		set_err(err, "too many redirects (more than %ld) from %s",
+			MAX_REDIRS, shown);
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		set_err(err, "refused to follow %s: %s (only http and https)",
+			shown, why);
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		set_err(err, "cannot resolve %s: %s", shown, why);
+		break;
+	case CURLE_COULDNT_CONNECT:
+		set_err(err, "cannot connect to %s: %s", shown, why);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		set_err(err, "TLS: %s for %s", why, shown);
+		break;
+	default:
+		set_err(err, "%s fetching %s", why, shown);
+		break;
+	}
+}
+
+/* Apply every option; false with err naming the one libcurl refused. */
+static bool setup(struct transfer *t, const char *url, const struct fetch_opts *o,
+		  const char *user, const char *password, char errbuf[],
+		  char err[KMS_ERRLEN])
+{
+	CURL *h = t->h;
+	double left = deadline_left();
+	long total_ms = 0;
+	if (timeout_seconds() > 0)
+		total_ms = left * 1000 < 1 ? 1 : (long)(left * 1000);
+#define SET(opt, val)                                                       \
+	do {                                                                \
+		CURLcode rc_ = api.easy_setopt(h, opt, val);                \
+		if (rc_ != CURLE_OK) {                                      \
+			set_err(err, "libcurl refused %s: %s", #opt,        \
+				api.easy_strerror(rc_));                     \
+			return false;                                       \
+		}                                                           \
+	} while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, MAX_REDIRS);
+	if (total_ms) {
+		SET(CURLOPT_CONNECTTIMEOUT_MS, total_ms);
+		SET(CURLOPT_TIMEOUT_MS, total_ms);
+	}
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_FAILONERROR, 0L);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_USERAGENT, "kms-plugins/" KMS_VERSION);
+	SET(CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+	if (o->cacert)
+		SET(CURLOPT_CAINFO, o->cacert);
+	if (o->client_cert)
+		SET(CURLOPT_SSLCERT, o->client_cert);
+	if (o->client_key)
+		SET(CURLOPT_SSLKEY, o->client_key);
+	if (o->netrc || o->netrc_file)
+		SET(CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	if (o->netrc_file)
+		SET(CURLOPT_NETRC_FILE, o->netrc_file);
+	if (user) {
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SET(CURLOPT_USERNAME, user);
+		SET(CURLOPT_PASSWORD, password);
+	}
+#undef SET
+	return true;
+}
+
+static bool fetch_http(const char *url, const struct fetch_opts *o,
+		       fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
+{
+	char shown[1024];
+	url_redact(url, shown, sizeof shown);
+	char activity[1100];
+	snprintf(activity, sizeof activity, "fetching %s", shown);
+	timeout_set_activity(activity);
+
+	if (timeout_seconds() > 0 && deadline_left() <= 0) {
+		char secs[32];
+		set_err(err, "timed out after %s s before fetching %s",
+			fmt_number(secs, sizeof secs, timeout_seconds(), 1), shown);
+		return false;
+	}
+	if (!curl_load(err))
+		return false;
+
+	char creds[1024];
+	char *password = NULL;
+	const char *user = NULL;
+	if (o->auth_file) {
+		if (!read_auth_file(o->auth_file, creds, sizeof creds, &password, err)) {
+			explicit_bzero(creds, sizeof creds);
+			return false;
+		}
+		user = creds;
+	}
+
+	struct transfer t = { .sink = sink, .ctx = ctx, .max = effective_max(o),
+			      .err = err };
+	t.h = api.easy_init();
+	if (!t.h) {
+		explicit_bzero(creds, sizeof creds);
+		set_err(err, "cannot create a libcurl handle for %s", shown);
+		return false;
+	}
+	char errbuf[CURL_ERROR_SIZE];
+	errbuf[0] = 0;
+	if (o->insecure)
+		vlog(1, "TLS certificate verification is off (--insecure)");
+	vlog(3, "fetching %s (max %llu bytes, %s)", shown, t.max,
+	     user ? "basic auth from --auth-file" : "no --auth-file");
+
+	bool ok = setup(&t, url, o, user, password, errbuf, err);
+	/* libcurl keeps its own copy of the credentials */
+	explicit_bzero(creds, sizeof creds);
+	CURLcode rc = CURLE_OK;
+	if (ok)
+		rc = api.easy_perform(t.h);
+
+	long code = 0, redirects = 0;
+	if (ok) {
+		api.easy_getinfo(t.h, CURLINFO_RESPONSE_CODE, &code);
+		api.easy_getinfo(t.h, CURLINFO_REDIRECT_COUNT, &redirects);
+		vlog(3, "%s: HTTP %ld after %ld redirect(s), %llu body bytes, %s",
+		     shown, code, redirects, t.total,
+		     rc == CURLE_OK ? "complete" : api.easy_strerror(rc));
+	}
+	if (!ok) {
+		/* err already says which option failed */
+	} else if (t.sink_failed) {
+		ok = false; /* the sink's own message is in err */
+	} else if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		size_err(err, t.max);
+		ok = false;
+	} else if (t.http_error || (rc == CURLE_OK && code >= 300)) {
+		const char *phrase = reason_phrase(code);
+		char via[64] = "";
+		if (redirects)
+			snprintf(via, sizeof via, " after %ld redirect(s)", redirects);
+		if (code >= 300 && code < 400)
+			set_err(err, "HTTP %ld%s%s from %s%s: redirect not followed",
+				code, phrase ? " " : "", phrase ? phrase : "",
+				shown, via);
+		else
+			set_err(err, "HTTP %ld%s%s from %s%s", code,
+				phrase ? " " : "", phrase ? phrase : "", shown, via);
+		ok = false;
+	} else if (rc != CURLE_OK) {
+		curl_failure(rc, errbuf, shown, err);
+		ok = false;
+	}
+	api.easy_cleanup(t.h);
+	return ok;
+}
+
+/* ----------------------------------------------------------------- entry */
+
+bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
+		  void *ctx, char err[KMS_ERRLEN])
+{
+	static const struct fetch_opts defaults = { .max_size = FETCH_DEFAULT_MAX_SIZE };
+	if (!o)
+		o = &defaults;
+	if (!url || !url[0]) {
+		set_err(err, "no document URL given (-u/--url)");
+		return false;
+	}
+	const char *sep = strstr(url, "://");
+	size_t scheme_len = sep ? (size_t)(sep - url) : 0;
+	bool has_scheme = sep && scheme_len > 0 &&
+		strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") ==
+		scheme_len;
+	if (!has_scheme)
+		return fetch_file(url, o, sink, ctx, err);
+
+	if (scheme_len == 4 && !strncasecmp(url, "file", 4)) {
+		const char *rest = sep + 3;
+		if (!strncasecmp(rest, "localhost/", 10))
+			rest += 9;
+		if (rest[0] != '/') {
+			char shown[1024];
+			url_redact(url, shown, sizeof shown);
+			set_err(err, "file:// URL %s names a remote host: only file:///path and file://localhost/path are read",
+				shown);
+			return false;
+		}
+		char path[4096];
+		size_t plen = strcspn(rest, "?#");
+		char raw[4096];
+		if (plen >= sizeof raw) {
+			set_err(err, "file:// path is too long");
+			return false;
+		}
+		memcpy(raw, rest, plen);
+		raw[plen] = 0;
+		if (!percent_decode(raw, path, sizeof path)) {
+			set_err(err, "file:// URL has a malformed %%-escape: %s", raw);
+			return false;
+		}
+		return fetch_file(path, o, sink, ctx, err);
+	}
+	if ((scheme_len == 4 && !strncasecmp(url, "http", 4)) ||
+	    (scheme_len == 5 && !strncasecmp(url, "https", 5)))
+		return fetch_http(url, o, sink, ctx, err);
+
+	char shown[1024];
+	url_redact(url, shown, sizeof shown);
+	set_err(err, "unsupported URL scheme \"%.*s\" in %s: use http://, https://, file:// or a path",
+		(int)scheme_len, url, shown);
+	return false;
+}
