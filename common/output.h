@@ -85,7 +85,11 @@ _Noreturn void die_state(state_t st, const char *fmt, ...)
 
 /* printf-style formatting of a number for humans and perfdata: fixed
  * notation, at most `decimals` decimals, trailing zeros trimmed ("0.003214",
- * "18", "2.5"). Never exponent notation. Returns buf. */
+ * "18", "2.5"). Never exponent notation. Returns buf.
+ * decimals FMT_AUTO (< 0): as many decimals as 15 significant digits need
+ * (1e-7 -> "0.0000001", 1e12 -> "1000000000000"); what perfdata uses.
+ * NaN and infinities read "NaN", "inf", "-inf"; "-0" reads "0". */
+#define FMT_AUTO (-1)
 char *fmt_number(char *buf, size_t len, double v, int decimals);
 
 /* Verbose logging to stderr when verbosity >= level (1..3). Nagios shows only

@@ -1,0 +1,598 @@
+/* output.c - owns what a plugin prints (output.h): the result tree of
+ * partial results and notes, the state rule, perfdata formatting, rendering
+ * under the OUTPUT_MAX cap, the single-write exit, die(), and -v logging.
+ *
+ * Every text is cleaned when it is added ('|' -> '/', control bytes and
+ * newlines -> ' '), so rendering only has to measure and join. */
+#include "output.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "timeout.h"
+
+/* Room kept free for "... and N more\n" whenever long lines exist, so the
+ * marker always fits even when the first line had to be shortened. */
+#define MORE_RESERVE 40
+
+struct partial {
+	state_t st;
+	char *text;
+};
+
+struct result {
+	struct partial *parts;
+	size_t n_parts, cap_parts;
+	char **notes;
+	size_t n_notes, cap_notes;
+	char **perf;
+	size_t n_perf, cap_perf;
+	char *summary;
+	bool forced;
+	state_t forced_state;
+};
+
+static char aspect_buf[64];
+static int verbosity;
+
+/* A growing string; any allocation failure ends the plugin. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void write_all(const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* stdout is gone: nobody left to tell */
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* No allocation here: the line is built on the stack. */
+static _Noreturn void out_of_memory(void)
+{
+	char line[128];
+	int n = snprintf(line, sizeof line, "KMS %s UNKNOWN - out of memory\n",
+			 output_aspect());
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = (int)strlen(strcpy(line, "KMS UNKNOWN - out of memory\n"));
+	write_all(line, (size_t)n);
+	_exit(STATE_UNKNOWN);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		out_of_memory();
+	return q;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		out_of_memory();
+	return d;
+}
+
+/* Grow an array of elem-sized items to hold one more. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t nc = *cap ? *cap * 2 : 8;
+	if (nc > ((size_t)-1) / elem)
+		out_of_memory();
+	*cap = nc;
+	return xrealloc(arr, nc * elem);
+}
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 256;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		b->p = xrealloc(b->p, nc);
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* '|' would start perfdata in Nagios; a newline would start a new output
+ * line; other control bytes garble a terminal. */
+static void clean_text(char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '|')
+			*s = '/';
+		else if (c < 0x20 || c == 0x7f)
+			*s = ' ';
+	}
+}
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory();
+	clean_text(s);
+	return s;
+}
+
+/* Back off from cut so a UTF-8 sequence is never split. */
+static size_t utf8_cut(const char *s, size_t cut)
+{
+	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut--;
+	return cut;
+}
+
+/* Copied and cleaned; "" (or NULL) resets to the default. */
+void output_set_aspect(const char *aspect)
+{
+	snprintf(aspect_buf, sizeof aspect_buf, "%s", aspect ? aspect : "");
+	clean_text(aspect_buf);
+}
+
+/* "PLUGIN" until output_set_aspect() is called, so die() before option
+ * parsing still prints a well-formed line. */
+const char *output_aspect(void)
+{
+	return aspect_buf[0] ? aspect_buf : "PLUGIN";
+}
+
+struct result *result_new(void)
+{
+	struct result *r = calloc(1, sizeof *r);
+	if (!r)
+		out_of_memory();
+	return r;
+}
+
+void result_add(struct result *r, state_t st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	if (state_name(st) == state_name(STATE_UNKNOWN))
+		st = STATE_UNKNOWN; /* out-of-range values count as UNKNOWN */
+	r->parts = grow(r->parts, &r->cap_parts, r->n_parts, sizeof *r->parts);
+	r->parts[r->n_parts].st = st;
+	r->parts[r->n_parts].text = text;
+	r->n_parts++;
+}
+
+void result_note(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	r->notes = grow(r->notes, &r->cap_notes, r->n_notes, sizeof *r->notes);
+	r->notes[r->n_notes++] = text;
+}
+
+void result_summary(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	free(r->summary);
+	r->summary = text;
+}
+
+void result_set_state(struct result *r, state_t st)
+{
+	if (state_name(st) == state_name(STATE_UNKNOWN))
+		st = STATE_UNKNOWN;
+	r->forced = true;
+	r->forced_state = st;
+}
+
+/* The one rule: forced state, else the worst partial, else OK. */
+state_t result_state(const struct result *r)
+{
+	if (r->forced)
+		return r->forced_state;
+	state_t st = STATE_OK;
+	for (size_t i = 0; i < r->n_parts; i++)
+		st = state_worst(st, r->parts[i].st);
+	return st;
+}
+
+size_t result_count(const struct result *r, state_t st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_parts; i++)
+		n += r->parts[i].st == st;
+	return n;
+}
+
+static bool uom_valid(const char *uom)
+{
+	static const char *const known[] = { "", "s", "ms", "us", "%", "B", "KB",
+					     "MB", "GB", "TB", "c" };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(uom, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A threshold still in percent would put '%' into perfdata, which no
+ * grapher reads: the caller must range_scale() it first, else it is left
+ * out. */
+static void perf_range(const struct range *rg, bool has, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (has && !rg->percent)
+		range_format(rg, buf, len);
+}
+
+static void perf_bound(double v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (isfinite(v))
+		fmt_number(buf, len, v, FMT_AUTO);
+}
+
+void result_perf(struct result *r, const char *label, double value,
+		 const char *uom, const struct thresholds *th, double min, double max)
+{
+	if (!isfinite(value)) {
+		vlog(1, "perfdata '%s' left out: value is not a finite number",
+		     label ? label : "");
+		return;
+	}
+	if (!uom)
+		uom = "";
+	if (!uom_valid(uom)) {
+		vlog(1, "perfdata '%s': unit '%s' is not a Nagios unit, left out",
+		     label ? label : "", uom);
+		uom = "";
+	}
+
+	char *lab = xstrdup(label && *label ? label : "unnamed");
+	bool quote = false;
+	for (char *p = lab; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\'' || c == '=')
+			*p = '_';
+		else if (c == '|')
+			*p = '/';
+		else if (c < 0x20 || c == 0x7f)
+			*p = ' ';
+		c = (unsigned char)*p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			quote = true;
+	}
+
+	char val[400], fields[4][400];
+	fmt_number(val, sizeof val, value, FMT_AUTO);
+	perf_range(th ? &th->warn : NULL, th && th->has_warn, fields[0], sizeof fields[0]);
+	perf_range(th ? &th->crit : NULL, th && th->has_crit, fields[1], sizeof fields[1]);
+	perf_bound(min, fields[2], sizeof fields[2]);
+	perf_bound(max, fields[3], sizeof fields[3]);
+
+	struct sbuf b = { 0 };
+	if (quote)
+		sb_str(&b, "'");
+	sb_str(&b, lab);
+	sb_str(&b, quote ? "'=" : "=");
+	sb_str(&b, val);
+	sb_str(&b, uom);
+	int last = 3;
+	while (last >= 0 && fields[last][0] == '\0')
+		last--; /* trailing empty fields are noise */
+	for (int i = 0; i <= last; i++) {
+		sb_str(&b, ";");
+		sb_str(&b, fields[i]);
+	}
+	free(lab);
+
+	r->perf = grow(r->perf, &r->cap_perf, r->n_perf, sizeof *r->perf);
+	r->perf[r->n_perf++] = b.p;
+}
+
+/* Length of " | " plus the first k perfdata items joined by spaces. */
+static size_t perf_len(const struct result *r, size_t k)
+{
+	size_t n = k ? 3 + (k - 1) : 0;
+	for (size_t i = 0; i < k; i++)
+		n += strlen(r->perf[i]);
+	return n;
+}
+
+/* Largest k whose perfdata part fits in room bytes. */
+static size_t perf_fit(const struct result *r, size_t room)
+{
+	size_t k = r->n_perf;
+	while (k > 0 && perf_len(r, k) > room)
+		k--;
+	return k;
+}
+
+struct outline {
+	const char *tag; /* "[CRITICAL] " or "" for a note */
+	const char *text;
+	size_t len;      /* with tag and newline */
+};
+
+static int digits_of(size_t n)
+{
+	int d = 1;
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* "... and N more\n" */
+static size_t more_len(size_t n)
+{
+	return strlen("... and  more\n") + (size_t)digits_of(n);
+}
+
+/* The whole output, malloc'd; *len excludes the NUL. */
+static char *render_alloc(const struct result *r, size_t *len)
+{
+	state_t st = result_state(r);
+	size_t nlines = r->n_parts + r->n_notes;
+
+	/* Long lines: partials worst first (stable within a state), notes. */
+	struct outline *lines = xrealloc(NULL, (nlines ? nlines : 1) * sizeof *lines);
+	static const char *const tags[4] = { "[OK] ", "[UNKNOWN] ", "[WARNING] ",
+					     "[CRITICAL] " };
+	size_t k = 0;
+	for (int rank = 3; rank >= 0; rank--)
+		for (size_t i = 0; i < r->n_parts; i++)
+			if (state_rank(r->parts[i].st) == rank) {
+				lines[k].tag = tags[rank];
+				lines[k].text = r->parts[i].text;
+				lines[k].len = strlen(tags[rank]) + strlen(r->parts[i].text) + 1;
+				k++;
+			}
+	for (size_t i = 0; i < r->n_notes; i++, k++) {
+		lines[k].tag = "";
+		lines[k].text = r->notes[i];
+		lines[k].len = strlen(r->notes[i]) + 1;
+	}
+
+	/* The summary: explicit, else the worst partial's text. */
+	const char *summary = r->summary;
+	if (!summary)
+		summary = r->n_parts ? lines[0].text : "";
+
+	struct sbuf out = { 0 };
+	sb_str(&out, "KMS ");
+	sb_str(&out, output_aspect());
+	sb_str(&out, " ");
+	sb_str(&out, state_name(st));
+	if (*summary) {
+		sb_str(&out, " - ");
+		sb_str(&out, summary);
+	}
+
+	size_t budget = OUTPUT_MAX - (nlines ? MORE_RESERVE : 0);
+	size_t nperf;
+	if (out.n + 1 <= budget) {
+		nperf = perf_fit(r, budget - out.n - 1);
+	} else {
+		/* The summary itself is too long: perfdata stays only if it
+		 * takes at most half the line, the summary gets "...". */
+		nperf = perf_fit(r, budget / 2);
+		size_t keep = budget - 1 - perf_len(r, nperf) - 3;
+		keep = utf8_cut(out.p, keep);
+		out.n = keep;
+		out.p[out.n] = '\0';
+		sb_str(&out, "...");
+	}
+	for (size_t i = 0; i < nperf; i++) {
+		sb_str(&out, i ? " " : " | ");
+		sb_str(&out, r->perf[i]);
+	}
+	sb_str(&out, "\n");
+
+	/* Whole long lines, as many as fit with the marker for the rest. */
+	size_t room = OUTPUT_MAX - out.n, used = 0, total = 0, shown = 0;
+	for (size_t i = 0; i < nlines; i++)
+		total += lines[i].len;
+	if (total <= room) {
+		shown = nlines;
+	} else {
+		while (shown < nlines &&
+		       used + lines[shown].len + more_len(nlines - shown - 1) <= room)
+			used += lines[shown++].len;
+	}
+	for (size_t i = 0; i < shown; i++) {
+		sb_str(&out, lines[i].tag);
+		sb_str(&out, lines[i].text);
+		sb_str(&out, "\n");
+	}
+	if (shown < nlines) {
+		char more[64];
+		snprintf(more, sizeof more, "... and %zu more\n", nlines - shown);
+		sb_str(&out, more);
+	}
+	free(lines);
+	*len = out.n;
+	return out.p;
+}
+
+/* See output.h. When len is too small the text is cut (tests size their
+ * buffer OUTPUT_MAX + 1, which always suffices). */
+size_t result_render(const struct result *r, char *buf, size_t len)
+{
+	size_t n;
+	char *s = render_alloc(r, &n);
+	if (len == 0) {
+		free(s);
+		return 0;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	free(s);
+	return n;
+}
+
+_Noreturn void result_exit(struct result *r)
+{
+	timeout_stop();
+	size_t n;
+	char *s = render_alloc(r, &n);
+	state_t st = result_state(r);
+	write_all(s, n);
+	free(s);
+	result_free(r);
+	exit((int)st);
+}
+
+void result_free(struct result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_parts; i++)
+		free(r->parts[i].text);
+	for (size_t i = 0; i < r->n_notes; i++)
+		free(r->notes[i]);
+	for (size_t i = 0; i < r->n_perf; i++)
+		free(r->perf[i]);
+	free(r->parts);
+	free(r->notes);
+	free(r->perf);
+	free(r->summary);
+	free(r);
+}
+
+static _Noreturn void vdie(state_t st, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* Built on the stack, so it works when memory is short too. */
+static _Noreturn void vdie(state_t st, const char *fmt, va_list ap)
+{
+	char line[OUTPUT_MAX + 1];
+
+	timeout_stop();
+	if (state_name(st) == state_name(STATE_UNKNOWN))
+		st = STATE_UNKNOWN;
+	int pre = snprintf(line, sizeof line, "KMS %s %s - ", output_aspect(),
+			   state_name(st));
+	if (pre < 0 || (size_t)pre >= sizeof line)
+		pre = 0;
+	int m = vsnprintf(line + pre, sizeof line - (size_t)pre, fmt, ap);
+	if (m < 0)
+		m = 0;
+	size_t n = (size_t)pre + (size_t)m;
+	if (n > sizeof line - 1)
+		n = sizeof line - 1;
+	clean_text(line + pre);
+	if (n > OUTPUT_MAX - 1) { /* keep room for the newline */
+		n = utf8_cut(line, OUTPUT_MAX - 1 - 3);
+		memcpy(line + n, "...", 3);
+		n += 3;
+	}
+	line[n++] = '\n';
+	write_all(line, n);
+	exit((int)st);
+}
+
+_Noreturn void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(STATE_UNKNOWN, fmt, ap);
+}
+
+_Noreturn void die_state(state_t st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(st, fmt, ap);
+}
+
+char *fmt_number(char *buf, size_t len, double v, int decimals)
+{
+	char tmp[400]; /* DBL_MAX in fixed notation is 309 digits */
+
+	if (len == 0)
+		return buf;
+	if (isnan(v)) {
+		snprintf(buf, len, "%s", "NaN");
+		return buf;
+	}
+	if (isinf(v)) {
+		snprintf(buf, len, "%s", v < 0 ? "-inf" : "inf");
+		return buf;
+	}
+	if (decimals < 0) {
+		/* 15 significant digits: all a double holds reliably, so
+		 * 0.1 + 0.2 prints as 0.3 and 1e-7 still shows. */
+		double a = fabs(v);
+		decimals = a == 0 ? 0 : 15 - ((int)floor(log10(a)) + 1);
+	}
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 20)
+		decimals = 20;
+	snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+	if (strchr(tmp, '.')) {
+		size_t n = strlen(tmp);
+		while (tmp[n - 1] == '0')
+			tmp[--n] = '\0';
+		if (tmp[n - 1] == '.')
+			tmp[--n] = '\0';
+	}
+	if (strcmp(tmp, "-0") == 0)
+		strcpy(tmp, "0");
+	snprintf(buf, len, "%s", tmp);
+	return buf;
+}
+
+void output_set_verbosity(int level)
+{
+	verbosity = level < 0 ? 0 : level > 3 ? 3 : level;
+}
+
+int output_verbosity(void)
+{
+	return verbosity;
+}
+
+void vlog(int level, const char *fmt, ...)
+{
+	if (verbosity < level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
