@@ -1,1 +1,286 @@
-"""Fixtures for nginx peers (filled in by its issue)."""
+"""Fixtures for the status document served over HTTP(S): Debian's nginx on
+loopback, with a test CA made at test time, plus a tiny drip server that nginx
+cannot play (headers, then one body byte per second).
+
+Fixtures:
+- nginx (session): an NginxPeer with .http_url(path), .https_url(path),
+  .ca, .wrong_ca (PEM paths), .docroot (drop documents there), .user,
+  .password, .auth_file (a file holding user:password), .tmp.
+  Served paths: any file of the docroot (doc.json, big.bin, big.json are
+  made here), /auth/... (basic auth; docroot/auth/doc.json exists), /404,
+  /500, /r3/1 (3 redirects to /doc.json), /r6/1 (6 redirects), /to-file
+  (redirect to file:///etc/passwd), /to-ftp (redirect to ftp://).
+  big.bin: BIG_SIZE bytes, not compressible, served without gzip.
+  big.json: BIG_SIZE bytes of repetitive JSON, served gzip-compressed to a
+  few KB when the client accepts it.
+- http_drip (function): a DripServer, .url(path), that sends 200 headers then
+  one byte a second (Content-Length 1000).
+"""
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import harness
+
+BIG_SIZE = 2 * 1024 * 1024
+SMALL_DOC = (b'{"format": "kms-status", "version": 1, '
+             b'"generated_at": "2026-11-25T14:00:00Z", '
+             b'"host": {"name": "kms01.corp.example"}, "products": []}\n')
+
+_OPENSSL_CNF = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = placeholder
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def make_ca(tmp, name):
+    """A self-signed CA in tmp: returns (cert path, key path)."""
+    cnf = os.path.join(tmp, "openssl.cnf")
+    if not os.path.exists(cnf):
+        with open(cnf, "w") as f:
+            f.write(_OPENSSL_CNF)
+    cert, key = os.path.join(tmp, name + ".pem"), os.path.join(tmp, name + ".key")
+    _openssl("req", "-config", cnf, "-x509", "-newkey", "ec",
+             "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "3",
+             "-subj", "/CN=kms-plugins test CA " + name,
+             "-extensions", "ca_ext", cwd=tmp)
+    return cert, key
+
+
+def make_server_cert(tmp, ca_cert, ca_key, name="server"):
+    """A server certificate for 127.0.0.1 and localhost signed by the CA."""
+    cnf = os.path.join(tmp, "openssl.cnf")
+    cert, key = os.path.join(tmp, name + ".pem"), os.path.join(tmp, name + ".key")
+    csr = os.path.join(tmp, name + ".csr")
+    _openssl("req", "-config", cnf, "-new", "-newkey", "ec",
+             "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1", cwd=tmp)
+    _openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+             "-set_serial", str(secrets.randbits(63)), "-days", "3",
+             "-extfile", cnf, "-extensions", "server_ext", "-out", cert, cwd=tmp)
+    return cert, key
+
+
+class NginxPeer:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.docroot = os.path.join(tmp, "docroot")
+        self.http_port = harness.free_port()
+        self.https_port = harness.free_port()
+        while self.https_port == self.http_port:
+            self.https_port = harness.free_port()
+        self.user = "monitor"
+        self.password = "pw-" + secrets.token_hex(8)
+        self.auth_file = os.path.join(tmp, "auth")
+        self.peer = None
+
+    def http_url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.http_port, path)
+
+    def https_url(self, path="/"):
+        return "https://127.0.0.1:%d%s" % (self.https_port, path)
+
+    def put(self, name, data):
+        """Write data (bytes or str) to docroot/name; returns its path."""
+        path = os.path.join(self.docroot, name.lstrip("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(path, 0o644)
+        return path
+
+    def _prepare(self):
+        tmp = self.tmp
+        os.makedirs(self.docroot)
+        os.chmod(tmp, 0o755)
+        os.chmod(self.docroot, 0o755)
+        self.ca, ca_key = make_ca(tmp, "ca")
+        self.wrong_ca, _ = make_ca(tmp, "wrong-ca")
+        self.cert, self.key = make_server_cert(tmp, self.ca, ca_key)
+
+        self.put("doc.json", SMALL_DOC)
+        self.put("auth/doc.json", SMALL_DOC)
+        self.put("big.bin", os.urandom(BIG_SIZE))
+        line = b'{"name": "pc0001.corp.example", "license_state": 1},\n'
+        self.put("big.json", (line * (BIG_SIZE // len(line) + 1))[:BIG_SIZE])
+
+        hashed = subprocess.run(["openssl", "passwd", "-apr1", "-stdin"],
+                                input=self.password, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        with open(os.path.join(tmp, "htpasswd"), "w") as f:
+            f.write("%s:%s\n" % (self.user, hashed))
+        with open(self.auth_file, "w") as f:
+            f.write("%s:%s\n" % (self.user, self.password))
+        os.chmod(self.auth_file, 0o600)
+
+        redirects = []
+        for hops in (3, 6):
+            for i in range(1, hops + 1):
+                target = "/r%d/%d" % (hops, i + 1) if i < hops else "/doc.json"
+                redirects.append("location = /r%d/%d { return 302 %s; }"
+                                 % (hops, i, target))
+        locations = """
+        root %(docroot)s;
+        absolute_redirect off;
+        location /auth/ {
+            auth_basic "kms-status";
+            auth_basic_user_file %(tmp)s/htpasswd;
+        }
+        location = /404 { return 404; }
+        location = /500 { return 500; }
+        location = /to-file { return 302 file:///etc/passwd; }
+        location = /to-ftp { return 302 ftp://127.0.0.1/doc.json; }
+        %(redirects)s
+        """ % {"docroot": self.docroot, "tmp": tmp,
+               "redirects": "\n        ".join(redirects)}
+        for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(tmp, d), exist_ok=True)
+        conf = """
+%(user)s
+worker_processes 1;
+pid %(tmp)s/nginx.pid;
+error_log %(tmp)s/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log %(tmp)s/access.log;
+    client_body_temp_path %(tmp)s/client_body;
+    proxy_temp_path %(tmp)s/proxy;
+    fastcgi_temp_path %(tmp)s/fastcgi;
+    uwsgi_temp_path %(tmp)s/uwsgi;
+    scgi_temp_path %(tmp)s/scgi;
+    types { application/json json; application/octet-stream bin; }
+    default_type application/octet-stream;
+    gzip on;
+    gzip_types application/json;
+    gzip_min_length 1;
+    server {
+        listen 127.0.0.1:%(http)d;
+        %(locations)s
+    }
+    server {
+        listen 127.0.0.1:%(https)d ssl;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+        %(locations)s
+    }
+}
+""" % {"user": "user root;" if os.geteuid() == 0 else "", "tmp": tmp,
+       "http": self.http_port, "https": self.https_port, "cert": self.cert,
+       "key": self.key, "locations": locations}
+        self.conf = os.path.join(tmp, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    def start(self):
+        self._prepare()
+        cmd = [shutil.which("nginx") or "/usr/sbin/nginx", "-e",
+               os.path.join(self.tmp, "error.log"), "-c", self.conf,
+               "-p", self.tmp, "-g", "daemon off;"]
+        self.peer = harness.Peer(
+            cmd, lambda: harness.wait_tcp("127.0.0.1", self.http_port, 0.2)
+            and harness.wait_tcp("127.0.0.1", self.https_port, 0.2),
+            "nginx", cwd=self.tmp, log=os.path.join(self.tmp, "nginx.out"))
+        self.peer.start()
+        return self
+
+    def stop(self):
+        if self.peer:
+            self.peer.stop()
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory):
+    peer = NginxPeer(str(tmp_path_factory.mktemp("nginx")))
+    try:
+        yield peer.start()
+    finally:
+        peer.stop()
+
+
+class DripServer:
+    """Sends a 200 response's headers, then one body byte a second."""
+
+    def __init__(self, interval=1.0, length=1000):
+        self.interval, self.length = interval, length
+        self.stopping = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.threads = []
+
+    def url(self, path="/doc.json"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def _serve(self, conn):
+        with conn:
+            try:
+                conn.settimeout(5)
+                conn.recv(65536)  # the request; its content does not matter
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % self.length)
+                for _ in range(self.length):
+                    if self.stopping.wait(self.interval):
+                        return
+                    conn.sendall(b" ")
+            except OSError:
+                return  # the client gave up, as it should
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def start(self):
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(3)
+        self.sock.close()
+
+
+@pytest.fixture
+def http_drip():
+    server = DripServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
