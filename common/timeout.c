@@ -1,0 +1,218 @@
+/* timeout.c - owns the -t deadline (timeout.h): parsing -t, the monotonic
+ * clock the network code measures against, and the SIGALRM backstop that
+ * ends the process whatever it is blocked on.
+ *
+ * The expiry line is formatted ahead of time, outside the handler, into one
+ * of two buffers; the handler reads the index of the finished one, write(2)s
+ * it and _exit()s. Rebuilding into the buffer the handler is not using and
+ * then flipping the index means an alarm during a rebuild still prints a
+ * whole, consistent line. */
+#include "timeout.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define TIMEOUT_MAX_S 86400.0
+#define TIMEOUT_DEFAULT_S 10.0
+#define TIMEOUT_SLACK_S 0.3 /* the alarm fires after the soft deadline */
+
+static double t_seconds = TIMEOUT_DEFAULT_S;
+static state_t t_state = STATE_UNKNOWN;
+static double t_start; /* mono_now() at timeout_start(); 0 = not started */
+static char t_activity[256] = "check";
+
+static char t_msg[2][512];
+static size_t t_msg_len[2];
+static volatile sig_atomic_t t_msg_cur = -1; /* -1: nothing prepared */
+
+/* Accepts digits with at most one '.', at least one digit: no sign, no
+ * exponent, no "inf"/"nan" that strtod would take. */
+static bool plain_decimal(const char *s, size_t n)
+{
+	size_t ndig = 0, ndot = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			ndig++;
+		else if (s[i] == '.')
+			ndot++;
+		else
+			return false;
+	}
+	return ndig > 0 && ndot <= 1;
+}
+
+/* "SECONDS[:STATE]". See timeout.h. */
+bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,
+		   char err[KMS_ERRLEN])
+{
+	if (!text || !*text) {
+		snprintf(err, KMS_ERRLEN,
+			 "invalid timeout \"\": expected SECONDS[:STATE], e.g. 10 or 10:WARNING");
+		return false;
+	}
+	const char *colon = strchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	if (!plain_decimal(text, n)) {
+		snprintf(err, KMS_ERRLEN,
+			 "invalid timeout \"%.100s\": expected SECONDS[:STATE], e.g. 10 or 10:WARNING",
+			 text);
+		return false;
+	}
+	char num[64];
+	if (n >= sizeof num) {
+		snprintf(err, KMS_ERRLEN, "invalid timeout \"%.100s\": at most %.0f s",
+			 text, TIMEOUT_MAX_S);
+		return false;
+	}
+	memcpy(num, text, n);
+	num[n] = '\0';
+	double v = strtod(num, NULL);
+	if (!(v > 0)) {
+		snprintf(err, KMS_ERRLEN, "invalid timeout \"%.100s\": must be more than 0 s",
+			 text);
+		return false;
+	}
+	if (v > TIMEOUT_MAX_S) {
+		snprintf(err, KMS_ERRLEN, "invalid timeout \"%.100s\": at most %.0f s",
+			 text, TIMEOUT_MAX_S);
+		return false;
+	}
+	state_t s = def;
+	if (colon && !state_parse(colon + 1, &s)) {
+		snprintf(err, KMS_ERRLEN,
+			 "invalid timeout \"%.100s\": \"%.40s\" is not a state (OK, WARNING, CRITICAL, UNKNOWN)",
+			 text, colon + 1);
+		return false;
+	}
+	*seconds = v;
+	*st = s;
+	return true;
+}
+
+/* Formats the expiry line into the idle buffer, then publishes it. Never
+ * called from the handler. */
+static void prepare_message(void)
+{
+	int next = t_msg_cur == 0 ? 1 : 0;
+	char num[32];
+	const char *aspect = output_aspect();
+	fmt_number(num, sizeof num, t_seconds, 3);
+	int len = snprintf(t_msg[next], sizeof t_msg[next],
+			   "KMS %s %s - %s timed out after %s s\n",
+			   aspect && *aspect ? aspect : "CHECK", state_name(t_state),
+			   t_activity, num);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof t_msg[next]) {
+		len = (int)sizeof t_msg[next] - 1;
+		t_msg[next][len - 1] = '\n';
+	}
+	t_msg_len[next] = (size_t)len;
+	t_msg_cur = next;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	int cur = t_msg_cur;
+	if (cur >= 0) {
+		const char *p = t_msg[cur];
+		size_t left = t_msg_len[cur];
+		while (left > 0) {
+			ssize_t w = write(STDOUT_FILENO, p, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+	_exit((int)t_state);
+}
+
+double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Records the start, prepares the expiry line, installs the handler and arms
+ * ITIMER_REAL at seconds + 0.3 s. Calling it again restarts the clock. */
+void timeout_start(double seconds, state_t st)
+{
+	if (!(seconds > 0) || seconds > TIMEOUT_MAX_S)
+		seconds = TIMEOUT_DEFAULT_S;
+	t_seconds = seconds;
+	t_state = st;
+	t_start = mono_now();
+	prepare_message();
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+
+	double fire = seconds + TIMEOUT_SLACK_S;
+	struct itimerval it;
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_sec = (time_t)fire;
+	it.it_value.tv_usec = (suseconds_t)((fire - floor(fire)) * 1e6);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Keeps a sanitised copy: '|' would start perfdata and a newline would
+ * split the status line, so both are replaced. */
+void timeout_set_activity(const char *what)
+{
+	size_t i = 0;
+	if (what && *what) {
+		for (; what[i] && i < sizeof t_activity - 1; i++) {
+			char c = what[i];
+			t_activity[i] = c == '|' ? '/' : (c == '\n' || c == '\r') ? ' ' : c;
+		}
+	} else {
+		for (; "check"[i]; i++)
+			t_activity[i] = "check"[i];
+	}
+	t_activity[i] = '\0';
+	if (t_msg_cur >= 0)
+		prepare_message();
+}
+
+double timeout_seconds(void)
+{
+	return t_seconds;
+}
+
+state_t timeout_state(void)
+{
+	return t_state;
+}
+
+/* Before timeout_start() the clock has not started: the whole default
+ * timeout is left. */
+double deadline_left(void)
+{
+	if (t_start == 0)
+		return t_seconds;
+	return t_start + t_seconds - mono_now();
+}
+
+void timeout_stop(void)
+{
+	struct itimerval it;
+	memset(&it, 0, sizeof it);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
