@@ -1,0 +1,351 @@
+"""common/fetch.c end to end, through the kms_fetch test tool, against the
+nginx and drip peers (peers/nginx.py): TLS, basic auth, status codes,
+redirects, size limits, timeouts, local files, and that no credential ever
+shows and no binary links libcurl."""
+import os
+import subprocess
+import time
+
+import pytest
+
+import harness
+from peers.nginx import BIG_SIZE, SMALL_DOC
+
+
+def fetch(*args, env=None, timeout=60):
+    """Run kms_fetch (under KMS_WRAPPER) and check the output contract."""
+    cmd = harness.WRAPPER + [harness.tool("kms_fetch")] + [str(a) for a in args]
+    full_env = dict(os.environ)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        full_env.pop(var, None)  # tests talk to loopback only
+    full_env.update(env or {})
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    res = harness.Result(cmd, proc, time.monotonic() - t0)
+    assert res.code != 99, "valgrind reported errors: %r" % res
+    assert res.code in harness.STATES, res
+    assert res.state == harness.STATES[res.code], res
+    assert res.aspect == "FETCH", res
+    assert "AddressSanitizer" not in res.stderr and "runtime error" not in res.stderr, res
+    return res
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def ok_summary(data):
+    return "%d bytes, FNV-1a %016x" % (len(data), fnv1a(data))
+
+
+def assert_ok(res, data):
+    assert res.code == 0, res
+    assert res.summary == ok_summary(data), res
+    assert res.perf["size"]["value"] == len(data), res
+    assert res.perf["size"]["uom"] == "B", res
+
+
+def assert_unknown(res, summary):
+    assert res.code == 3, res
+    assert res.summary == summary, res
+
+
+# --- TLS ---------------------------------------------------------------------
+
+def test_https_with_right_ca(nginx):
+    assert_ok(fetch("--cacert", nginx.ca, nginx.https_url("/doc.json")), SMALL_DOC)
+
+
+def test_https_with_wrong_ca_names_tls_failure(nginx):
+    url = nginx.https_url("/doc.json")
+    res = fetch("--cacert", nginx.wrong_ca, url)
+    assert_unknown(res, "TLS: SSL certificate problem: unable to get local "
+                        "issuer certificate for " + url)
+
+
+def test_https_without_cacert_uses_system_store_and_fails(nginx):
+    url = nginx.https_url("/doc.json")
+    res = fetch(url)
+    assert res.code == 3, res
+    assert res.summary.startswith("TLS: SSL certificate problem: "), res
+    assert res.summary.endswith(" for " + url), res
+
+
+def test_insecure_skips_verification_and_says_so(nginx):
+    res = fetch("--insecure", "-v", "--cacert", nginx.wrong_ca,
+                nginx.https_url("/doc.json"))
+    assert_ok(res, SMALL_DOC)
+    assert "TLS certificate verification is off (--insecure)" in res.stderr, res
+
+
+def test_missing_cacert_file_is_named(nginx):
+    url = nginx.https_url("/doc.json")
+    res = fetch("--cacert", "/nonexistent/ca.pem", url)
+    assert res.code == 3, res
+    assert res.summary.startswith("TLS: "), res
+    assert "/nonexistent/ca.pem" in res.summary, res
+
+
+# --- basic auth and credential secrecy ------------------------------------------
+
+def test_basic_auth_with_auth_file(nginx):
+    res = fetch("-vvv", "--cacert", nginx.ca, "--auth-file", nginx.auth_file,
+                nginx.https_url("/auth/doc.json"))
+    assert_ok(res, SMALL_DOC)
+    assert nginx.password not in res.stdout + res.stderr, res
+    assert "Authorization" not in res.stderr, res
+
+
+def test_auth_required_without_credentials_is_401(nginx):
+    url = nginx.https_url("/auth/doc.json")
+    res = fetch("--cacert", nginx.ca, url)
+    assert_unknown(res, "HTTP 401 Unauthorized from " + url)
+
+
+def test_wrong_password_in_url_is_401_and_redacted(nginx):
+    secret = "wrong-" + nginx.password
+    path = "/auth/doc.json"
+    url = "https://%s:%s@127.0.0.1:%d%s" % (nginx.user, secret, nginx.https_port, path)
+    res = fetch("-vvv", "--cacert", nginx.ca, url)
+    assert_unknown(res, "HTTP 401 Unauthorized from " + nginx.https_url(path))
+    assert secret not in res.stdout + res.stderr, res
+    assert nginx.user + ":" not in res.stdout + res.stderr, res
+
+
+def test_right_password_in_url_never_shown(nginx):
+    url = "http://%s:%s@127.0.0.1:%d/auth/doc.json" % (
+        nginx.user, nginx.password, nginx.http_port)
+    res = fetch("-vvv", url)
+    assert_ok(res, SMALL_DOC)
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+def test_userinfo_redacted_in_connection_errors():
+    port = harness.free_port()
+    res = fetch("-vvv", "http://admin:hunter2-secret@127.0.0.1:%d/doc.json" % port)
+    assert res.code == 3, res
+    assert res.summary.startswith(
+        "cannot connect to http://127.0.0.1:%d/doc.json: " % port), res
+    assert "hunter2" not in res.stdout + res.stderr, res
+
+
+def test_netrc_file_supplies_credentials(nginx, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login %s password %s\n" % (nginx.user, nginx.password))
+    netrc.chmod(0o600)
+    res = fetch("-vvv", "--netrc-file", netrc, nginx.http_url("/auth/doc.json"))
+    assert_ok(res, SMALL_DOC)
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+def test_auth_file_missing(nginx):
+    res = fetch("--auth-file", "/nonexistent/auth", nginx.http_url("/auth/doc.json"))
+    assert_unknown(res, "cannot open --auth-file /nonexistent/auth: "
+                        "No such file or directory")
+
+
+def test_auth_file_malformed_is_named_not_echoed(nginx, tmp_path):
+    bad = tmp_path / "auth"
+    bad.write_text("only-a-secret-token-42\n")
+    res = fetch("--auth-file", bad, nginx.http_url("/auth/doc.json"))
+    assert_unknown(res, "--auth-file %s: first line is not user:password" % bad)
+    assert "secret-token-42" not in res.stdout + res.stderr, res
+
+
+def test_auth_file_empty(nginx, tmp_path):
+    empty = tmp_path / "auth"
+    empty.write_text("")
+    res = fetch("--auth-file", empty, nginx.http_url("/auth/doc.json"))
+    assert_unknown(res, "--auth-file %s is empty: expected user:password on "
+                        "its first line" % empty)
+
+
+def test_auth_file_with_crlf_line(nginx, tmp_path):
+    f = tmp_path / "auth"
+    f.write_bytes(("%s:%s\r\nignored\n" % (nginx.user, nginx.password)).encode())
+    assert_ok(fetch("--auth-file", f, nginx.http_url("/auth/doc.json")), SMALL_DOC)
+
+
+# --- status codes and redirects ---------------------------------------------------
+
+def test_404(nginx):
+    url = nginx.https_url("/404")
+    assert_unknown(fetch("--cacert", nginx.ca, url), "HTTP 404 Not Found from " + url)
+
+
+def test_missing_document_is_404(nginx):
+    url = nginx.http_url("/no-such.json")
+    assert_unknown(fetch(url), "HTTP 404 Not Found from " + url)
+
+
+def test_500(nginx):
+    url = nginx.http_url("/500")
+    assert_unknown(fetch(url), "HTTP 500 Internal Server Error from " + url)
+
+
+def test_redirect_chain_of_3_followed(nginx):
+    assert_ok(fetch("--cacert", nginx.ca, nginx.https_url("/r3/1")), SMALL_DOC)
+
+
+def test_redirect_chain_of_6_refused(nginx):
+    url = nginx.http_url("/r6/1")
+    assert_unknown(fetch(url), "too many redirects (more than 5) from " + url)
+
+
+def test_redirect_to_file_refused(nginx):
+    url = nginx.http_url("/to-file")
+    res = fetch(url)
+    assert res.code == 3, res
+    assert res.summary.startswith("refused to follow %s: " % url), res
+    assert '"file"' in res.summary and res.summary.endswith("(only http and https)"), res
+    assert "root:" not in res.stdout, res
+
+
+def test_redirect_to_ftp_refused(nginx):
+    url = nginx.http_url("/to-ftp")
+    res = fetch(url)
+    assert res.code == 3, res
+    assert res.summary.startswith("refused to follow %s: " % url), res
+    assert '"ftp"' in res.summary, res
+
+
+# --- size limits ----------------------------------------------------------------
+
+def test_body_over_max_size_refused(nginx):
+    res = fetch("--max-size", "100000", nginx.http_url("/big.bin"))
+    assert_unknown(res, "body larger than --max-size 100000 bytes")
+
+
+def test_gzip_body_counts_decompressed_size(nginx):
+    # compressed, big.json is a few KB: far below the limit
+    url = nginx.http_url("/big.json")
+    head = subprocess.run(["curl", "-sS", "--compressed", "-o", "/dev/null",
+                           "-w", "%{size_download}", "--noproxy", "*", url],
+                          capture_output=True, text=True, check=True)
+    assert 0 < int(head.stdout) < 100000
+    res = fetch("--max-size", "100000", url)
+    assert_unknown(res, "body larger than --max-size 100000 bytes")
+
+
+def test_gzip_body_decompressed_intact(nginx):
+    with open(os.path.join(nginx.docroot, "big.json"), "rb") as f:
+        data = f.read()
+    assert len(data) == BIG_SIZE
+    assert_ok(fetch(nginx.http_url("/big.json")), data)
+
+
+def test_body_exactly_max_size_accepted(nginx):
+    assert_ok(fetch("--max-size", str(len(SMALL_DOC)), nginx.http_url("/doc.json")),
+              SMALL_DOC)
+
+
+def test_file_over_max_size_refused(tmp_path):
+    f = tmp_path / "doc.json"
+    f.write_bytes(b"x" * 5000)
+    assert_unknown(fetch("--max-size", "4999", f),
+                   "body larger than --max-size 4999 bytes")
+
+
+# --- time -----------------------------------------------------------------------
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_drip_slower_than_timeout_ends_in_time(http_drip):
+    url = http_drip.url("/doc.json")
+    res = fetch("-t", "2", url)
+    assert res.code == 3, res
+    assert res.elapsed < 3.0, res
+    assert res.summary in ("timed out after 2 s fetching " + url,
+                           "fetching %s timed out after 2 s" % url), res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_timeout_state_override(http_drip):
+    res = fetch("-t", "1:CRITICAL", http_drip.url("/doc.json"))
+    assert res.code == 2, res
+    assert res.elapsed < 2.0, res
+    assert "timed out after 1 s" in res.summary, res
+
+
+def test_connection_refused_is_named():
+    port = harness.free_port()
+    url = "http://127.0.0.1:%d/doc.json" % port
+    res = fetch(url)
+    assert res.code == 3, res
+    assert res.summary.startswith("cannot connect to %s: " % url), res
+
+
+# --- local files ----------------------------------------------------------------
+
+def test_plain_path(tmp_path):
+    data = SMALL_DOC * 3000  # several 64 KiB chunks
+    f = tmp_path / "doc.json"
+    f.write_bytes(data)
+    assert_ok(fetch(f), data)
+
+
+def test_file_url(tmp_path):
+    f = tmp_path / "doc.json"
+    f.write_bytes(SMALL_DOC)
+    assert_ok(fetch("file://%s" % f), SMALL_DOC)
+    assert_ok(fetch("-u", "file://localhost%s" % f), SMALL_DOC)
+
+
+def test_file_url_percent_escapes(tmp_path):
+    f = tmp_path / "kms status.json"
+    f.write_bytes(SMALL_DOC)
+    assert_ok(fetch("file://%s/kms%%20status.json" % tmp_path), SMALL_DOC)
+
+
+def test_file_url_with_remote_host_refused():
+    res = fetch("file://server/share/doc.json")
+    assert_unknown(res, "file:// URL file://server/share/doc.json names a remote "
+                        "host: only file:///path and file://localhost/path are read")
+
+
+def test_empty_file_is_zero_bytes(tmp_path):
+    f = tmp_path / "empty.json"
+    f.write_bytes(b"")
+    assert_ok(fetch(f), b"")
+
+
+def test_missing_file():
+    assert_unknown(fetch("/nonexistent/kms.json"),
+                   "cannot open /nonexistent/kms.json: No such file or directory")
+    assert_unknown(fetch("file:///nonexistent/kms.json"),
+                   "cannot open /nonexistent/kms.json: No such file or directory")
+
+
+def test_directory(tmp_path):
+    assert_unknown(fetch(tmp_path), "cannot read %s: Is a directory" % tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path):
+    f = tmp_path / "doc.json"
+    f.write_bytes(SMALL_DOC)
+    f.chmod(0)
+    assert_unknown(fetch(f), "cannot open %s: Permission denied" % f)
+
+
+def test_unsupported_scheme():
+    assert_unknown(fetch("ftp://user:pw-x@127.0.0.1/doc.json"),
+                   'unsupported URL scheme "ftp" in ftp://127.0.0.1/doc.json: '
+                   "use http://, https://, file:// or a path")
+
+
+# --- linking --------------------------------------------------------------------
+
+def test_binary_does_not_link_libcurl():
+    out = subprocess.run(["ldd", harness.tool("kms_fetch")], capture_output=True,
+                         text=True, check=True).stdout
+    assert "libc.so" in out, out
+    assert "libcurl" not in out, out
+    for name in sorted(os.listdir(harness.BUILD)):
+        if name.startswith("check_kms_"):
+            out = subprocess.run(["ldd", harness.plugin(name)], capture_output=True,
+                                 text=True, check=True).stdout
+            assert "libcurl" not in out, (name, out)
