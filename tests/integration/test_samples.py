@@ -1,0 +1,293 @@
+"""The sample documents, the schema and the generator (issue 3).
+
+Owns: every sample validates against packaging/schema/kms-status-v1;
+the schema rejects what DESIGN.md forbids; the samples say what
+packaging/samples/README.md claims (counts, deadlines, events);
+generate.py is deterministic, valid, and its --lapsing clients sit exactly
+where --help says.  Pure Python: no plugin binary needed."""
+import copy
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLES = os.path.join(ROOT, "packaging", "samples")
+SCHEMA = os.path.join(ROOT, "packaging", "schema", "kms-status-v1.schema.json")
+GENERATE = os.path.join(SAMPLES, "generate.py")
+NOW = "2026-11-25T14:00:00Z"
+SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure"]
+
+sys.path.insert(0, SAMPLES)
+from generate import parse_time  # noqa: E402
+
+NOW_S = parse_time(NOW)
+DAY = 86400
+
+
+@pytest.fixture(scope="module")
+def validator():
+    with open(SCHEMA, encoding="utf-8") as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load(name):
+    with open(os.path.join(SAMPLES, name + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def generate(*args):
+    return subprocess.run([sys.executable, GENERATE, *args], check=True,
+                          stdout=subprocess.PIPE, timeout=120).stdout
+
+
+def errors(validator, doc):
+    return sorted(e.message for e in validator.iter_errors(doc))
+
+
+# --- schema against samples --------------------------------------------------
+
+def test_sample_set_is_complete():
+    found = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(SAMPLES, "*.json")))
+    assert found == sorted(SAMPLE_NAMES)
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_sample_validates(validator, name):
+    assert errors(validator, load(name)) == []
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_sample_generated_before_now(name):
+    age = NOW_S - parse_time(load(name)["generated_at"])
+    assert age == 300
+
+
+def test_samples_are_reproducible(tmp_path):
+    subprocess.run([sys.executable, os.path.join(SAMPLES, "make_samples.py"), str(tmp_path)],
+                   check=True, timeout=60)
+    for name in SAMPLE_NAMES:
+        with open(tmp_path / (name + ".json"), "rb") as a, \
+                open(os.path.join(SAMPLES, name + ".json"), "rb") as b:
+            assert a.read() == b.read(), name
+
+
+# --- what each sample shows (README.md) --------------------------------------
+
+def counts(doc):
+    """{application_id prefix: clients with a request in the last 30 days}."""
+    out = {}
+    for c in doc.get("clients") or []:
+        if NOW_S - parse_time(c["last_request_at"]) <= 30 * DAY:
+            key = c["application_id"][:8]
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+def deadlines(doc):
+    """Seconds left until each client loses activation (<= 0: lost)."""
+    left = []
+    for c in doc["clients"]:
+        s = c["license_state"]
+        if s == 1:
+            t = parse_time(c["last_success_at"]) + 180 * DAY
+        elif s in (2, 3, 4, 6):
+            t = parse_time(c["last_request_at"]) + 60 * c["state_expires_in_minutes"]
+        else:
+            t = NOW_S
+        left.append(t - NOW_S)
+    return left
+
+
+@pytest.mark.parametrize("name,windows,office", [
+    ("healthy", 31, 12), ("below-threshold", 18, 8), ("expiring", 22, 8), ("dns-failure", 31, 12)])
+def test_sample_counts_match_clients(name, windows, office):
+    doc = load(name)
+    assert [p["current_count"] for p in doc["products"]] == [windows, office]
+    assert counts(doc) == {"55c92734": windows, "0ff1ce15": office}
+
+
+def test_healthy_has_no_failures():
+    doc = load("healthy")
+    assert {c["last_result"] for c in doc["clients"]} == {"0x0"}
+    assert {c["license_state"] for c in doc["clients"]} == {1}
+    assert [e["id"] for e in doc["events"]] == [12294]
+
+
+def test_below_threshold_pcs_fail_with_count_insufficient():
+    doc = load("below-threshold")
+    failing = [c for c in doc["clients"] if c["last_result"] != "0x0"]
+    assert len(failing) == 8
+    assert {c["last_result"] for c in failing} == {"0xC004F038"}
+    assert {c["required_count"] for c in failing} == {25}
+    assert sorted(c["license_state"] for c in failing) == [1, 1, 1, 2, 2, 2, 2, 2]
+    lapsing = [c for c in doc["clients"]
+               if 9 * DAY < NOW_S - parse_time(c["last_request_at"]) <= 30 * DAY]
+    assert len(lapsing) == 4
+    assert max(parse_time(c["last_request_at"]) for c in lapsing) + 30 * DAY \
+        < parse_time("2026-12-03T00:00:00Z")
+
+
+def test_expiring_deadlines():
+    doc = load("expiring")
+    left = deadlines(doc)
+    assert len(left) == 34
+    assert sum(1 for t in left if t <= 0) == 4
+    assert sum(1 for t in left if 0 < t <= 30 * DAY) == 15
+    assert sum(1 for t in left if 0 < t <= 7 * DAY) == 8
+    assert sorted(c["license_state"] for c in doc["clients"] if c["license_state"] != 1) \
+        == [0, 2, 2, 2, 3, 5, 5]
+    assert sum(1 for c in doc["clients"] if c["last_result"] == "0xC004F038") == 15
+    assert doc["clients_complete_since"] == "2026-05-01T00:00:00Z"
+
+
+def test_not_kms():
+    doc = load("not-kms")
+    assert doc["host"]["kms_enabled"] is False
+    assert [p["current_count"] for p in doc["products"]] == [-1]
+    assert doc["clients"] == []
+
+
+def test_dns_failure_events():
+    doc = load("dns-failure")
+    assert [(e["id"], e["at"], e["hresult"]) for e in doc["events"]] == [
+        (12294, "2026-11-24T09:10:00Z", "0x0"),
+        (12293, "2026-11-25T13:02:11Z", "0x8007232A")]
+
+
+# --- negative cases: the schema must reject these ------------------------------
+
+def mutate(doc, path, value=None, delete=False):
+    d = copy.deepcopy(doc)
+    cur = d
+    for key in path[:-1]:
+        cur = cur[key]
+    if delete:
+        del cur[path[-1]]
+    else:
+        cur[path[-1]] = value
+    return d
+
+
+@pytest.mark.parametrize("path,value,delete", [
+    (("host", "name"), None, True),
+    (("host",), None, True),
+    (("products",), None, True),
+    (("generated_at",), None, True),
+    (("format",), None, True),
+    (("version",), "1", False),
+    (("version",), 2, False),
+    (("format",), "kms-state", False),
+    (("generated_at",), "2026-11-25 14:00", False),
+    (("generated_at",), "25/11/2026 14:00:00Z", False),
+    (("products", 0, "current_count"), "31", False),
+    (("products", 0, "current_count"), -2, False),
+    (("products", 0, "requests", "failed"), 1.5, False),
+    (("clients", 0, "license_state"), 9, False),
+    (("clients", 0, "license_state"), -1, False),
+    (("clients", 0, "last_request_at"), "yesterday", False),
+    (("clients", 0, "cmid"), "not-a-guid", False),
+    (("clients", 0, "virtual"), "no", False),
+    (("events", 0, "id"), "12294", False),
+])
+def test_schema_rejects(validator, path, value, delete):
+    assert errors(validator, mutate(load("healthy"), path, value, delete)) != []
+
+
+@pytest.mark.parametrize("path,value", [
+    (("clients", 0, "last_success_at"), None),
+    (("products", 0, "current_count"), None),
+    (("host", "future_field"), {"anything": [1, 2]}),
+    (("generated_at",), "2026-11-25T15:00:00.123+01:00"),
+])
+def test_schema_accepts_nulls_offsets_and_unknown_fields(validator, path, value):
+    assert errors(validator, mutate(load("healthy"), path, value)) == []
+
+
+def test_schema_minimal_document(validator):
+    doc = {"format": "kms-status", "version": 1, "generated_at": NOW,
+           "host": {"name": "kms01.corp.example"}, "products": []}
+    assert errors(validator, doc) == []
+
+
+# --- generator -----------------------------------------------------------------
+
+def test_generated_document_validates(validator):
+    doc = json.loads(generate("--clients", "1000", "--seed", "7", "--now", NOW))
+    assert errors(validator, doc) == []
+    assert len(doc["clients"]) == 1000
+    assert doc["generated_at"] == "2026-11-25T13:55:00Z"
+    c = counts(doc)
+    assert [p["current_count"] for p in doc["products"]] == \
+        [min(50, c["55c92734"]), min(10, c["0ff1ce15"])]
+    results = {x["last_result"] for x in doc["clients"]}
+    assert results == {"0x0", "0xC004F038", "0xC004F074"}
+    assert {x["license_state"] for x in doc["clients"]} == {0, 1, 2, 3, 5, 6}
+    renewing = sum(1 for x in doc["clients"]
+                   if NOW_S - parse_time(x["last_request_at"]) < 7 * DAY)
+    assert 850 <= renewing <= 950   # 78 % weekly + grace/failing ones retrying
+    servers = sum(1 for x in doc["clients"] if x["name"].startswith("srv"))
+    office = sum(1 for x in doc["clients"] if x["application_id"].startswith("0ff1ce15"))
+    assert 50 <= servers <= 120 and 160 <= office <= 240
+
+
+def test_generator_is_deterministic():
+    a = generate("--clients", "2000", "--seed", "42", "--now", NOW)
+    b = generate("--clients", "2000", "--seed", "42", "--now", NOW)
+    c = generate("--clients", "2000", "--seed", "43", "--now", NOW)
+    assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest()
+    assert a != c
+
+
+def test_generator_out_file_equals_stdout(tmp_path):
+    out = tmp_path / "doc.json"
+    generate("--clients", "300", "--seed", "5", "--now", NOW, "--out", str(out))
+    assert out.read_bytes() == generate("--clients", "300", "--seed", "5", "--now", NOW)
+
+
+def test_generator_lapsing(validator):
+    doc = json.loads(generate("--clients", "30", "--lapsing", "10", "--lapse-day", "3",
+                              "--seed", "9", "--now", NOW))
+    assert errors(validator, doc) == []
+    clients = doc["clients"]
+    lapsing = clients[:10]
+    assert {c["last_request_at"] for c in lapsing} == {"2026-10-29T13:00:00Z"}
+    assert {c["last_success_at"] for c in lapsing} == {"2026-10-29T13:00:00Z"}
+    # they leave the 30-day count 1 h before day 3 ends
+    assert parse_time("2026-10-29T13:00:00Z") + 30 * DAY == NOW_S + 3 * DAY - 3600
+    for c in clients[10:]:
+        age = NOW_S - parse_time(c["last_request_at"])
+        assert 3600 <= age <= 5 * DAY + 3600
+    assert {(c["application_id"], c["required_count"], c["license_state"]) for c in clients} \
+        == {("55c92734-d682-4d71-983e-d6ec3f16059f", 25, 1)}
+    assert [(p["application_id"], p["current_count"]) for p in doc["products"]] == \
+        [("55c92734-d682-4d71-983e-d6ec3f16059f", 30)]
+
+
+def test_generator_lapse_day_moves_the_requests():
+    doc = json.loads(generate("--clients", "3", "--lapsing", "2", "--lapse-day", "10",
+                              "--now", "2026-01-31T00:00:00+00:00"))
+    assert [c["last_request_at"] for c in doc["clients"][:2]] == ["2026-01-10T23:00:00Z"] * 2
+
+
+def test_generator_servers_only_profile(validator):
+    doc = json.loads(generate("--clients", "200", "--profile", "servers-only", "--now", NOW))
+    assert errors(validator, doc) == []
+    assert {c["required_count"] for c in doc["clients"]} == {5}
+    assert len(doc["products"]) == 1
+    assert doc["products"][0]["current_count"] == min(10, counts(doc)["55c92734"])
+
+
+@pytest.mark.parametrize("args", [["--lapsing", "5", "--clients", "4"],
+                                  ["--lapse-day", "30"], ["--now", "yesterday"]])
+def test_generator_rejects_bad_arguments(args):
+    proc = subprocess.run([sys.executable, GENERATE, *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == b""
