@@ -1,0 +1,426 @@
+/* test_output.c - unit tests of common/output.c: the state rule, the first
+ * line, long output order, text cleaning, perfdata formatting, the output
+ * cap, fmt_number, and the exits (result_exit, die, die_state) run in a
+ * child process whose stdout is read back through a pipe. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "unit.h"
+
+static char out[OUTPUT_MAX + 1];
+
+static const char *render(struct result *r)
+{
+	size_t n = result_render(r, out, sizeof out);
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert_uint_le(n, OUTPUT_MAX);
+	return out;
+}
+
+static void setup(void)
+{
+	output_set_aspect("TEST");
+}
+
+START_TEST(empty_result_is_ok)
+{
+	struct result *r = result_new();
+	ck_assert_int_eq(result_state(r), STATE_OK);
+	ck_assert_str_eq(render(r), "KMS TEST OK\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(worst_partial_picks_state_and_summary)
+{
+	struct result *r = result_new();
+	result_add(r, STATE_OK, "kms01 answers in %d ms", 3);
+	result_add(r, STATE_UNKNOWN, "kms03: no address");
+	result_add(r, STATE_WARNING, "kms02 slow");
+	result_add(r, STATE_WARNING, "kms04 slow too");
+	/* WARNING beats UNKNOWN: exit code and first line agree */
+	ck_assert_int_eq(result_state(r), STATE_WARNING);
+	ck_assert_uint_eq(result_count(r, STATE_WARNING), 2);
+	ck_assert_uint_eq(result_count(r, STATE_UNKNOWN), 1);
+	ck_assert_uint_eq(result_count(r, STATE_CRITICAL), 0);
+	ck_assert_str_eq(render(r),
+			 "KMS TEST WARNING - kms02 slow\n"
+			 "[WARNING] kms02 slow\n"
+			 "[WARNING] kms04 slow too\n"
+			 "[UNKNOWN] kms03: no address\n"
+			 "[OK] kms01 answers in 3 ms\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(summary_notes_and_forced_state)
+{
+	struct result *r = result_new();
+	result_add(r, STATE_OK, "a");
+	result_add(r, STATE_CRITICAL, "b");
+	result_note(r, "Forecast: %s", "stable");
+	result_summary(r, "first summary");
+	result_summary(r, "1 of %d hosts down", 2);
+	ck_assert_int_eq(result_state(r), STATE_CRITICAL);
+	result_set_state(r, STATE_UNKNOWN);
+	ck_assert_int_eq(result_state(r), STATE_UNKNOWN);
+	ck_assert_str_eq(render(r),
+			 "KMS TEST UNKNOWN - 1 of 2 hosts down\n"
+			 "[CRITICAL] b\n"
+			 "[OK] a\n"
+			 "Forecast: stable\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(pipes_and_newlines_are_cleaned)
+{
+	struct result *r = result_new();
+	result_summary(r, "a|b\nc");
+	result_add(r, STATE_OK, "x|y\r\nz\t!");
+	result_note(r, "n|1");
+	result_perf(r, "p", 1, "", NULL, NAN, NAN);
+	ck_assert_str_eq(render(r), "KMS TEST OK - a/b c | p=1\n"
+				    "[OK] x/y  z !\n"
+				    "n/1\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(perfdata_format)
+{
+	struct result *r = result_new();
+	struct thresholds th;
+	char err[KMS_ERRLEN];
+	ck_assert(thresholds_parse(&th, "1", "5", 0, err));
+	result_summary(r, "s");
+	result_perf(r, "time", 0.0032, "s", &th, 0, NAN);
+	result_perf(r, "connect", 0.000412, "s", NULL, 0, NAN);
+	result_perf(r, "count", 18, "", NULL, NAN, NAN);
+	ck_assert(thresholds_parse(&th, "30:", "25:", 0, err));
+	result_perf(r, "Office 2013+", 12, "", &th, 0, 50);
+	result_perf(r, "it's=x", 1, "c", NULL, NAN, 10);
+	result_perf(r, "a|b", 2, "", NULL, NAN, NAN);
+	result_perf(r, "nan", NAN, "", NULL, NAN, NAN);
+	result_perf(r, "inf", INFINITY, "s", NULL, NAN, NAN);
+	result_perf(r, "tiny", 1e-7, "s", NULL, NAN, NAN);
+	result_perf(r, "big", 1e12, "B", NULL, NAN, NAN);
+	result_perf(r, "neg", -95.99, "", NULL, -INFINITY, NAN);
+	result_perf(r, "bad_uom", 3, "furlongs", NULL, NAN, NAN);
+	result_perf(r, "", 4, "", NULL, NAN, NAN);
+	ck_assert_str_eq(render(r),
+			 "KMS TEST OK - s | time=0.0032s;1;5;0 connect=0.000412s;;;0 "
+			 "count=18 'Office 2013+'=12;30:;25:;0;50 it_s_x=1c;;;;10 "
+			 "'a/b'=2 tiny=0.0000001s big=1000000000000B neg=-95.99 "
+			 "bad_uom=3 unnamed=4\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(perfdata_leaves_out_unscaled_percent)
+{
+	struct result *r = result_new();
+	struct thresholds th;
+	char err[KMS_ERRLEN];
+	ck_assert(thresholds_parse(&th, "80%", "90%", RANGE_ALLOW_PERCENT, err));
+	result_perf(r, "used", 5, "", &th, 0, 100);
+	range_scale(&th.warn, 200);
+	result_perf(r, "used2", 5, "", &th, 0, 100);
+	ck_assert_str_eq(render(r), "KMS TEST OK | used=5;;;0;100 used2=5;160;;0;100\n");
+	result_free(r);
+}
+END_TEST
+
+START_TEST(fmt_number_fixed_notation)
+{
+	char b[64];
+	ck_assert_str_eq(fmt_number(b, sizeof b, 0.003214, 6), "0.003214");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 18, 3), "18");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 2.5, 1), "2.5");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 2.56, 1), "2.6");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 1e-7, FMT_AUTO), "0.0000001");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 1e12, FMT_AUTO), "1000000000000");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 1e12, 2), "1000000000000");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 0.1 + 0.2, FMT_AUTO), "0.3");
+	ck_assert_str_eq(fmt_number(b, sizeof b, -0.0001, 2), "0");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 0, FMT_AUTO), "0");
+	ck_assert_str_eq(fmt_number(b, sizeof b, NAN, 2), "NaN");
+	ck_assert_str_eq(fmt_number(b, sizeof b, -INFINITY, 2), "-inf");
+	ck_assert_ptr_null(strchr(fmt_number(b, sizeof b, 1e300, FMT_AUTO), 'e'));
+	char small[3];
+	ck_assert_str_eq(fmt_number(small, sizeof small, 12345, 0), "12");
+}
+END_TEST
+
+START_TEST(cap_drops_whole_lines)
+{
+	struct result *r = result_new();
+	char line[300];
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	result_summary(r, "many");
+	result_perf(r, "n", 100, "", NULL, 0, NAN);
+	for (int i = 0; i < 100; i++)
+		result_add(r, i % 3 ? STATE_OK : STATE_WARNING, "client%03d %s", i, line);
+	const char *o = render(r);
+	size_t n = strlen(o);
+	ck_assert_uint_le(n, OUTPUT_MAX);
+	ck_assert(strncmp(o, "KMS TEST WARNING - many | n=100;;;0\n", 36) == 0);
+	/* every line is whole: either the marker or a full 300+ byte line */
+	size_t lines = 0, kept = 0;
+	const char *p = o;
+	const char *last = NULL;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		ck_assert_ptr_nonnull(nl);
+		if (lines > 0 && strncmp(p, "... and ", 8) != 0) {
+			ck_assert(p[0] == '[');
+			ck_assert_uint_eq(strspn(nl - 299, "x"), 299);
+			ck_assert(nl[-300] == ' ');
+			kept++;
+		}
+		last = p;
+		lines++;
+		p = nl + 1;
+	}
+	char want[64];
+	snprintf(want, sizeof want, "... and %zu more\n", 100 - kept);
+	ck_assert_str_eq(last, want);
+	ck_assert_uint_gt(kept, 20);
+	/* the most urgent lines are the ones kept */
+	ck_assert(strncmp(o + 36, "[WARNING] client000 ", 20) == 0);
+	/* and the next line would not have fitted */
+	ck_assert_uint_gt(n + 301 + 16, OUTPUT_MAX);
+	result_free(r);
+}
+END_TEST
+
+START_TEST(cap_notes_dropped_first)
+{
+	struct result *r = result_new();
+	char line[1500];
+	memset(line, 'y', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	result_add(r, STATE_CRITICAL, "c %s", line);
+	result_add(r, STATE_OK, "o %s", line);
+	result_add(r, STATE_OK, "p %s", line);
+	result_note(r, "note %s", line);
+	result_note(r, "note2 %s", line);
+	const char *o = render(r);
+	ck_assert_uint_le(strlen(o), OUTPUT_MAX);
+	ck_assert_ptr_nonnull(strstr(o, "\n[OK] p y"));
+	ck_assert_ptr_nonnull(strstr(o, "\nnote y"));
+	ck_assert_ptr_null(strstr(o, "note2"));
+	const char *tail = "\n... and 1 more\n";
+	ck_assert_str_eq(o + strlen(o) - strlen(tail), tail);
+	result_free(r);
+}
+END_TEST
+
+START_TEST(cap_long_summary_shortened)
+{
+	struct result *r = result_new();
+	char *big = malloc(20000);
+	memset(big, 's', 19999);
+	big[19999] = '\0';
+	/* a two-byte UTF-8 char across the cut is dropped whole: the head is
+	 * cut at 7960 - 1 - strlen(" | t=1s") - 3 = 7949 bytes, and the
+	 * summary starts after the 20 bytes of "KMS TEST CRITICAL - " */
+	big[7928] = '\xc3';
+	big[7929] = '\xa9';
+	result_summary(r, "%s", big);
+	result_perf(r, "t", 1, "s", NULL, NAN, NAN);
+	result_add(r, STATE_CRITICAL, "one line");
+	const char *o = render(r);
+	size_t n = strlen(o);
+	ck_assert_uint_le(n, OUTPUT_MAX);
+	const char *nl = strchr(o, '\n');
+	ck_assert(strncmp(nl - 10, "... | t=1s\n", 11) == 0);
+	ck_assert_ptr_null(strchr(o, '\xc3'));
+	ck_assert_uint_eq((size_t)(nl - o), 7948 + 3 + 7);
+	ck_assert_str_eq(nl + 1, "[CRITICAL] one line\n");
+	result_free(r);
+
+	/* perfdata larger than half the line is dropped to save the summary */
+	r = result_new();
+	result_summary(r, "%s", big);
+	for (int i = 0; i < 1000; i++)
+		result_perf(r, "label_long_enough", i, "", NULL, NAN, NAN);
+	o = render(r);
+	ck_assert_uint_le(strlen(o), OUTPUT_MAX);
+	ck_assert_ptr_nonnull(strstr(o, "... | label_long_enough=0 "));
+	ck_assert_uint_gt(strlen(o), OUTPUT_MAX - 40);
+	result_free(r);
+	free(big);
+}
+END_TEST
+
+START_TEST(cap_perfdata_items_whole)
+{
+	struct result *r = result_new();
+	result_summary(r, "short");
+	for (int i = 0; i < 2000; i++)
+		result_perf(r, "metric", i, "s", NULL, 0, NAN);
+	const char *o = render(r);
+	size_t n = strlen(o);
+	ck_assert_uint_le(n, OUTPUT_MAX);
+	ck_assert(o[n - 1] == '\n');
+	/* the last item is complete */
+	const char *last = strrchr(o, ' ') + 1;
+	ck_assert(strncmp(last, "metric=", 7) == 0);
+	ck_assert(strcmp(last + strcspn(last, "s"), "s;;;0\n") == 0);
+	result_free(r);
+}
+END_TEST
+
+/* Run fn in a child with stdout on a pipe; return its exit status and what
+ * it printed. */
+static int run_child(void (*fn)(void), char *buf, size_t len)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[1]);
+		fn();
+		_exit(100); /* fn must not return */
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t got;
+	while (n + 1 < len && (got = read(fds[0], buf + n, len - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void child_die(void)
+{
+	output_set_aspect("COUNT");
+	die("invalid range for -c: \"%s\" (start is greater than end)", "2:1");
+}
+
+static void child_die_state(void)
+{
+	output_set_aspect("HOST");
+	die_state(STATE_WARNING, "timed out|after\n%d s", 10);
+}
+
+static void child_die_no_aspect(void)
+{
+	output_set_aspect(NULL);
+	die("cannot parse options");
+}
+
+static void child_die_long(void)
+{
+	char big[OUTPUT_MAX * 2];
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	die("%s", big);
+}
+
+static void child_exit_critical(void)
+{
+	struct result *r = result_new();
+	result_add(r, STATE_UNKNOWN, "u");
+	result_add(r, STATE_CRITICAL, "kms02 refused");
+	result_perf(r, "time", 0.5, "s", NULL, 0, NAN);
+	result_exit(r);
+}
+
+START_TEST(die_exits_unknown_with_message)
+{
+	char buf[OUTPUT_MAX * 2];
+	ck_assert_int_eq(run_child(child_die, buf, sizeof buf), 3);
+	ck_assert_str_eq(buf, "KMS COUNT UNKNOWN - invalid range for -c: \"2:1\" "
+			      "(start is greater than end)\n");
+	ck_assert_int_eq(run_child(child_die_state, buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "KMS HOST WARNING - timed out/after 10 s\n");
+	ck_assert_int_eq(run_child(child_die_no_aspect, buf, sizeof buf), 3);
+	ck_assert_str_eq(buf, "KMS PLUGIN UNKNOWN - cannot parse options\n");
+	ck_assert_int_eq(run_child(child_die_long, buf, sizeof buf), 3);
+	ck_assert_uint_le(strlen(buf), OUTPUT_MAX);
+	ck_assert_str_eq(buf + strlen(buf) - 7, "zzz...\n");
+	ck_assert_ptr_eq(strchr(buf, '\n'), buf + strlen(buf) - 1);
+}
+END_TEST
+
+START_TEST(result_exit_code_matches_first_line)
+{
+	char buf[OUTPUT_MAX * 2];
+	ck_assert_int_eq(run_child(child_exit_critical, buf, sizeof buf), 2);
+	ck_assert_str_eq(buf, "KMS TEST CRITICAL - kms02 refused | time=0.5s;;;0\n"
+			      "[CRITICAL] kms02 refused\n"
+			      "[UNKNOWN] u\n");
+}
+END_TEST
+
+/* die() under Check's own exit test: the exit code alone. */
+START_TEST(die_exit_test)
+{
+	FILE *null = fopen("/dev/null", "w");
+	ck_assert_ptr_nonnull(null);
+	dup2(fileno(null), STDOUT_FILENO);
+	die("bye");
+}
+END_TEST
+
+START_TEST(verbosity_clamped)
+{
+	output_set_verbosity(7);
+	ck_assert_int_eq(output_verbosity(), 3);
+	output_set_verbosity(-2);
+	ck_assert_int_eq(output_verbosity(), 0);
+	output_set_verbosity(2);
+	ck_assert_int_eq(output_verbosity(), 2);
+	vlog(3, "not shown");
+	output_set_verbosity(0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("output");
+	TCase *tc = tcase_create("output");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, empty_result_is_ok);
+	tcase_add_test(tc, worst_partial_picks_state_and_summary);
+	tcase_add_test(tc, summary_notes_and_forced_state);
+	tcase_add_test(tc, pipes_and_newlines_are_cleaned);
+	tcase_add_test(tc, perfdata_format);
+	tcase_add_test(tc, perfdata_leaves_out_unscaled_percent);
+	tcase_add_test(tc, fmt_number_fixed_notation);
+	tcase_add_test(tc, cap_drops_whole_lines);
+	tcase_add_test(tc, cap_notes_dropped_first);
+	tcase_add_test(tc, cap_long_summary_shortened);
+	tcase_add_test(tc, cap_perfdata_items_whole);
+	tcase_add_test(tc, die_exits_unknown_with_message);
+	tcase_add_test(tc, result_exit_code_matches_first_line);
+	tcase_add_test(tc, verbosity_clamped);
+	/* an exit test needs Check's fork mode (CK_FORK=no runs it in-process) */
+	const char *fork_env = getenv("CK_FORK");
+	if (!fork_env || strcmp(fork_env, "no") != 0)
+		tcase_add_exit_test(tc, die_exit_test, 3);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(suite());
+}
