@@ -1,0 +1,771 @@
+/* doc.c - the KMS status document: load it as a stream, validate it into
+ * struct doc, and hand the clients over one at a time (doc.h).
+ *
+ * Why a stream: loading a 100k-client document (44 MB) as one jansson tree
+ * takes 0.79 s and 204 MiB, more than Python's json (0.28 s, 164 MiB), and a
+ * 1M-client document would need gigabytes. doc-scan.c splits the document
+ * into top-level members and "clients" elements; each piece is parsed alone
+ * with jansson and freed, so memory stays flat whatever the client count.
+ *
+ * Measured (doc_dump, gcc -O2, 2-core Debian 12 VM, medians of 3, documents
+ * from a generator with the DESIGN.md client shape; Python = /usr/bin/python3
+ * json.load of the same file):
+ *   MEASUREMENTS
+ *
+ * Decisions: a duplicate top-level member is an error ("duplicate object
+ * key"), and so is a duplicate key inside any object (JSON_REJECT_DUPLICATES):
+ * a document that says two things is refused rather than guessed at. Unknown
+ * top-level members are still checked to be valid JSON; when they are arrays
+ * they are streamed like "clients", so a future large member cannot break
+ * the memory bound. */
+#include "doc.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "doc-scan.h"
+#include "hresult.h"
+#include "options.h"
+#include "output.h"
+#include "timeutil.h"
+
+#define JSON_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+/* ---- JSON paths, formatted only when an error needs one ---------------- */
+
+/* "$.name", "$.name[index]", "$.name[index].sub" */
+struct jpath {
+	const char *name;
+	bool indexed;
+	size_t index;
+	const char *sub;
+};
+
+static void path_fmt(const struct jpath *p, const char *field, char *buf,
+		     size_t len)
+{
+	int n = snprintf(buf, len, "$.%s", p->name);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (p->indexed)
+		n += snprintf(buf + n, len - (size_t)n, "[%zu]", p->index);
+	if (p->sub && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ".%s", p->sub);
+	if (field && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ".%s", field);
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	default: return "null";
+	}
+}
+
+static bool fail_type(const struct jpath *p, const char *field,
+		      const char *want, const json_t *v, char err[KMS_ERRLEN])
+{
+	char path[160];
+	path_fmt(p, field, path, sizeof path);
+	snprintf(err, KMS_ERRLEN, "%s: expected %s, got %s", path, want,
+		 type_name(v));
+	return false;
+}
+
+static bool fail_missing(const struct jpath *p, const char *field,
+			 char err[KMS_ERRLEN])
+{
+	char path[160];
+	path_fmt(p, field, path, sizeof path);
+	snprintf(err, KMS_ERRLEN, "%s: missing", path);
+	return false;
+}
+
+/* ---- typed getters: absent or null is fine for optional fields --------- */
+
+static bool get_int(const json_t *o, const struct jpath *p, const char *f,
+		    long long *out, char err[KMS_ERRLEN])
+{
+	const json_t *v = json_object_get(o, f);
+	*out = DOC_ABSENT;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_integer(v))
+		return fail_type(p, f, "integer", v, err);
+	*out = json_integer_value(v);
+	return true;
+}
+
+/* An integer that must not be negative (a counter). */
+static bool get_count(const json_t *o, const struct jpath *p, const char *f,
+		      long long *out, char err[KMS_ERRLEN])
+{
+	if (!get_int(o, p, f, out, err))
+		return false;
+	if (*out < 0 && json_object_get(o, f) && !json_is_null(json_object_get(o, f))) {
+		char path[160];
+		path_fmt(p, f, path, sizeof path);
+		snprintf(err, KMS_ERRLEN, "%s: %lld is negative", path, *out);
+		return false;
+	}
+	return true;
+}
+
+static bool get_bool(const json_t *o, const struct jpath *p, const char *f,
+		     long long *out, char err[KMS_ERRLEN])
+{
+	const json_t *v = json_object_get(o, f);
+	*out = DOC_ABSENT;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v))
+		return fail_type(p, f, "boolean", v, err);
+	*out = json_is_true(v) ? 1 : 0;
+	return true;
+}
+
+static bool get_str(const json_t *o, const struct jpath *p, const char *f,
+		    const char **out, char err[KMS_ERRLEN])
+{
+	const json_t *v = json_object_get(o, f);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v))
+		return fail_type(p, f, "string", v, err);
+	*out = json_string_value(v);
+	return true;
+}
+
+static bool get_time(const json_t *o, const struct jpath *p, const char *f,
+		     double *out, char err[KMS_ERRLEN])
+{
+	const char *s;
+	*out = NAN;
+	if (!get_str(o, p, f, &s, err))
+		return false;
+	if (!s)
+		return true;
+	char why[KMS_ERRLEN];
+	if (!rfc3339_parse(s, out, why)) {
+		char path[160];
+		path_fmt(p, f, path, sizeof path);
+		snprintf(err, KMS_ERRLEN, "%s: %.300s", path, why);
+		return false;
+	}
+	return true;
+}
+
+static bool get_license(const json_t *o, const struct jpath *p, const char *f,
+			long long *out, char err[KMS_ERRLEN])
+{
+	if (!get_int(o, p, f, out, err))
+		return false;
+	if (json_is_integer(json_object_get(o, f)) &&
+	    (*out < LIC_UNLICENSED || *out > LIC_EXTENDED_GRACE)) {
+		char path[160];
+		path_fmt(p, f, path, sizeof path);
+		snprintf(err, KMS_ERRLEN, "%s: %lld is not a license state (0..6)",
+			 path, *out);
+		return false;
+	}
+	return true;
+}
+
+/* An HRESULT text; *has says whether one was there. */
+static bool get_hresult(const json_t *o, const struct jpath *p, const char *f,
+			const char **text, bool *has, uint32_t *code,
+			char err[KMS_ERRLEN])
+{
+	*has = false;
+	if (!get_str(o, p, f, text, err))
+		return false;
+	if (!*text)
+		return true;
+	if (!hresult_parse(*text, code)) {
+		char path[160];
+		path_fmt(p, f, path, sizeof path);
+		snprintf(err, KMS_ERRLEN, "%s: not an HRESULT: \"%.64s\"", path,
+			 *text);
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+static char *xstrdup(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		die("out of memory loading the status document");
+	return d;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		die("out of memory loading the status document");
+	return p;
+}
+
+/* ---- the loader: scanner handlers that fill struct doc ----------------- */
+
+struct loader {
+	struct doc *d;
+	doc_client_fn on_client;
+	void *ctx;
+	bool seen_format, seen_version, seen_generated, seen_host,
+	     seen_products;
+};
+
+static const char *const known_members[] = {
+	"format", "version", "generated_at", "host", "products",
+	"clients_complete_since", "clients", "events", NULL
+};
+
+static bool is_known(const char *key)
+{
+	for (size_t i = 0; known_members[i]; i++)
+		if (strcmp(key, known_members[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Stream "clients" and unknown arrays; buffer the rest. */
+static bool h_stream(void *ctx, const char *key)
+{
+	(void)ctx;
+	return strcmp(key, "clients") == 0 || !is_known(key);
+}
+
+static json_t *parse_piece(const char *raw, size_t len,
+			   const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	json_error_t je;
+	json_t *j = json_loadb(raw, len, JSON_FLAGS, &je);
+	if (!j)
+		scan_json_error(at, &je, err);
+	return j;
+}
+
+static bool load_format(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "format", false, 0, NULL };
+	if (!json_is_string(v))
+		return fail_type(&top, NULL, "string", v, err);
+	if (strcmp(json_string_value(v), "kms-status") != 0) {
+		snprintf(err, KMS_ERRLEN,
+			 "not a kms-status document ($.format is \"%.64s\")",
+			 json_string_value(v));
+		return false;
+	}
+	L->seen_format = true;
+	return true;
+}
+
+static bool load_version(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "version", false, 0, NULL };
+	if (!json_is_integer(v))
+		return fail_type(&top, NULL, "integer", v, err);
+	long long ver = json_integer_value(v);
+	if (ver > 1) {
+		snprintf(err, KMS_ERRLEN,
+			 "format version %lld is newer than this plugin understands (1)",
+			 ver);
+		return false;
+	}
+	if (ver < 1) {
+		snprintf(err, KMS_ERRLEN, "$.version: %lld is not a format version",
+			 ver);
+		return false;
+	}
+	L->d->version = ver;
+	L->seen_version = true;
+	return true;
+}
+
+/* A top-level time: required (generated_at) or optional. */
+static bool load_time(const char *key, const json_t *v, bool required,
+		      double *out, char err[KMS_ERRLEN])
+{
+	const struct jpath top = { key, false, 0, NULL };
+	*out = NAN;
+	if (json_is_null(v) && !required)
+		return true;
+	if (!json_is_string(v))
+		return fail_type(&top, NULL, "string", v, err);
+	char why[KMS_ERRLEN];
+	if (!rfc3339_parse(json_string_value(v), out, why)) {
+		snprintf(err, KMS_ERRLEN, "$.%s: %.300s", key, why);
+		return false;
+	}
+	return true;
+}
+
+static bool load_host(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "host", false, 0, NULL };
+	struct doc_host *h = &L->d->host;
+	const char *s;
+	if (!json_is_object(v))
+		return fail_type(&top, NULL, "object", v, err);
+	const json_t *name = json_object_get(v, "name");
+	if (!name)
+		return fail_missing(&top, "name", err);
+	if (!json_is_string(name))
+		return fail_type(&top, "name", "string", name, err);
+	free(h->name);
+	h->name = xstrdup(json_string_value(name));
+	if (!get_bool(v, &top, "kms_enabled", &h->kms_enabled, err) ||
+	    !get_int(v, &top, "port", &h->port, err) ||
+	    !get_str(v, &top, "service_state", &s, err) ||
+	    !get_bool(v, &top, "dns_publishing", &h->dns_publishing, err) ||
+	    !get_int(v, &top, "activation_interval_minutes",
+		     &h->activation_interval_minutes, err) ||
+	    !get_int(v, &top, "renewal_interval_minutes",
+		     &h->renewal_interval_minutes, err))
+		return false;
+	h->service_state = xstrdup(s);
+	L->seen_host = true;
+	return true;
+}
+
+static bool load_requests(const json_t *o, const struct jpath *pp,
+			  struct doc_requests *r, char err[KMS_ERRLEN])
+{
+	const json_t *v = json_object_get(o, "requests");
+	struct {
+		const char *name;
+		long long *dst;
+	} f[] = {
+		{ "total", &r->total }, { "failed", &r->failed },
+		{ "unlicensed", &r->unlicensed }, { "licensed", &r->licensed },
+		{ "oob_grace", &r->oob_grace }, { "oot_grace", &r->oot_grace },
+		{ "non_genuine_grace", &r->non_genuine_grace },
+		{ "notification", &r->notification },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		*f[i].dst = DOC_ABSENT;
+	r->present = false;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_object(v))
+		return fail_type(pp, "requests", "object", v, err);
+	struct jpath p = *pp;
+	p.sub = "requests";
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (!get_count(v, &p, f[i].name, f[i].dst, err))
+			return false;
+	r->present = true;
+	return true;
+}
+
+static bool load_product(const json_t *o, size_t i, struct doc_product *pr,
+			 char err[KMS_ERRLEN])
+{
+	struct jpath p = { "products", true, i, NULL };
+	const char *name, *appid;
+	if (!json_is_object(o))
+		return fail_type(&p, NULL, "object", o, err);
+	if (!get_str(o, &p, "name", &name, err) ||
+	    !get_str(o, &p, "application_id", &appid, err))
+		return false;
+	pr->name = xstrdup(name);
+	pr->application_id = xstrdup(appid);
+	for (char *c = pr->application_id; c && *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!get_license(o, &p, "license_status", &pr->license_status, err) ||
+	    !get_int(o, &p, "grace_remaining_minutes",
+		     &pr->grace_remaining_minutes, err) ||
+	    !get_int(o, &p, "current_count", &pr->current_count, err))
+		return false;
+	if (pr->current_count < -1) {
+		char path[160];
+		path_fmt(&p, "current_count", path, sizeof path);
+		snprintf(err, KMS_ERRLEN,
+			 "%s: %lld is negative (only -1, for no count, is allowed)",
+			 path, pr->current_count);
+		return false;
+	}
+	return load_requests(o, &p, &pr->requests, err);
+}
+
+static bool load_products(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "products", false, 0, NULL };
+	struct doc *d = L->d;
+	if (!json_is_array(v))
+		return fail_type(&top, NULL, "array", v, err);
+	size_t n = json_array_size(v);
+	d->products = xcalloc(n, sizeof *d->products);
+	for (size_t i = 0; i < n; i++) {
+		d->n_products = i + 1; /* so doc_free() frees what is filled */
+		if (!load_product(json_array_get(v, i), i, &d->products[i], err))
+			return false;
+	}
+	L->seen_products = true;
+	return true;
+}
+
+static bool load_events(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "events", false, 0, NULL };
+	struct doc *d = L->d;
+	if (json_is_null(v))
+		return true;
+	if (!json_is_array(v))
+		return fail_type(&top, NULL, "array", v, err);
+	size_t n = json_array_size(v);
+	d->events = xcalloc(n, sizeof *d->events);
+	d->has_events = true;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(v, i);
+		struct jpath p = { "events", true, i, NULL };
+		struct doc_event *e = &d->events[i];
+		const char *hr, *msg;
+		bool has;
+		uint32_t code;
+		d->n_events = i + 1;
+		if (!json_is_object(o))
+			return fail_type(&p, NULL, "object", o, err);
+		if (!get_int(o, &p, "id", &e->id, err) ||
+		    !get_time(o, &p, "at", &e->at, err) ||
+		    !get_hresult(o, &p, "hresult", &hr, &has, &code, err) ||
+		    !get_str(o, &p, "message", &msg, err))
+			return false;
+		e->hresult = xstrdup(hr);
+		e->message = xstrdup(msg);
+	}
+	return true;
+}
+
+static bool h_member(void *ctx, const char *key, const char *raw, size_t len,
+		     const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	struct loader *L = ctx;
+	json_t *v = parse_piece(raw, len, at, err);
+	if (!v)
+		return false;
+	bool ok = true;
+	if (strcmp(key, "format") == 0)
+		ok = load_format(L, v, err);
+	else if (strcmp(key, "version") == 0)
+		ok = load_version(L, v, err);
+	else if (strcmp(key, "generated_at") == 0) {
+		ok = load_time(key, v, true, &L->d->generated_at, err);
+		L->seen_generated = ok;
+	} else if (strcmp(key, "host") == 0)
+		ok = load_host(L, v, err);
+	else if (strcmp(key, "products") == 0)
+		ok = load_products(L, v, err);
+	else if (strcmp(key, "clients_complete_since") == 0)
+		ok = load_time(key, v, false, &L->d->clients_complete_since, err);
+	else if (strcmp(key, "events") == 0)
+		ok = load_events(L, v, err);
+	else if (strcmp(key, "clients") == 0 && !json_is_null(v)) {
+		/* an array would have been streamed */
+		static const struct jpath top = { "clients", false, 0, NULL };
+		ok = fail_type(&top, NULL, "array", v, err);
+	}
+	json_decref(v);
+	return ok;
+}
+
+/* Validate one client element into *c (strings point into o). */
+static bool load_client(const json_t *o, size_t i, struct doc_client *c,
+			char err[KMS_ERRLEN])
+{
+	struct jpath p = { "clients", true, i, NULL };
+	memset(c, 0, sizeof *c);
+	c->index = i;
+	if (!json_is_object(o))
+		return fail_type(&p, NULL, "object", o, err);
+	const json_t *name = json_object_get(o, "name");
+	if (!name)
+		return fail_missing(&p, "name", err);
+	if (!json_is_string(name))
+		return fail_type(&p, "name", "string", name, err);
+	c->name = json_string_value(name);
+	return get_str(o, &p, "cmid", &c->cmid, err) &&
+	       get_str(o, &p, "sku_id", &c->sku_id, err) &&
+	       get_str(o, &p, "application_id", &c->application_id, err) &&
+	       get_bool(o, &p, "virtual", &c->is_virtual, err) &&
+	       get_int(o, &p, "required_count", &c->required_count, err) &&
+	       get_time(o, &p, "first_seen_at", &c->first_seen_at, err) &&
+	       get_time(o, &p, "last_request_at", &c->last_request_at, err) &&
+	       get_time(o, &p, "last_success_at", &c->last_success_at, err) &&
+	       get_hresult(o, &p, "last_result", &c->last_result,
+			   &c->has_result_code, &c->result_code, err) &&
+	       get_license(o, &p, "license_state", &c->license_state, err) &&
+	       get_int(o, &p, "state_expires_in_minutes",
+		       &c->state_expires_in_minutes, err);
+}
+
+static bool h_elem(void *ctx, const char *key, size_t index, const char *raw,
+		   size_t len, const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	struct loader *L = ctx;
+	json_t *v = parse_piece(raw, len, at, err);
+	if (!v)
+		return false;
+	bool ok = true;
+	if (strcmp(key, "clients") == 0) {
+		struct doc_client c;
+		ok = load_client(v, index, &c, err);
+		if (ok && L->on_client) {
+			err[0] = '\0';
+			ok = L->on_client(&c, L->ctx, err);
+			if (!ok && !err[0])
+				snprintf(err, KMS_ERRLEN,
+					 "$.clients[%zu]: refused by the check", index);
+		}
+		if (ok)
+			L->d->n_clients++;
+	}
+	json_decref(v);
+	return ok;
+}
+
+static bool h_array_end(void *ctx, const char *key, size_t n, char err[KMS_ERRLEN])
+{
+	struct loader *L = ctx;
+	(void)n;
+	(void)err;
+	if (strcmp(key, "clients") == 0)
+		L->d->has_clients = true;
+	return true;
+}
+
+static void loader_init(struct loader *L, doc_client_fn on_client, void *ctx)
+{
+	memset(L, 0, sizeof *L);
+	L->d = xcalloc(1, sizeof *L->d);
+	L->d->generated_at = NAN;
+	L->d->clients_complete_since = NAN;
+	L->on_client = on_client;
+	L->ctx = ctx;
+}
+
+static struct scan *loader_scan(struct loader *L)
+{
+	const struct scan_handlers h = {
+		.stream = h_stream, .member = h_member, .elem = h_elem,
+		.array_end = h_array_end, .ctx = L,
+	};
+	return scan_new(&h);
+}
+
+/* After the scanner accepted the whole document: required members. */
+static bool loader_check(const struct loader *L, char err[KMS_ERRLEN])
+{
+	if (!L->seen_format)
+		snprintf(err, KMS_ERRLEN, "not a kms-status document ($.format missing)");
+	else if (!L->seen_version)
+		snprintf(err, KMS_ERRLEN, "$.version: missing");
+	else if (!L->seen_generated)
+		snprintf(err, KMS_ERRLEN, "$.generated_at: missing");
+	else if (!L->seen_host)
+		snprintf(err, KMS_ERRLEN, "$.host: missing");
+	else if (!L->seen_products)
+		snprintf(err, KMS_ERRLEN, "$.products: missing");
+	else
+		return true;
+	return false;
+}
+
+static bool loader_end(struct loader *L, struct scan *s, bool ok,
+		       struct doc **out, char err[KMS_ERRLEN])
+{
+	ok = ok && scan_finish(s, err) && loader_check(L, err);
+	scan_free(s);
+	if (!ok) {
+		doc_free(L->d);
+		*out = NULL;
+		return false;
+	}
+	*out = L->d;
+	return true;
+}
+
+bool doc_load_buffer(const char *buf, size_t len, doc_client_fn on_client,
+		     void *ctx, struct doc **out, char err[KMS_ERRLEN])
+{
+	struct loader L;
+	loader_init(&L, on_client, ctx);
+	struct scan *s = loader_scan(&L);
+	return loader_end(&L, s, scan_feed(s, buf, len, err), out, err);
+}
+
+/* fetch_stream's sink: keep the scanner's own message, whatever fetch
+ * makes of it. */
+struct feed {
+	struct scan *s;
+	bool failed;
+	char err[KMS_ERRLEN];
+};
+
+static bool feed_sink(const char *data, size_t len, void *ctx,
+		      char err[KMS_ERRLEN])
+{
+	struct feed *f = ctx;
+	if (scan_feed(f->s, data, len, f->err))
+		return true;
+	f->failed = true;
+	snprintf(err, KMS_ERRLEN, "%s", f->err);
+	return false;
+}
+
+bool doc_load(const char *url, const struct fetch_opts *fo,
+	      doc_client_fn on_client, void *ctx, struct doc **out,
+	      char err[KMS_ERRLEN])
+{
+	struct loader L;
+	loader_init(&L, on_client, ctx);
+	struct feed f = { .s = loader_scan(&L), .failed = false };
+	f.err[0] = '\0';
+	bool ok = fetch_stream(url, fo, feed_sink, &f, err);
+	if (!ok && f.failed)
+		snprintf(err, KMS_ERRLEN, "%s", f.err);
+	return loader_end(&L, f.s, ok, out, err);
+}
+
+void doc_free(struct doc *d)
+{
+	if (!d)
+		return;
+	free(d->host.name);
+	free(d->host.service_state);
+	for (size_t i = 0; i < d->n_products; i++) {
+		free(d->products[i].name);
+		free(d->products[i].application_id);
+	}
+	free(d->products);
+	for (size_t i = 0; i < d->n_events; i++) {
+		free(d->events[i].hresult);
+		free(d->events[i].message);
+	}
+	free(d->events);
+	free(d);
+}
+
+/* ---- freshness ---------------------------------------------------------- */
+
+#define FUTURE_SLACK 300.0 /* a clock this far ahead is still believed */
+
+state_t doc_freshness(const struct doc *d, double now, double max_age,
+		      state_t stale_state, char msg[KMS_ERRLEN])
+{
+	char age[64], gen[64], lim[64];
+	double dt = now - d->generated_at;
+	msg[0] = '\0';
+	if (dt <= max_age && -dt <= FUTURE_SLACK)
+		return STATE_OK;
+	fmt_utc(gen, sizeof gen, d->generated_at, "%Y-%m-%d %H:%M UTC");
+	if (dt > max_age) {
+		fmt_duration(age, sizeof age, dt);
+		fmt_duration(lim, sizeof lim, max_age);
+		snprintf(msg, KMS_ERRLEN,
+			 "status document is %s old (generated %s, max %s): is the exporter's scheduled task running?",
+			 age, gen, lim);
+	} else {
+		char nowtxt[64];
+		fmt_duration(age, sizeof age, -dt);
+		fmt_utc(nowtxt, sizeof nowtxt, now, "%Y-%m-%d %H:%M UTC");
+		snprintf(msg, KMS_ERRLEN,
+			 "status document is dated %s in the future (generated %s, now %s): check the clocks",
+			 age, gen, nowtxt);
+	}
+	return stale_state;
+}
+
+/* With --stale-state OK a stale document is only logged at -v and checked
+ * as usual: the user said staleness is no alarm. */
+struct doc *doc_load_or_die(const struct common_opts *co,
+			    doc_client_fn on_client, void *ctx)
+{
+	char err[KMS_ERRLEN], shown[1024];
+	struct doc *d;
+	if (!co->url || !*co->url)
+		die("status document: no -u/--url given");
+	url_redact(co->url, shown, sizeof shown);
+	if (!doc_load(co->url, &co->fetch, on_client, ctx, &d, err))
+		die("status document %s: %s", shown, err);
+	state_t st = doc_freshness(d, wall_now(), co->max_age, co->stale_state,
+				   err);
+	if (err[0]) {
+		if (st != STATE_OK) {
+			doc_free(d);
+			die_state(st, "%s", err);
+		}
+		vlog(1, "%s", err);
+	}
+	return d;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+const char *license_state_name(long long st)
+{
+	static const char *const names[] = {
+		"unlicensed", "licensed", "OOB grace", "OOT grace",
+		"non-genuine grace", "notification", "extended grace",
+	};
+	static char other[32]; /* not reentrant: plugins are single-threaded */
+	if (st >= 0 && st <= LIC_EXTENDED_GRACE)
+		return names[st];
+	snprintf(other, sizeof other, "state %lld", st);
+	return other;
+}
+
+enum app_family app_family(const char *application_id)
+{
+	if (!application_id)
+		return APP_OTHER;
+	if (strcasecmp(application_id, APPID_WINDOWS) == 0)
+		return APP_WINDOWS;
+	if (strcasecmp(application_id, APPID_OFFICE2013) == 0 ||
+	    strcasecmp(application_id, APPID_OFFICE2010) == 0)
+		return APP_OFFICE;
+	return APP_OTHER;
+}
+
+const char *product_short_name(const struct doc_product *p)
+{
+	const char *id = p->application_id;
+	if (id && strcasecmp(id, APPID_WINDOWS) == 0)
+		return "Windows";
+	if (id && strcasecmp(id, APPID_OFFICE2013) == 0)
+		return "Office 2013+";
+	if (id && strcasecmp(id, APPID_OFFICE2010) == 0)
+		return "Office 2010";
+	if (p->name)
+		return p->name;
+	return id ? id : "unnamed product";
+}
+
+bool app_matches(const char *application_id, const char *selector)
+{
+	if (!application_id || !selector)
+		return false;
+	if (strcasecmp(selector, "windows") == 0)
+		return app_family(application_id) == APP_WINDOWS;
+	if (strcasecmp(selector, "office") == 0)
+		return app_family(application_id) == APP_OFFICE;
+	return strcasecmp(application_id, selector) == 0;
+}
