@@ -348,7 +348,7 @@ static void curl_failure(CURLcode rc, const char *detail, const char *shown,
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		set_err(err, "timed out after %s s fetching %s",
-			fmt_number(secs, sizeof secs, timeout_seconds(), 1), shown);
+			fmt_number(secs, sizeof secs, timeout_seconds(), 3), shown);
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		set_err(err, "too many redirects (more than %ld) from %s",
@@ -455,7 +455,7 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	if (timeout_seconds() > 0 && deadline_left() <= 0) {
 		char secs[32];
 		set_err(err, "timed out after %s s before fetching %s",
-			fmt_number(secs, sizeof secs, timeout_seconds(), 1), shown);
+			fmt_number(secs, sizeof secs, timeout_seconds(), 3), shown);
 		return false;
 	}
 	if (!curl_load(err))
@@ -522,6 +522,15 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 			set_err(err, "HTTP %ld%s%s from %s%s", code,
 				phrase ? " " : "", phrase ? phrase : "", shown, via);
 		ok = false;
+	} else if (rc == CURLE_OPERATION_TIMEDOUT && timeout_seconds() > 0 &&
+		   deadline_left() < 0.1) {
+		/* This is the -t deadline itself, which ends the check with the
+		 * -t state in the backstop alarm's words (timeout.h); returning
+		 * an error would turn "-t 10:CRITICAL" into an UNKNOWN. */
+		char secs[32];
+		api.easy_cleanup(t.h);
+		die_state(timeout_state(), "%s timed out after %s s", activity,
+			  fmt_number(secs, sizeof secs, timeout_seconds(), 3));
 	} else if (rc != CURLE_OK) {
 		curl_failure(rc, errbuf, shown, err);
 		ok = false;
