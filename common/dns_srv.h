@@ -42,6 +42,11 @@ struct srv_answer {
 /* Where to ask: NULL or "" for the system resolver's first nameserver
  * (/etc/resolv.conf), else "ADDR", "ADDR:PORT", "[V6ADDR]:PORT", "V6ADDR". */
 
+/* Errors (err) name the server and the cause: "no answer from DNS server
+ * 127.0.0.1:5353 within 10 s", "SERVFAIL (server failure)", "rdlength 200 of
+ * answer record 1 runs past the end of the message (60 bytes)". An
+ * unparsable server spec is DNS_ERROR with 'invalid DNS server ...'. */
+
 /* Look up SRV records of name (e.g. "_vlmcs._tcp.corp.example") through
  * server before the absolute deadline (mono_now() seconds). Addresses from
  * the additional section are attached to the records. */
@@ -63,5 +68,15 @@ void srv_answer_free(struct srv_answer *a);
 
 /* "SERVFAIL", "NXDOMAIN", "timed out", ... */
 const char *dns_status_name(enum dns_status st);
+
+/* Validate a server spec (as above) before any query. On success writes
+ * how messages name it ("127.0.0.1:5353", "[::1]:53") into text (may be
+ * NULL); false with 'invalid DNS server "x": ...' in err otherwise. */
+bool dns_server_check(const char *server, char *text, size_t len,
+		      char err[KMS_ERRLEN]);
+
+/* DNS name equality: case-insensitive, one trailing dot on either side
+ * ignored ("KMS01.Corp.Example." equals "kms01.corp.example"). */
+bool dns_name_equal(const char *a, const char *b);
 
 #endif
