@@ -178,7 +178,7 @@ void result_add(struct result *r, state_t st, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *text = vformat(fmt, ap);
 	va_end(ap);
-	if (state_name(st) == state_name(STATE_UNKNOWN))
+	if ((unsigned)st > STATE_UNKNOWN)
 		st = STATE_UNKNOWN; /* out-of-range values count as UNKNOWN */
 	r->parts = grow(r->parts, &r->cap_parts, r->n_parts, sizeof *r->parts);
 	r->parts[r->n_parts].st = st;
@@ -208,7 +208,7 @@ void result_summary(struct result *r, const char *fmt, ...)
 
 void result_set_state(struct result *r, state_t st)
 {
-	if (state_name(st) == state_name(STATE_UNKNOWN))
+	if ((unsigned)st > STATE_UNKNOWN)
 		st = STATE_UNKNOWN;
 	r->forced = true;
 	r->forced_state = st;
@@ -328,12 +328,18 @@ static size_t perf_len(const struct result *r, size_t k)
 	return n;
 }
 
-/* Largest k whose perfdata part fits in room bytes. */
+/* Largest k whose perfdata part fits in room bytes (items are kept whole
+ * and in order). */
 static size_t perf_fit(const struct result *r, size_t room)
 {
-	size_t k = r->n_perf;
-	while (k > 0 && perf_len(r, k) > room)
-		k--;
+	size_t k = 0, used = 0;
+	while (k < r->n_perf) {
+		size_t add = strlen(r->perf[k]) + (k ? 1 : 3);
+		if (used + add > room)
+			break;
+		used += add;
+		k++;
+	}
 	return k;
 }
 
@@ -501,7 +507,7 @@ static _Noreturn void vdie(state_t st, const char *fmt, va_list ap)
 	char line[OUTPUT_MAX + 1];
 
 	timeout_stop();
-	if (state_name(st) == state_name(STATE_UNKNOWN))
+	if ((unsigned)st > STATE_UNKNOWN)
 		st = STATE_UNKNOWN;
 	int pre = snprintf(line, sizeof line, "KMS %s %s - ", output_aspect(),
 			   state_name(st));

@@ -79,6 +79,19 @@ START_TEST(summary_notes_and_forced_state)
 }
 END_TEST
 
+START_TEST(out_of_range_state_counts_as_unknown)
+{
+	struct result *r = result_new();
+	result_add(r, STATE_OK, "fine");
+	result_add(r, (state_t)9, "odd");
+	ck_assert_int_eq(result_state(r), STATE_UNKNOWN);
+	ck_assert_str_eq(render(r), "KMS TEST UNKNOWN - odd\n[UNKNOWN] odd\n[OK] fine\n");
+	result_set_state(r, (state_t)-1);
+	ck_assert_int_eq(result_state(r), STATE_UNKNOWN);
+	result_free(r);
+}
+END_TEST
+
 START_TEST(pipes_and_newlines_are_cleaned)
 {
 	struct result *r = result_new();
@@ -401,6 +414,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, empty_result_is_ok);
 	tcase_add_test(tc, worst_partial_picks_state_and_summary);
 	tcase_add_test(tc, summary_notes_and_forced_state);
+	tcase_add_test(tc, out_of_range_state_counts_as_unknown);
 	tcase_add_test(tc, pipes_and_newlines_are_cleaned);
 	tcase_add_test(tc, perfdata_format);
 	tcase_add_test(tc, perfdata_leaves_out_unscaled_percent);
