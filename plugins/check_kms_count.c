@@ -200,7 +200,7 @@ static void describe_range(const struct range *r, char *buf, size_t len)
 		return;
 	}
 	range_format(r, text, sizeof(text));
-	snprintf(buf, len, "in range %s", text);
+	snprintf(buf, len, "range %s", text);
 }
 
 /* What a count lets activate, from the KMS rules (25 client OSes, 5 servers
@@ -219,14 +219,20 @@ static const char *count_allows(enum app_family fam, long long count)
 	return "nothing can activate";
 }
 
-/* The few words of the first line for a count that is not OK. */
-static const char *count_shortfall(enum app_family fam, long long count, state_t st)
+/* The few words of the first line for a count that is not OK: what cannot
+ * activate, else how close the count is to the critical threshold. */
+static void count_shortfall(enum app_family fam, bool servers_only, long long count,
+			    state_t st, const struct thresholds *th, char *buf, size_t len)
 {
-	if (fam == APP_WINDOWS && count >= 5 && count < 25)
-		return "clients cannot activate";
-	if (count < 5)
-		return "nothing can activate";
-	return st == STATE_CRITICAL ? "critical" : "warning";
+	char num[64];
+	if (fam == APP_WINDOWS && !servers_only && count >= 5 && count < 25)
+		snprintf(buf, len, "clients cannot activate");
+	else if (count < 5)
+		snprintf(buf, len, "nothing can activate");
+	else if (st == STATE_WARNING && th->has_crit && range_is_floor(&th->crit))
+		snprintf(buf, len, "close to %s", fmt_number(num, sizeof(num), th->crit.start, FMT_AUTO));
+	else
+		snprintf(buf, len, "%s", st == STATE_CRITICAL ? "critical" : "warning");
 }
 
 struct product_eval {
@@ -306,11 +312,12 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 	} else {
 		const struct range *hit = e->st == STATE_CRITICAL ? &th.crit : &th.warn;
 		char num[64], text[96];
-		if (range_is_floor(hit))
+		if (range_is_floor(hit)) {
+			char why[64];
+			count_shortfall(fam, cfg->servers_only, count, e->st, &th, why, sizeof(why));
 			snprintf(e->frag, sizeof(e->frag), "%s %lld/%s (%s)", e->label, count,
-				 fmt_number(num, sizeof(num), hit->start, FMT_AUTO),
-				 count_shortfall(fam, count, e->st));
-		else {
+				 fmt_number(num, sizeof(num), hit->start, FMT_AUTO), why);
+		} else {
 			range_format(hit, text, sizeof(text));
 			snprintf(e->frag, sizeof(e->frag), "%s %lld (%s range %s)", e->label,
 				 count, e->st == STATE_CRITICAL ? "critical" : "warning", text);
@@ -342,7 +349,14 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 			long long at_count = 0;
 			int day = forecast_cross_day(&f, count, cap, &th.crit, &at_count);
 			if (day < 0) {
-				append(note, sizeof(note), "; count stays out of critical (%s)", crit_txt);
+				char num[64], text[96];
+				if (range_is_floor(&th.crit))
+					append(note, sizeof(note), "; count stays at %s or more",
+					       fmt_number(num, sizeof(num), th.crit.start, FMT_AUTO));
+				else {
+					range_format(&th.crit, text, sizeof(text));
+					append(note, sizeof(note), "; count stays out of the critical range %s", text);
+				}
 			} else {
 				char when[32];
 				fmt_utc(date, sizeof(date), (double)((today + day) * 86400LL), "%Y-%m-%d");
