@@ -205,12 +205,12 @@ function Get-RequestFields($Record) {
 function Update-Client($Inventory, $Fields, [datetime]$At, $SkuMap, $Counts, [int]$ServiceCount) {
     $cmid = $Fields[3].ToLowerInvariant()
     $c = $Inventory[$cmid]
-    if ($c -and $c.last_request_at -and $c.last_request_at -ge $At) { return }
-    if (-not $c) {
-        $c = [ordered]@{ name = $null; cmid = $cmid; sku_id = $null; application_id = $null
-            virtual = $null; required_count = $null; first_seen_at = $At; last_request_at = $null
-            last_result = $null; last_success_at = $null; license_state = $null
-            state_expires_in_minutes = $null }
+    if ($null -ne $c -and $c.last_request_at -and $c.last_request_at -ge $At) { return }
+    if ($null -eq $c) {
+        $c = [ordered]@{}
+        foreach ($key in $ClientKeys) { $c[$key] = $null }
+        $c.cmid = $cmid
+        $c.first_seen_at = $At
         $Inventory[$cmid] = $c
     }
     $sku = $Fields[8].ToLowerInvariant()
@@ -284,6 +284,8 @@ function Get-ServiceEvents([datetime]$Since) {
 # --- main ---------------------------------------------------------------------
 
 $now = [datetime]::UtcNow
+# .NET file calls need a full path (they do not follow Set-Location).
+$OutFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
 $previous = Read-PreviousDocument $OutFile
 $hostState = Get-HostState
 $serviceCount = $hostState._service_count
@@ -320,19 +322,14 @@ if ($null -eq $completeSince) { $completeSince = if ($oldestEventAt) { $oldestEv
 
 # Forget clients silent for longer than -ForgetAfterDays; format the rest.
 $forget = $now.AddDays(-$ForgetAfterDays)
-$clients = @()
+$clients = New-Object System.Collections.Generic.List[object]
 foreach ($c in ($inventory.Values | Sort-Object { $_.name })) {
     if ($c.last_request_at -and $c.last_request_at -lt $forget) { continue }
-    $clients += [ordered]@{
-        name = $c.name; cmid = $c.cmid; sku_id = $c.sku_id; application_id = $c.application_id
-        virtual = $c.virtual; required_count = $c.required_count
-        first_seen_at = Format-Utc $c.first_seen_at
-        last_request_at = Format-Utc $c.last_request_at
-        last_result = $c.last_result
-        last_success_at = Format-Utc $c.last_success_at
-        license_state = $c.license_state
-        state_expires_in_minutes = $c.state_expires_in_minutes
+    $out = [ordered]@{}
+    foreach ($key in $ClientKeys) {
+        $out[$key] = if ($key -like '*_at') { Format-Utc $c[$key] } else { $c[$key] }
     }
+    $clients.Add($out)
 }
 
 # Service events of the last -EventDays days, plus the newest 12294 of any
@@ -353,7 +350,7 @@ $doc = [ordered]@{
     host                   = $hostState
     products               = $products
     clients_complete_since = Format-Utc $completeSince
-    clients                = $clients
+    clients                = $clients.ToArray()
     events                 = $events
     exporter               = [ordered]@{ version = $ExporterVersion; last_request_event_at = Format-Utc $lastEventAt }
 }
