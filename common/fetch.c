@@ -482,8 +482,6 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	}
 	char errbuf[CURL_ERROR_SIZE];
 	errbuf[0] = 0;
-	if (o->insecure)
-		vlog(1, "TLS certificate verification is off (--insecure)");
 	vlog(3, "fetching %s (max %llu bytes, %s)", shown, t.max,
 	     user ? "basic auth from --auth-file" : "no --auth-file");
 

@@ -79,7 +79,7 @@ def test_insecure_skips_verification_and_says_so(nginx):
     res = fetch("--insecure", "-v", "--cacert", nginx.wrong_ca,
                 nginx.https_url("/doc.json"))
     assert_ok(res, SMALL_DOC)
-    assert "TLS certificate verification is off (--insecure)" in res.stderr, res
+    assert "TLS verification disabled (--insecure)" in res.stderr, res
 
 
 def test_missing_cacert_file_is_named(nginx):
@@ -277,6 +277,26 @@ def test_connection_refused_is_named():
     res = fetch(url)
     assert res.code == 3, res
     assert res.summary.startswith("cannot connect to %s: " % url), res
+
+
+# --- proxies (libcurl's environment handling) ------------------------------------
+
+def test_http_proxy_from_environment(nginx):
+    # nginx answers a proxy-style request line with its docroot, so the name
+    # below never needs to resolve: the request can only succeed via the proxy
+    res = fetch("http://kms01.example.invalid/doc.json",
+                env={"http_proxy": nginx.http_url("")})
+    assert_ok(res, SMALL_DOC)
+
+
+def test_no_proxy_bypasses_proxy(nginx):
+    dead = "http://127.0.0.1:%d" % harness.free_port()
+    res = fetch(nginx.http_url("/doc.json"),
+                env={"http_proxy": dead, "no_proxy": "127.0.0.1"})
+    assert_ok(res, SMALL_DOC)
+    res = fetch(nginx.http_url("/doc.json"), env={"http_proxy": dead})
+    assert res.code == 3, res
+    assert res.summary.startswith("cannot connect to %s: " % nginx.http_url("/doc.json")), res
 
 
 # --- local files ----------------------------------------------------------------
