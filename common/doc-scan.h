@@ -31,8 +31,9 @@ struct scan_handlers {
 	 * starting at *at. Return false with err filled to stop. */
 	bool (*member)(void *ctx, const char *key, const char *raw, size_t len,
 		       const struct scan_pos *at, char err[KMS_ERRLEN]);
-	/* One element of a streamed array, index from 0. */
-	bool (*elem)(void *ctx, const char *key, size_t index, const char *raw,
+	/* One element of a streamed array, index from 0. raw is the scanner's
+	 * reused buffer: the handler may modify it in place. */
+	bool (*elem)(void *ctx, const char *key, size_t index, char *raw,
 		     size_t len, const struct scan_pos *at, char err[KMS_ERRLEN]);
 	/* The streamed array of key ended after n elements. */
 	bool (*array_end)(void *ctx, const char *key, size_t n,

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "doc-fast.h"
 #include "doc-scan.h"
 #include "hresult.h"
 #include "options.h"
@@ -487,57 +488,189 @@ static bool h_member(void *ctx, const char *key, const char *raw, size_t len,
 	return ok;
 }
 
-/* Validate one client element into *c (strings point into o). */
-static bool load_client(const json_t *o, size_t i, struct doc_client *c,
-			char err[KMS_ERRLEN])
+/* ---- clients: the fast path or jansson, then one validation ------------ */
+
+enum {
+	CF_NAME, CF_CMID, CF_SKU, CF_APPID, CF_VIRTUAL, CF_REQUIRED, CF_FIRST,
+	CF_LASTREQ, CF_LASTSUCC, CF_RESULT, CF_LICENSE, CF_EXPIRES, CF_N
+};
+
+static const char *const client_fields[CF_N] = {
+	"name", "cmid", "sku_id", "application_id", "virtual", "required_count",
+	"first_seen_at", "last_request_at", "last_success_at", "last_result",
+	"license_state", "state_expires_in_minutes",
+};
+
+static const char *jv_type_name(enum jv_type t)
 {
-	struct jpath p = { "clients", true, i, NULL };
-	memset(c, 0, sizeof *c);
-	c->index = i;
-	if (!json_is_object(o))
-		return fail_type(&p, NULL, "object", o, err);
-	const json_t *name = json_object_get(o, "name");
-	if (!name)
-		return fail_missing(&p, "name", err);
-	if (!json_is_string(name))
-		return fail_type(&p, "name", "string", name, err);
-	c->name = json_string_value(name);
-	return get_str(o, &p, "cmid", &c->cmid, err) &&
-	       get_str(o, &p, "sku_id", &c->sku_id, err) &&
-	       get_str(o, &p, "application_id", &c->application_id, err) &&
-	       get_bool(o, &p, "virtual", &c->is_virtual, err) &&
-	       get_int(o, &p, "required_count", &c->required_count, err) &&
-	       get_time(o, &p, "first_seen_at", &c->first_seen_at, err) &&
-	       get_time(o, &p, "last_request_at", &c->last_request_at, err) &&
-	       get_time(o, &p, "last_success_at", &c->last_success_at, err) &&
-	       get_hresult(o, &p, "last_result", &c->last_result,
-			   &c->has_result_code, &c->result_code, err) &&
-	       get_license(o, &p, "license_state", &c->license_state, err) &&
-	       get_int(o, &p, "state_expires_in_minutes",
-		       &c->state_expires_in_minutes, err);
+	static const char *const names[] = {
+		"absent", "null", "boolean", "integer", "number", "string",
+		"array", "object",
+	};
+	return names[t];
 }
 
-static bool h_elem(void *ctx, const char *key, size_t index, const char *raw,
+/* The same member values from a jansson tree (the slow path). */
+static void jv_from_json(const json_t *o, struct jv *out)
+{
+	for (size_t k = 0; k < CF_N; k++) {
+		const json_t *v = json_object_get(o, client_fields[k]);
+		struct jv *j = &out[k];
+		j->s = NULL;
+		j->i = 0;
+		if (!v) {
+			j->t = JV_ABSENT;
+			continue;
+		}
+		switch (json_typeof(v)) {
+		case JSON_OBJECT: j->t = JV_OBJECT; break;
+		case JSON_ARRAY: j->t = JV_ARRAY; break;
+		case JSON_STRING:
+			j->t = JV_STRING;
+			j->s = json_string_value(v);
+			break;
+		case JSON_INTEGER:
+			j->t = JV_INT;
+			j->i = json_integer_value(v);
+			break;
+		case JSON_REAL: j->t = JV_REAL; break;
+		case JSON_TRUE: j->t = JV_BOOL; j->i = 1; break;
+		case JSON_FALSE: j->t = JV_BOOL; j->i = 0; break;
+		default: j->t = JV_NULL; break;
+		}
+	}
+}
+
+static bool cv_fail(size_t idx, size_t k, const char *want, const struct jv *v,
+		    char err[KMS_ERRLEN])
+{
+	snprintf(err, KMS_ERRLEN, "$.clients[%zu].%s: expected %s, got %s", idx,
+		 client_fields[k], want, jv_type_name(v->t));
+	return false;
+}
+
+static bool cv_str(const struct jv *f, size_t idx, size_t k, const char **out,
+		   char err[KMS_ERRLEN])
+{
+	*out = f[k].t == JV_STRING ? f[k].s : NULL;
+	if (f[k].t == JV_STRING || f[k].t == JV_ABSENT || f[k].t == JV_NULL)
+		return true;
+	return cv_fail(idx, k, "string", &f[k], err);
+}
+
+static bool cv_int(const struct jv *f, size_t idx, size_t k, long long *out,
+		   char err[KMS_ERRLEN])
+{
+	*out = f[k].t == JV_INT ? f[k].i : DOC_ABSENT;
+	if (f[k].t == JV_INT || f[k].t == JV_ABSENT || f[k].t == JV_NULL)
+		return true;
+	return cv_fail(idx, k, "integer", &f[k], err);
+}
+
+static bool cv_bool(const struct jv *f, size_t idx, size_t k, long long *out,
+		    char err[KMS_ERRLEN])
+{
+	*out = f[k].t == JV_BOOL ? f[k].i : DOC_ABSENT;
+	if (f[k].t == JV_BOOL || f[k].t == JV_ABSENT || f[k].t == JV_NULL)
+		return true;
+	return cv_fail(idx, k, "boolean", &f[k], err);
+}
+
+static bool cv_time(const struct jv *f, size_t idx, size_t k, double *out,
+		    char err[KMS_ERRLEN])
+{
+	const char *s;
+	char why[KMS_ERRLEN];
+	*out = NAN;
+	if (!cv_str(f, idx, k, &s, err))
+		return false;
+	if (!s || rfc3339_parse(s, out, why))
+		return true;
+	snprintf(err, KMS_ERRLEN, "$.clients[%zu].%s: %.300s", idx,
+		 client_fields[k], why);
+	return false;
+}
+
+/* Validate one client's member values into *c (strings point into f). */
+static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
+			char err[KMS_ERRLEN])
+{
+	memset(c, 0, sizeof *c);
+	c->index = i;
+	if (f[CF_NAME].t == JV_ABSENT) {
+		snprintf(err, KMS_ERRLEN, "$.clients[%zu].name: missing", i);
+		return false;
+	}
+	if (f[CF_NAME].t != JV_STRING)
+		return cv_fail(i, CF_NAME, "string", &f[CF_NAME], err);
+	c->name = f[CF_NAME].s;
+	if (!cv_str(f, i, CF_CMID, &c->cmid, err) ||
+	    !cv_str(f, i, CF_SKU, &c->sku_id, err) ||
+	    !cv_str(f, i, CF_APPID, &c->application_id, err) ||
+	    !cv_bool(f, i, CF_VIRTUAL, &c->is_virtual, err) ||
+	    !cv_int(f, i, CF_REQUIRED, &c->required_count, err) ||
+	    !cv_time(f, i, CF_FIRST, &c->first_seen_at, err) ||
+	    !cv_time(f, i, CF_LASTREQ, &c->last_request_at, err) ||
+	    !cv_time(f, i, CF_LASTSUCC, &c->last_success_at, err) ||
+	    !cv_str(f, i, CF_RESULT, &c->last_result, err) ||
+	    !cv_int(f, i, CF_LICENSE, &c->license_state, err) ||
+	    !cv_int(f, i, CF_EXPIRES, &c->state_expires_in_minutes, err))
+		return false;
+	if (c->last_result) {
+		if (!hresult_parse(c->last_result, &c->result_code)) {
+			snprintf(err, KMS_ERRLEN,
+				 "$.clients[%zu].last_result: not an HRESULT: \"%.64s\"",
+				 i, c->last_result);
+			return false;
+		}
+		c->has_result_code = true;
+	}
+	if (f[CF_LICENSE].t == JV_INT &&
+	    (c->license_state < LIC_UNLICENSED || c->license_state > LIC_EXTENDED_GRACE)) {
+		snprintf(err, KMS_ERRLEN,
+			 "$.clients[%zu].license_state: %lld is not a license state (0..6)",
+			 i, c->license_state);
+		return false;
+	}
+	return true;
+}
+
+static bool h_elem(void *ctx, const char *key, size_t index, char *raw,
 		   size_t len, const struct scan_pos *at, char err[KMS_ERRLEN])
 {
 	struct loader *L = ctx;
-	json_t *v = parse_piece(raw, len, at, err);
-	if (!v)
-		return false;
-	bool ok = true;
-	if (strcmp(key, "clients") == 0) {
-		struct doc_client c;
-		ok = load_client(v, index, &c, err);
-		if (ok && L->on_client) {
-			err[0] = '\0';
-			ok = L->on_client(&c, L->ctx, err);
-			if (!ok && !err[0])
-				snprintf(err, KMS_ERRLEN,
-					 "$.clients[%zu]: refused by the check", index);
-		}
-		if (ok)
-			L->d->n_clients++;
+	struct jv f[CF_N];
+	json_t *v = NULL;
+	if (strcmp(key, "clients") != 0) {
+		/* an unknown array: only check it is JSON */
+		v = parse_piece(raw, len, at, err);
+		json_decref(v);
+		return v != NULL;
 	}
+	if (!fast_object(raw, len, client_fields, CF_N, f)) {
+		v = parse_piece(raw, len, at, err);
+		if (!v)
+			return false;
+		if (!json_is_object(v)) {
+			snprintf(err, KMS_ERRLEN,
+				 "$.clients[%zu]: expected object, got %s", index,
+				 type_name(v));
+			json_decref(v);
+			return false;
+		}
+		jv_from_json(v, f);
+	}
+	struct doc_client c;
+	bool ok = load_client(f, index, &c, err);
+	if (ok && L->on_client) {
+		err[0] = '\0';
+		ok = L->on_client(&c, L->ctx, err);
+		if (!ok && !err[0])
+			snprintf(err, KMS_ERRLEN,
+				 "$.clients[%zu]: refused by the check", index);
+	}
+	if (ok)
+		L->d->n_clients++;
 	json_decref(v);
 	return ok;
 }

@@ -1,0 +1,228 @@
+/* doc-fast.c - the fast path for flat "clients" elements (doc-fast.h). A
+ * strict recursive-descent reader of RFC 8259 JSON restricted to what the
+ * exporter writes; anything outside that restriction returns false so that
+ * jansson, the reference, decides. */
+#include "doc-fast.h"
+
+#include <string.h>
+
+#define MAX_KEYS 32   /* members per element before we give up */
+#define MAX_DEPTH 32  /* nested arrays in an unknown member */
+
+struct fp {
+	const char *p, *end;
+};
+
+static inline void skip_ws(struct fp *f)
+{
+	while (f->p < f->end &&
+	       (*f->p == ' ' || *f->p == '\n' || *f->p == '\t' || *f->p == '\r'))
+		f->p++;
+}
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* At '"': a string of printable ASCII without escapes. */
+static bool read_string(struct fp *f, const char **s, size_t *len)
+{
+	const char *q = ++f->p;
+	while (q < f->end) {
+		unsigned char c = (unsigned char)*q;
+		if (c == '"')
+			break;
+		if (c < 0x20 || c >= 0x80 || c == '\\')
+			return false;
+		q++;
+	}
+	if (q >= f->end)
+		return false;
+	*s = f->p;
+	*len = (size_t)(q - f->p);
+	f->p = q + 1;
+	return true;
+}
+
+/* A JSON number: integers of up to 18 digits are read, reals only typed. */
+static bool read_number(struct fp *f, struct jv *v)
+{
+	const char *p = f->p, *end = f->end;
+	bool neg = false, real = false;
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	const char *digits = p;
+	if (p >= end)
+		return false;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (p < end && is_digit(*p))
+			p++;
+	else
+		return false;
+	size_t ndig = (size_t)(p - digits);
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !is_digit(*p))
+			return false;
+		while (p < end && is_digit(*p))
+			p++;
+		real = true;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+			return false;
+		while (p < end && is_digit(*p))
+			p++;
+		real = true;
+	}
+	if (real) {
+		v->t = JV_REAL;
+	} else {
+		if (ndig > 18)
+			return false; /* jansson decides on overflow */
+		long long n = 0;
+		for (size_t i = 0; i < ndig; i++)
+			n = n * 10 + (digits[i] - '0');
+		v->t = JV_INT;
+		v->i = neg ? -n : n;
+	}
+	f->p = p;
+	return true;
+}
+
+static bool read_literal(struct fp *f, const char *word, size_t n)
+{
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
+		return false;
+	f->p += n;
+	return true;
+}
+
+/* Any value except an object; *len is a string's length. */
+static bool read_value(struct fp *f, struct jv *v, size_t *len, int depth)
+{
+	if (f->p >= f->end)
+		return false;
+	switch (*f->p) {
+	case '"':
+		v->t = JV_STRING;
+		return read_string(f, &v->s, len);
+	case 't':
+		v->t = JV_BOOL;
+		v->i = 1;
+		return read_literal(f, "true", 4);
+	case 'f':
+		v->t = JV_BOOL;
+		v->i = 0;
+		return read_literal(f, "false", 5);
+	case 'n':
+		v->t = JV_NULL;
+		return read_literal(f, "null", 4);
+	case '[': {
+		/* an unknown member may hold an array: check and skip it */
+		struct jv dummy;
+		size_t dlen;
+		if (depth >= MAX_DEPTH)
+			return false;
+		f->p++;
+		skip_ws(f);
+		if (f->p < f->end && *f->p == ']') {
+			f->p++;
+		} else {
+			for (;;) {
+				if (!read_value(f, &dummy, &dlen, depth + 1))
+					return false;
+				skip_ws(f);
+				if (f->p >= f->end)
+					return false;
+				if (*f->p == ']') {
+					f->p++;
+					break;
+				}
+				if (*f->p != ',')
+					return false;
+				f->p++;
+				skip_ws(f);
+			}
+		}
+		v->t = JV_ARRAY;
+		return true;
+	}
+	case '{':
+		return false; /* nested objects: duplicate-key rules are jansson's */
+	default:
+		return read_number(f, v);
+	}
+}
+
+bool fast_object(char *buf, size_t len, const char *const *names, size_t n,
+		 struct jv *out)
+{
+	struct fp f = { buf, buf + len };
+	const char *keys[MAX_KEYS];
+	size_t klens[MAX_KEYS], nkeys = 0;
+	char *ends[MAX_KEYS]; /* where each wanted string ends, for the NUL */
+	for (size_t k = 0; k < n; k++)
+		out[k].t = JV_ABSENT;
+	skip_ws(&f);
+	if (f.p >= f.end || *f.p != '{')
+		return false;
+	f.p++;
+	skip_ws(&f);
+	if (f.p < f.end && *f.p == '}') {
+		f.p++;
+	} else {
+		for (;;) {
+			const char *key;
+			size_t klen, vlen = 0;
+			if (f.p >= f.end || *f.p != '"' ||
+			    !read_string(&f, &key, &klen) || nkeys == MAX_KEYS)
+				return false;
+			for (size_t i = 0; i < nkeys; i++)
+				if (klens[i] == klen && memcmp(keys[i], key, klen) == 0)
+					return false;
+			keys[nkeys] = key;
+			klens[nkeys++] = klen;
+			skip_ws(&f);
+			if (f.p >= f.end || *f.p != ':')
+				return false;
+			f.p++;
+			skip_ws(&f);
+			size_t k = 0;
+			while (k < n && !(strncmp(names[k], key, klen) == 0 &&
+					  names[k][klen] == '\0'))
+				k++;
+			struct jv dummy, *v = k < n ? &out[k] : &dummy;
+			if (!read_value(&f, v, &vlen, 0))
+				return false;
+			if (k < n)
+				ends[k] = v->t == JV_STRING ? (char *)v->s + vlen : NULL;
+			skip_ws(&f);
+			if (f.p >= f.end)
+				return false;
+			if (*f.p == '}') {
+				f.p++;
+				break;
+			}
+			if (*f.p != ',')
+				return false;
+			f.p++;
+			skip_ws(&f);
+		}
+	}
+	skip_ws(&f);
+	if (f.p != f.end)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (out[k].t == JV_STRING)
+			*ends[k] = '\0'; /* the closing quote */
+	return true;
+}
