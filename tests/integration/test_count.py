@@ -1,0 +1,418 @@
+"""Integration tests of check_kms_count (issue 4): the current count of every
+KMS host product against the activation thresholds, the forecast from the
+client inventory, and the document errors, from files and through nginx.
+
+Owns: small documents written per test, generated inventories
+(packaging/samples/generate.py) and the exact output a user would see."""
+import json
+import os
+import subprocess
+
+import pytest
+
+import harness
+from harness import run, SAMPLES
+
+PLUGIN = "check_kms_count"
+WIN = "55c92734-d682-4d71-983e-d6ec3f16059f"
+O2013 = "0ff1ce15-a989-479d-af46-f275c6370663"
+O2010 = "59a52881-a989-479d-af46-f275c6370663"
+WIN_NAME = "Windows(R), ServerStandard edition VOLUME_KMS_R2_C channel"
+NOW = harness.SAMPLE_NOW
+GENERATE = os.path.join(SAMPLES, "generate.py")
+
+
+def product(app, count, name=None):
+    p = {"name": name or {WIN: WIN_NAME, O2013: "Office 16 KMS host",
+                          O2010: "Office 14 KMS host"}.get(app, "Other"),
+         "application_id": app, "license_status": 1}
+    if count is not None:
+        p["current_count"] = count
+    return p
+
+
+def write_doc(tmp_path, products, clients=None, generated_at="2026-11-25T13:55:00Z",
+              name="doc.json", raw=None):
+    path = tmp_path / name
+    if raw is not None:
+        path.write_text(raw)
+        return str(path)
+    doc = {"format": "kms-status", "version": 1, "generated_at": generated_at,
+           "host": {"name": "kms01.corp.example", "renewal_interval_minutes": 10080},
+           "products": products}
+    if clients is not None:
+        doc["clients"] = clients
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def generate(tmp_path, *args):
+    out = tmp_path / "gen.json"
+    subprocess.run(["/usr/bin/python3", GENERATE, "--now", NOW, "--out", str(out)]
+                   + [str(a) for a in args], check=True, timeout=120)
+    return str(out)
+
+
+def perf_raw(res):
+    return {k: v["raw"] for k, v in res.perf.items()}
+
+
+# ---- the sample documents ---------------------------------------------------
+
+SAMPLE_CASES = [
+    ("healthy.json", "OK", "Windows 31 OK, Office 2013+ 12 OK"),
+    ("dns-failure.json", "OK", "Windows 31 OK, Office 2013+ 12 OK"),
+    ("below-threshold.json", "CRITICAL",
+     "Windows 18/25 (clients cannot activate), Office 2013+ 8 OK"),
+    ("expiring.json", "CRITICAL",
+     "Windows 22/25 (clients cannot activate), Office 2013+ 8 OK"),
+    ("not-kms.json", "CRITICAL",
+     "Windows not enabled as a KMS host or no request received yet"),
+]
+
+
+@pytest.mark.parametrize("sample,state,summary", SAMPLE_CASES)
+def test_samples(sample, state, summary):
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, sample))
+    assert res.state == state, res
+    assert res.first == "KMS COUNT %s - %s" % (state, summary), res
+
+
+def test_below_threshold_sample_long_output_and_perfdata():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
+    assert res.code == 2, res
+    assert res.long == [
+        "[CRITICAL] Windows: count 18, critical below 25, warning below 30, cap 50: "
+        "servers can activate, client OSes cannot",
+        "[OK] Office 2013+: count 8, critical below 5, warning below 7, cap 10: "
+        "Office can activate",
+        "Forecast Windows: 14 active, 4 lapsing (all out of the count by 2026-12-02); "
+        "count already critical",
+        "Forecast Office 2013+: 8 active, none lapsing; count stays at 5 or more",
+    ], res
+    assert res.perf_text == (
+        "Windows=18;30:;25:;0;50 'Windows active'=14;;;0 'Windows lapsing'=4;;;0 "
+        "'Office 2013+'=8;7:;5:;0;10 'Office 2013+ active'=8;;;0 "
+        "'Office 2013+ lapsing'=0;;;0"), res
+
+
+def test_not_kms_sample_has_no_count_perfdata():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "not-kms.json"))
+    assert res.long[0] == ("[CRITICAL] Windows: not enabled as a KMS host or no request "
+                           "received yet (no current count)"), res
+    assert "Windows" not in res.perf, res
+
+
+def test_verbose_names_the_full_product():
+    res = run(PLUGIN, "-v", "-u", os.path.join(SAMPLES, "healthy.json"))
+    assert res.first == "KMS COUNT OK - Windows 31 OK, Office 2013+ 12 OK", res
+    assert res.long[0].startswith(
+        "[OK] Windows (%s, %s): count 31, critical below 25" % (WIN_NAME, WIN)), res
+
+
+# ---- default thresholds at their boundaries ---------------------------------
+
+@pytest.mark.parametrize("count,state,summary", [
+    (24, "CRITICAL", "Windows 24/25 (clients cannot activate)"),
+    (25, "WARNING", "Windows 25/30 (close to 25)"),
+    (29, "WARNING", "Windows 29/30 (close to 25)"),
+    (30, "OK", "Windows 30 OK"),
+    (4, "CRITICAL", "Windows 4/25 (nothing can activate)"),
+])
+def test_windows_boundaries(tmp_path, count, state, summary):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, count)]))
+    assert res.first == "KMS COUNT %s - %s" % (state, summary), res
+    assert res.perf_text == "Windows=%d;30:;25:;0;50" % count, res
+    # no inventory: said once, state unaffected, no active/lapsing perfdata
+    assert res.long[-1] == "Forecast: no client inventory in the document", res
+
+
+@pytest.mark.parametrize("app,label", [(O2013, "Office 2013+"), (O2010, "Office 2010")])
+@pytest.mark.parametrize("count,state,why", [
+    (4, "CRITICAL", "/5 (nothing can activate)"),
+    (5, "WARNING", "/7 (close to 5)"),
+    (6, "WARNING", "/7 (close to 5)"),
+    (7, "OK", " OK"),
+])
+def test_office_boundaries(tmp_path, app, label, count, state, why):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(app, count)]))
+    assert res.first == "KMS COUNT %s - %s %d%s" % (state, label, count, why), res
+    assert res.perf_text == "'%s'=%d;7:;5:;0;10" % (label, count), res
+
+
+def test_current_count_absent_or_minus_one(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, None), product(O2013, -1)]))
+    assert res.first == ("KMS COUNT CRITICAL - Windows not enabled as a KMS host or no "
+                         "request received yet, Office 2013+ not enabled as a KMS host "
+                         "or no request received yet"), res
+    assert res.perf == {}, res
+
+
+# ---- -w / -c ranges replace the defaults ------------------------------------
+
+@pytest.mark.parametrize("opt,state", [("-c", "CRITICAL"), ("-w", "WARNING")])
+@pytest.mark.parametrize("rng,count,alerts,frag", [
+    ("10", 10, False, None), ("10", 11, True, "Windows 11 (%s range 10)"),
+    ("10:", 10, False, None), ("10:", 9, True, "Windows 9/10 (clients cannot activate)"),
+    ("~:10", 10, False, None), ("~:10", 11, True, "Windows 11 (%s range ~:10)"),
+    ("10:20", 9, True, "Windows 9 (%s range 10:20)"), ("10:20", 10, False, None),
+    ("10:20", 20, False, None), ("10:20", 21, True, "Windows 21 (%s range 10:20)"),
+    ("@10:20", 9, False, None), ("@10:20", 10, True, "Windows 10 (%s range @10:20)"),
+    ("@10:20", 20, True, "Windows 20 (%s range @10:20)"), ("@10:20", 21, False, None),
+])
+def test_range_forms(tmp_path, opt, state, rng, count, alerts, frag):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, count)]), opt, rng)
+    if alerts:
+        word = state.lower()
+        expect = frag % word if "%s" in frag else frag
+        assert res.first == "KMS COUNT %s - %s" % (state, expect), res
+    else:
+        assert res.first == "KMS COUNT OK - Windows %d OK" % count, res
+    # the other default is gone: only the given range is in the perfdata
+    warn, crit = (rng, "") if opt == "-w" else ("", rng)
+    assert res.perf_text == "Windows=%d;%s;%s;0;50" % (count, warn, crit), res
+
+
+def test_user_ranges_apply_to_every_product(tmp_path):
+    doc = write_doc(tmp_path, [product(WIN, 31), product(O2013, 12)])
+    res = run(PLUGIN, "-u", doc, "-w", "35:", "-c", "20:")
+    assert res.first == ("KMS COUNT CRITICAL - Office 2013+ 12/20 (critical), "
+                         "Windows 31/35 (close to 20)"), res
+    assert res.perf_text == "Windows=31;35:;20:;0;50 'Office 2013+'=12;35:;20:;0;10", res
+
+
+@pytest.mark.parametrize("args,message", [
+    (("-c", "2:1"), 'invalid range for -c: "2:1" (start is greater than end)'),
+    (("-w", "abc"), 'invalid range for -w: "abc" (not a number)'),
+])
+def test_invalid_range(tmp_path, args, message):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), *args)
+    assert res.code == 3, res
+    assert res.first == "KMS COUNT UNKNOWN - " + message, res
+
+
+def test_invalid_forecast_days(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), "--forecast-days", "x")
+    assert res.code == 3, res
+    assert "--forecast-days" in res.first, res
+
+
+# ---- --servers-only ---------------------------------------------------------
+
+@pytest.mark.parametrize("count,state,summary", [
+    (4, "CRITICAL", "Windows 4/5 (nothing can activate)"),
+    (5, "WARNING", "Windows 5/7 (close to 5)"),
+    (6, "WARNING", "Windows 6/7 (close to 5)"),
+    (7, "OK", "Windows 7 OK"),
+])
+def test_servers_only(tmp_path, count, state, summary):
+    res = run(PLUGIN, "--servers-only", "-u", write_doc(tmp_path, [product(WIN, count)]))
+    assert res.first == "KMS COUNT %s - %s" % (state, summary), res
+    assert res.perf_text == "Windows=%d;7:;5:;0;10" % count, res
+    assert ", cap 10: " in res.long[0], res
+
+
+# ---- --product --------------------------------------------------------------
+
+@pytest.mark.parametrize("selectors,summary,labels", [
+    (["windows"], "Windows 31 OK", ["Windows"]),
+    (["office"], "Office 2013+ 12 OK", ["Office 2013+"]),
+    (["0FF1CE15-A989-479D-AF46-F275C6370663"], "Office 2013+ 12 OK", ["Office 2013+"]),
+    (["windows", "office"], "Windows 31 OK, Office 2013+ 12 OK",
+     ["Windows", "Office 2013+"]),
+])
+def test_product_selects(selectors, summary, labels):
+    args = []
+    for s in selectors:
+        args += ["--product", s]
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"), *args)
+    assert res.first == "KMS COUNT OK - " + summary, res
+    assert list(res.perf) == [l + s for l in labels for s in ("", " active", " lapsing")], res
+
+
+def test_product_without_match_lists_the_document(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), "--product", "office")
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - no product matches --product office: the "
+                         "status document holds Windows (%s)" % WIN), res
+
+
+def test_product_invalid_selector(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), "--product", "linux")
+    assert res.first == ('KMS COUNT UNKNOWN - invalid --product "linux": expected windows, '
+                         'office or an application id (GUID)'), res
+
+
+def test_no_products(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, []))
+    assert res.first == ("KMS COUNT UNKNOWN - the status document lists no KMS host "
+                         "product (host kms01.corp.example)"), res
+
+
+# ---- forecast ---------------------------------------------------------------
+
+def test_forecast_warns_within_horizon(tmp_path):
+    # 9 of 31 clients stopped renewing and leave the count on day 3
+    doc = generate(tmp_path, "--clients", 31, "--lapsing", 9, "--lapse-day", 3)
+    res = run(PLUGIN, "-u", doc, "--forecast-days", 7)
+    assert res.first == ("KMS COUNT WARNING - Windows count 31 forecast to fall below 25 on "
+                         "2026-11-28 (in 3 days): 9 clients stopped renewing"), res
+    assert res.long == [
+        "[WARNING] Windows: count 31, critical below 25, warning below 30, cap 50: servers "
+        "and clients can activate; forecast to fall below 25 on 2026-11-28 (in 3 days)",
+        "Forecast Windows: 22 active, 9 lapsing (all out of the count by 2026-11-28); "
+        "forecast to fall below 25 on 2026-11-28 (in 3 days, count 22)",
+    ], res
+    assert res.perf_text == ("Windows=31;30:;25:;0;50 'Windows active'=22;;;0 "
+                             "'Windows lapsing'=9;;;0"), res
+    # the default horizon is 7 days
+    assert run(PLUGIN, "-u", doc).first == res.first
+
+
+@pytest.mark.parametrize("days,state", [(2, "OK"), (3, "WARNING")])
+def test_forecast_beyond_horizon(tmp_path, days, state):
+    doc = generate(tmp_path, "--clients", 31, "--lapsing", 9, "--lapse-day", 3)
+    res = run(PLUGIN, "-u", doc, "--forecast-days", days)
+    assert res.state == state, res
+    if state == "OK":
+        assert res.first == "KMS COUNT OK - Windows 31 OK", res
+        # still told in the long output
+        assert res.long[-1].endswith("forecast to fall below 25 on 2026-11-28 "
+                                     "(in 3 days, count 22)"), res
+
+
+def test_forecast_not_crossing(tmp_path):
+    # 5 lapsing of 31: 26 stay, above 25
+    doc = generate(tmp_path, "--clients", 31, "--lapsing", 5, "--lapse-day", 3)
+    res = run(PLUGIN, "-u", doc)
+    assert res.first == "KMS COUNT OK - Windows 31 OK", res
+    assert res.long[-1] == ("Forecast Windows: 26 active, 5 lapsing (all out of the count "
+                            "by 2026-11-28); count stays at 25 or more"), res
+
+
+def test_forecast_counts_clients_above_the_cap_first(tmp_path):
+    # 60 clients, count capped at 50: 20 lapsing leave, 40 remain >= 25
+    doc = generate(tmp_path, "--clients", 60, "--lapsing", 20, "--lapse-day", 2)
+    res = run(PLUGIN, "-u", doc)
+    assert res.first == "KMS COUNT OK - Windows 50 OK", res
+    assert res.perf_text == ("Windows=50;30:;25:;0;50 'Windows active'=40;;;0 "
+                             "'Windows lapsing'=20;;;0"), res
+
+
+def test_forecast_renewal_interval_from_host(tmp_path):
+    clients = []
+    # 26 renewed 8 days ago: active with the default 7-day interval + 2 days,
+    # lapsing with a 1-day interval (1 + 2 = 3 days), leaving on day 22
+    for i in range(26):
+        clients.append({"name": "pc%02d" % i, "application_id": WIN,
+                        "last_request_at": "2026-11-17T14:00:00Z"})
+    doc = write_doc(tmp_path, [product(WIN, 26)], clients)
+    data = json.loads(open(doc).read())
+    data["host"]["renewal_interval_minutes"] = 1440
+    open(doc, "w").write(json.dumps(data))
+    res = run(PLUGIN, "-u", doc, "--forecast-days", 30)
+    # 8 + 22 = 30 days after the last request
+    assert res.first == ("KMS COUNT WARNING - Windows count 26 forecast to fall below 25 on "
+                         "2026-12-17 (in 22 days): 26 clients stopped renewing"), res
+    assert res.perf["Windows active"]["value"] == 0, res
+    # not within the default 7 days: the count's own warning shows
+    res = run(PLUGIN, "-u", doc)
+    assert res.first == "KMS COUNT WARNING - Windows 26/30 (close to 25)", res
+    data["host"]["renewal_interval_minutes"] = 10080
+    open(doc, "w").write(json.dumps(data))
+    res = run(PLUGIN, "-u", doc, "--forecast-days", 30)
+    assert res.first == "KMS COUNT WARNING - Windows 26/30 (close to 25)", res
+    assert res.perf["Windows active"]["value"] == 26, res
+
+
+def test_forecast_ignores_clients_out_of_the_count_and_other_products(tmp_path):
+    clients = [
+        {"name": "old", "application_id": WIN, "last_request_at": "2026-10-01T00:00:00Z"},
+        {"name": "office", "application_id": O2013, "last_request_at": "2026-11-01T00:00:00Z"},
+        {"name": "new", "application_id": WIN.upper(), "last_request_at": "2026-11-25T10:00:00Z"},
+        {"name": "never", "application_id": WIN},
+    ]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)], clients))
+    assert res.perf_text == ("Windows=31;30:;25:;0;50 'Windows active'=1;;;0 "
+                             "'Windows lapsing'=0;;;0"), res
+
+
+def test_renewal_interval_absent_defaults_to_seven_days(tmp_path):
+    clients = [{"name": "c", "application_id": WIN, "last_request_at": "2026-11-17T14:00:00Z"}]
+    path = write_doc(tmp_path, [product(WIN, 31)], clients)
+    data = json.loads(open(path).read())
+    del data["host"]["renewal_interval_minutes"]
+    open(path, "w").write(json.dumps(data))
+    res = run(PLUGIN, "-u", path)
+    assert res.perf["Windows active"]["value"] == 1, res
+
+
+# ---- document errors --------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    path = str(tmp_path / "nope.json")
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - status document %s: cannot open %s: No such "
+                         "file or directory" % (path, path)), res
+
+
+def test_bad_json(tmp_path):
+    path = write_doc(tmp_path, None, raw='{"format": "kms-status", "version": 1,\n  "x": ]}')
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first.startswith("KMS COUNT UNKNOWN - status document %s: " % path), res
+    assert "line 2" in res.first, res
+
+
+def test_wrong_type_names_the_path(tmp_path):
+    path = write_doc(tmp_path, [dict(product(WIN, 31), current_count="31")])
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - status document %s: $.products[0]."
+                         "current_count: expected integer, got string" % path), res
+
+
+def test_stale_document(tmp_path):
+    path = write_doc(tmp_path, [product(WIN, 31)], generated_at="2026-11-25T10:50:00Z")
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - status document is 3 h 10 min old (generated "
+                         "2026-11-25 10:50 UTC, max 1 h): is the exporter's scheduled "
+                         "task running?"), res
+    # --max-age accepts it
+    assert run(PLUGIN, "-u", path, "--max-age", "4h").first == "KMS COUNT OK - Windows 31 OK"
+
+
+# ---- over https (nginx) -----------------------------------------------------
+
+def test_served_over_https(nginx):
+    with open(os.path.join(SAMPLES, "below-threshold.json"), "rb") as f:
+        nginx.put("count/below-threshold.json", f.read())
+    url = nginx.https_url("/count/below-threshold.json")
+    res = run(PLUGIN, "-u", url, "--cacert", nginx.ca)
+    from_file = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
+    assert res.first == ("KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate), "
+                         "Office 2013+ 8 OK"), res
+    assert res.stdout == from_file.stdout, res
+
+
+def test_https_forecast(nginx, tmp_path):
+    doc = generate(tmp_path, "--clients", 31, "--lapsing", 9, "--lapse-day", 3)
+    with open(doc, "rb") as f:
+        nginx.put("count/lapsing.json", f.read())
+    res = run(PLUGIN, "-u", nginx.https_url("/count/lapsing.json"), "--cacert", nginx.ca)
+    assert res.first == ("KMS COUNT WARNING - Windows count 31 forecast to fall below 25 on "
+                         "2026-11-28 (in 3 days): 9 clients stopped renewing"), res
+
+
+def test_https_wrong_ca_and_404(nginx):
+    with open(os.path.join(SAMPLES, "healthy.json"), "rb") as f:
+        nginx.put("count/healthy.json", f.read())
+    res = run(PLUGIN, "-u", nginx.https_url("/count/healthy.json"), "--cacert", nginx.wrong_ca)
+    assert res.code == 3, res
+    assert res.first.startswith("KMS COUNT UNKNOWN - status document %s: "
+                                % nginx.https_url("/count/healthy.json")), res
+    res = run(PLUGIN, "-u", nginx.https_url("/count/missing.json"), "--cacert", nginx.ca)
+    assert res.code == 3, res
+    assert "HTTP 404" in res.first, res
