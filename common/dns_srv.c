@@ -740,7 +740,7 @@ static enum dns_status exchange(const struct dns_server *s, const unsigned char 
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0 && errno == ECONNREFUSED) {
-			snprintf(err, KMS_ERRLEN, "DNS server %s is not answering: port unreachable (nothing listens there)", s->text);
+			snprintf(err, KMS_ERRLEN, "DNS server %s is not answering: port unreachable", s->text);
 			st = DNS_ERROR;
 			break;
 		}
