@@ -1,0 +1,357 @@
+/* check_kms_host.c - owns the "KMS HOST" check: does a KMS host answer on
+ * its RPC port, proven by a DCE/RPC bind to the KMS interface (never by an
+ * activation request, which would add this server to the host's count).
+ *
+ * -H probes one host; -D discovers the hosts published as _vlmcs._tcp SRV
+ * records and probes every address of every target in parallel, one partial
+ * result per published host. The probing lives in common/rpc_bind.c, the SRV
+ * lookup in common/dns_srv.c; this file only decides states and words. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dns_srv.h"
+#include "options.h"
+#include "output.h"
+#include "range.h"
+#include "rpc_bind.h"
+#include "state.h"
+#include "timeout.h"
+
+enum { OPT_MIN_OK = 256 };
+
+struct host_cfg {
+	long long min_ok; /* 0: not given */
+};
+
+static const struct plugin_info info;
+static struct host_cfg cfg;
+
+/* "host:port", IPv6 literals bracketed. */
+static void host_port(char *buf, size_t len, const char *host, const char *port)
+{
+	if (strchr(host, ':'))
+		snprintf(buf, len, "[%s]:%s", host, port);
+	else
+		snprintf(buf, len, "%s:%s", host, port);
+}
+
+/* Joins the object and the phrase: "kms01:1688 answers ..." but
+ * "kms01:1688: connection refused". */
+static const char *joiner(const struct rpc_probe_result *pr)
+{
+	switch (pr->outcome) {
+	case RPC_CONNECT_FAILED:
+	case RPC_TIMEOUT:
+		return ": ";
+	default:
+		return " ";
+	}
+}
+
+/* The part of the first line that tells why -w/-c fired. */
+static void threshold_note(const struct thresholds *th, state_t st, char *buf,
+			   size_t len)
+{
+	char rg[64];
+	buf[0] = '\0';
+	if (st == STATE_OK)
+		return;
+	const struct range *r = st == STATE_CRITICAL ? &th->crit : &th->warn;
+	range_format(r, rg, sizeof rg);
+	snprintf(buf, len, " (outside %s %s s)", st == STATE_CRITICAL ? "-c" : "-w", rg);
+}
+
+/* Microseconds are all a timer this coarse can tell; more digits only
+ * clutter the graphs. NAN stays NAN (result_perf drops it). */
+static double usec(double s)
+{
+	return round(s * 1e6) / 1e6;
+}
+
+static void perf_host(struct result *r, const char *prefix,
+		      const struct rpc_probe_result *pr, const struct thresholds *th)
+{
+	char lab[320];
+	snprintf(lab, sizeof lab, "%s%stime", prefix, *prefix ? "_" : "");
+	result_perf(r, lab, usec(pr->total_s), "s", th, 0, NAN);
+	snprintf(lab, sizeof lab, "%s%sconnect", prefix, *prefix ? "_" : "");
+	result_perf(r, lab, usec(pr->connect_s), "s", NULL, 0, NAN);
+	snprintf(lab, sizeof lab, "%s%sbind", prefix, *prefix ? "_" : "");
+	result_perf(r, lab, usec(pr->bind_s), "s", NULL, 0, NAN);
+}
+
+/* State of one probe: failures as rpc_probe_state(), answers by -w/-c. */
+static state_t judge(const struct rpc_probe_result *pr, const struct thresholds *th,
+		     state_t timeout_st)
+{
+	if (pr->outcome == RPC_ACCEPTED)
+		return thresholds_check(th, pr->total_s);
+	return rpc_probe_state(pr, timeout_st);
+}
+
+static _Noreturn void check_one(const struct common_opts *co,
+				const struct thresholds *th, const char *port)
+{
+	char where[300], desc[KMS_ERRLEN + 128], note[128];
+	struct rpc_probe_result pr;
+
+	host_port(where, sizeof where, co->hostname, port);
+	char act[340];
+	snprintf(act, sizeof act, "probing %s", where);
+	timeout_set_activity(act);
+	rpc_bind_probe(co->hostname, port, co->family, deadline_left(), &pr);
+
+	struct result *r = result_new();
+	state_t st = judge(&pr, th, co->timeout_state);
+	rpc_probe_describe(&pr, desc, sizeof desc);
+	threshold_note(th, pr.outcome == RPC_ACCEPTED ? st : STATE_OK, note, sizeof note);
+	if (pr.outcome == RPC_CONNECT_FAILED && pr.net == NET_RESOLVE) {
+		result_add(r, st, "%s: %s", co->hostname, desc);
+		result_summary(r, "%s: %s", co->hostname, desc);
+	} else {
+		if (pr.address[0] && strcmp(pr.address, co->hostname) != 0)
+			result_add(r, st, "%s (%s)%s%s%s", where, pr.address,
+				   joiner(&pr), desc, note);
+		else
+			result_add(r, st, "%s%s%s%s", where, joiner(&pr), desc, note);
+		result_summary(r, "%s%s%s%s", where, joiner(&pr), desc, note);
+	}
+	perf_host(r, "", &pr, th);
+	timeout_stop();
+	result_exit(r);
+}
+
+/* One probe target: an address of a published host. */
+struct slot {
+	size_t record;
+	char port[8];
+};
+
+static bool addr_family_ok(const char *addr, int family)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	return family == AF_UNSPEC || (family == AF_INET6) == v6;
+}
+
+static _Noreturn void check_domain(const struct common_opts *co,
+				   const struct thresholds *th)
+{
+	char name[300], err[KMS_ERRLEN];
+	char domain[260];
+	snprintf(domain, sizeof domain, "%s", co->domain);
+	size_t dl = strlen(domain);
+	if (dl > 1 && domain[dl - 1] == '.')
+		domain[dl - 1] = '\0';
+	snprintf(name, sizeof name, "_vlmcs._tcp.%s", domain);
+
+	char act[340];
+	snprintf(act, sizeof act, "looking up %s", name);
+	timeout_set_activity(act);
+	double deadline = mono_now() + deadline_left();
+	struct srv_answer ans = { 0 };
+	enum dns_status ds = dns_srv_lookup(co->dns_server, name, deadline, &ans, err);
+	if (ds == DNS_NXDOMAIN || ds == DNS_NODATA || (ds == DNS_OK && ans.n == 0)) {
+		srv_answer_free(&ans);
+		die_state(STATE_CRITICAL, "no KMS host published for %s: %s %s", domain,
+			  name, ds == DNS_NXDOMAIN ? "does not exist (NXDOMAIN)"
+						   : "has no SRV record");
+	}
+	if (ds == DNS_TIMEOUT) {
+		srv_answer_free(&ans);
+		die_state(co->timeout_state, "DNS lookup of %s: %s", name, err);
+	}
+	if (ds != DNS_OK) {
+		srv_answer_free(&ans);
+		die("DNS lookup of %s failed: %s", name, err);
+	}
+
+	/* targets without an address in the additional section: ask the same
+	 * server, since the published names may be unknown to the system's */
+	char (*resolve_err)[KMS_ERRLEN] = calloc(ans.n, sizeof *resolve_err);
+	size_t n_slots = 0;
+	for (size_t i = 0; i < ans.n; i++) {
+		struct srv_record *rec = &ans.records[i];
+		if (rec->n_addrs == 0) {
+			snprintf(act, sizeof act, "resolving %s", rec->target);
+			timeout_set_activity(act);
+			if (dns_addr_lookup(co->dns_server, rec->target, deadline, rec,
+					    resolve_err ? resolve_err[i] : err) != DNS_OK &&
+			    rec->n_addrs == 0 && resolve_err && !resolve_err[i][0])
+				snprintf(resolve_err[i], KMS_ERRLEN, "no address");
+		}
+		for (size_t j = 0; j < rec->n_addrs; j++)
+			n_slots += addr_family_ok(rec->addrs[j], co->family);
+	}
+
+	struct rpc_target *targets = calloc(n_slots ? n_slots : 1, sizeof *targets);
+	struct slot *slots = calloc(n_slots ? n_slots : 1, sizeof *slots);
+	struct rpc_probe_result *res = calloc(n_slots ? n_slots : 1, sizeof *res);
+	if (!targets || !slots || !res || !resolve_err)
+		die("out of memory for %zu probe targets", n_slots);
+	size_t k = 0;
+	for (size_t i = 0; i < ans.n; i++) {
+		struct srv_record *rec = &ans.records[i];
+		for (size_t j = 0; j < rec->n_addrs; j++) {
+			if (!addr_family_ok(rec->addrs[j], co->family))
+				continue;
+			slots[k].record = i;
+			snprintf(slots[k].port, sizeof slots[k].port, "%u", rec->port);
+			targets[k].host = rec->addrs[j];
+			targets[k].port = slots[k].port;
+			k++;
+		}
+	}
+	snprintf(act, sizeof act, "probing %zu KMS hosts published for %s", ans.n, domain);
+	timeout_set_activity(act);
+	rpc_bind_probe_many(targets, n_slots, co->family, deadline_left(), res);
+
+	struct result *r = result_new();
+	size_t n_ok = 0;
+	state_t worst_ok = STATE_OK;
+	for (size_t i = 0; i < ans.n; i++) {
+		const struct srv_record *rec = &ans.records[i];
+		char where[300], desc[KMS_ERRLEN + 128], note[128], prefix[300];
+		snprintf(where, sizeof where, "%s:%u", rec->target, rec->port);
+		if (rec->port == 1688)
+			snprintf(prefix, sizeof prefix, "%s", rec->target);
+		else
+			snprintf(prefix, sizeof prefix, "%s", where);
+		/* the first address that answers speaks for the host, else the
+		 * first address's failure */
+		const struct rpc_probe_result *pick = NULL;
+		for (size_t s = 0; s < n_slots; s++) {
+			if (slots[s].record != i)
+				continue;
+			if (!pick)
+				pick = &res[s];
+			if (res[s].outcome == RPC_ACCEPTED) {
+				pick = &res[s];
+				break;
+			}
+		}
+		if (!pick) {
+			if (rec->n_addrs)
+				result_add(r, STATE_CRITICAL, "%s: name has no %s address",
+					   where, co->family == AF_INET6 ? "IPv6" : "IPv4");
+			else
+				result_add(r, STATE_CRITICAL, "%s: name does not resolve (%s)",
+					   where, resolve_err[i]);
+			continue;
+		}
+		state_t st = judge(pick, th, co->timeout_state);
+		rpc_probe_describe(pick, desc, sizeof desc);
+		threshold_note(th, pick->outcome == RPC_ACCEPTED ? st : STATE_OK, note,
+			       sizeof note);
+		result_add(r, st, "%s (%s)%s%s%s", where, pick->address, joiner(pick),
+			   desc, note);
+		if (pick->outcome == RPC_ACCEPTED) {
+			n_ok++;
+			worst_ok = state_worst(worst_ok, st);
+		}
+		perf_host(r, prefix, pick, th);
+	}
+
+	state_t st;
+	if (n_ok == 0 || (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok))
+		st = STATE_CRITICAL;
+	else if (cfg.min_ok == 0 && n_ok < ans.n)
+		st = state_worst(STATE_WARNING, worst_ok);
+	else
+		st = worst_ok;
+	result_set_state(r, st);
+	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
+		result_summary(r, "%zu of %zu KMS hosts published for %s answer (--min-ok %lld)",
+			       n_ok, ans.n, domain, cfg.min_ok);
+	else
+		result_summary(r, "%zu of %zu KMS hosts published for %s answer", n_ok,
+			       ans.n, domain);
+
+	struct thresholds hth = { 0 };
+	char crit[32], warn[32];
+	snprintf(crit, sizeof crit, "%lld:", cfg.min_ok > 0 ? cfg.min_ok : 1);
+	snprintf(warn, sizeof warn, "%zu:", ans.n);
+	thresholds_parse(&hth, cfg.min_ok > 0 ? NULL : warn, crit, 0, err);
+	result_perf(r, "hosts_ok", (double)n_ok, "", &hth, 0, (double)ans.n);
+
+	free(targets);
+	free(slots);
+	free(res);
+	free(resolve_err);
+	srv_answer_free(&ans);
+	timeout_stop();
+	result_exit(r);
+}
+
+int main(int argc, char **argv)
+{
+	struct common_opts co;
+	struct thresholds th;
+	char err[KMS_ERRLEN];
+
+	options_parse(argc, argv, &info, &co);
+	if (!thresholds_parse(&th, co.warning, co.critical, 0, err))
+		die("%s", err);
+	if (co.hostname && co.domain)
+		die("-H and -D exclude each other: probe one host, or the hosts "
+		    "published for a domain");
+	if (!co.hostname && !co.domain)
+		die("nothing to probe: give -H HOST or -D DOMAIN");
+	if (cfg.min_ok > 0 && !co.domain)
+		die("--min-ok applies to -D DOMAIN only");
+	if (co.hostname)
+		check_one(&co, &th, co.port ? co.port : "1688");
+	check_domain(&co, &th);
+}
+
+static bool handle(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
+{
+	struct host_cfg *c = ctx;
+	if (id == OPT_MIN_OK)
+		return number_parse("--min-ok", arg, 1, 10000, &c->min_ok, err);
+	snprintf(err, KMS_ERRLEN, "unhandled option %d", id);
+	return false;
+}
+
+static const struct plugin_option host_options[] = {
+	{ "min-ok", 0, true, "N",
+	  "With -D: CRITICAL when fewer than N published hosts answer, OK otherwise\n"
+	  "(default: CRITICAL when none answers, WARNING when some do not).",
+	  OPT_MIN_OK },
+	{ 0 },
+};
+
+static const struct plugin_info info = {
+	.name = "check_kms_host",
+	.aspect = "HOST",
+	.purpose = "Check that a KMS host answers on its RPC port, proven by a DCE/RPC bind "
+		   "to the KMS interface (never by an activation request).",
+	.usage = "-H HOST [-p PORT] [-4|-6] [-w SECONDS] [-c SECONDS] [-t SECONDS[:STATE]]\n"
+		 "       check_kms_host -D DOMAIN [-s DNS_SERVER[:PORT]] [--min-ok N] [-w ...] [-c ...]",
+	.groups = OPTS_THRESHOLDS | OPTS_HOST | OPTS_DNS,
+	.options = host_options,
+	.notes =
+		"-w and -c are ranges on the total response time in seconds (name lookup,\n"
+		"connect, bind and its answer); -w 0.5 warns above half a second.\n"
+		"The probe connects, sends one DCE/RPC bind for the KMS interface\n"
+		"51c82175-844e-4750-b0d8-ec255555bc06 v1.0 (NDR, NDR64 and bind-time feature\n"
+		"negotiation contexts, as Windows sends them), reads the bind_ack or bind_nak and\n"
+		"closes. It never sends an activation request: a bind registers no client, so\n"
+		"the check does not add this server to the KMS host's count.\n"
+		"OK when the KMS interface is accepted. CRITICAL when the name does not resolve,\n"
+		"the connection is refused or has no route, the peer closes before answering,\n"
+		"rejects the bind, answers with bind_nak, or does not speak DCE/RPC. A timeout\n"
+		"gets the -t state (default CRITICAL).\n"
+		"-D DOMAIN probes every host published as _vlmcs._tcp.DOMAIN (in parallel,\n"
+		"all within -t): CRITICAL when none answers, WARNING when some do not.\n"
+		"Perfdata: time, connect, bind (seconds); with -D prefixed by the host name\n"
+		"and hosts_ok.\n"
+		"Examples:\n"
+		"  check_kms_host -H kms01.corp.example -w 1 -c 5\n"
+		"  check_kms_host -D corp.example -s 10.0.0.2 --min-ok 1",
+	.timeout_state = STATE_CRITICAL,
+	.handle = handle,
+	.ctx = &cfg,
+};
