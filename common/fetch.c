@@ -298,37 +298,51 @@ static const char *reason_phrase(long code)
 }
 
 /* Read the first line of an --auth-file as "user:password" into buf
- * (trailing CR/LF removed). The content is never put into err. */
+ * (trailing CR/LF removed). read(2) straight into buf, so no stdio buffer
+ * keeps a copy the caller cannot wipe. The content is never put into err. */
 static bool read_auth_file(const char *path, char *buf, size_t len,
 			   char **password, char err[KMS_ERRLEN])
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		set_err(err, "cannot open --auth-file %s: %s", path, strerror(errno));
 		return false;
 	}
-	bool got = fgets(buf, (int)len, f) != NULL;
-	int read_errno = errno;
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		set_err(err, "cannot read --auth-file %s: %s", path,
-			strerror(read_errno));
-		return false;
+	size_t n = 0;
+	while (n < len - 1) {
+		ssize_t got = read(fd, buf + n, len - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			set_err(err, "cannot read --auth-file %s: %s", path,
+				strerror(errno));
+			close(fd);
+			return false;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (memchr(buf, '\n', n))
+			break;
 	}
-	if (!got || !buf[0]) {
-		set_err(err, "--auth-file %s is empty: expected user:password on its first line",
-			path);
-		return false;
-	}
-	size_t n = strlen(buf);
-	if (buf[n - 1] != '\n' && n == len - 1) {
+	close(fd);
+	buf[n] = 0;
+	char *eol = memchr(buf, '\n', n);
+	if (!eol && n == len - 1) {
 		set_err(err, "--auth-file %s: first line is longer than %zu bytes",
 			path, len - 2);
 		return false;
 	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+	if (eol)
+		*eol = 0;
+	n = strlen(buf); /* also stops at a NUL byte inside the line */
+	while (n && buf[n - 1] == '\r')
 		buf[--n] = 0;
+	if (!n) {
+		set_err(err, "--auth-file %s is empty: expected user:password on its first line",
+			path);
+		return false;
+	}
 	char *colon = strchr(buf, ':');
 	if (!colon || colon == buf) {
 		set_err(err, "--auth-file %s: first line is not user:password", path);
@@ -443,6 +457,16 @@ static bool setup(struct transfer *t, const char *url, const struct fetch_opts *
 	return true;
 }
 
+/* The -t deadline passed while fetching: end the check with the -t state
+ * in the backstop alarm's words (timeout.h). Returning an error instead
+ * would turn "-t 10:CRITICAL" into an UNKNOWN. Never returns. */
+static _Noreturn void deadline_expired(const char *activity)
+{
+	char secs[32];
+	die_state(timeout_state(), "%s timed out after %s s", activity,
+		  fmt_number(secs, sizeof secs, timeout_seconds(), 3));
+}
+
 static bool fetch_http(const char *url, const struct fetch_opts *o,
 		       fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
 {
@@ -452,12 +476,8 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	snprintf(activity, sizeof activity, "fetching %s", shown);
 	timeout_set_activity(activity);
 
-	if (timeout_seconds() > 0 && deadline_left() <= 0) {
-		char secs[32];
-		set_err(err, "timed out after %s s before fetching %s",
-			fmt_number(secs, sizeof secs, timeout_seconds(), 3), shown);
-		return false;
-	}
+	if (timeout_seconds() > 0 && deadline_left() <= 0)
+		deadline_expired(activity);
 	if (!curl_load(err))
 		return false;
 
@@ -522,13 +542,9 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 		ok = false;
 	} else if (rc == CURLE_OPERATION_TIMEDOUT && timeout_seconds() > 0 &&
 		   deadline_left() < 0.1) {
-		/* This is the -t deadline itself, which ends the check with the
-		 * -t state in the backstop alarm's words (timeout.h); returning
-		 * an error would turn "-t 10:CRITICAL" into an UNKNOWN. */
-		char secs[32];
+		/* the -t deadline itself, not a stall of its own */
 		api.easy_cleanup(t.h);
-		die_state(timeout_state(), "%s timed out after %s s", activity,
-			  fmt_number(secs, sizeof secs, timeout_seconds(), 3));
+		deadline_expired(activity);
 	} else if (rc != CURLE_OK) {
 		curl_failure(rc, errbuf, shown, err);
 		ok = false;
