@@ -140,6 +140,7 @@ static void on_alarm(int sig)
 	_exit((int)t_state);
 }
 
+/* CLOCK_MONOTONIC in seconds: immune to wall-clock steps (NTP, admins). */
 double mono_now(void)
 {
 	struct timespec ts;
@@ -172,7 +173,8 @@ void timeout_start(double seconds, state_t st)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* Keeps a sanitised copy: '|' would start perfdata and a newline would
+/* Call from the main thread (the prepared line is not locked). Keeps a
+ * sanitised copy: '|' would start perfdata and a newline would
  * split the status line, so both are replaced. */
 void timeout_set_activity(const char *what)
 {
@@ -191,6 +193,7 @@ void timeout_set_activity(const char *what)
 		prepare_message();
 }
 
+/* The values of the last timeout_start(); 10 s and UNKNOWN before it. */
 double timeout_seconds(void)
 {
 	return t_seconds;
@@ -210,6 +213,7 @@ double deadline_left(void)
 	return t_start + t_seconds - mono_now();
 }
 
+/* Disarms ITIMER_REAL; the handler stays installed but never fires. */
 void timeout_stop(void)
 {
 	struct itimerval it;
