@@ -66,7 +66,8 @@ class Builder:
         """Clients renewing weekly, their last requests spread over 7 days."""
         step = 7 * DAY // max(1, len(names))
         for i, name in enumerate(names):
-            self.add(name, kind, newest - i * step - self.rng.randrange(step // 2 + 1))
+            jitter = self.rng.randrange(step // 2 + 1) if i else 0
+            self.add(name, kind, newest - i * step - jitter)
 
 
 def pcs(a, b):

@@ -119,6 +119,8 @@ def test_healthy_has_no_failures():
     assert {c["last_result"] for c in doc["clients"]} == {"0x0"}
     assert {c["license_state"] for c in doc["clients"]} == {1}
     assert [e["id"] for e in doc["events"]] == [12294]
+    ages = [NOW_S - parse_time(c["last_request_at"]) for c in doc["clients"]]
+    assert min(ages) == 14 * 60 and max(ages) < 7 * DAY
 
 
 def test_below_threshold_pcs_fail_with_count_insufficient():
