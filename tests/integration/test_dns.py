@@ -1,0 +1,320 @@
+"""check_kms_dns against a real dnsmasq (peers/dnsmasq.py) and a scripted
+hostile DNS responder: exact states, first lines, long output and perfdata."""
+import socket
+import threading
+
+import pytest
+
+import harness
+from harness import run
+from peers.dnsmasq import dnsmasq_can_listen_v6
+
+D = "corp.example"
+KMS01 = ("kms01.corp.example", 1688, 0, 100)
+KMS02 = ("kms02.corp.example", 1688, 10, 100)
+ROGUE = ("testvm7.corp.example", 1688, 0, 100)
+HOSTS = {"kms01.corp.example": ["10.0.0.11"], "kms02.corp.example": ["10.0.0.12"],
+         "testvm7.corp.example": ["10.0.0.77"]}
+EXPECT = "kms01.corp.example,kms02.corp.example"
+
+
+def dns_run(server, *args):
+    return run("check_kms_dns", "-D", D, "-s", server, *args)
+
+
+def perf_values(res):
+    return {k: v["value"] for k, v in res.perf.items()}
+
+
+def test_expected_set_ok(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 2 KMS hosts published for corp.example, all 2 expected"
+    assert res.long == [
+        "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
+        "[OK] kms02.corp.example:1688 -> 10.0.0.12 (prio 10, weight 100, ttl 3600)",
+    ]
+    assert res.perf["records"]["raw"] == "records=2;;;0"
+    assert res.perf["expected_found"]["raw"] == "expected_found=2;;;0"
+    assert res.perf["rogue"]["raw"] == "rogue=0;;0;0"
+    assert res.perf["time"]["uom"] == "s"
+    assert 0 < res.perf["time"]["value"] < 2
+
+
+def test_without_expect_lists_records_only(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS})
+    res = dns_run(dns.server)
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 3 KMS hosts published for corp.example"
+    assert set(res.perf) == {"records", "time"}
+    assert res.perf["records"]["value"] == 3
+    # priority first, then weight (descending), then name
+    assert [l.split(" ")[1] for l in res.long] == [
+        "kms01.corp.example:1688", "testvm7.corp.example:1688", "kms02.corp.example:1688"]
+
+
+def test_expected_missing_warning(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - expected KMS host not published for corp.example: kms02.corp.example"
+    assert res.long == [
+        "[WARNING] kms02.corp.example is expected but not published",
+        "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
+    ]
+    assert perf_values(res)["expected_found"] == 1
+    assert perf_values(res)["rogue"] == 0
+
+
+def test_rogue_host_critical(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 2, res
+    assert res.first == "KMS DNS CRITICAL - rogue KMS host published for corp.example: testvm7.corp.example"
+    assert res.long[0] == ("[CRITICAL] testvm7.corp.example:1688 -> 10.0.0.77: published but not expected"
+                           " (prio 0, weight 100, ttl 3600)")
+    assert res.long[1:] == [
+        "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
+        "[OK] kms02.corp.example:1688 -> 10.0.0.12 (prio 10, weight 100, ttl 3600)",
+    ]
+    assert res.perf_text.startswith("records=3;;;0 expected_found=2;;;0 rogue=1;;0;0 time=")
+
+
+def test_rogue_state_lowered(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT, "--rogue-state", "warning")
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - rogue KMS host published for corp.example: testvm7.corp.example"
+    assert res.perf["rogue"]["raw"] == "rogue=1;0;;0"
+
+
+def test_no_record_critical(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - no _vlmcs._tcp SRV record for corp.example: "
+                         "clients cannot find a KMS host")
+    assert res.long == ["[CRITICAL] DNS server %s: _vlmcs._tcp.corp.example does not exist (NXDOMAIN)"
+                        % dns.server]
+    assert res.perf["records"]["raw"] == "records=0;;;0"
+
+
+def test_fewer_than_min_hosts_critical(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "hosts": HOSTS})
+    res = dns_run(dns.server, "--min-hosts", "2")
+    assert res.code == 2, res
+    assert res.first == "KMS DNS CRITICAL - only 1 KMS host published for corp.example (at least 2 needed)"
+    assert "[CRITICAL] 1 SRV record published for corp.example, --min-hosts 2" in res.long
+
+
+def test_target_without_address_warning(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, ("kms03.corp.example", 1688, 0, 50)],
+                   "hosts": {"kms01.corp.example": ["10.0.0.11"]}})
+    res = dns_run(dns.server)
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - published KMS host without an address: kms03.corp.example"
+    assert res.long[0] == ("[WARNING] kms03.corp.example:1688: does not resolve to any address "
+                           "(kms03.corp.example does not exist (NXDOMAIN)) (prio 0, weight 50, ttl 3600)")
+
+
+def test_target_resolved_through_same_server_v4_and_v6(dnsmasq):
+    # dnsmasq puts known target addresses into the additional section; an
+    # AAAA-only target still gets its address (from the section or a lookup)
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02],
+                   "hosts": {"kms01.corp.example": ["10.0.0.11", "fd00::11"],
+                             "kms02.corp.example": ["fd00::12"]}})
+    res = dns_run(dns.server)
+    assert res.code == 0, res
+    assert res.long[0].startswith("[OK] kms01.corp.example:1688 -> ")
+    assert set(res.long[0].split(" -> ")[1].split(" (")[0].split(", ")) == {"10.0.0.11", "fd00::11"}
+    assert res.long[1] == "[OK] kms02.corp.example:1688 -> fd00::12 (prio 10, weight 100, ttl 3600)"
+
+
+def test_other_port_warning(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, ("kms02.corp.example", 1689, 10, 100)], "hosts": HOSTS})
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - KMS host published on a port other than 1688: kms02.corp.example"
+    assert res.long[0] == ("[WARNING] kms02.corp.example:1689 -> 10.0.0.12: port 1689, not 1688 "
+                           "(prio 10, weight 100, ttl 3600)")
+    # --port says the other port is the right one: now kms01 is off
+    res = dns_run(dns.server, "-e", EXPECT, "--port", "1689")
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - KMS host published on a port other than 1689: kms01.corp.example"
+
+
+def test_case_and_trailing_dot_variants_ok(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [("KMS01.Corp.Example", 1688, 0, 100), KMS02],
+                   "hosts": {"kms01.corp.example": ["10.0.0.11"], "KMS02.CORP.EXAMPLE": ["10.0.0.12"]}})
+    res = run("check_kms_dns", "-D", "Corp.Example.", "-s", dns.server,
+              "-e", "kms01.CORP.example.", "-e", "Kms02.Corp.Example")
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 2 KMS hosts published for Corp.Example, all 2 expected"
+    assert res.long[0] == "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)"
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_dnsmasq_stopped_ends_within_timeout(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "hosts": HOSTS})
+    dns.stop()
+    res = dns_run(dns.server, "-t", "2")
+    assert res.code == 2, res
+    assert res.elapsed < 3
+    assert res.first == ("KMS DNS CRITICAL - SRV query for _vlmcs._tcp.corp.example: DNS server %s "
+                         "is not answering: port unreachable" % dns.server)
+
+
+@pytest.mark.skipif(not dnsmasq_can_listen_v6(), reason="no IPv6 loopback")
+def test_ipv6_server(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02], "hosts": HOSTS, "listen": "::1"})
+    assert dns.server.startswith("[::1]:")
+    res = dns_run(dns.server, "-e", EXPECT)
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 2 KMS hosts published for corp.example, all 2 expected"
+
+
+def test_refused_named(dnsmasq):
+    # dnsmasq without upstream servers refuses names outside its --local zone
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "hosts": HOSTS})
+    res = run("check_kms_dns", "-D", "other.example", "-s", dns.server)
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - DNS server %s answered REFUSED for _vlmcs._tcp.other.example"
+                         % dns.server)
+
+
+# --- hostile responder --------------------------------------------------------
+
+HOSTILE = {
+    "truncated": "malformed DNS answer from {s} for _vlmcs._tcp.corp.example: message truncated in answer record 1",
+    "loop": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
+             "name compression loop at offset 60 in answer record 1"),
+    "ancount": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
+                "header claims 3 answer records but the message holds only 1"),
+    "rdlength": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
+                 "rdlength 200 of answer record 1 runs past the end of the message (80 bytes)"),
+    "servfail": "DNS server {s} answered SERVFAIL for _vlmcs._tcp.corp.example",
+    "refused": "DNS server {s} answered REFUSED for _vlmcs._tcp.corp.example",
+    "nxdomain": "no _vlmcs._tcp SRV record for corp.example: clients cannot find a KMS host",
+}
+
+
+@pytest.mark.parametrize("mode", sorted(HOSTILE))
+def test_hostile_answers_named(dns_hostile, mode):
+    h = dns_hostile(mode)
+    res = dns_run(h.server, "-t", "3")
+    assert res.code == 2, res
+    assert res.first == "KMS DNS CRITICAL - " + HOSTILE[mode].format(s=h.server)
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("mode", ["silence", "wrong_id"])
+def test_no_usable_answer_times_out(dns_hostile, mode):
+    h = dns_hostile(mode)
+    res = dns_run(h.server, "-t", "2")
+    assert res.code == 2, res
+    assert 1.9 < res.elapsed < 3
+    extra = " (2 unusable answers with a wrong ID or question ignored)" if mode == "wrong_id" else ""
+    assert res.first == ("KMS DNS CRITICAL - SRV query for _vlmcs._tcp.corp.example: "
+                         "no answer from DNS server %s within 2 s%s" % (h.server, extra))
+    assert h.queries == 2, "sent once, then once more half way to the deadline"
+    assert "time" not in res.perf
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_timeout_state_override(dns_hostile):
+    h = dns_hostile("silence")
+    res = dns_run(h.server, "-t", "1:UNKNOWN")
+    assert res.code == 3, res
+    assert res.elapsed < 2
+
+
+def test_additional_section_addresses_count(dns_hostile):
+    # this responder answers every query with the SRV answer, so the target's
+    # address can only come from the additional section
+    h = dns_hostile("good")
+    res = dns_run(h.server)
+    assert res.code == 0, res
+    assert res.long == ["[OK] kms01.corp.example:1688 -> 127.0.0.1 (prio 0, weight 100, ttl 3600)"]
+    assert h.queries == 1
+
+
+def test_truncated_udp_answer_retried_over_tcp(dns_hostile):
+    h = dns_hostile("tc")
+    res = dns_run(h.server)
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 1 KMS host published for corp.example"
+
+
+# --- bad input ---------------------------------------------------------------
+
+@pytest.mark.parametrize("args,msg", [
+    ([], "no domain given: use -D DOMAIN (the _vlmcs._tcp SRV records of DOMAIN are checked)"),
+    (["-D", D, "-s", "dns.corp.example"],
+     'invalid DNS server "dns.corp.example": not a numeric IPv4 or IPv6 address (use ADDR, ADDR:PORT or [IPV6]:PORT)'),
+    (["-D", D, "-s", "127.0.0.1:99999"], 'invalid DNS server "127.0.0.1:99999": port must be 1..65535'),
+    (["-D", D, "-s", "[::1:53"], "invalid DNS server \"[::1:53\": missing ']' after the IPv6 address"),
+    (["-D", D, "-s", "127.0.0.1", "--rogue-state", "bad"],
+     '--rogue-state: "bad" is not OK, WARNING, CRITICAL or UNKNOWN'),
+])
+def test_bad_input_unknown(args, msg):
+    res = run("check_kms_dns", *args)
+    assert res.code == 3, res
+    assert res.first == "KMS DNS UNKNOWN - " + msg
+
+
+def test_bad_numbers_unknown():
+    for opt in (["--min-hosts", "-1"], ["--port", "0"], ["--port", "70000"], ["--min-hosts", "x"]):
+        res = run("check_kms_dns", "-D", D, "-s", "127.0.0.1", *opt)
+        assert res.code == 3, (opt, res)
+        assert opt[0] in res.first, res
+
+
+# --- --probe -----------------------------------------------------------------
+
+def _listener(behaviour):
+    """A loopback TCP server: "close" accepts and closes at once."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    s.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = s.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return s.getsockname()[1], lambda: (stop.set(), t.join(2), s.close())
+
+
+def test_probe_connection_refused_critical(dnsmasq):
+    port = harness.free_port()
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    res = dns_run(dns.server, "--port", str(port), "--probe", "-t", "3")
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - 1 of 1 KMS host published for corp.example does not answer "
+                         "KMS RPC: kms01.corp.example")
+    assert res.long == ["[CRITICAL] kms01.corp.example:%d: 127.0.0.1 connection refused "
+                        "(prio 0, weight 100, ttl 3600)" % port]
+
+
+def test_probe_closed_connection_critical(dnsmasq):
+    port, stop = _listener("close")
+    try:
+        dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+                       "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+        res = dns_run(dns.server, "--port", str(port), "--probe", "-t", "3")
+    finally:
+        stop()
+    assert res.code == 2, res
+    assert res.long[0].startswith("[CRITICAL] kms01.corp.example:%d: 127.0.0.1 " % port)
