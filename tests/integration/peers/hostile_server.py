@@ -12,7 +12,7 @@ DCE/RPC modes (the peer first reads one whole PDU, as a server would):
   garbage     an HTTP error page instead of DCE/RPC
   wrongver    a bind_ack claiming DCE/RPC version 4.0
   badcallid   a bind_ack for call_id 7
-  truncated   the first 40 of a 68-byte bind_ack, then close
+  truncated   the first 40 of a 108-byte bind_ack, then close
   fraglie     a bind_ack header claiming 4000 bytes, 60 sent, close after 0.5 s
   fraglie_open  the same but the connection stays open (peer waits)
   fraghuge    a bind_ack header claiming 65000 bytes, 60 sent, stays open
@@ -115,9 +115,8 @@ def handle(mode, conn, got):
     elif mode == "badcallid":
         conn.sendall(bind_ack([(0, 0, NDR)], call_id=7))
     elif mode == "truncated":
-        pdu = bind_ack([(0, 0, NDR)])
-        assert len(pdu) == 68, len(pdu)
-        conn.sendall(pdu[:40])
+        assert len(ACCEPT) == 108, len(ACCEPT)
+        conn.sendall(ACCEPT[:40])
         return
     elif mode in ("fraglie", "fraglie_open", "fraghuge"):
         pdu = bytearray(ACCEPT)
