@@ -1,0 +1,643 @@
+/* check_kms_renewal - KMS clients about to lose their activation: licensed
+ * clients that stopped renewing within the 180-day validity, clients whose
+ * grace period runs out, and clients already unlicensed or in notification
+ * mode, counted against -w/-c and the most urgent listed by name.
+ *
+ * Owns: the per-client deadline rule, the --days window, the --exclude and
+ * --application filters, and the aggregation of the client inventory into
+ * counters, a bounded heap of the --max-list most urgent clients (names
+ * copied) and per-HRESULT groups of failing clients, so a 1M-client document
+ * is read in flat memory. */
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "doc.h"
+#include "hresult.h"
+#include "options.h"
+#include "output.h"
+#include "range.h"
+#include "timeutil.h"
+
+#define DAY_S 86400.0
+#define VALIDITY_S (180.0 * DAY_S)  /* a KMS activation is valid 180 days */
+#define SOON_DAYS 7                 /* the "(N within 7 days)" sub-count */
+#define MAX_EXCLUDES 32
+#define MAX_GROUPS 64               /* distinct failing HRESULTs kept apart */
+#define DEFAULT_WARN "2%"
+#define DEFAULT_CRIT "10%"
+
+enum { OPT_DAYS = 256, OPT_EXCLUDE, OPT_APPLICATION, OPT_MAX_LIST };
+
+struct config {
+	long long days;
+	long long max_list;
+	const char *application;          /* NULL: every client */
+	regex_t exclude[MAX_EXCLUDES];
+	const char *exclude_text[MAX_EXCLUDES];
+	size_t n_exclude;
+};
+
+/* Where a client stands at now. */
+enum verdict {
+	V_FINE,      /* deadline beyond the --days window */
+	V_EXPIRING,  /* deadline in (now, now + days] */
+	V_EXPIRED,   /* deadline <= now: activation already lost */
+	V_NO_DEADLINE /* the document lacks the times the rule needs */
+};
+
+/* One listed client: everything its output line needs, name copied. */
+struct entry {
+	char *name;
+	enum verdict v;
+	double deadline;          /* NAN for V_NO_DEADLINE */
+	size_t index;             /* document order breaks ties */
+	long long license_state;
+	double last_request_at, last_success_at;
+	bool failed;              /* last result is a non-zero HRESULT */
+	uint32_t code;
+};
+
+struct group {
+	uint32_t code;
+	size_t n;
+};
+
+struct gather {
+	const struct config *cfg;
+	double now, window_end, soon_end;
+	size_t known, expiring, soon, expired, no_deadline, failing;
+	size_t excluded, other_app;
+	double min_left;          /* seconds, INFINITY when no deadline seen */
+	struct entry *heap;       /* max-heap on urgency: heap[0] least urgent kept */
+	size_t n_heap, listed;    /* listed: every client that earns a line */
+	struct group groups[MAX_GROUPS];
+	size_t n_groups, other_failing;
+};
+
+/* ---- gather --------------------------------------------------------------- */
+
+/* When c loses activation (Unix seconds), following DESIGN.md; false when
+ * the document lacks what the rule needs. A licensed client without
+ * last_success_at is counted from last_request_at: the state was reported
+ * then, so it renewed at the latest then (an upper bound). */
+static bool client_deadline(const struct doc_client *c, double now, double *out)
+{
+	switch (c->license_state) {
+	case LIC_LICENSED:
+		if (!isnan(c->last_success_at))
+			*out = c->last_success_at + VALIDITY_S;
+		else if (!isnan(c->last_request_at))
+			*out = c->last_request_at + VALIDITY_S;
+		else
+			return false;
+		return true;
+	case LIC_OOB_GRACE:
+	case LIC_OOT_GRACE:
+	case LIC_NON_GENUINE_GRACE:
+	case LIC_EXTENDED_GRACE:
+		if (isnan(c->last_request_at) || c->state_expires_in_minutes == DOC_ABSENT)
+			return false;
+		*out = c->last_request_at + 60.0 * (double)c->state_expires_in_minutes;
+		return true;
+	case LIC_UNLICENSED:
+	case LIC_NOTIFICATION:
+		/* already lost, whenever it was last heard of */
+		*out = (!isnan(c->last_request_at) && c->last_request_at < now)
+			       ? c->last_request_at : now;
+		return true;
+	default:
+		return false; /* license_state absent */
+	}
+}
+
+/* Urgency order: expired and expiring by deadline, then clients without a
+ * deadline; document order within equals. true when a is more urgent. */
+static bool more_urgent(const struct entry *a, const struct entry *b)
+{
+	bool ad = a->v != V_NO_DEADLINE, bd = b->v != V_NO_DEADLINE;
+	if (ad != bd)
+		return ad;
+	if (ad && a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	return a->index < b->index;
+}
+
+static void heap_sift_down(struct entry *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		if (l < n && more_urgent(&h[top], &h[l]))
+			top = l;
+		if (r < n && more_urgent(&h[top], &h[r]))
+			top = r;
+		if (top == i)
+			return;
+		struct entry t = h[i];
+		h[i] = h[top];
+		h[top] = t;
+		i = top;
+	}
+}
+
+static void heap_sift_up(struct entry *h, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!more_urgent(&h[parent], &h[i]))
+			return;
+		struct entry t = h[i];
+		h[i] = h[parent];
+		h[parent] = t;
+		i = parent;
+	}
+}
+
+/* Keep e when it is among the max_list most urgent seen so far. */
+static void heap_offer(struct gather *g, const struct entry *e, const char *name)
+{
+	size_t cap = (size_t)g->cfg->max_list;
+	if (cap == 0)
+		return;
+	if (g->n_heap == cap) {
+		if (!more_urgent(e, &g->heap[0]))
+			return;
+		free(g->heap[0].name);
+		g->heap[0] = *e;
+		g->heap[0].name = strdup(name);
+		if (!g->heap[0].name)
+			die("out of memory listing clients");
+		heap_sift_down(g->heap, g->n_heap, 0);
+		return;
+	}
+	g->heap[g->n_heap] = *e;
+	g->heap[g->n_heap].name = strdup(name);
+	if (!g->heap[g->n_heap].name)
+		die("out of memory listing clients");
+	heap_sift_up(g->heap, g->n_heap);
+	g->n_heap++;
+}
+
+static void group_count(struct gather *g, uint32_t code)
+{
+	for (size_t i = 0; i < g->n_groups; i++)
+		if (g->groups[i].code == code) {
+			g->groups[i].n++;
+			return;
+		}
+	if (g->n_groups == MAX_GROUPS) {
+		g->other_failing++;
+		return;
+	}
+	g->groups[g->n_groups].code = code;
+	g->groups[g->n_groups].n = 1;
+	g->n_groups++;
+}
+
+static bool excluded(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_exclude; i++)
+		if (regexec(&cfg->exclude[i], name, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+/* The doc_load callback: filter, classify, count, and offer to the heap. */
+static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
+{
+	struct gather *g = ctx;
+	(void)err;
+	if (g->cfg->application && !app_matches(c->application_id, g->cfg->application)) {
+		g->other_app++;
+		return true;
+	}
+	if (excluded(g->cfg, c->name)) {
+		g->excluded++;
+		return true;
+	}
+	g->known++;
+
+	struct entry e = {
+		.name = NULL, .v = V_FINE, .deadline = NAN, .index = c->index,
+		.license_state = c->license_state, .last_request_at = c->last_request_at,
+		.last_success_at = c->last_success_at,
+		.failed = c->has_result_code && c->result_code != 0,
+		.code = c->result_code,
+	};
+	if (e.failed) {
+		g->failing++;
+		group_count(g, c->result_code);
+	}
+
+	double dl;
+	if (!client_deadline(c, g->now, &dl)) {
+		e.v = V_NO_DEADLINE;
+		g->no_deadline++;
+	} else {
+		e.deadline = dl;
+		double left = dl > g->now ? dl - g->now : 0;
+		if (left < g->min_left)
+			g->min_left = left;
+		if (dl <= g->now) {
+			e.v = V_EXPIRED;
+			g->expired++;
+		} else if (dl <= g->window_end) {
+			e.v = V_EXPIRING;
+			g->expiring++;
+			if (dl <= g->soon_end)
+				g->soon++;
+		} else {
+			return true; /* fine: no line */
+		}
+	}
+	g->listed++;
+	heap_offer(g, &e, c->name);
+	return true;
+}
+
+/* ---- evaluate ------------------------------------------------------------- */
+
+static int cmp_urgency(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	if (more_urgent(x, y))
+		return -1;
+	return more_urgent(y, x) ? 1 : 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return x->code < y->code ? -1 : x->code > y->code;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* ", last request failed 0xC004F038 (KMS count insufficient)" */
+static void append_failure(char *buf, size_t len, const struct entry *e)
+{
+	if (!e->failed)
+		return;
+	const char *meaning = hresult_meaning(e->code);
+	append(buf, len, ", last request failed 0x%08X", (unsigned)e->code);
+	if (meaning)
+		append(buf, len, " (%s)", meaning);
+}
+
+static const char *day(char *buf, size_t len, double t)
+{
+	if (isnan(t))
+		return "never";
+	return fmt_utc(buf, len, t, "%Y-%m-%d");
+}
+
+/* One long-output line: name, what happens when, last contact, last result. */
+static void entry_line(struct result *r, const struct entry *e)
+{
+	char line[1024], when[32], req[32], ok[32];
+	bool lost = e->v == V_EXPIRED;
+	state_t st = lost ? STATE_CRITICAL : e->v == V_EXPIRING ? STATE_WARNING : STATE_UNKNOWN;
+
+	snprintf(line, sizeof(line), "%s: ", e->name);
+	day(when, sizeof(when), e->deadline);
+	day(req, sizeof(req), e->last_request_at);
+	day(ok, sizeof(ok), e->last_success_at);
+	switch (e->v == V_NO_DEADLINE ? -1 : e->license_state) {
+	case -1:
+		if (e->license_state == DOC_ABSENT)
+			append(line, sizeof(line), "no license state in the document: deadline unknown");
+		else if (e->license_state == LIC_LICENSED)
+			append(line, sizeof(line), "licensed, but neither last success nor last "
+			       "request time in the document: deadline unknown");
+		else
+			append(line, sizeof(line), "%s, but no last request time or state expiry "
+			       "in the document: deadline unknown",
+			       license_state_name(e->license_state));
+		break;
+	case LIC_LICENSED:
+		append(line, sizeof(line), "activation %s %s", lost ? "expired" : "expires", when);
+		if (isnan(e->last_success_at))
+			append(line, sizeof(line), " (no last renewal recorded, counted from "
+			       "last contact %s)", req);
+		else if (!isnan(e->last_request_at) && strcmp(req, ok) != 0)
+			append(line, sizeof(line), " (last renewal %s, last contact %s)", ok, req);
+		else
+			append(line, sizeof(line), " (last renewal %s)", ok);
+		break;
+	case LIC_UNLICENSED:
+	case LIC_NOTIFICATION:
+		append(line, sizeof(line), "%s at last contact %s",
+		       e->license_state == LIC_NOTIFICATION ? "in notification mode" : "unlicensed",
+		       req);
+		if (!isnan(e->last_success_at))
+			append(line, sizeof(line), " (last activated %s)", ok);
+		break;
+	default: /* grace states */
+		append(line, sizeof(line), "%s %s %s (last contact %s)",
+		       license_state_name(e->license_state), lost ? "ended" : "ends", when, req);
+		break;
+	}
+	append_failure(line, sizeof(line), e);
+	result_add(r, st, "%s", line);
+}
+
+/* "37 of 812 clients lose activation within 30 days (12 within 7 days), 3
+ * already lost" and its quieter forms. */
+static void summarize(struct result *r, const struct gather *g, long long days)
+{
+	char s[512];
+	if (g->known == 0) {
+		result_summary(r, "the client inventory is empty: no client has asked this "
+			       "host for activation");
+		return;
+	}
+	if (g->expiring == 0)
+		snprintf(s, sizeof(s), "none of %zu client%s loses activation within %lld day%s",
+			 g->known, g->known == 1 ? "" : "s", days, days == 1 ? "" : "s");
+	else
+		snprintf(s, sizeof(s), "%zu of %zu client%s %s activation within %lld day%s",
+			 g->expiring, g->known, g->known == 1 ? "" : "s",
+			 g->expiring == 1 ? "loses" : "lose", days, days == 1 ? "" : "s");
+	if (g->expiring > 0 && days > SOON_DAYS)
+		append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
+	if (g->expired > 0)
+		append(s, sizeof(s), ", %zu already lost", g->expired);
+	if (g->no_deadline > 0)
+		append(s, sizeof(s), ", %zu without a known deadline", g->no_deadline);
+	result_summary(r, "%s", s);
+}
+
+/* The notes after the client lines: the cap, failing groups, filters, and
+ * how far back the inventory reaches. */
+static void add_notes(struct result *r, struct gather *g, const struct doc *d)
+{
+	char date[32];
+	if (g->listed > g->n_heap)
+		result_note(r, "... and %zu more", g->listed - g->n_heap);
+
+	qsort(g->groups, g->n_groups, sizeof(g->groups[0]), cmp_group);
+	for (size_t i = 0; i < g->n_groups; i++) {
+		const char *meaning = hresult_meaning(g->groups[i].code);
+		char what[160];
+		if (meaning)
+			snprintf(what, sizeof(what), " (%s)", meaning);
+		else
+			what[0] = '\0';
+		result_note(r, "Failing last request: %zu client%s with 0x%08X%s",
+			    g->groups[i].n, g->groups[i].n == 1 ? "" : "s",
+			    (unsigned)g->groups[i].code, what);
+	}
+	if (g->other_failing)
+		result_note(r, "Failing last request: %zu more client%s with other codes",
+			    g->other_failing, g->other_failing == 1 ? "" : "s");
+
+	if (g->excluded)
+		result_note(r, "Excluded by --exclude: %zu client%s", g->excluded,
+			    g->excluded == 1 ? "" : "s");
+	if (g->other_app)
+		result_note(r, "Not of --application %s: %zu client%s", g->cfg->application,
+			    g->other_app, g->other_app == 1 ? "" : "s");
+
+	if (isnan(d->clients_complete_since))
+		result_note(r, "The document does not say how far back the inventory reaches "
+			    "(no clients_complete_since): clients silent for long may not be seen");
+	else if (d->clients_complete_since > g->now - VALIDITY_S)
+		result_note(r, "Inventory reaches back only to %s (less than 180 days): "
+			    "clients silent since before then are not seen",
+			    day(date, sizeof(date), d->clients_complete_since));
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+static bool is_guid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char ch = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (ch != '-')
+				return false;
+		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+			     (ch >= 'A' && ch <= 'F'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
+{
+	struct config *cfg = ctx;
+	switch (id) {
+	case OPT_DAYS:
+		return number_parse("--days", arg, 1, 365, &cfg->days, err);
+	case OPT_MAX_LIST:
+		return number_parse("--max-list", arg, 0, 10000, &cfg->max_list, err);
+	case OPT_APPLICATION:
+		if (strcasecmp(arg, "windows") != 0 && strcasecmp(arg, "office") != 0 && !is_guid(arg)) {
+			snprintf(err, KMS_ERRLEN, "invalid --application \"%.64s\": expected windows, "
+				 "office or an application id (GUID)", arg);
+			return false;
+		}
+		cfg->application = arg;
+		return true;
+	case OPT_EXCLUDE: {
+		if (cfg->n_exclude == MAX_EXCLUDES) {
+			snprintf(err, KMS_ERRLEN, "too many --exclude options (at most %d)", MAX_EXCLUDES);
+			return false;
+		}
+		regex_t *re = &cfg->exclude[cfg->n_exclude];
+		int rc = regcomp(re, arg, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		if (rc != 0) {
+			char why[200];
+			regerror(rc, re, why, sizeof(why));
+			snprintf(err, KMS_ERRLEN, "invalid --exclude regex \"%.100s\": %s", arg, why);
+			return false;
+		}
+		cfg->exclude_text[cfg->n_exclude++] = arg;
+		return true;
+	}
+	}
+	snprintf(err, KMS_ERRLEN, "unhandled option %d", id);
+	return false;
+}
+
+/* Filled by the option handler; defined with its help at the end. */
+static struct config renewal_config = { .days = 30, .max_list = 20 };
+static const struct plugin_info renewal_info;
+
+int main(int argc, char **argv)
+{
+	struct common_opts co;
+	struct config *cfg = &renewal_config;
+	char err[KMS_ERRLEN];
+
+	options_parse(argc, argv, &renewal_info, &co);
+	if (!co.url)
+		die("no status document given: use -u URL (http, https, file or a path)");
+
+	/* -w/-c replace both defaults, as in check_kms_count */
+	struct thresholds th;
+	const char *warn = co.warning, *crit = co.critical;
+	if (!warn && !crit) {
+		warn = DEFAULT_WARN;
+		crit = DEFAULT_CRIT;
+	}
+	if (!thresholds_parse(&th, warn, crit, RANGE_ALLOW_PERCENT, err))
+		die("%s", err);
+
+	/* gather */
+	struct gather g;
+	memset(&g, 0, sizeof(g));
+	g.cfg = cfg;
+	g.now = wall_now();
+	g.window_end = g.now + (double)cfg->days * DAY_S;
+	g.soon_end = g.now + SOON_DAYS * DAY_S;
+	g.min_left = INFINITY;
+	if (cfg->max_list > 0) {
+		g.heap = calloc((size_t)cfg->max_list, sizeof(*g.heap));
+		if (!g.heap)
+			die("out of memory");
+	}
+	struct doc *d = doc_load_or_die(&co, on_client, &g);
+	if (!d->has_clients) {
+		doc_free(d);
+		die("status document has no client inventory (the exporter does not collect clients)");
+	}
+	vlog(1, "%zu clients: %zu known, %zu excluded, %zu of other applications",
+	     d->n_clients, g.known, g.excluded, g.other_app);
+	if (g.known == 0 && d->n_clients > 0) {
+		doc_free(d);
+		if (cfg->application)
+			die("no client of --application %s is left to check (%zu in the inventory, "
+			    "%zu excluded by --exclude)", cfg->application, g.other_app + g.excluded,
+			    g.excluded);
+		die("every one of the %zu clients in the inventory is excluded by --exclude",
+		    g.excluded);
+	}
+
+	/* evaluate */
+	range_scale(&th.warn, (double)g.known);
+	range_scale(&th.crit, (double)g.known);
+	struct result *r = result_new();
+	size_t losing = g.expiring + g.expired;
+	result_set_state(r, thresholds_check(&th, (double)losing));
+	summarize(r, &g, cfg->days);
+
+	qsort(g.heap, g.n_heap, sizeof(*g.heap), cmp_urgency);
+	for (size_t i = 0; i < g.n_heap; i++)
+		entry_line(r, &g.heap[i]);
+	add_notes(r, &g, d);
+
+	double known = (double)g.known;
+	result_perf(r, "expiring", (double)g.expiring, "", &th, 0, known);
+	result_perf(r, "expired", (double)g.expired, "", NULL, 0, known);
+	result_perf(r, "known", known, "", NULL, 0, NAN);
+	result_perf(r, "failing", (double)g.failing, "", NULL, 0, NAN);
+	result_perf(r, "no_deadline", (double)g.no_deadline, "", NULL, 0, NAN);
+	if (isfinite(g.min_left))
+		result_perf(r, "min_days_left", floor(g.min_left / DAY_S * 100.0) / 100.0, "",
+			    NULL, NAN, NAN);
+
+	/* report */
+	for (size_t i = 0; i < g.n_heap; i++)
+		free(g.heap[i].name);
+	free(g.heap);
+	for (size_t i = 0; i < cfg->n_exclude; i++)
+		regfree(&cfg->exclude[i]);
+	doc_free(d);
+	result_exit(r);
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+static const struct plugin_option renewal_options[] = {
+	{ "days", 0, true, "N",
+	  "Window in days (1-365, default 30): a client whose activation runs out\n"
+	  "within N days is expiring; one whose activation already ran out is expired.",
+	  OPT_DAYS },
+	{ "exclude", 0, true, "REGEX",
+	  "Leave out clients whose name matches REGEX (POSIX extended, case-\n"
+	  "insensitive, unanchored; repeatable, at most 32), e.g. retired machines.",
+	  OPT_EXCLUDE },
+	{ "application", 0, true, "windows|office|APPID",
+	  "Check only clients of this application: windows, office (2010 and\n"
+	  "2013+) or an application id. Default: every client.",
+	  OPT_APPLICATION },
+	{ "max-list", 0, true, "N",
+	  "List at most N clients in the long output, most urgent first (0-10000,\n"
+	  "default 20); the rest are summed up as \"... and N more\".",
+	  OPT_MAX_LIST },
+	{ NULL, 0, false, NULL, NULL, 0 },
+};
+
+static const char renewal_notes[] =
+	"When a client loses activation:\n"
+	"  licensed (1)              last_success_at + 180 days (no last_success_at:\n"
+	"                            last_request_at + 180 days)\n"
+	"  grace (2, 3, 4, 6)        last_request_at + state_expires_in_minutes\n"
+	"  unlicensed (0),\n"
+	"  notification (5)          already lost\n"
+	"A client lacking the times its rule needs (or without license_state) has no\n"
+	"known deadline: it is listed as [UNKNOWN] and counted as no_deadline, but\n"
+	"does not change the state.\n"
+	"\n"
+	"-w and -c are ranges over expiring + expired clients. A trailing % on a\n"
+	"bound makes it a share of the known clients (those left after --application\n"
+	"and --exclude), as check_disk does. Defaults: -w 2% -c 10%, i.e. WARNING\n"
+	"above 2 %, CRITICAL above 10 %. A healthy fleet always has a few machines\n"
+	"off the network for weeks (laptops, spares, retired PCs not yet removed):\n"
+	"around 1 % on a 5,000-client fleet, which must not page anyone; a share\n"
+	"over 2 % means a group stopped renewing (a firewall rule, a DNS change, a\n"
+	"count below the threshold), over 10 % that a whole site or product is\n"
+	"losing activation. Giving -w or -c replaces both defaults.\n"
+	"\n"
+	"Perfdata: expiring=N;W;C;0;known expired=N;;;0;known known=N;;;0\n"
+	"failing=N;;;0 no_deadline=N;;;0 min_days_left=D. The thresholds on expiring\n"
+	"are the absolute ones after % scaling and apply to expiring + expired.\n"
+	"failing counts clients whose last request returned a non-zero HRESULT;\n"
+	"min_days_left is the smallest time left of any known client, in days (0\n"
+	"when one is expired), left out when no client has a deadline.\n"
+	"\n"
+	"Without a \"clients\" array in the document the check is UNKNOWN.\n"
+	"\n"
+	"Examples:\n"
+	"  check_kms_renewal -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
+	"  check_kms_renewal -u /srv/kms/kms-status.json --days 14 -w 20 -c 100 \\\n"
+	"      --exclude '^retired-' --exclude '\\.lab\\.corp\\.example$'\n";
+
+static const struct plugin_info renewal_info = {
+	.name = "check_kms_renewal",
+	.aspect = "RENEWAL",
+	.purpose = "Check the KMS client inventory of the status document for clients "
+		   "about to lose activation: licensed clients that stopped renewing "
+		   "(180-day validity), grace periods running out, clients already "
+		   "unlicensed or in notification mode.",
+	.usage = "-u URL [--days N] [--exclude REGEX]... [--application windows|office|APPID] "
+		 "[--max-list N] [-w RANGE] [-c RANGE] [options]",
+	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
+	.options = renewal_options,
+	.notes = renewal_notes,
+	.timeout_state = STATE_UNKNOWN,
+	.handle = handle_option,
+	.ctx = &renewal_config,
+};
