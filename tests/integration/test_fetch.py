@@ -90,6 +90,27 @@ def test_missing_cacert_file_is_named(nginx):
     assert "/nonexistent/ca.pem" in res.summary, res
 
 
+def test_client_certificate_accepted(nginx):
+    res = fetch("--cacert", nginx.ca, "--client-cert", nginx.client_cert,
+                "--client-key", nginx.client_key, nginx.mtls_url("/doc.json"))
+    assert_ok(res, SMALL_DOC)
+
+
+def test_client_certificate_required(nginx):
+    # nginx answers a missing client certificate with a 400 page
+    url = nginx.mtls_url("/doc.json")
+    assert_unknown(fetch("--cacert", nginx.ca, url), "HTTP 400 Bad Request from " + url)
+
+
+def test_client_certificate_file_missing(nginx):
+    url = nginx.mtls_url("/doc.json")
+    res = fetch("--cacert", nginx.ca, "--client-cert", "/nonexistent/client.pem",
+                "--client-key", nginx.client_key, url)
+    assert res.code == 3, res
+    assert res.summary.startswith("TLS: "), res
+    assert "/nonexistent/client.pem" in res.summary and res.summary.endswith(" for " + url), res
+
+
 # --- basic auth and credential secrecy ------------------------------------------
 
 def test_basic_auth_with_auth_file(nginx):
@@ -370,3 +391,19 @@ def test_binary_does_not_link_libcurl():
             out = subprocess.run(["ldd", harness.plugin(name)], capture_output=True,
                                  text=True, check=True).stdout
             assert "libcurl" not in out, (name, out)
+
+
+def test_missing_libcurl_named_and_files_never_load_it(tmp_path):
+    # a libcurl.so.4 the loader finds first but cannot load stands in for
+    # a machine without libcurl4
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    (libdir / "libcurl.so.4").write_bytes(b"not a shared object\n")
+    env = {"LD_LIBRARY_PATH": str(libdir)}
+    res = fetch("http://127.0.0.1:9/doc.json", env=env)
+    assert res.code == 3, res
+    assert res.summary.startswith("http(s) URLs need libcurl (libcurl4): "), res
+    assert "libcurl.so.4" in res.summary, res
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(SMALL_DOC)
+    assert_ok(fetch(doc, env=env), SMALL_DOC)

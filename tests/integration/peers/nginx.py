@@ -4,7 +4,8 @@ cannot play (headers, then one body byte per second).
 
 Fixtures:
 - nginx (session): an NginxPeer with .http_url(path), .https_url(path),
-  .ca, .wrong_ca (PEM paths), .docroot (drop documents there), .user,
+  .mtls_url(path) (client certificate required), .ca, .wrong_ca,
+  .client_cert, .client_key (PEM paths), .docroot (drop documents there), .user,
   .password, .auth_file (a file holding user:password), .tmp.
   Served paths: any file of the docroot (doc.json, big.bin, big.json are
   made here), /auth/... (basic auth; docroot/auth/doc.json exists), /404,
@@ -50,6 +51,12 @@ extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1, DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 """
 
 
@@ -73,8 +80,9 @@ def make_ca(tmp, name):
     return cert, key
 
 
-def make_server_cert(tmp, ca_cert, ca_key, name="server"):
-    """A server certificate for 127.0.0.1 and localhost signed by the CA."""
+def make_server_cert(tmp, ca_cert, ca_key, name="server", ext="server_ext"):
+    """A certificate signed by the CA: for the server 127.0.0.1/localhost by
+    default, for a TLS client with ext="client_ext"."""
     cnf = os.path.join(tmp, "openssl.cnf")
     cert, key = os.path.join(tmp, name + ".pem"), os.path.join(tmp, name + ".key")
     csr = os.path.join(tmp, name + ".csr")
@@ -83,7 +91,7 @@ def make_server_cert(tmp, ca_cert, ca_key, name="server"):
              "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1", cwd=tmp)
     _openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
              "-set_serial", str(secrets.randbits(63)), "-days", "3",
-             "-extfile", cnf, "-extensions", "server_ext", "-out", cert, cwd=tmp)
+             "-extfile", cnf, "-extensions", ext, "-out", cert, cwd=tmp)
     return cert, key
 
 
@@ -95,6 +103,9 @@ class NginxPeer:
         self.https_port = harness.free_port()
         while self.https_port == self.http_port:
             self.https_port = harness.free_port()
+        self.mtls_port = harness.free_port()
+        while self.mtls_port in (self.http_port, self.https_port):
+            self.mtls_port = harness.free_port()
         self.user = "monitor"
         self.password = "pw-" + secrets.token_hex(8)
         self.auth_file = os.path.join(tmp, "auth")
@@ -105,6 +116,10 @@ class NginxPeer:
 
     def https_url(self, path="/"):
         return "https://127.0.0.1:%d%s" % (self.https_port, path)
+
+    def mtls_url(self, path="/"):
+        """The https server that requires a client certificate of .ca."""
+        return "https://127.0.0.1:%d%s" % (self.mtls_port, path)
 
     def put(self, name, data):
         """Write data (bytes or str) to docroot/name; returns its path."""
@@ -123,6 +138,8 @@ class NginxPeer:
         self.ca, ca_key = make_ca(tmp, "ca")
         self.wrong_ca, _ = make_ca(tmp, "wrong-ca")
         self.cert, self.key = make_server_cert(tmp, self.ca, ca_key)
+        self.client_cert, self.client_key = make_server_cert(
+            tmp, self.ca, ca_key, name="client", ext="client_ext")
 
         self.put("doc.json", SMALL_DOC)
         self.put("auth/doc.json", SMALL_DOC)
@@ -189,9 +206,18 @@ http {
         ssl_certificate_key %(key)s;
         %(locations)s
     }
+    server {
+        listen 127.0.0.1:%(mtls)d ssl;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+        ssl_client_certificate %(ca)s;
+        ssl_verify_client on;
+        %(locations)s
+    }
 }
 """ % {"user": "user root;" if os.geteuid() == 0 else "", "tmp": tmp,
-       "http": self.http_port, "https": self.https_port, "cert": self.cert,
+       "http": self.http_port, "https": self.https_port,
+       "mtls": self.mtls_port, "ca": self.ca, "cert": self.cert,
        "key": self.key, "locations": locations}
         self.conf = os.path.join(tmp, "nginx.conf")
         with open(self.conf, "w") as f:
@@ -204,7 +230,8 @@ http {
                "-p", self.tmp, "-g", "daemon off;"]
         self.peer = harness.Peer(
             cmd, lambda: harness.wait_tcp("127.0.0.1", self.http_port, 0.2)
-            and harness.wait_tcp("127.0.0.1", self.https_port, 0.2),
+            and harness.wait_tcp("127.0.0.1", self.https_port, 0.2)
+            and harness.wait_tcp("127.0.0.1", self.mtls_port, 0.2),
             "nginx", cwd=self.tmp, log=os.path.join(self.tmp, "nginx.out"))
         self.peer.start()
         return self
