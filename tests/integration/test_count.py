@@ -191,10 +191,28 @@ def test_invalid_range(tmp_path, args, message):
     assert res.first == "KMS COUNT UNKNOWN - " + message, res
 
 
-def test_invalid_forecast_days(tmp_path):
-    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), "--forecast-days", "x")
+@pytest.mark.parametrize("value,message", [
+    ("x", 'invalid --forecast-days "x": not a whole number'),
+    ("31", 'invalid --forecast-days "31": must be 0 to 30'),
+])
+def test_invalid_forecast_days(tmp_path, value, message):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31)]), "--forecast-days", value)
     assert res.code == 3, res
-    assert "--forecast-days" in res.first, res
+    assert res.first == "KMS COUNT UNKNOWN - " + message, res
+
+
+def test_repeated_and_unknown_products(tmp_path):
+    other = "12345678-1234-1234-1234-123456789abc"
+    doc = write_doc(tmp_path, [product(WIN, 40, "Win A"), product(WIN, 41, "Win B"),
+                               product(other, 3, "Visio KMS")])
+    res = run(PLUGIN, "-u", doc)
+    assert res.first == ("KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate), "
+                         "Windows 40 OK, Windows #2 41 OK"), res
+    # unique labels; an unknown product is held to the 5/7 defaults, cap 10
+    assert res.perf_text == ("Windows=40;30:;25:;0;50 'Windows #2'=41;30:;25:;0;50 "
+                             "'Visio KMS'=3;7:;5:;0;10"), res
+    res = run(PLUGIN, "-u", doc, "--product", other)
+    assert res.first == "KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate)", res
 
 
 # ---- --servers-only ---------------------------------------------------------
