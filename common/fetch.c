@@ -209,8 +209,11 @@ static bool curl_load(char err[KMS_ERRLEN])
 	if (api.loaded)
 		return true;
 	/* The handle is kept for the life of the process: libcurl and its TLS
-	 * library install state that must not be unmapped under them. */
-	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	 * library install state that must not be unmapped under them.
+	 * RTLD_LAZY: binding every symbol of the ~30 libraries libcurl pulls
+	 * in up front costs CPU at each check, and a check calls few of them
+	 * (the symbols we need are checked with dlsym() below). */
+	void *lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
 	if (!lib) {
 		const char *why = dlerror();
 		set_err(err, "http(s) URLs need libcurl (libcurl4): %s",
