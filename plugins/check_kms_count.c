@@ -255,6 +255,60 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Say what the forecast of one product holds (a long-output note) and
+ * whether it warns: the count reaches the critical range within horizon
+ * days. phrase then reads "forecast to fall below 25 on 2026-11-28 (in 3
+ * days)". */
+static bool forecast_judge(struct result *r, const char *label, const struct forecast *f,
+			   const struct thresholds *th, long long count, long long cap,
+			   state_t st, long long today, long long horizon,
+			   char *phrase, size_t len)
+{
+	char note[512], date[32], num[64], text[96];
+
+	snprintf(note, sizeof(note), "Forecast %s: %lld active", label, f->active);
+	if (f->lapsing > 0) {
+		fmt_utc(date, sizeof(date), (double)((today + f->last_drop_day) * 86400LL), "%Y-%m-%d");
+		append(note, sizeof(note), ", %lld lapsing (all out of the count by %s)",
+		       f->lapsing, date);
+	} else {
+		append(note, sizeof(note), ", none lapsing");
+	}
+	if (!th->has_crit) {
+		result_note(r, "%s; no critical threshold to forecast against", note);
+		return false;
+	}
+	if (st == STATE_CRITICAL) {
+		result_note(r, "%s; count already critical", note);
+		return false;
+	}
+	bool floor_form = range_is_floor(&th->crit);
+	fmt_number(num, sizeof(num), th->crit.start, FMT_AUTO);
+	range_format(&th->crit, text, sizeof(text));
+	long long at_count = 0;
+	int day = forecast_cross_day(f, count, cap, &th->crit, &at_count);
+	if (day < 0) {
+		if (floor_form)
+			result_note(r, "%s; count stays at %s or more", note, num);
+		else
+			result_note(r, "%s; count stays out of the critical range %s", note, text);
+		return false;
+	}
+	char when[32];
+	fmt_utc(date, sizeof(date), (double)((today + day) * 86400LL), "%Y-%m-%d");
+	if (day == 0)
+		snprintf(when, sizeof(when), "today");
+	else
+		snprintf(when, sizeof(when), "in %d day%s", day, day == 1 ? "" : "s");
+	if (floor_form)
+		snprintf(phrase, len, "forecast to fall below %s on %s (%s)", num, date, when);
+	else
+		snprintf(phrase, len, "forecast to be critical (range %s) on %s (%s)", text, date, when);
+	/* the note adds the forecast count inside the phrase's parenthesis */
+	result_note(r, "%s; %.*s, count %lld)", note, (int)strlen(phrase) - 1, phrase, at_count);
+	return day <= horizon;
+}
+
 /* Judge one product: add its partial, forecast note and perfdata, and write
  * its fragment of the first line. */
 static void evaluate_product(struct result *r, const struct config *cfg,
@@ -331,57 +385,14 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 		if (d->has_clients)
 			result_note(r, "Forecast %s: no application id to match clients with", e->label);
 	} else {
-		char note[512], date[32], last[32];
-		long long today = g->now_min / MINUTES_PER_DAY;
-		snprintf(note, sizeof(note), "Forecast %s: %lld active", e->label, f.active);
-		if (f.lapsing > 0) {
-			fmt_utc(last, sizeof(last), (double)((today + f.last_drop_day) * 86400LL), "%Y-%m-%d");
-			append(note, sizeof(note), ", %lld lapsing (all out of the count by %s)",
-			       f.lapsing, last);
-		} else {
-			append(note, sizeof(note), ", none lapsing");
+		char phrase[256];
+		if (forecast_judge(r, e->label, &f, &th, count, cap, e->st, g->now_min / MINUTES_PER_DAY,
+				   cfg->forecast_days, phrase, sizeof(phrase))) {
+			e->st = state_worst(e->st, STATE_WARNING);
+			snprintf(e->frag, sizeof(e->frag), "%s count %lld %s: %lld client%s stopped renewing",
+				 e->label, count, phrase, f.lapsing, f.lapsing == 1 ? "" : "s");
+			append(line, sizeof(line), "; %s", phrase);
 		}
-		if (!th.has_crit) {
-			append(note, sizeof(note), "; no critical threshold to forecast against");
-		} else if (e->st == STATE_CRITICAL) {
-			append(note, sizeof(note), "; count already critical");
-		} else {
-			long long at_count = 0;
-			int day = forecast_cross_day(&f, count, cap, &th.crit, &at_count);
-			if (day < 0) {
-				char num[64], text[96];
-				if (range_is_floor(&th.crit))
-					append(note, sizeof(note), "; count stays at %s or more",
-					       fmt_number(num, sizeof(num), th.crit.start, FMT_AUTO));
-				else {
-					range_format(&th.crit, text, sizeof(text));
-					append(note, sizeof(note), "; count stays out of the critical range %s", text);
-				}
-			} else {
-				char when[32];
-				fmt_utc(date, sizeof(date), (double)((today + day) * 86400LL), "%Y-%m-%d");
-				if (day == 0)
-					snprintf(when, sizeof(when), "today");
-				else
-					snprintf(when, sizeof(when), "in %d day%s", day, day == 1 ? "" : "s");
-				char what[160];
-				if (range_is_floor(&th.crit))
-					snprintf(what, sizeof(what), "fall %s", crit_txt);
-				else
-					snprintf(what, sizeof(what), "be critical (%s)", crit_txt);
-				append(note, sizeof(note), "; forecast to %s on %s (%s, count %lld)",
-				       what, date, when, at_count);
-				if (day <= cfg->forecast_days) {
-					e->st = state_worst(e->st, STATE_WARNING);
-					snprintf(e->frag, sizeof(e->frag),
-						 "%s count %lld forecast to %s on %s (%s): %lld client%s stopped renewing",
-						 e->label, count, what, date, when, f.lapsing,
-						 f.lapsing == 1 ? "" : "s");
-					append(line, sizeof(line), "; forecast to %s on %s (%s)", what, date, when);
-				}
-			}
-		}
-		result_note(r, "%s", note);
 	}
 	result_add(r, e->st, "%s", line);
 	result_perf(r, e->label, (double)count, "", &th, 0, (double)cap);
