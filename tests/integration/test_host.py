@@ -1,0 +1,381 @@
+"""check_kms_host against real peers: impacket's DCE/RPC server with the KMS
+interface (and with another one), scripted hostile peers, closed ports,
+unresolvable names, ::1, and -D discovery through dnsmasq. Every test states
+the exact first line a user would see, the state and the perfdata."""
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import harness
+from harness import run
+
+KMS = uuid.UUID("51c82175-844e-4750-b0d8-ec255555bc06")
+NDR = uuid.UUID("8a885d04-1ceb-11c9-9fe8-08002b104860")
+NDR64 = uuid.UUID("71710533-beba-4937-8319-b5dbef9ccc36")
+BTFN = uuid.UUID("6cb71c2c-9812-4540-0300-000000000000")
+
+timing = pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing under valgrind")
+
+
+def host(h, port):
+    return "%s:%d" % (h, port)
+
+
+def assert_times(res):
+    """time, connect and bind in seconds, with time = connect + bind."""
+    assert set(res.perf) == {"time", "connect", "bind"}, res
+    for k in ("time", "connect", "bind"):
+        assert res.perf[k]["uom"] == "s" and res.perf[k]["min"] == "0", res
+        assert 0 < res.perf[k]["value"] < 5, res
+    total = res.perf["connect"]["value"] + res.perf["bind"]["value"]
+    assert abs(res.perf["time"]["value"] - total) < 0.0001, res
+
+
+def decode_bind(pdu):
+    """Decode a bind PDU by the DCE 1.1 layout (12.6.3.1, 12.6.4.3)."""
+    (vers, minor, ptype, flags, drep, frag, auth, call_id, xmit, recv, assoc,
+     n_ctx) = struct.unpack_from("<BBBB4sHHIHHIB", pdu, 0)
+    ctxs = []
+    off = 28
+    for _ in range(n_ctx):
+        ctx_id, n_ts = struct.unpack_from("<HB", pdu, off)
+        abstract = uuid.UUID(bytes_le=pdu[off + 4:off + 20])
+        a_ver = struct.unpack_from("<HH", pdu, off + 20)
+        ts = []
+        for t in range(n_ts):
+            o = off + 24 + 20 * t
+            ts.append((uuid.UUID(bytes_le=pdu[o:o + 16]), struct.unpack_from("<HH", pdu, o + 16)))
+        ctxs.append((ctx_id, abstract, a_ver, ts))
+        off += 24 + 20 * n_ts
+    return dict(vers=(vers, minor), ptype=ptype, flags=flags, drep=drep, frag=frag,
+                auth=auth, call_id=call_id, xmit=xmit, recv=recv, assoc=assoc,
+                ctxs=ctxs, end=off)
+
+
+def assert_windows_bind(pdu):
+    d = decode_bind(pdu)
+    assert d["vers"] == (5, 0)
+    assert d["ptype"] == 11                      # bind, never 0 (request)
+    assert d["flags"] == 0x03                    # first | last fragment
+    assert d["drep"] == b"\x10\x00\x00\x00"      # little-endian, ASCII, IEEE
+    assert d["frag"] == len(pdu) == d["end"] == 160
+    assert d["auth"] == 0
+    assert (d["xmit"], d["recv"], d["assoc"]) == (5840, 5840, 0)
+    assert d["ctxs"] == [
+        (0, KMS, (1, 0), [(NDR, (2, 0))]),
+        (1, KMS, (1, 0), [(NDR64, (1, 0))]),
+        (2, KMS, (1, 0), [(BTFN, (1, 0))]),
+    ]
+
+
+# ---------------------------------------------------------------- real peers
+
+def test_ok_against_impacket_kms_server(kms_rpc_server):
+    srv = kms_rpc_server
+    res = run("check_kms_host", "-H", srv.host, "-p", srv.port)
+    assert res.code == 0, res
+    m = re.match(r"^KMS HOST OK - 127\.0\.0\.1:%d answers KMS RPC in (\d+(\.\d)?) ms$"
+                 % srv.port, res.first)
+    assert m, res
+    assert_times(res)
+    assert abs(float(m.group(1)) - res.perf["time"]["value"] * 1000) <= 0.06, res
+    assert res.long == [res.first.split(" - ", 1)[1].replace(
+        "127.0.0.1:%d " % srv.port, "[OK] 127.0.0.1:%d " % srv.port)], res
+    # the server saw exactly one PDU, a bind, and never a request (ptype 0)
+    time.sleep(0.2)
+    assert srv.pdu_types() == [11], srv.pdus()
+    assert_windows_bind(srv.pdus()[0][2])
+
+
+def test_impacket_with_another_interface_drops_the_kms_bind(other_rpc_server):
+    srv = other_rpc_server
+    res = run("check_kms_host", "-H", srv.host, "-p", srv.port)
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d closed the connection before answering" % srv.port
+    assert set(res.perf) == {"connect"}, res
+    time.sleep(0.2)
+    assert srv.pdu_types() == [11], srv.pdus()
+
+
+def test_ipv6_loopback(kms_rpc_server_v6):
+    srv = kms_rpc_server_v6
+    res = run("check_kms_host", "-H", "::1", "-p", srv.port, "-6")
+    assert res.code == 0, res
+    assert re.match(r"^KMS HOST OK - \[::1\]:%d answers KMS RPC in \d+(\.\d)? ms$" % srv.port,
+                    res.first), res
+    assert_times(res)
+    time.sleep(0.2)
+    assert srv.pdu_types() == [11]
+
+
+def test_family_mismatch_is_named():
+    res = run("check_kms_host", "-H", "::1", "-4")
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - ::1: name has no IPv4 address"
+
+
+def test_bind_bytes_match_the_dce_layout(hostile_peer):
+    peer = hostile_peer("accept")
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 0, res
+    assert res.summary.startswith("127.0.0.1:%d answers KMS RPC in " % peer.port), res
+    time.sleep(0.3)
+    got = peer.received()
+    assert len(got) == 1, got            # one connection ...
+    assert len(got[0]) == 160, got       # ... carrying exactly one PDU, the bind
+    assert_windows_bind(got[0])
+    assert got[0].hex() == (
+        "05000b0310000000a000000001000000d016d016000000000300000000000100"
+        "7521c8514e845047b0d8ec255555bc0601000000045d888aeb1cc9119fe80800"
+        "2b10486002000000010001007521c8514e845047b0d8ec255555bc0601000000"
+        "33057171babe37498319b5dbef9ccc3601000000020001007521c8514e845047"
+        "b0d8ec255555bc06010000002c1cb76c12984045030000000000000001000000")
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_tshark_decodes_the_bind(kms_rpc_server, tmp_path):
+    """tshark's own DCE/RPC dissector reads our bind as a KMS bind."""
+    srv = kms_rpc_server
+    pcap = tmp_path / "bind.pcap"
+    cap = subprocess.Popen(["tshark", "-q", "-i", "lo", "-w", str(pcap), "-f",
+                            "tcp port %d" % srv.port], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        ok = False
+        while time.monotonic() < deadline and cap.poll() is None:
+            run("check_kms_host", "-H", srv.host, "-p", srv.port)
+            time.sleep(0.5)
+            if pcap.exists() and pcap.stat().st_size > 400:
+                ok = True
+                break
+    finally:
+        cap.terminate()
+        err = cap.communicate(timeout=10)[1]
+    if not ok:
+        pytest.skip("tshark cannot capture on lo here: %s" % err[-300:])
+    out = subprocess.run(["tshark", "-r", str(pcap), "-d", "tcp.port==%d,dcerpc" % srv.port,
+                          "-Y", "dcerpc.pkt_type == 11", "-T", "fields",
+                          "-e", "dcerpc.ver", "-e", "dcerpc.cn_bind_to_uuid",
+                          "-e", "dcerpc.cn_bind_trans_id"],
+                         capture_output=True, text=True, timeout=30).stdout
+    line = out.strip().split("\n")[0]
+    assert "51c82175-844e-4750-b0d8-ec255555bc06" in line, out
+    assert "8a885d04-1ceb-11c9-9fe8-08002b104860" in line, out
+    assert "71710533-beba-4937-8319-b5dbef9ccc36" in line, out
+    requests = subprocess.run(["tshark", "-r", str(pcap), "-d", "tcp.port==%d,dcerpc" % srv.port,
+                               "-Y", "dcerpc.pkt_type == 0"], capture_output=True,
+                              text=True, timeout=30).stdout
+    assert requests.strip() == "", requests
+
+
+# ----------------------------------------------------------- hostile peers
+
+@pytest.mark.parametrize("mode,text", [
+    ("reject", "answers DCE/RPC but is not a KMS host (bind rejected: abstract syntax not supported)"),
+    ("nak", "answers DCE/RPC but refused the bind (bind_nak: protocol version not supported)"),
+    ("garbage", 'answers but not with DCE/RPC (first bytes "HTTP/1.1" are not a DCE/RPC 5.0 header)'),
+    ("wrongver", 'answers but not with DCE/RPC (first bytes "\\x04\\x00\\x0c\\x03\\x10\\x00\\x00\\x00" '
+                 'are not a DCE/RPC 5.0 header)'),
+    ("badcallid", "sent a malformed DCE/RPC answer: bind_ack for call_id 7, the bind was call_id 1"),
+    ("truncated", "sent a malformed DCE/RPC answer: truncated bind_ack: 40 of 108 bytes, "
+                  "then closed the connection"),
+    ("fraglie", "sent a malformed DCE/RPC answer: truncated bind_ack: 60 of 4000 bytes, "
+                "then closed the connection"),
+    ("fraghuge", "sent a malformed DCE/RPC answer: bind_ack frag_length 65000 exceeds the "
+                 "4096 bytes a bind answer can need"),
+    ("close", "closed the connection before answering"),
+])
+def test_hostile_answers_are_critical_and_named(hostile_peer, mode, text):
+    peer = hostile_peer(mode)
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d %s" % (peer.port, text), res
+    assert res.long == ["[CRITICAL] 127.0.0.1:%d %s" % (peer.port, text)], res
+    if mode == "close":
+        assert set(res.perf) == {"connect"}, res
+    else:
+        assert_times(res)
+    time.sleep(0.3)
+    sent = peer.received()
+    assert len(sent) == 1 and len(sent[0]) == 160 and sent[0][2] == 11, sent
+
+
+@timing
+def test_silent_peer_times_out_within_t(hostile_peer):
+    peer = hostile_peer("silent")
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-t", "2")
+    assert res.code == 2, res
+    assert res.first == ("KMS HOST CRITICAL - 127.0.0.1:%d: timed out after 2 s waiting "
+                         "for the bind answer" % peer.port), res
+    assert 1.9 <= res.elapsed <= 2.5, res
+    assert set(res.perf) == {"connect"}, res
+
+
+@timing
+def test_timeout_state_from_t(hostile_peer):
+    peer = hostile_peer("silent")
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-t", "1:WARNING")
+    assert res.code == 1, res
+    assert res.first == ("KMS HOST WARNING - 127.0.0.1:%d: timed out after 1 s waiting "
+                         "for the bind answer" % peer.port), res
+    assert res.elapsed <= 1.5, res
+
+
+@timing
+@pytest.mark.parametrize("mode,pattern", [
+    ("fraglie_open", r"in the middle of the bind answer \(60 of 4000 bytes received\)"),
+    ("drip", r"in the middle of the bind answer \([1-3] of 16 bytes received\)"),
+])
+def test_partial_answers_time_out(hostile_peer, mode, pattern):
+    peer = hostile_peer(mode)
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-t", "2")
+    assert res.code == 2, res
+    assert re.match(r"^KMS HOST CRITICAL - 127\.0\.0\.1:%d: timed out after 2 s %s$"
+                    % (peer.port, pattern), res.first), res
+    assert res.elapsed <= 2.5, res
+
+
+# ------------------------------------------------------ network failures
+
+def test_closed_port_is_refused():
+    port = harness.free_port()
+    res = run("check_kms_host", "-H", "127.0.0.1", "-p", port)
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d: connection refused" % port
+    assert res.perf == {}, res
+
+
+def test_unresolvable_name():
+    res = run("check_kms_host", "-H", "kms01.corp.invalid")
+    assert res.code == 2, res
+    assert res.first.startswith("KMS HOST CRITICAL - kms01.corp.invalid: name does not resolve ("), res
+    assert res.perf == {}, res
+
+
+# ------------------------------------------------------------- thresholds
+
+def test_warning_on_time(kms_rpc_server):
+    srv = kms_rpc_server
+    res = run("check_kms_host", "-H", srv.host, "-p", srv.port, "-w", "0.000001", "-c", "5")
+    assert res.code == 1, res
+    assert re.match(r"^KMS HOST WARNING - 127\.0\.0\.1:%d answers KMS RPC in [\d.]+ ms "
+                    r"\(outside -w 0\.000001 s\)$" % srv.port, res.first), res
+    assert (res.perf["time"]["warn"], res.perf["time"]["crit"]) == ("0.000001", "5"), res
+
+
+def test_critical_on_time(kms_rpc_server):
+    srv = kms_rpc_server
+    res = run("check_kms_host", "-H", srv.host, "-p", srv.port, "-w", "0.000001", "-c", "0.000002")
+    assert res.code == 2, res
+    assert res.first.endswith(" ms (outside -c 0.000002 s)"), res
+
+
+def test_generous_thresholds_stay_ok(kms_rpc_server):
+    srv = kms_rpc_server
+    res = run("check_kms_host", "-H", srv.host, "-p", srv.port, "-w", "1", "-c", "5")
+    assert res.code == 0, res
+    assert res.perf["time"]["raw"].endswith("s;1;5;0"), res
+
+
+@pytest.mark.parametrize("args,text", [
+    ((), "nothing to probe: give -H HOST or -D DOMAIN"),
+    (("-H", "a", "-D", "corp.example"),
+     "-H and -D exclude each other: probe one host, or the hosts published for a domain"),
+    (("-H", "a", "--min-ok", "2"), "--min-ok applies to -D DOMAIN only"),
+])
+def test_bad_usage_is_unknown(args, text):
+    res = run("check_kms_host", *args)
+    assert res.code == 3, res
+    assert res.first == "KMS HOST UNKNOWN - " + text, res
+
+
+def test_bad_range_is_unknown():
+    res = run("check_kms_host", "-H", "127.0.0.1", "-c", "2:1")
+    assert res.code == 3, res
+    assert "2:1" in res.first and "start is greater than end" in res.first, res
+
+
+# ------------------------------------------------------------ -D discovery
+
+def test_discovery_two_live_one_dead(dnsmasq, rpc_server_factory):
+    a, b = rpc_server_factory(), rpc_server_factory()
+    dead = harness.free_port()
+    dns = dnsmasq({
+        "domain": "corp.example",
+        "srv": [("kms01.corp.example", a.port, 0, 100),
+                ("kms02.corp.example", b.port, 0, 100),
+                ("kms03.corp.example", dead, 10, 100)],
+        "hosts": {"kms01.corp.example": ["127.0.0.1"],
+                  "kms02.corp.example": ["127.0.0.1"],
+                  "kms03.corp.example": ["127.0.0.1"]},
+    })
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server)
+    assert res.code == 1, res
+    assert res.first == "KMS HOST WARNING - 2 of 3 KMS hosts published for corp.example answer", res
+    assert res.long[0] == "[CRITICAL] kms03.corp.example:%d (127.0.0.1): connection refused" % dead
+    oks = sorted(res.long[1:])
+    assert len(oks) == 2, res
+    for line, srv, name in zip(oks, (a, b), ("kms01", "kms02")):
+        assert re.match(r"^\[OK\] %s\.corp\.example:%d \(127\.0\.0\.1\) answers KMS RPC in "
+                        r"[\d.]+ ms$" % (name, srv.port), line), res
+    for name, srv in (("kms01", a), ("kms02", b)):
+        for k in ("time", "connect", "bind"):
+            label = "%s.corp.example:%d_%s" % (name, srv.port, k)
+            assert label in res.perf and res.perf[label]["uom"] == "s", res
+    assert res.perf["hosts_ok"]["raw"] == "hosts_ok=2;3:;1:;0;3", res
+    time.sleep(0.2)
+    assert a.pdu_types() == [11] and b.pdu_types() == [11]
+
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "--min-ok", "2")
+    assert res.code == 0, res
+    assert res.first == "KMS HOST OK - 2 of 3 KMS hosts published for corp.example answer", res
+    assert res.perf["hosts_ok"]["raw"] == "hosts_ok=2;;2:;0;3", res
+
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "--min-ok", "3")
+    assert res.code == 2, res
+    assert res.first == ("KMS HOST CRITICAL - 2 of 3 KMS hosts published for corp.example "
+                         "answer (--min-ok 3)"), res
+
+
+def test_discovery_none_answers(dnsmasq):
+    dead = harness.free_port()
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", dead, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server)
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - 0 of 1 KMS hosts published for corp.example answer", res
+    assert res.long == ["[CRITICAL] kms01.corp.example:%d (127.0.0.1): connection refused" % dead]
+    assert res.perf["hosts_ok"]["value"] == 0
+
+
+def test_discovery_no_record(dnsmasq):
+    dns = dnsmasq({"domain": "corp.example", "srv": [], "hosts": {}})
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server)
+    assert res.code == 2, res
+    assert res.first == ("KMS HOST CRITICAL - no KMS host published for corp.example: "
+                         "_vlmcs._tcp.corp.example does not exist (NXDOMAIN)"), res
+
+
+@timing
+def test_discovery_silent_host_bounded_by_t(dnsmasq, rpc_server_factory, hostile_peer):
+    live = rpc_server_factory()
+    silent = hostile_peer("silent")
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", live.port, 0, 100),
+                           ("kms02.corp.example", silent.port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"],
+                             "kms02.corp.example": ["127.0.0.1"]}})
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "-t", "2")
+    assert res.code == 1, res
+    assert res.first == "KMS HOST WARNING - 1 of 2 KMS hosts published for corp.example answer"
+    assert re.match(r"^\[CRITICAL\] kms02\.corp\.example:%d \(127\.0\.0\.1\): timed out after "
+                    r"[12] s waiting for the bind answer$" % silent.port, res.long[0]), res
+    assert res.elapsed <= 2.5, res
