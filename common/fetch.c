@@ -162,7 +162,10 @@ static bool fetch_file(const char *path, const struct fetch_opts *o,
 			ok = false;
 			break;
 		}
+		err[0] = 0;
 		if (!sink(buf, (size_t)n, ctx, err)) {
+			if (!err[0])
+				set_err(err, "the document reader stopped reading %s", path);
 			ok = false;
 			break;
 		}
@@ -269,7 +272,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 		return 0;
 	}
 	t->total += n;
+	t->err[0] = 0;
 	if (n && !t->sink(data, n, t->ctx, t->err)) {
+		if (!t->err[0])
+			set_err(t->err, "the document reader stopped the transfer");
 		t->sink_failed = true;
 		return 0;
 	}
@@ -505,6 +511,9 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	}
 	char errbuf[CURL_ERROR_SIZE];
 	errbuf[0] = 0;
+	if (userinfo_end(url))
+		vlog(1, "the URL carries credentials, which anyone who can list "
+		     "processes sees: --auth-file or --netrc keep them private");
 	vlog(3, "fetching %s (max %llu bytes, %s)", shown, t.max,
 	     user ? "basic auth from --auth-file" : "no --auth-file");
 

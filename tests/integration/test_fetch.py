@@ -143,6 +143,8 @@ def test_right_password_in_url_never_shown(nginx):
     res = fetch("-vvv", url)
     assert_ok(res, SMALL_DOC)
     assert nginx.password not in res.stdout + res.stderr, res
+    assert "the URL carries credentials, which anyone who can list processes " \
+        "sees: --auth-file or --netrc keep them private" in res.stderr, res
 
 
 def test_userinfo_redacted_in_connection_errors():
