@@ -197,7 +197,9 @@ bool fast_object(char *buf, size_t len, const char *const *names, size_t n,
 			f.p++;
 			skip_ws(&f);
 			size_t k = 0;
-			while (k < n && !(strncmp(names[k], key, klen) == 0 &&
+			/* first byte first: strncmp per name is a third of the time */
+			while (k < n && !(klen > 0 && names[k][0] == key[0] &&
+					  strncmp(names[k], key, klen) == 0 &&
 					  names[k][klen] == '\0'))
 				k++;
 			struct jv dummy, *v = k < n ? &out[k] : &dummy;

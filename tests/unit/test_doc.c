@@ -1,0 +1,831 @@
+/* test_doc.c - unit tests of common/doc.c and its private scanner and fast
+ * path: what a valid document loads into, every kind of refusal with its
+ * exact message (JSON path, line and column), the clients callback, the
+ * freshness messages, and that chunk boundaries never change the scanner's
+ * result. */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "doc-scan.h"
+#include "doc.h"
+#include "timeutil.h"
+#include "unit.h"
+
+#define T_GEN 1795615200.0 /* 2026-11-25T14:00:00Z */
+
+#define HEAD "{\"format\":\"kms-status\",\"version\":1,\"generated_at\":\"2026-11-25T14:00:00Z\","
+
+/* A document with the given host and products JSON, then `rest` (members
+ * with a leading comma, or ""). The caller frees. */
+static char *mkdoc(const char *host, const char *products, const char *rest)
+{
+	char *s;
+	ck_assert_int_ge(asprintf(&s, HEAD "\"host\":%s,\"products\":%s%s}", host,
+				  products, rest), 0);
+	return s;
+}
+
+/* A minimal document with `clients` as the clients array text. */
+static char *mkclients(const char *clients)
+{
+	char *rest, *s;
+	ck_assert_int_ge(asprintf(&rest, ",\"clients\":%s", clients), 0);
+	s = mkdoc("{\"name\":\"kms01\"}", "[]", rest);
+	free(rest);
+	return s;
+}
+
+static struct doc *load_ok(const char *text, doc_client_fn fn, void *ctx)
+{
+	struct doc *d = NULL;
+	char err[KMS_ERRLEN] = "";
+	bool ok = doc_load_buffer(text, strlen(text), fn, ctx, &d, err);
+	ck_assert_msg(ok, "load failed: %s\n%s", err, text);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+/* Loading text must fail with exactly msg. */
+static void expect_err(const char *text, const char *msg)
+{
+	struct doc *d = (struct doc *)1;
+	char err[KMS_ERRLEN] = "";
+	bool ok = doc_load_buffer(text, strlen(text), NULL, NULL, &d, err);
+	ck_assert_msg(!ok, "accepted: %s", text);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err, msg);
+}
+
+/* The same for a document freed by the caller. */
+static void expect_err_free(char *text, const char *msg)
+{
+	expect_err(text, msg);
+	free(text);
+}
+
+/* ---- valid documents ---------------------------------------------------- */
+
+START_TEST(minimal_document)
+{
+	char *t = mkdoc("{\"name\":\"kms01\"}", "[]", "");
+	struct doc *d = load_ok(t, NULL, NULL);
+	ck_assert_int_eq(d->version, 1);
+	ck_assert_double_eq(d->generated_at, T_GEN);
+	ck_assert_str_eq(d->host.name, "kms01");
+	ck_assert_int_eq(d->host.kms_enabled, DOC_ABSENT);
+	ck_assert_int_eq(d->host.port, DOC_ABSENT);
+	ck_assert_ptr_null(d->host.service_state);
+	ck_assert_int_eq(d->host.dns_publishing, DOC_ABSENT);
+	ck_assert_uint_eq(d->n_products, 0);
+	ck_assert(!d->has_clients);
+	ck_assert_uint_eq(d->n_clients, 0);
+	ck_assert(isnan(d->clients_complete_since));
+	ck_assert(!d->has_events);
+	ck_assert_uint_eq(d->n_events, 0);
+	doc_free(d);
+	free(t);
+}
+END_TEST
+
+static const char FULL[] =
+	"{\n"
+	"  \"format\": \"kms-status\", \"version\": 1,\n"
+	"  \"generated_at\": \"2026-11-25T14:00:00Z\",\n"
+	"  \"host\": {\n"
+	"    \"name\": \"kms01.corp.example\", \"kms_enabled\": true, \"port\": 1688,\n"
+	"    \"service_state\": \"running\", \"dns_publishing\": false,\n"
+	"    \"activation_interval_minutes\": 120, \"renewal_interval_minutes\": 10080\n"
+	"  },\n"
+	"  \"products\": [ {\n"
+	"    \"name\": \"Windows(R), ServerStandard edition VOLUME_KMS_R2_C channel\",\n"
+	"    \"application_id\": \"55C92734-D682-4D71-983E-D6EC3F16059F\",\n"
+	"    \"license_status\": 1, \"grace_remaining_minutes\": 0,\n"
+	"    \"current_count\": 31,\n"
+	"    \"requests\": { \"total\": 5120, \"failed\": 4, \"unlicensed\": 2, \"licensed\": 5010,\n"
+	"                  \"oob_grace\": 98, \"oot_grace\": 0, \"non_genuine_grace\": 0,\n"
+	"                  \"notification\": 6 }\n"
+	"  }, { \"application_id\": \"0ff1ce15-a989-479d-af46-f275c6370663\", \"current_count\": -1 } ],\n"
+	"  \"clients_complete_since\": \"2026-05-01T00:00:00Z\",\n"
+	"  \"clients\": [ {\n"
+	"    \"name\": \"pc0001.corp.example\", \"cmid\": \"0d6b5c2e-1111\",\n"
+	"    \"sku_id\": \"ae2ee509-2222\", \"application_id\": \"55c92734-d682-4d71-983e-d6ec3f16059f\",\n"
+	"    \"virtual\": false, \"required_count\": 25,\n"
+	"    \"first_seen_at\": \"2026-03-02T08:00:00Z\",\n"
+	"    \"last_request_at\": \"2026-11-20T08:15:00Z\", \"last_result\": \"0xC004F038\",\n"
+	"    \"last_success_at\": \"2026-11-20T08:15:00Z\",\n"
+	"    \"license_state\": 2, \"state_expires_in_minutes\": 250560\n"
+	"  } ],\n"
+	"  \"events\": [ { \"id\": 12293, \"at\": \"2026-11-25T13:02:11Z\",\n"
+	"                \"hresult\": \"0x8007232A\", \"message\": \"DNS failed\" } ]\n"
+	"}\n";
+
+/* What the callback saw of a client, copied (strings die with the call). */
+struct seen {
+	size_t n;
+	size_t index[16];
+	char name[16][64];
+	struct doc_client first;
+	char cmid[64], sku[64], appid[64], result[64];
+	long long stop_at;     /* return false at this index (-1: never) */
+	const char *stop_msg;  /* message then, may be "" */
+};
+
+static bool record(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
+{
+	struct seen *s = ctx;
+	if (s->n == 0) {
+		s->first = *c;
+		snprintf(s->cmid, sizeof s->cmid, "%s", c->cmid ? c->cmid : "(null)");
+		snprintf(s->sku, sizeof s->sku, "%s", c->sku_id ? c->sku_id : "(null)");
+		snprintf(s->appid, sizeof s->appid, "%s",
+			 c->application_id ? c->application_id : "(null)");
+		snprintf(s->result, sizeof s->result, "%s",
+			 c->last_result ? c->last_result : "(null)");
+	}
+	if (s->n < 16) {
+		s->index[s->n] = c->index;
+		snprintf(s->name[s->n], sizeof s->name[0], "%s", c->name);
+	}
+	s->n++;
+	if ((long long)c->index == s->stop_at) {
+		snprintf(err, KMS_ERRLEN, "%s", s->stop_msg);
+		return false;
+	}
+	return true;
+}
+
+START_TEST(full_document)
+{
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = load_ok(FULL, record, &s);
+	ck_assert_str_eq(d->host.name, "kms01.corp.example");
+	ck_assert_int_eq(d->host.kms_enabled, 1);
+	ck_assert_int_eq(d->host.port, 1688);
+	ck_assert_str_eq(d->host.service_state, "running");
+	ck_assert_int_eq(d->host.dns_publishing, 0);
+	ck_assert_int_eq(d->host.activation_interval_minutes, 120);
+	ck_assert_int_eq(d->host.renewal_interval_minutes, 10080);
+	ck_assert_uint_eq(d->n_products, 2);
+	const struct doc_product *p = &d->products[0];
+	ck_assert_str_eq(p->name, "Windows(R), ServerStandard edition VOLUME_KMS_R2_C channel");
+	ck_assert_str_eq(p->application_id, APPID_WINDOWS); /* lower-cased */
+	ck_assert_int_eq(p->license_status, 1);
+	ck_assert_int_eq(p->grace_remaining_minutes, 0);
+	ck_assert_int_eq(p->current_count, 31);
+	ck_assert(p->requests.present);
+	ck_assert_int_eq(p->requests.total, 5120);
+	ck_assert_int_eq(p->requests.failed, 4);
+	ck_assert_int_eq(p->requests.unlicensed, 2);
+	ck_assert_int_eq(p->requests.licensed, 5010);
+	ck_assert_int_eq(p->requests.oob_grace, 98);
+	ck_assert_int_eq(p->requests.oot_grace, 0);
+	ck_assert_int_eq(p->requests.non_genuine_grace, 0);
+	ck_assert_int_eq(p->requests.notification, 6);
+	ck_assert_str_eq(product_short_name(p), "Windows");
+	p = &d->products[1];
+	ck_assert_ptr_null(p->name);
+	ck_assert_int_eq(p->current_count, -1);
+	ck_assert_int_eq(p->license_status, DOC_ABSENT);
+	ck_assert(!p->requests.present);
+	ck_assert_int_eq(p->requests.total, DOC_ABSENT);
+	ck_assert_str_eq(product_short_name(p), "Office 2013+");
+	ck_assert_double_eq(d->clients_complete_since, 1777593600.0);
+	ck_assert(d->has_clients);
+	ck_assert_uint_eq(d->n_clients, 1);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.name[0], "pc0001.corp.example");
+	ck_assert_str_eq(s.cmid, "0d6b5c2e-1111");
+	ck_assert_str_eq(s.sku, "ae2ee509-2222");
+	ck_assert_str_eq(s.appid, APPID_WINDOWS);
+	ck_assert_str_eq(s.result, "0xC004F038");
+	ck_assert_int_eq(s.first.is_virtual, 0);
+	ck_assert_int_eq(s.first.required_count, 25);
+	ck_assert_double_eq(s.first.first_seen_at, 1772438400.0);
+	ck_assert_double_eq(s.first.last_request_at, 1795162500.0);
+	ck_assert_double_eq(s.first.last_success_at, 1795162500.0);
+	ck_assert(s.first.has_result_code);
+	ck_assert_uint_eq(s.first.result_code, 0xC004F038u);
+	ck_assert_int_eq(s.first.license_state, LIC_OOB_GRACE);
+	ck_assert_int_eq(s.first.state_expires_in_minutes, 250560);
+	ck_assert(d->has_events);
+	ck_assert_uint_eq(d->n_events, 1);
+	ck_assert_int_eq(d->events[0].id, 12293);
+	ck_assert_double_eq(d->events[0].at, 1795611731.0);
+	ck_assert_str_eq(d->events[0].hresult, "0x8007232A");
+	ck_assert_str_eq(d->events[0].message, "DNS failed");
+	doc_free(d);
+}
+END_TEST
+
+START_TEST(offset_and_fraction_times)
+{
+	char *t;
+	ck_assert_int_ge(asprintf(&t, "{\"format\":\"kms-status\",\"version\":1,"
+				  "\"generated_at\":\"2026-11-25T15:00:00.25+01:00\","
+				  "\"host\":{\"name\":\"h\"},\"products\":[]}"), 0);
+	struct doc *d = load_ok(t, NULL, NULL);
+	ck_assert_double_eq(d->generated_at, T_GEN + 0.25);
+	doc_free(d);
+	free(t);
+}
+END_TEST
+
+START_TEST(unknown_fields_ignored)
+{
+	const char *t =
+		"{\"future\":{\"a\":[1,{\"b\":null}]},\"format\":\"kms-status\",\"version\":1,"
+		"\"generated_at\":\"2026-11-25T14:00:00Z\",\"history\":[{\"x\":1},[2],\"s\"],"
+		"\"host\":{\"name\":\"h\",\"extra\":[1,2],\"port\":1688},"
+		"\"products\":[{\"current_count\":3,\"new\":{\"z\":1},"
+		"\"requests\":{\"total\":1,\"later\":\"x\"}}],"
+		"\"clients\":[{\"name\":\"a\",\"tags\":[\"x\",[1.5e3]],\"weird\":-0.5},"
+		"{\"name\":\"b\",\"nested\":{\"deep\":{\"x\":true}},\"license_state\":1}],"
+		"\"events\":[{\"id\":12294,\"source\":\"kms\"}],\"n\":12.5e-3}";
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = load_ok(t, record, &s);
+	ck_assert_int_eq(d->host.port, 1688);
+	ck_assert_int_eq(d->products[0].current_count, 3);
+	ck_assert_int_eq(d->products[0].requests.total, 1);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.name[1], "b");
+	ck_assert_int_eq(d->events[0].id, 12294);
+	doc_free(d);
+}
+END_TEST
+
+START_TEST(null_optionals)
+{
+	const char *t =
+		HEAD "\"host\":{\"name\":\"h\",\"port\":null,\"service_state\":null,"
+		"\"kms_enabled\":null},"
+		"\"products\":[{\"name\":null,\"current_count\":null,\"requests\":null,"
+		"\"license_status\":null}],"
+		"\"clients_complete_since\":null,\"events\":null,"
+		"\"clients\":[{\"name\":\"a\",\"last_success_at\":null,\"cmid\":null,"
+		"\"virtual\":null,\"last_result\":null,\"license_state\":null}]}";
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = load_ok(t, record, &s);
+	ck_assert_int_eq(d->host.port, DOC_ABSENT);
+	ck_assert_ptr_null(d->host.service_state);
+	ck_assert_int_eq(d->host.kms_enabled, DOC_ABSENT);
+	ck_assert_ptr_null(d->products[0].name);
+	ck_assert_int_eq(d->products[0].current_count, -1);
+	ck_assert(!d->products[0].requests.present);
+	ck_assert(isnan(d->clients_complete_since));
+	ck_assert(!d->has_events);
+	ck_assert(isnan(s.first.last_success_at));
+	ck_assert_str_eq(s.cmid, "(null)");
+	ck_assert_int_eq(s.first.is_virtual, DOC_ABSENT);
+	ck_assert(!s.first.has_result_code);
+	ck_assert_int_eq(s.first.license_state, DOC_ABSENT);
+	doc_free(d);
+
+	char *c = mkdoc("{\"name\":\"h\"}", "[]", ",\"clients\":null");
+	d = load_ok(c, NULL, NULL);
+	ck_assert(!d->has_clients);
+	doc_free(d);
+	free(c);
+}
+END_TEST
+
+START_TEST(current_count_minus_one_absent_and_negative)
+{
+	char *t = mkdoc("{\"name\":\"h\"}",
+			"[{\"current_count\":-1},{},{\"current_count\":0}]", "");
+	struct doc *d = load_ok(t, NULL, NULL);
+	ck_assert_int_eq(d->products[0].current_count, -1);
+	ck_assert_int_eq(d->products[1].current_count, -1);
+	ck_assert_int_eq(d->products[2].current_count, 0);
+	doc_free(d);
+	free(t);
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{},{\"current_count\":-2}]", ""),
+			"$.products[1].current_count: -2 is negative (only -1, for no count, is allowed)");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{\"requests\":{\"failed\":-1}}]", ""),
+			"$.products[0].requests.failed: -1 is negative");
+}
+END_TEST
+
+/* ---- refusals ------------------------------------------------------------ */
+
+START_TEST(truncated_documents)
+{
+	/* cut the one-line document at several points: inside a key, a string
+	 * value, a number, the host object, a client, after "[", before "}" */
+	char *t = mkclients("[{\"name\":\"a\",\"required_count\":25},{\"name\":\"b\"}]");
+	size_t len = strlen(t);
+	const size_t cuts[] = { 1, 3, 20, 33, 36, 60, 75, 95, 107, len - 20, len - 2, len - 1 };
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		char *cut = strndup(t, cuts[i]);
+		char msg[128];
+		snprintf(msg, sizeof msg,
+			 "invalid JSON: document ends early (line 1, column %zu)", cuts[i]);
+		expect_err(cut, msg);
+		free(cut);
+	}
+	free(t);
+	/* a line count, and the column after a newline */
+	expect_err("{\n  \"format\": \"kms", "invalid JSON: document ends early (line 2, column 16)");
+	expect_err("{\n", "invalid JSON: document ends early (line 2, column 0)");
+	expect_err("", "invalid JSON: the document is empty");
+	expect_err(" \n\t", "invalid JSON: the document is empty");
+}
+END_TEST
+
+START_TEST(syntax_errors_at_top)
+{
+	expect_err("[1]", "invalid JSON at line 1, column 1: the document must be a JSON object");
+	expect_err("{\"a\" 1}", "invalid JSON at line 1, column 6: expected ':' after a member name");
+	expect_err("{\"a\":1 \"b\":2}", "invalid JSON at line 1, column 8: expected ',' or '}' after a member value");
+	expect_err("{\"a\":,}", "invalid JSON at line 1, column 6: expected a value");
+	expect_err("{,}", "invalid JSON at line 1, column 2: expected a member name in double quotes");
+	expect_err("{\"x\":[1,]}", "invalid JSON at line 1, column 9: expected a value");
+	expect_err("{\"x\":[{} {}]}", "invalid JSON at line 1, column 10: expected ',' or ']' after an array element");
+	char *t = mkdoc("{\"name\":\"h\"}", "[]", "");
+	char *u;
+	ck_assert_int_ge(asprintf(&u, "%s\n x", t), 0);
+	expect_err(u, "invalid JSON at line 2, column 2: unexpected text after the document");
+	free(u);
+	free(t);
+	/* a duplicate top-level member is refused, not guessed at */
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"host\":{\"name\":\"x\"}"),
+			"invalid JSON at line 1, column 108: duplicate object key \"host\"");
+	/* jansson's own errors inside a buffered member, shifted */
+	expect_err("{\"format\":\n  \"kms\x01\"}",
+		   "invalid JSON at line 2, column 6: control character 0x1 near '\"kms'");
+}
+END_TEST
+
+/* An error inside the clients array names the document's line and column:
+ * the same position jansson reports when given the whole document. */
+START_TEST(client_syntax_error_position)
+{
+	const char *t =
+		HEAD "\n"
+		"\"host\":{\"name\":\"h\"},\"products\":[],\n"
+		"\"clients\":[\n"
+		"  {\"name\":\"a\"},\n"
+		"  {\"name\":\"b\"},\n"
+		"  {\"name\":\"c\", \"x\" 1}\n"
+		"]}\n";
+	json_error_t je;
+	json_t *j = json_loads(t, JSON_REJECT_DUPLICATES, &je);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(je.line, 6); /* the third client's line */
+	char want[KMS_ERRLEN];
+	snprintf(want, sizeof want, "invalid JSON at line %d, column %d: %s",
+		 je.line, je.column, je.text);
+	expect_err(t, want);
+	ck_assert_int_eq(je.column, 20);
+
+	/* on the first line of an element, after multi-byte characters */
+	const char *u =
+		HEAD "\"host\":{\"name\":\"h\"},\"products\":[],\"clients\":[\n"
+		"{\"name\":\"\xc3\xa9t\xc3\xa9\"}, {\"name\":\"b\",,}]}";
+	j = json_loads(u, JSON_REJECT_DUPLICATES, &je);
+	ck_assert_ptr_null(j);
+	snprintf(want, sizeof want, "invalid JSON at line %d, column %d: %s",
+		 je.line, je.column, je.text);
+	expect_err(u, want);
+	ck_assert_int_eq(je.line, 2);
+}
+END_TEST
+
+START_TEST(wrong_types_at_each_depth)
+{
+	expect_err("{\"format\":5}", "$.format: expected string, got integer");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"version\":\"1\""),
+			"invalid JSON at line 1, column 108: duplicate object key \"version\"");
+	expect_err("{\"format\":\"kms-status\",\"version\":\"1\"}",
+		   "$.version: expected integer, got string");
+	expect_err("{\"format\":\"kms-status\",\"version\":1.0}",
+		   "$.version: expected integer, got number");
+	expect_err("{\"format\":\"kms-status\",\"version\":1,\"generated_at\":1795615200}",
+		   "$.generated_at: expected string, got integer");
+	expect_err_free(mkdoc("[]", "[]", ""), "$.host: expected object, got array");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "{}", ""), "$.products: expected array, got object");
+	expect_err_free(mkdoc("{\"name\":\"h\",\"port\":\"1688\"}", "[]", ""),
+			"$.host.port: expected integer, got string");
+	expect_err_free(mkdoc("{\"name\":\"h\",\"kms_enabled\":\"yes\"}", "[]", ""),
+			"$.host.kms_enabled: expected boolean, got string");
+	expect_err_free(mkdoc("{\"name\":[\"h\"]}", "[]", ""),
+			"$.host.name: expected string, got array");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[1]", ""),
+			"$.products[0]: expected object, got integer");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{},{},{\"current_count\":\"31\"}]", ""),
+			"$.products[2].current_count: expected integer, got string");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{\"requests\":[]}]", ""),
+			"$.products[0].requests: expected object, got array");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{},{\"requests\":{\"total\":1.5}}]", ""),
+			"$.products[1].requests.total: expected integer, got number");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{\"license_status\":7}]", ""),
+			"$.products[0].license_status: 7 is not a license state (0..6)");
+	expect_err_free(mkclients("{}"), "$.clients: expected array, got object");
+	expect_err_free(mkclients("[{\"name\":\"a\"},\"b\"]"),
+			"$.clients[1]: expected object, got string");
+	expect_err_free(mkclients("[{\"name\":\"a\"},{\"name\":\"b\",\"virtual\":1}]"),
+			"$.clients[1].virtual: expected boolean, got integer");
+	expect_err_free(mkclients("[{\"name\":5}]"), "$.clients[0].name: expected string, got integer");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"required_count\":{}}]"),
+			"$.clients[0].required_count: expected integer, got object");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"license_state\":9}]"),
+			"$.clients[0].license_state: 9 is not a license state (0..6)");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"last_result\":\"zz\"}]"),
+			"$.clients[0].last_result: not an HRESULT: \"zz\"");
+	/* the same on jansson's path (an escape and a nested object) */
+	expect_err_free(mkclients("[{\"name\":\"a\\u0062\",\"x\":{\"y\":1},\"license_state\":\"1\"}]"),
+			"$.clients[0].license_state: expected integer, got string");
+	expect_err_free(mkclients("[{\"name\":\"\\u00e9\",\"required_count\":true}]"),
+			"$.clients[0].required_count: expected integer, got boolean");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{\"id\":\"12293\"}]"),
+			"$.events[0].id: expected integer, got string");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{},3]"),
+			"$.events[1]: expected object, got integer");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":{}"),
+			"$.events: expected array, got object");
+}
+END_TEST
+
+START_TEST(missing_required_fields)
+{
+	expect_err("{}", "not a kms-status document ($.format missing)");
+	expect_err("{\"format\":\"kms-status\",\"generated_at\":\"2026-11-25T14:00:00Z\","
+		   "\"host\":{\"name\":\"h\"},\"products\":[]}", "$.version: missing");
+	expect_err("{\"format\":\"kms-status\",\"version\":1,"
+		   "\"host\":{\"name\":\"h\"},\"products\":[]}", "$.generated_at: missing");
+	expect_err(HEAD "\"products\":[]}", "$.host: missing");
+	expect_err(HEAD "\"host\":{\"name\":\"h\"}}", "$.products: missing");
+	expect_err_free(mkdoc("{\"port\":1688}", "[]", ""), "$.host.name: missing");
+	expect_err_free(mkclients("[{\"name\":\"a\"},{\"cmid\":\"x\"}]"), "$.clients[1].name: missing");
+}
+END_TEST
+
+START_TEST(version_and_format)
+{
+	expect_err("{\"format\":\"kms-status\",\"version\":2}",
+		   "format version 2 is newer than this plugin understands (1)");
+	expect_err("{\"format\":\"kms-status\",\"version\":0}", "$.version: 0 is not a format version");
+	expect_err("{\"format\":\"other\",\"version\":1}",
+		   "not a kms-status document ($.format is \"other\")");
+	/* a version 2 document is refused even when the rest would not load */
+	expect_err("{\"version\":2,\"format\":\"kms-status\",\"host\":3}",
+		   "format version 2 is newer than this plugin understands (1)");
+}
+END_TEST
+
+/* Expected message for a bad time: the path, then timeutil's own words. */
+static void expect_bad_time(char *text, const char *path, const char *value)
+{
+	char why[KMS_ERRLEN], want[KMS_ERRLEN + 64];
+	double t;
+	ck_assert(!rfc3339_parse(value, &t, why));
+	snprintf(want, sizeof want, "%s: %s", path, why);
+	ck_assert_msg(strstr(want, "not an RFC 3339 time: \"") != NULL, "%s", want);
+	expect_err(text, want);
+	free(text);
+}
+
+START_TEST(bad_timestamps)
+{
+	char *t;
+	ck_assert_int_ge(asprintf(&t, "{\"format\":\"kms-status\",\"version\":1,"
+				  "\"generated_at\":\"yesterday\"}"), 0);
+	expect_bad_time(t, "$.generated_at", "yesterday");
+	expect_bad_time(mkclients("[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\","
+				  "\"last_request_at\":\"2026-13-01T00:00:00Z\"}]"),
+			"$.clients[2].last_request_at", "2026-13-01T00:00:00Z");
+	expect_bad_time(mkclients("[{\"name\":\"a\",\"first_seen_at\":\"2026-11-25\"}]"),
+			"$.clients[0].first_seen_at", "2026-11-25");
+	expect_bad_time(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{\"at\":\"noon\"}]"),
+			"$.events[0].at", "noon");
+	expect_bad_time(mkdoc("{\"name\":\"h\"}", "[]", ",\"clients_complete_since\":\"x\""),
+			"$.clients_complete_since", "x");
+}
+END_TEST
+
+START_TEST(element_over_cap)
+{
+	size_t big = SCAN_ELEM_MAX + 10;
+	char *pad = malloc(big + 1);
+	memset(pad, 'x', big);
+	pad[big] = '\0';
+	char *clients, *t;
+	ck_assert_int_ge(asprintf(&clients, "[{\"name\":\"a\"},{\"name\":\"%s\"}]", pad), 0);
+	t = mkclients(clients);
+	expect_err(t, "$.clients[1]: element larger than 1 MiB");
+	free(t);
+	free(clients);
+	free(pad);
+}
+END_TEST
+
+/* ---- the clients callback ----------------------------------------------- */
+
+START_TEST(callback_order_and_index)
+{
+	char *t = mkclients("[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\\u0021\"},"
+			    "{\"name\":\"d\"},{\"name\":\"e\"}]");
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = load_ok(t, record, &s);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_uint_eq(d->n_clients, 5);
+	ck_assert(d->has_clients);
+	const char *names[] = { "a", "b", "c!", "d", "e" };
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_uint_eq(s.index[i], i);
+		ck_assert_str_eq(s.name[i], names[i]);
+	}
+	doc_free(d);
+	/* without a callback the clients are still validated and counted */
+	d = load_ok(t, NULL, NULL);
+	ck_assert_uint_eq(d->n_clients, 5);
+	doc_free(d);
+	free(t);
+}
+END_TEST
+
+START_TEST(callback_false_stops)
+{
+	char *t = mkclients("[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"},{\"name\":\"d\"}]");
+	struct seen s = { .stop_at = 2, .stop_msg = "too many clients for this test" };
+	struct doc *d = (struct doc *)1;
+	char err[KMS_ERRLEN];
+	ck_assert(!doc_load_buffer(t, strlen(t), record, &s, &d, err));
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err, "too many clients for this test");
+	ck_assert_uint_eq(s.n, 3);
+	struct seen s2 = { .stop_at = 1, .stop_msg = "" };
+	ck_assert(!doc_load_buffer(t, strlen(t), record, &s2, &d, err));
+	ck_assert_str_eq(err, "$.clients[1]: refused by the check");
+	ck_assert_uint_eq(s2.n, 2);
+	free(t);
+}
+END_TEST
+
+/* The fast path and jansson's path give the same client. */
+START_TEST(fast_and_slow_paths_agree)
+{
+	const char *fields =
+		"\"cmid\":\"c1\",\"virtual\":true,\"required_count\":25,"
+		"\"last_request_at\":\"2026-11-20T08:15:00Z\",\"last_result\":\"0x0\","
+		"\"license_state\":1,\"state_expires_in_minutes\":-5";
+	char *fast, *slow, *a, *b;
+	ck_assert_int_ge(asprintf(&a, "[{\"name\":\"pc1\",%s}]", fields), 0);
+	ck_assert_int_ge(asprintf(&b, "[{\"name\":\"p\\u00631\",\"o\":{},%s}]", fields), 0);
+	fast = mkclients(a);
+	slow = mkclients(b);
+	struct seen s1 = { .stop_at = -1 }, s2 = { .stop_at = -1 };
+	struct doc *d1 = load_ok(fast, record, &s1), *d2 = load_ok(slow, record, &s2);
+	ck_assert_str_eq(s1.name[0], "pc1");
+	ck_assert_str_eq(s2.name[0], "pc1");
+	ck_assert_str_eq(s1.cmid, s2.cmid);
+	ck_assert_str_eq(s1.result, "0x0");
+	ck_assert_str_eq(s2.result, "0x0");
+	ck_assert_int_eq(s1.first.is_virtual, 1);
+	ck_assert_int_eq(s2.first.is_virtual, 1);
+	ck_assert_int_eq(s1.first.required_count, s2.first.required_count);
+	ck_assert_double_eq(s1.first.last_request_at, 1795162500.0);
+	ck_assert_double_eq(s2.first.last_request_at, 1795162500.0);
+	ck_assert_int_eq(s1.first.state_expires_in_minutes, -5);
+	ck_assert_int_eq(s2.first.state_expires_in_minutes, -5);
+	ck_assert_uint_eq(s1.first.result_code, 0);
+	ck_assert(s1.first.has_result_code && s2.first.has_result_code);
+	doc_free(d1);
+	doc_free(d2);
+	free(fast);
+	free(slow);
+	free(a);
+	free(b);
+	/* what the fast path must not accept, jansson refuses */
+	expect_err_free(mkclients("[{\"name\":\"a\",\"name\":\"b\"}]"),
+			"invalid JSON at line 1, column 140: duplicate object key near '\"name\"'");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"n\":01}]"),
+			"invalid JSON at line 1, column 139: invalid token near '0'");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"n\":tru}]"),
+			"invalid JSON at line 1, column 141: invalid token near 'tru'");
+	expect_err_free(mkclients("[{\"name\":\"a\",\"n\":99999999999999999999}]"),
+			"invalid JSON at line 1, column 158: too big integer near '99999999999999999999'");
+}
+END_TEST
+
+/* ---- the scanner on its own: chunk boundaries change nothing ------------ */
+
+struct trace {
+	char log[4096];
+	size_t len;
+};
+
+static void tr(struct trace *t, const char *kind, const char *key, size_t idx,
+	       const char *raw, size_t len, const struct scan_pos *at)
+{
+	int n = snprintf(t->log + t->len, sizeof t->log - t->len,
+			 "%s %s %zu %lu:%lu %.*s\n", kind, key, idx,
+			 at ? at->line : 0, at ? at->col : 0, (int)len, raw ? raw : "");
+	if (n > 0)
+		t->len += (size_t)n;
+}
+
+static bool t_stream(void *ctx, const char *key)
+{
+	(void)ctx;
+	return strcmp(key, "c") == 0;
+}
+
+static bool t_member(void *ctx, const char *key, const char *raw, size_t len,
+		     const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	(void)err;
+	tr(ctx, "member", key, 0, raw, len, at);
+	return true;
+}
+
+static bool t_elem(void *ctx, const char *key, size_t index, char *raw,
+		   size_t len, const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	(void)err;
+	tr(ctx, "elem", key, index, raw, len, at);
+	return true;
+}
+
+static bool t_end(void *ctx, const char *key, size_t n, char err[KMS_ERRLEN])
+{
+	(void)err;
+	tr(ctx, "end", key, n, NULL, 0, NULL);
+	return true;
+}
+
+/* Scan text in chunks of `chunk` bytes; the trace and any error out. */
+static bool scan_chunked(const char *text, size_t chunk, struct trace *t,
+			 char err[KMS_ERRLEN])
+{
+	const struct scan_handlers h = { t_stream, t_member, t_elem, t_end, t };
+	struct scan *s = scan_new(&h);
+	size_t len = strlen(text);
+	bool ok = true;
+	t->len = 0;
+	t->log[0] = '\0';
+	for (size_t i = 0; ok && i < len; i += chunk)
+		ok = scan_feed(s, text + i, len - i < chunk ? len - i : chunk, err);
+	ok = ok && scan_finish(s, err);
+	scan_free(s);
+	return ok;
+}
+
+START_TEST(scanner_chunking)
+{
+	const char *text =
+		"{\"a\" : \"x\\\"}{[\" ,\n"
+		" \"b\":-12.5e3,\"c\":[ {\"k\":[1,\"]\"]} , 7,\"s\\\\\" ,null],\n"
+		" \"\\u0064\":{\"e\":[]}, \"c2\":true }  \n";
+	struct trace whole, part;
+	char err[KMS_ERRLEN];
+	ck_assert_msg(scan_chunked(text, 1 << 20, &whole, err), "%s", err);
+	ck_assert_str_eq(whole.log,
+			 "member a 0 1:8 \"x\\\"}{[\"\n"
+			 "member b 0 2:6 -12.5e3\n"
+			 "elem c 0 2:20 {\"k\":[1,\"]\"]}\n"
+			 "elem c 1 2:36 7\n"
+			 "elem c 2 2:38 \"s\\\\\"\n"
+			 "elem c 3 2:45 null\n"
+			 "end c 4 0:0 \n"
+			 "member d 0 3:11 {\"e\":[]}\n"
+			 "member c2 0 3:26 true\n");
+	for (size_t chunk = 1; chunk <= 9; chunk++) {
+		ck_assert_msg(scan_chunked(text, chunk, &part, err), "%s", err);
+		ck_assert_str_eq(part.log, whole.log);
+	}
+	/* an error is found at the same place whatever the chunking */
+	const char *bad = "{\"c\":[{\"a\":1}\n  {\"b\":2}]}";
+	for (size_t chunk = 1; chunk <= 5; chunk++) {
+		ck_assert(!scan_chunked(bad, chunk, &part, err));
+		ck_assert_str_eq(err, "invalid JSON at line 2, column 3: expected ',' or ']' after an array element");
+	}
+}
+END_TEST
+
+/* ---- doc_load through fetch_stream -------------------------------------- */
+
+START_TEST(load_from_file)
+{
+	char path[] = "/tmp/test_doc_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, FULL, sizeof FULL - 1), (ssize_t)(sizeof FULL - 1));
+	close(fd);
+	struct fetch_opts fo = { .max_size = FETCH_DEFAULT_MAX_SIZE };
+	struct doc *d = NULL;
+	char err[KMS_ERRLEN];
+	struct seen s = { .stop_at = -1 };
+	ck_assert_msg(doc_load(path, &fo, record, &s, &d, err), "%s", err);
+	ck_assert_uint_eq(d->n_clients, 1);
+	ck_assert_str_eq(d->host.name, "kms01.corp.example");
+	doc_free(d);
+	/* a scanner error keeps its own words through fetch_stream */
+	ck_assert_int_eq(truncate(path, 100), 0);
+	ck_assert(!doc_load(path, &fo, NULL, NULL, &d, err));
+	ck_assert_str_eq(err, "invalid JSON: document ends early (line 5, column 4)");
+	unlink(path);
+}
+END_TEST
+
+/* ---- freshness ------------------------------------------------------------ */
+
+START_TEST(freshness_messages)
+{
+	struct doc d = { .generated_at = T_GEN };
+	char msg[KMS_ERRLEN];
+	ck_assert_int_eq(doc_freshness(&d, T_GEN + 3600, 3600, STATE_UNKNOWN, msg), STATE_OK);
+	ck_assert_str_eq(msg, "");
+	ck_assert_int_eq(doc_freshness(&d, T_GEN - 299, 3600, STATE_UNKNOWN, msg), STATE_OK);
+	ck_assert_int_eq(doc_freshness(&d, T_GEN + 3 * 3600 + 600, 3600, STATE_WARNING, msg),
+			 STATE_WARNING);
+	ck_assert_str_eq(msg, "status document is 3 h 10 min old (generated 2026-11-25 14:00 UTC, "
+			 "max 1 h): is the exporter's scheduled task running?");
+	ck_assert_int_eq(doc_freshness(&d, T_GEN + 3601, 3600, STATE_UNKNOWN, msg), STATE_UNKNOWN);
+	ck_assert_str_eq(msg, "status document is 1 h old (generated 2026-11-25 14:00 UTC, "
+			 "max 1 h): is the exporter's scheduled task running?");
+	ck_assert_int_eq(doc_freshness(&d, T_GEN - 7200, 3600, STATE_CRITICAL, msg), STATE_CRITICAL);
+	ck_assert_str_eq(msg, "status document is dated 2 h in the future (generated 2026-11-25 "
+			 "14:00 UTC, now 2026-11-25 12:00 UTC): check the clocks");
+	ck_assert_int_eq(doc_freshness(&d, T_GEN - 301, 3600, STATE_UNKNOWN, msg), STATE_UNKNOWN);
+	ck_assert_str_eq(msg, "status document is dated 5 min in the future (generated 2026-11-25 "
+			 "14:00 UTC, now 2026-11-25 13:54 UTC): check the clocks");
+}
+END_TEST
+
+/* ---- names ---------------------------------------------------------------- */
+
+START_TEST(names_and_families)
+{
+	ck_assert_str_eq(license_state_name(0), "unlicensed");
+	ck_assert_str_eq(license_state_name(1), "licensed");
+	ck_assert_str_eq(license_state_name(2), "OOB grace");
+	ck_assert_str_eq(license_state_name(3), "OOT grace");
+	ck_assert_str_eq(license_state_name(4), "non-genuine grace");
+	ck_assert_str_eq(license_state_name(5), "notification");
+	ck_assert_str_eq(license_state_name(6), "extended grace");
+	ck_assert_str_eq(license_state_name(9), "state 9");
+	ck_assert_str_eq(license_state_name(-1), "state -1");
+	ck_assert_int_eq(app_family(APPID_WINDOWS), APP_WINDOWS);
+	ck_assert_int_eq(app_family("55C92734-D682-4D71-983E-D6EC3F16059F"), APP_WINDOWS);
+	ck_assert_int_eq(app_family(APPID_OFFICE2013), APP_OFFICE);
+	ck_assert_int_eq(app_family(APPID_OFFICE2010), APP_OFFICE);
+	ck_assert_int_eq(app_family("00000000-0000-0000-0000-000000000000"), APP_OTHER);
+	ck_assert_int_eq(app_family(NULL), APP_OTHER);
+	ck_assert(app_matches(APPID_WINDOWS, "windows"));
+	ck_assert(app_matches(APPID_WINDOWS, "Windows"));
+	ck_assert(!app_matches(APPID_WINDOWS, "office"));
+	ck_assert(app_matches(APPID_OFFICE2010, "OFFICE"));
+	ck_assert(app_matches(APPID_OFFICE2013, "0FF1CE15-A989-479D-AF46-F275C6370663"));
+	ck_assert(!app_matches(APPID_OFFICE2013, APPID_OFFICE2010));
+	ck_assert(!app_matches(NULL, "windows"));
+	struct doc_product p = { .name = "Custom product", .application_id = "1234" };
+	ck_assert_str_eq(product_short_name(&p), "Custom product");
+	p.application_id = APPID_OFFICE2010;
+	ck_assert_str_eq(product_short_name(&p), "Office 2010");
+	p.application_id = "1234";
+	p.name = NULL;
+	ck_assert_str_eq(product_short_name(&p), "1234");
+	p.application_id = NULL;
+	ck_assert_str_eq(product_short_name(&p), "unnamed product");
+}
+END_TEST
+
+static Suite *doc_suite(void)
+{
+	Suite *s = suite_create("doc");
+	TCase *tc = tcase_create("doc");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, minimal_document);
+	tcase_add_test(tc, full_document);
+	tcase_add_test(tc, offset_and_fraction_times);
+	tcase_add_test(tc, unknown_fields_ignored);
+	tcase_add_test(tc, null_optionals);
+	tcase_add_test(tc, current_count_minus_one_absent_and_negative);
+	tcase_add_test(tc, truncated_documents);
+	tcase_add_test(tc, syntax_errors_at_top);
+	tcase_add_test(tc, client_syntax_error_position);
+	tcase_add_test(tc, wrong_types_at_each_depth);
+	tcase_add_test(tc, missing_required_fields);
+	tcase_add_test(tc, version_and_format);
+	tcase_add_test(tc, bad_timestamps);
+	tcase_add_test(tc, element_over_cap);
+	tcase_add_test(tc, callback_order_and_index);
+	tcase_add_test(tc, callback_false_stops);
+	tcase_add_test(tc, fast_and_slow_paths_agree);
+	tcase_add_test(tc, scanner_chunking);
+	tcase_add_test(tc, load_from_file);
+	tcase_add_test(tc, freshness_messages);
+	tcase_add_test(tc, names_and_families);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(doc_suite());
+}
