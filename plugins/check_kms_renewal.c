@@ -304,8 +304,10 @@ static void append_failure(char *buf, size_t len, const struct entry *e)
 
 static const char *day(char *buf, size_t len, double t)
 {
-	if (isnan(t))
-		return "never";
+	if (isnan(t)) {
+		snprintf(buf, len, "never");
+		return buf;
+	}
 	return fmt_utc(buf, len, t, "%Y-%m-%d");
 }
 
@@ -526,11 +528,11 @@ int main(int argc, char **argv)
 	vlog(1, "%zu clients: %zu known, %zu excluded, %zu of other applications",
 	     d->n_clients, g.known, g.excluded, g.other_app);
 	if (g.known == 0 && d->n_clients > 0) {
+		size_t n = d->n_clients;
 		doc_free(d);
 		if (cfg->application)
 			die("no client of --application %s is left to check (%zu in the inventory, "
-			    "%zu excluded by --exclude)", cfg->application, g.other_app + g.excluded,
-			    g.excluded);
+			    "%zu excluded by --exclude)", cfg->application, n, g.excluded);
 		die("every one of the %zu clients in the inventory is excluded by --exclude",
 		    g.excluded);
 	}

@@ -1,0 +1,567 @@
+"""Integration tests of check_kms_renewal (issue 5): clients about to lose
+activation, from documents written per test with deadlines placed relative
+to the fixed clock (harness.SAMPLE_NOW), the sample documents, and a
+generated 100k-client inventory whose counts are recomputed here in Python.
+
+Owns: the exact first lines, long-output lines and perfdata a user of
+check_kms_renewal sees."""
+import datetime
+import json
+import os
+import subprocess
+
+import pytest
+
+import harness
+from harness import run, SAMPLES
+
+PLUGIN = "check_kms_renewal"
+WIN = "55c92734-d682-4d71-983e-d6ec3f16059f"
+O2013 = "0ff1ce15-a989-479d-af46-f275c6370663"
+NOW_TEXT = harness.SAMPLE_NOW
+NOW = int(datetime.datetime(2026, 11, 25, 14, 0, 0,
+                            tzinfo=datetime.timezone.utc).timestamp())
+DAY = 86400
+MIN = 60
+GENERATE = os.path.join(SAMPLES, "generate.py")
+
+
+def ts(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def client(name, state=1, request=None, success=None, expires=None,
+           result="0x0", app=WIN):
+    """A client; times are Unix seconds (None -> null)."""
+    return {"name": name, "application_id": app, "license_state": state,
+            "last_request_at": ts(request) if request is not None else None,
+            "last_success_at": ts(success) if success is not None else None,
+            "last_result": result, "state_expires_in_minutes": expires}
+
+
+def renewed(name, ago_days=3, **kw):
+    """A healthy licensed client that renewed ago_days ago."""
+    t = NOW - ago_days * DAY
+    return client(name, 1, t, t, **kw)
+
+
+def write_doc(tmp_path, clients, complete_since="2026-01-01T00:00:00Z",
+              generated_at="2026-11-25T13:55:00Z", raw=None, name="doc.json"):
+    path = tmp_path / name
+    if raw is not None:
+        path.write_text(raw)
+        return str(path)
+    doc = {"format": "kms-status", "version": 1, "generated_at": generated_at,
+           "host": {"name": "kms01.corp.example"}, "products": []}
+    if complete_since is not None:
+        doc["clients_complete_since"] = complete_since
+    if clients is not None:
+        doc["clients"] = clients
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def perf_raw(res):
+    return {k: v["raw"] for k, v in res.perf.items()}
+
+
+# ---- deadlines: every license state, the window boundaries -------------------
+
+def test_licensed_window_boundaries_to_the_second(tmp_path):
+    # deadline = last_success_at + 180 days; the window is (now, now + 30 d]
+    c = [
+        client("exactly-30d", 1, NOW - DAY, NOW - 150 * DAY),
+        client("inside-1s", 1, NOW - DAY, NOW - 150 * DAY - 1),
+        client("outside-1s", 1, NOW - DAY, NOW - 150 * DAY + 1),
+        client("lost-now", 1, NOW - 180 * DAY, NOW - 180 * DAY),
+        client("one-second-left", 1, NOW - DAY, NOW - 180 * DAY + 1),
+    ]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "10", "-c", "20")
+    assert res.code == 0, res
+    assert res.summary == "3 of 5 clients lose activation within 30 days " \
+        "(1 within 7 days), 1 already lost"
+    assert res.long == [
+        "[CRITICAL] lost-now: activation expired %s (last renewal %s)"
+        % (day(NOW), day(NOW - 180 * DAY)),
+        "[WARNING] one-second-left: activation expires %s (last renewal %s, last contact %s)"
+        % (day(NOW + 1), day(NOW - 180 * DAY + 1), day(NOW - DAY)),
+        "[WARNING] inside-1s: activation expires %s (last renewal %s, last contact %s)"
+        % (day(NOW + 30 * DAY - 1), day(NOW - 150 * DAY - 1), day(NOW - DAY)),
+        "[WARNING] exactly-30d: activation expires %s (last renewal %s, last contact %s)"
+        % (day(NOW + 30 * DAY), day(NOW - 150 * DAY), day(NOW - DAY)),
+    ]
+    assert perf_raw(res) == {
+        "expiring": "expiring=3;10;20;0;5", "expired": "expired=1;;;0;5",
+        "known": "known=5;;;0", "failing": "failing=0;;;0",
+        "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=0"}
+
+
+def test_days_option_moves_the_window(tmp_path):
+    c = [client("in-10d", 1, NOW - DAY, NOW - 170 * DAY),
+         client("in-10d-1s", 1, NOW - DAY, NOW - 170 * DAY + 1)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--days", "10", "-w", "5", "-c", "5")
+    assert res.summary == "1 of 2 clients loses activation within 10 days (0 within 7 days)"
+    assert res.perf["min_days_left"]["value"] == 10.0
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--days", "5", "-w", "5", "-c", "5")
+    assert res.summary == "none of 2 clients loses activation within 5 days"
+    assert res.long == []
+    assert res.perf["expiring"]["raw"] == "expiring=0;5;5;0;2"
+
+
+@pytest.mark.parametrize("state,name", [(2, "OOB grace"), (3, "OOT grace"),
+                                        (4, "non-genuine grace"), (6, "extended grace")])
+def test_grace_states_end_at_request_plus_expiry(tmp_path, state, name):
+    # last request 1 day ago; 31 days of grace left then -> ends exactly at now + 30 d
+    req = NOW - DAY
+    c = [client("edge", state, req, None, 31 * 1440, "0xC004F038"),
+         client("inside", state, req - 1, None, 31 * 1440, "0xC004F074"),
+         client("outside", state, req + 1, None, 31 * 1440),
+         client("ended", state, NOW - 2 * DAY, None, 2 * 1440, "0xC004F042")]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "5", "-c", "5")
+    assert res.code == 0
+    assert res.summary == "2 of 4 clients lose activation within 30 days " \
+        "(0 within 7 days), 1 already lost"
+    assert res.long == [
+        "[CRITICAL] ended: %s ended %s (last contact %s), last request failed 0xC004F042 "
+        "(product not served by this KMS host)" % (name, day(NOW), day(NOW - 2 * DAY)),
+        "[WARNING] inside: %s ends %s (last contact %s), last request failed 0xC004F074 "
+        "(no KMS reachable)" % (name, day(NOW + 30 * DAY - 1), day(req)),
+        "[WARNING] edge: %s ends %s (last contact %s), last request failed 0xC004F038 "
+        "(KMS count insufficient)" % (name, day(NOW + 30 * DAY), day(req)),
+        "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
+        "Failing last request: 1 client with 0xC004F042 (product not served by this KMS host)",
+        "Failing last request: 1 client with 0xC004F074 (no KMS reachable)",
+    ]
+    assert res.perf["failing"]["value"] == 3
+
+
+def test_unlicensed_and_notification_are_already_lost(tmp_path):
+    c = [client("unlic", 0, NOW - 2 * DAY, None, 0, "0xC004F038"),
+         client("notif", 5, NOW - 3 * DAY, NOW - 200 * DAY, 0, "0xC004F074"),
+         client("unlic-never-seen", 0, None, None, None, None),
+         renewed("ok1"), renewed("ok2")]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "1", "-c", "2")
+    assert res.code == 2
+    assert res.summary == "none of 5 clients loses activation within 30 days, 3 already lost"
+    assert res.long == [
+        # most urgent first: the earliest deadline (last contact), unknown = now
+        "[CRITICAL] notif: in notification mode at last contact %s (last activated %s), "
+        "last request failed 0xC004F074 (no KMS reachable)" % (day(NOW - 3 * DAY),
+                                                              day(NOW - 200 * DAY)),
+        "[CRITICAL] unlic: unlicensed at last contact %s, last request failed 0xC004F038 "
+        "(KMS count insufficient)" % day(NOW - 2 * DAY),
+        "[CRITICAL] unlic-never-seen: unlicensed at last contact never",
+        "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
+        "Failing last request: 1 client with 0xC004F074 (no KMS reachable)",
+    ]
+    assert res.perf["expired"]["raw"] == "expired=3;;;0;5"
+    assert res.perf["expiring"]["raw"] == "expiring=0;1;2;0;5"
+    assert res.perf["min_days_left"]["value"] == 0
+
+
+def test_licensed_without_last_success_counts_from_last_request(tmp_path):
+    c = [client("no-success", 1, NOW - 160 * DAY, None, None),
+         client("no-times", 1, None, None, None),
+         client("grace-no-expiry", 2, NOW - DAY, None, None),
+         client("no-state", None, NOW - DAY, NOW - DAY, None),
+         renewed("ok", ago_days=10)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "5", "-c", "5")
+    assert res.code == 0
+    assert res.summary == "1 of 5 clients loses activation within 30 days " \
+        "(0 within 7 days), 3 without a known deadline"
+    assert res.long == [
+        "[WARNING] no-success: activation expires %s (no last renewal recorded, counted "
+        "from last contact %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY)),
+        "[UNKNOWN] no-times: licensed, but neither last success nor last request time "
+        "in the document: deadline unknown",
+        "[UNKNOWN] grace-no-expiry: OOB grace, but no last request time or state expiry "
+        "in the document: deadline unknown",
+        "[UNKNOWN] no-state: no license state in the document: deadline unknown",
+    ]
+    assert res.perf["no_deadline"]["raw"] == "no_deadline=3;;;0"
+    assert res.perf["known"]["raw"] == "known=5;;;0"
+    assert res.perf["min_days_left"]["value"] == 20
+
+
+def test_healthy_inventory_is_ok_with_min_days_left(tmp_path):
+    c = [renewed("pc%02d" % i, ago_days=i) for i in range(1, 8)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c))
+    assert res.code == 0
+    assert res.first == "KMS RENEWAL OK - none of 7 clients loses activation within 30 days"
+    assert res.long == []
+    # the client that renewed 7 days ago has 173 days left
+    assert perf_raw(res) == {
+        "expiring": "expiring=0;0.14;0.7;0;7", "expired": "expired=0;;;0;7",
+        "known": "known=7;;;0", "failing": "failing=0;;;0",
+        "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=173"}
+
+
+# ---- thresholds ----------------------------------------------------------------
+
+def fleet(losing, total=200):
+    """total clients of which `losing` lose activation within 30 days."""
+    c = [client("lose%03d" % i, 1, NOW - DAY, NOW - 170 * DAY) for i in range(losing)]
+    c += [renewed("ok%03d" % i) for i in range(total - losing)]
+    return c
+
+
+@pytest.mark.parametrize("losing,state", [(10, "OK"), (11, "WARNING"), (20, "WARNING"),
+                                          (21, "CRITICAL")])
+def test_percent_thresholds_share_of_known_clients(tmp_path, losing, state):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing)), "-w", "5%", "-c", "10%",
+              "--max-list", "0")
+    assert res.state == state
+    assert res.summary == "%d of 200 clients lose activation within 30 days " \
+        "(0 within 7 days)" % losing
+    assert res.perf["expiring"]["raw"] == "expiring=%d;10;20;0;200" % losing
+    assert res.long == ["... and %d more" % losing]
+
+
+def test_percent_thresholds_count_expired_too(tmp_path):
+    # 10 expiring + 1 expired = 11 > 5 % of 200
+    c = fleet(10)
+    c[-1] = client("gone", 0, NOW - DAY, None, 0)
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "5%", "-c", "10%")
+    assert res.state == "WARNING"
+    assert res.summary == "10 of 200 clients lose activation within 30 days " \
+        "(0 within 7 days), 1 already lost"
+
+
+def test_percent_thresholds_exclude_excluded_clients(tmp_path):
+    # 11 of 200 is > 5 %, but excluding 40 healthy clients makes it 11 of 160: 6.9 %
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(11)), "-w", "10%", "-c", "20%",
+              "--max-list", "0")
+    assert res.state == "OK"
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(11, total=111)), "-w", "10%",
+              "-c", "20%", "--max-list", "0")
+    assert res.state == "OK"  # 11 of 111 = 9.9 %
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(11, total=111)), "-w", "10%",
+              "-c", "20%", "--max-list", "0", "--exclude", "^ok00[0-9]$")
+    assert res.state == "WARNING"  # 11 of 101 = 10.9 %
+    assert res.perf["expiring"]["raw"] == "expiring=11;10.1;20.2;0;101"
+    assert "Excluded by --exclude: 10 clients" in res.long
+
+
+@pytest.mark.parametrize("losing,state", [(3, "OK"), (4, "WARNING"), (5, "WARNING"),
+                                          (6, "CRITICAL")])
+def test_absolute_thresholds(tmp_path, losing, state):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 50)), "-w", "3", "-c", "5")
+    assert res.state == state
+    assert res.perf["expiring"]["raw"] == "expiring=%d;3;5;0;50" % losing
+
+
+def test_default_thresholds_2_and_10_percent(tmp_path):
+    for losing, state in [(2, "OK"), (3, "WARNING"), (10, "WARNING"), (11, "CRITICAL")]:
+        res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 100)))
+        assert res.state == state, (losing, res)
+        assert res.perf["expiring"]["raw"] == "expiring=%d;2;10;0;100" % losing
+
+
+def test_only_warning_given_replaces_both_defaults(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(50, 100)), "-w", "60")
+    assert res.state == "OK"
+    assert res.perf["expiring"]["raw"] == "expiring=50;60;;0;100"
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["-c", "2:1"], 'invalid range for -c: "2:1" (start is greater than end)'),
+    (["-w", "abc"], "invalid range for -w"),
+    (["--days", "0"], "--days"),
+    (["--max-list", "-1"], "--max-list"),
+    (["--application", "linux"], 'invalid --application "linux": expected windows, '
+                                 "office or an application id (GUID)"),
+])
+def test_bad_options_are_unknown(tmp_path, args, msg):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(1, 5)), *args)
+    assert res.code == 3
+    assert msg in res.summary, res
+
+
+# ---- filters -------------------------------------------------------------------
+
+def excl_fleet():
+    return [client("retired-pc01.corp.example", 1, NOW - 170 * DAY, NOW - 170 * DAY),
+            client("RETIRED-pc02.corp.example", 0, NOW - 90 * DAY, None, 0),
+            client("lab7.LAB.corp.example", 1, NOW - 175 * DAY, NOW - 175 * DAY),
+            client("pc0100.corp.example", 1, NOW - 160 * DAY, NOW - 160 * DAY),
+            renewed("pc0101.corp.example"), renewed("pc0102.corp.example")]
+
+
+def test_exclude_one_regex_case_insensitive(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "^retired-",
+              "-w", "5", "-c", "5")
+    assert res.summary == "2 of 4 clients lose activation within 30 days (1 within 7 days)"
+    assert [ln.split(":")[0] for ln in res.long[:2]] == [
+        "[WARNING] lab7.LAB.corp.example", "[WARNING] pc0100.corp.example"]
+    assert "Excluded by --exclude: 2 clients" in res.long
+    assert res.perf["known"]["value"] == 4
+
+
+def test_exclude_two_regexes(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "^retired-",
+              "--exclude", r"\.lab\.corp\.example$", "-w", "5", "-c", "5")
+    assert res.summary == "1 of 3 clients loses activation within 30 days (0 within 7 days)"
+    assert res.long[0] == "[WARNING] pc0100.corp.example: activation expires %s " \
+        "(last renewal %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY))
+    assert "Excluded by --exclude: 3 clients" in res.long
+
+
+def test_exclude_everything_is_unknown(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "corp")
+    assert res.code == 3
+    assert res.summary == "every one of the 6 clients in the inventory is excluded by --exclude"
+
+
+@pytest.mark.parametrize("regex", ["(", "[a-", "a{2,1}"])
+def test_exclude_invalid_regex_is_unknown(tmp_path, regex):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "ok",
+              "--exclude", regex)
+    assert res.code == 3
+    assert res.summary.startswith('invalid --exclude regex "%s": ' % regex), res
+    assert len(res.summary) > len('invalid --exclude regex "%s": ' % regex) + 3
+
+
+def app_fleet():
+    return [client("win-exp", 1, NOW - DAY, NOW - 170 * DAY),
+            client("off-exp", 1, NOW - DAY, NOW - 165 * DAY, app=O2013),
+            client("off-lost", 5, NOW - DAY, None, 0, app=O2013),
+            renewed("win-ok"), renewed("off-ok", app=O2013),
+            client("no-app", 0, NOW - DAY, None, 0, app=None)]
+
+
+@pytest.mark.parametrize("sel,summary,names", [
+    ("windows", "1 of 2 clients loses activation within 30 days (0 within 7 days)",
+     ["win-exp"]),
+    ("office", "1 of 3 clients loses activation within 30 days (0 within 7 days), "
+     "1 already lost", ["off-lost", "off-exp"]),
+    (O2013.upper(), "1 of 3 clients loses activation within 30 days (0 within 7 days), "
+     "1 already lost", ["off-lost", "off-exp"]),
+])
+def test_application_selects_clients(tmp_path, sel, summary, names):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, app_fleet()), "--application", sel,
+              "-w", "5", "-c", "5")
+    assert res.summary == summary
+    listed = [ln.split("] ")[1].split(":")[0] for ln in res.long if ln.startswith("[")]
+    assert listed == names
+    others = 6 - res.perf["known"]["value"]
+    assert "Not of --application %s: %d clients" % (sel, others) in res.long
+
+
+def test_application_matching_nothing_is_unknown(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")]), "--application", "office")
+    assert res.code == 3
+    assert res.summary == "no client of --application office is left to check " \
+        "(1 in the inventory, 0 excluded by --exclude)"
+
+
+# ---- list cap, ordering, groups ------------------------------------------------
+
+def test_list_cap_and_urgency_order(tmp_path):
+    # 25 expiring clients, deadlines 1..25 days away, written in reverse order,
+    # and 2 expired clients at the end of the document
+    c = [client("pc%02d" % d, 1, NOW - DAY, NOW - (180 - d) * DAY) for d in range(25, 0, -1)]
+    c += [client("lost-b", 0, NOW - 2 * DAY, None, 0), client("lost-a", 5, NOW - 9 * DAY, None, 0)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "4", "-w", "50", "-c", "60")
+    assert res.summary == "25 of 27 clients lose activation within 30 days " \
+        "(7 within 7 days), 2 already lost"
+    assert [ln.split(":")[0] for ln in res.long[:5]] == [
+        "[CRITICAL] lost-a", "[CRITICAL] lost-b", "[WARNING] pc01", "[WARNING] pc02",
+        "... and 23 more"]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "50", "-c", "60")
+    assert len([ln for ln in res.long if ln.startswith("[")]) == 20
+    assert res.long[19].startswith("[WARNING] pc18:")
+    assert res.long[20] == "... and 7 more"
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "30", "-w", "50", "-c", "60")
+    assert not any(ln.startswith("... and") for ln in res.long)
+    assert res.long[26].startswith("[WARNING] pc25:")
+
+
+def test_equal_deadlines_keep_document_order(tmp_path):
+    c = [client("z%d" % i, 1, NOW - DAY, NOW - 170 * DAY) for i in range(6)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "3", "-w", "9")
+    assert [ln.split(":")[0] for ln in res.long[:4]] == [
+        "[WARNING] z0", "[WARNING] z1", "[WARNING] z2", "... and 3 more"]
+
+
+def test_failing_clients_grouped_biggest_first(tmp_path):
+    c = [renewed("f38-%d" % i, result="0xC004F038") for i in range(3)]
+    c += [renewed("f74-%d" % i, result="0xc004f074") for i in range(4)]
+    c += [renewed("odd", result="0x80070005"), renewed("ok")]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c, complete_since="2026-05-29T14:00:00Z"))
+    assert res.code == 0
+    assert res.long == [
+        "Failing last request: 4 clients with 0xC004F074 (no KMS reachable)",
+        "Failing last request: 3 clients with 0xC004F038 (KMS count insufficient)",
+        "Failing last request: 1 client with 0x80070005",
+    ]
+    assert res.perf["failing"]["raw"] == "failing=8;;;0"
+
+
+# ---- inventory coverage, missing inventory, document errors ---------------------
+
+@pytest.mark.parametrize("since,note", [
+    ("2026-05-29T14:00:00Z", None),          # exactly 180 days before now
+    ("2026-05-29T14:00:01Z", "Inventory reaches back only to 2026-05-29 (less than 180 "
+                             "days): clients silent since before then are not seen"),
+    ("2026-08-01T00:00:00Z", "Inventory reaches back only to 2026-08-01 (less than 180 "
+                             "days): clients silent since before then are not seen"),
+    (None, "The document does not say how far back the inventory reaches "
+           "(no clients_complete_since): clients silent for long may not be seen"),
+])
+def test_clients_complete_since(tmp_path, since, note):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")], complete_since=since))
+    assert res.code == 0
+    assert res.long == ([note] if note else [])
+
+
+def test_no_clients_array_is_unknown(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, None))
+    assert res.code == 3
+    assert res.first == "KMS RENEWAL UNKNOWN - status document has no client inventory " \
+        "(the exporter does not collect clients)"
+    assert res.perf == {}
+
+
+def test_empty_inventory_is_ok(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, []))
+    assert res.code == 0
+    assert res.summary == "the client inventory is empty: no client has asked this host " \
+        "for activation"
+
+
+@pytest.mark.parametrize("raw,msg", [
+    ('{"format": "kms-status", "version": 1, "generated_at": "2026-11-25T13:55:00Z", '
+     '"host": {"name": "k"}, "products": [], "clients": [{"name": "a", '
+     '"license_state": 9}]}', "$.clients[0].license_state: 9 is not a license state (0..6)"),
+    ('{"format": "kms-status", "version": 1, "generated_at": "2026-11-25T13:55:00Z", '
+     '"host": {"name": "k"}, "products": [], "clients": [{"name": "a", '
+     '"last_success_at": 5}]}', "$.clients[0].last_success_at"),
+    ('{"format": "kms-status", "version": 1, "generated_at": "2026-11-25T13:55:00Z", '
+     '"host": {"name": "k"}, "products": [], "clients": [{"license_state": 1}]}',
+     "$.clients[0].name: missing"),
+    ('{"format": "kms-status", "version": 2, "generated_at": "2026-11-25T13:55:00Z", '
+     '"host": {"name": "k"}, "products": []}', "format version 2"),
+    ('{"format": "kms-status", "version": 1, "clients": [', "invalid JSON"),
+])
+def test_document_errors_are_unknown(tmp_path, raw, msg):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, None, raw=raw))
+    assert res.code == 3
+    assert res.summary.startswith("status document %s: " % (tmp_path / "doc.json")), res
+    assert msg in res.summary, res
+
+
+def test_missing_file_and_stale_document(tmp_path):
+    res = run(PLUGIN, "-u", str(tmp_path / "nope.json"))
+    assert res.code == 3
+    assert "No such file or directory" in res.summary
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")],
+                                      generated_at="2026-11-25T10:50:00Z"))
+    assert res.code == 3
+    assert res.summary.startswith("status document is 3 h 10 min old"), res
+    res = run(PLUGIN)
+    assert res.code == 3
+    assert "-u" in res.summary
+
+
+# ---- the sample documents -------------------------------------------------------
+
+@pytest.mark.parametrize("sample,first", [
+    ("healthy", "KMS RENEWAL OK - none of 43 clients loses activation within 30 days"),
+    ("dns-failure", "KMS RENEWAL OK - none of 43 clients loses activation within 30 days"),
+    ("below-threshold", "KMS RENEWAL CRITICAL - 5 of 35 clients lose activation within "
+                        "30 days (0 within 7 days)"),
+    ("expiring", "KMS RENEWAL CRITICAL - 15 of 34 clients lose activation within 30 days "
+                 "(8 within 7 days), 4 already lost"),
+    ("not-kms", "KMS RENEWAL OK - the client inventory is empty: no client has asked "
+                "this host for activation"),
+])
+def test_samples(sample, first):
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, sample + ".json"))
+    assert res.first == first, res
+
+
+def test_sample_expiring_long_output():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "expiring.json"), "--max-list", "3")
+    assert res.long == [
+        "[CRITICAL] pc0019.corp.example: activation expired 2026-11-19 (last renewal 2026-05-23)",
+        "[CRITICAL] pc0018.corp.example: unlicensed at last contact 2026-11-23, last request "
+        "failed 0xC004F038 (KMS count insufficient)",
+        "[CRITICAL] pc0017.corp.example: in notification mode at last contact 2026-11-25, "
+        "last request failed 0xC004F038 (KMS count insufficient)",
+        "... and 16 more",
+        "Failing last request: 15 clients with 0xC004F038 (KMS count insufficient)",
+    ]
+
+
+# ---- a generated 100k-client inventory, recomputed in Python ---------------------
+
+def parse(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() if text else None
+
+
+def classify(c, now, days):
+    """(deadline or None) following the rule in --help."""
+    st, req, ok = c["license_state"], parse(c["last_request_at"]), parse(c["last_success_at"])
+    if st == 1:
+        base = ok if ok is not None else req
+        return None if base is None else base + 180 * DAY
+    if st in (2, 3, 4, 6):
+        exp = c["state_expires_in_minutes"]
+        return None if req is None or exp is None else req + exp * MIN
+    return min(req, now) if req is not None else now
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="100k clients take minutes under valgrind")
+@pytest.mark.parametrize("app", [None, "office"])
+def test_generated_100k_inventory(tmp_path, app):
+    out = tmp_path / "gen.json"
+    subprocess.run(["/usr/bin/python3", GENERATE, "--clients", "100000", "--seed", "5",
+                    "--now", NOW_TEXT, "--out", str(out)], check=True, timeout=300)
+    with open(out) as f:
+        doc = json.load(f)
+    rows = []
+    for i, c in enumerate(doc["clients"]):
+        if app == "office" and c["application_id"] != O2013:
+            continue
+        if c["name"].startswith("pc00000"):  # the --exclude below
+            continue
+        rows.append((i, c, classify(c, NOW, 30)))
+    known = len(rows)
+    expired = sum(1 for _, _, d in rows if d is not None and d <= NOW)
+    expiring = sum(1 for _, _, d in rows if d is not None and NOW < d <= NOW + 30 * DAY)
+    soon = sum(1 for _, _, d in rows if d is not None and NOW < d <= NOW + 7 * DAY)
+    failing = {}
+    for _, c, _ in rows:
+        code = int(c["last_result"], 16) if c["last_result"] else 0
+        if code:
+            failing[code] = failing.get(code, 0) + 1
+    urgent = sorted(((d, i, c["name"]) for i, c, d in rows if d is not None and d <= NOW + 30 * DAY))
+    args = ["-u", str(out), "--exclude", "^pc00000", "-w", "5%", "-c", "25%"]
+    if app:
+        args += ["--application", app]
+    res = run(PLUGIN, *args, timeout=120)
+    losing = expiring + expired
+    state = "CRITICAL" if losing > known * 25 / 100 else \
+        "WARNING" if losing > known * 5 / 100 else "OK"
+    assert res.state == state
+    assert res.summary == "%d of %d clients lose activation within 30 days " \
+        "(%d within 7 days), %d already lost" % (expiring, known, soon, expired)
+    assert res.perf["expiring"]["value"] == expiring
+    assert res.perf["expired"]["raw"] == "expired=%d;;;0;%d" % (expired, known)
+    assert res.perf["known"]["value"] == known
+    assert res.perf["failing"]["value"] == sum(failing.values())
+    assert res.perf["expiring"]["max"] == str(known)
+    listed = [ln.split("] ")[1].split(":")[0] for ln in res.long if ln.startswith("[")]
+    assert listed == [n for _, _, n in urgent[:20]]
+    assert "... and %d more" % (len(urgent) - 20) in res.long
+    groups = sorted(failing.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [ln for ln in res.long if ln.startswith("Failing last request")]
+    assert [ln.split(" with ")[1].split(" ")[0] for ln in lines] == \
+        ["0x%08X" % code for code, _ in groups]
+    assert [int(ln.split(": ")[1].split(" ")[0]) for ln in lines] == [n for _, n in groups]
