@@ -786,18 +786,17 @@ static enum dns_status query(const struct dns_server *s, const char *name, int t
 			     double deadline, unsigned char **ans, size_t *alen,
 			     char err[KMS_ERRLEN])
 {
-	static struct __res_state rs;
-	static bool rs_ready;
-	if (!rs_ready) {
-		/* res_nmkquery needs a state; its options give RD set and a
-		 * random ID. A failing res_ninit still leaves defaults usable. */
-		res_ninit(&rs);
-		rs_ready = true;
-	}
+	/* res_nmkquery needs a state: its options set RD and it picks a
+	 * random ID. Closed again at once so nothing outlives the query. */
+	struct __res_state rs;
+	memset(&rs, 0, sizeof rs);
+	if (res_ninit(&rs) != 0)
+		vlog(2, "res_ninit failed; building the query with default options");
 	unsigned char q[NS_PACKETSZ];
 	int qlen = res_nmkquery(&rs, ns_o_query, name, ns_c_in, type, NULL, 0, NULL, q, sizeof q);
+	res_nclose(&rs);
 	if (qlen < 0) {
-		snprintf(err, KMS_ERRLEN, "cannot build a DNS query for \"%s\" (not a valid domain name?)", name);
+		snprintf(err, KMS_ERRLEN, "cannot build a DNS query for \"%.300s\" (not a valid domain name?)", name);
 		return DNS_ERROR;
 	}
 	return exchange(s, q, (size_t)qlen, deadline, ans, alen, err);
