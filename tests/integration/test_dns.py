@@ -318,3 +318,33 @@ def test_probe_closed_connection_critical(dnsmasq):
         stop()
     assert res.code == 2, res
     assert res.long[0].startswith("[CRITICAL] kms01.corp.example:%d: 127.0.0.1 " % port)
+
+
+def test_probe_kms_peer_ok_and_bind_only(dnsmasq, kms_rpc_server):
+    port = kms_rpc_server.port
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    res = dns_run(dns.server, "-e", "kms01.corp.example", "--port", str(port), "--probe", "-t", "5")
+    assert res.code == 0, res
+    assert res.first == "KMS DNS OK - 1 KMS host published for corp.example, all 1 expected, it answers KMS RPC"
+    assert len(res.long) == 1
+    assert res.long[0].startswith("[OK] kms01.corp.example:%d: 127.0.0.1 answers KMS RPC in " % port), res
+    assert res.long[0].endswith(" ms (prio 0, weight 100, ttl 3600)"), res
+    # non-invasion: the probe sent a bind and nothing else (no activation request)
+    assert kms_rpc_server.pdu_types() == [11]
+
+
+def test_probe_other_interface_critical(dnsmasq, kms_rpc_server, other_rpc_server):
+    kport, oport = kms_rpc_server.port, other_rpc_server.port
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", kport, 0, 100),
+                                        ("kms02.corp.example", oport, 10, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.1"]}})
+    res = dns_run(dns.server, "--port", str(kport), "--probe", "-t", "5")
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - 1 of 2 KMS hosts published for corp.example does not answer "
+                         "KMS RPC: kms02.corp.example")
+    assert res.long[0].startswith("[CRITICAL] kms02.corp.example:%d: port %d, not %d; 127.0.0.1 "
+                                  % (oport, oport, kport)), res
+    # impacket drops a bind to an interface it does not serve
+    assert "127.0.0.1 closed the connection before answering (prio 10" in res.long[0], res
+    assert res.long[1].startswith("[OK] kms01.corp.example:%d: 127.0.0.1 answers KMS RPC in " % kport)
