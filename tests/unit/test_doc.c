@@ -612,6 +612,58 @@ START_TEST(fast_and_slow_paths_agree)
 }
 END_TEST
 
+/* Every proper prefix of a valid document is refused as truncated (or
+ * empty), never accepted and never a crash. */
+START_TEST(every_prefix_is_truncated)
+{
+	size_t len = sizeof FULL - 1;
+	/* the document ends at its final '}' (a newline follows) */
+	for (size_t n = 0; n < len - 1; n++) {
+		struct doc *d = (struct doc *)1;
+		char err[KMS_ERRLEN] = "";
+		ck_assert_msg(!doc_load_buffer(FULL, n, NULL, NULL, &d, err),
+			      "prefix %zu accepted", n);
+		ck_assert_ptr_null(d);
+		ck_assert_msg(strncmp(err, "invalid JSON: document ends early (line ", 40) == 0 ||
+			      strcmp(err, "invalid JSON: the document is empty") == 0,
+			      "prefix %zu: %s", n, err);
+	}
+}
+END_TEST
+
+/* Every single-byte change of a valid document: whatever the loader
+ * accepts, jansson accepts too (the scanner and the fast path never let
+ * invalid JSON through), and every refusal has a message. */
+START_TEST(single_byte_mutations)
+{
+	static const char subst[] = "\"{}[],:\\0x \n-e";
+	size_t len = sizeof FULL - 1;
+	char *buf = malloc(len);
+	for (size_t i = 0; i < len; i++) {
+		for (size_t k = 0; k < sizeof subst; k++) { /* includes NUL */
+			memcpy(buf, FULL, len);
+			if (buf[i] == subst[k])
+				continue;
+			buf[i] = subst[k];
+			struct doc *d = NULL;
+			char err[KMS_ERRLEN] = "";
+			if (doc_load_buffer(buf, len, NULL, NULL, &d, err)) {
+				json_error_t je;
+				json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+				ck_assert_msg(j != NULL, "byte %zu -> 0x%02x accepted, jansson: %s",
+					      i, (unsigned char)subst[k], je.text);
+				json_decref(j);
+				doc_free(d);
+			} else {
+				ck_assert_ptr_null(d);
+				ck_assert_msg(err[0] != '\0', "byte %zu: empty message", i);
+			}
+		}
+	}
+	free(buf);
+}
+END_TEST
+
 /* ---- the scanner on its own: chunk boundaries change nothing ------------ */
 
 struct trace {
@@ -817,6 +869,8 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, callback_order_and_index);
 	tcase_add_test(tc, callback_false_stops);
 	tcase_add_test(tc, fast_and_slow_paths_agree);
+	tcase_add_test(tc, every_prefix_is_truncated);
+	tcase_add_test(tc, single_byte_mutations);
 	tcase_add_test(tc, scanner_chunking);
 	tcase_add_test(tc, load_from_file);
 	tcase_add_test(tc, freshness_messages);
