@@ -395,7 +395,8 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 	if (g->listed > g->n_heap)
 		result_note(r, "... and %zu more", g->listed - g->n_heap);
 
-	qsort(g->groups, g->n_groups, sizeof(g->groups[0]), cmp_group);
+	if (g->n_groups > 1)
+		qsort(g->groups, g->n_groups, sizeof(g->groups[0]), cmp_group);
 	for (size_t i = 0; i < g->n_groups; i++) {
 		const char *meaning = hresult_meaning(g->groups[i].code);
 		char what[160];
@@ -545,7 +546,8 @@ int main(int argc, char **argv)
 	result_set_state(r, thresholds_check(&th, (double)losing));
 	summarize(r, &g, cfg->days);
 
-	qsort(g.heap, g.n_heap, sizeof(*g.heap), cmp_urgency);
+	if (g.n_heap > 1)
+		qsort(g.heap, g.n_heap, sizeof(*g.heap), cmp_urgency);
 	for (size_t i = 0; i < g.n_heap; i++)
 		entry_line(r, &g.heap[i]);
 	add_notes(r, &g, d);
