@@ -1,0 +1,614 @@
+"""Integration tests of check_kms_service (issue 6): host-side health of a KMS
+host from its status document, one failure mode per document, alone and
+combined, the samples, the perfdata counters and the document errors.
+
+Owns: documents built per test in tmp_path from packaging/samples/healthy.json
+(a healthy base that each test breaks in one place) and the exact output a
+user would see."""
+import copy
+import json
+import os
+
+import pytest
+
+from harness import run, SAMPLES
+
+PLUGIN = "check_kms_service"
+HOST = "kms01.corp.example"
+F038 = "0xC004F038"
+
+with open(os.path.join(SAMPLES, "healthy.json"), encoding="utf-8") as _f:
+    HEALTHY = json.load(_f)
+
+HEALTHY_PERF = {
+    "idle": "idle=840s;43200;;0",
+    "failing": "failing=0;0.14;0.7;0;7",
+    "Windows requests total": "'Windows requests total'=5120c;;;0",
+    "Windows requests failed": "'Windows requests failed'=0c;;;0",
+    "Windows requests unlicensed": "'Windows requests unlicensed'=2c;;;0",
+    "Windows requests licensed": "'Windows requests licensed'=5012c;;;0",
+    "Windows requests oob_grace": "'Windows requests oob_grace'=98c;;;0",
+    "Windows requests oot_grace": "'Windows requests oot_grace'=0c;;;0",
+    "Windows requests non_genuine_grace": "'Windows requests non_genuine_grace'=0c;;;0",
+    "Windows requests notification": "'Windows requests notification'=8c;;;0",
+    "Office 2013+ requests total": "'Office 2013+ requests total'=1930c;;;0",
+    "Office 2013+ requests failed": "'Office 2013+ requests failed'=0c;;;0",
+    "Office 2013+ requests unlicensed": "'Office 2013+ requests unlicensed'=0c;;;0",
+    "Office 2013+ requests licensed": "'Office 2013+ requests licensed'=1904c;;;0",
+    "Office 2013+ requests oob_grace": "'Office 2013+ requests oob_grace'=26c;;;0",
+    "Office 2013+ requests oot_grace": "'Office 2013+ requests oot_grace'=0c;;;0",
+    "Office 2013+ requests non_genuine_grace":
+        "'Office 2013+ requests non_genuine_grace'=0c;;;0",
+    "Office 2013+ requests notification": "'Office 2013+ requests notification'=0c;;;0",
+}
+
+OK_FIRST = ("KMS SERVICE OK - kms01.corp.example: KMS running on port 1688, host keys "
+            "licensed, DNS publishing OK, last request 14 min ago")
+
+
+def base():
+    return copy.deepcopy(HEALTHY)
+
+
+def check(tmp_path, doc, *args, name="doc.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return run(PLUGIN, "-u", str(path), *args)
+
+
+def event(eid, at, hresult="0x0", message="..."):
+    return {"id": eid, "at": at, "hresult": hresult, "message": message}
+
+
+def all_heard(doc, at="2026-11-25T13:00:00Z"):
+    """Every client's last request at `at` (43 clients heard from), all fine."""
+    for c in doc["clients"]:
+        c["last_request_at"] = at
+        c["last_result"] = "0x0"
+    return doc
+
+
+def fail(doc, codes, at="2026-11-25T13:30:00Z"):
+    """The first clients fail their last request with codes (one per client)."""
+    for c, code in zip(doc["clients"], codes):
+        c["last_request_at"] = at
+        c["last_result"] = code
+    return doc
+
+
+def perf_raw(res):
+    return {k: v["raw"] for k, v in res.perf.items()}
+
+
+# ---- the samples ------------------------------------------------------------
+
+SAMPLE_CASES = [
+    ("healthy.json", 0, OK_FIRST),
+    ("dns-failure.json", 1, "KMS SERVICE WARNING - DNS publishing failing since "
+     "2026-11-25 13:02 (0x8007232A DNS server failure)"),
+    ("below-threshold.json", 2, "KMS SERVICE CRITICAL - 8 of 10 clients failing: "
+     "8 with 0xC004F038 (KMS count insufficient)"),
+    ("expiring.json", 2, "KMS SERVICE CRITICAL - 14 of 16 clients failing: "
+     "14 with 0xC004F038 (KMS count insufficient)"),
+    ("not-kms.json", 2, "KMS SERVICE CRITICAL - KMS is not enabled on "
+     "srv042.corp.example (clients get 0xC004F039)"),
+]
+
+
+@pytest.mark.parametrize("sample,code,first", SAMPLE_CASES)
+def test_samples(sample, code, first):
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, sample))
+    assert res.code == code, res
+    assert res.first == first, res
+
+
+def test_healthy_long_output_and_perfdata():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"))
+    assert res.long == [
+        "[OK] status document generated 2026-11-25 13:55 UTC (5 min ago)",
+        "[OK] KMS enabled on kms01.corp.example, port 1688",
+        "[OK] KMS service running",
+        "[OK] host key Windows: licensed",
+        "[OK] host key Office 2013+: licensed",
+        "[OK] DNS publishing OK: 12294 at 2026-11-25 06:12 UTC",
+        "[OK] no start or renewal-timer failure (12291/12292) within 1 d",
+        "[OK] last activation request 2026-11-25 13:46 UTC, 14 min ago (idle limit 12 h)",
+        "[OK] failed requests: none of 7 clients heard from within 1 d failed (-w 2%, -c 10%)",
+    ], res
+    assert perf_raw(res) == HEALTHY_PERF, res
+    # counters carry UOM c so a grapher draws rates
+    assert all(v["uom"] == "c" for k, v in res.perf.items() if " requests " in k)
+
+
+def test_not_kms_sample_notes():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "not-kms.json"))
+    assert "idle time and failed requests not judged: KMS is not enabled" in res.long, res
+    assert ("DNS publishing is off: clients find this host only when pointed at it "
+            "(slmgr /skms); --require-dns-publishing alerts on it") in res.long, res
+    assert res.perf == {}, res  # requests null, no inventory judged
+
+
+def test_expiring_ignores_failure_outside_lookback():
+    # one of the 15 failing clients last asked on 2026-11-23: outside 24 h
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "expiring.json"), "--lookback", "3d")
+    assert res.first.startswith("KMS SERVICE CRITICAL - 15 of "), res
+
+
+# ---- freshness -----------------------------------------------------------------
+
+def test_stale_is_unknown(tmp_path):
+    doc = base()
+    doc["generated_at"] = "2026-11-25T11:50:00Z"
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert res.first == ("KMS SERVICE UNKNOWN - status document is 2 h 10 min old "
+                         "(generated 2026-11-25 11:50 UTC, max 1 h): is the exporter's "
+                         "scheduled task running?"), res
+
+
+def test_stale_state_and_max_age(tmp_path):
+    doc = base()
+    doc["generated_at"] = "2026-11-25T11:50:00Z"
+    assert check(tmp_path, doc, "--stale-state", "critical").code == 2
+    assert check(tmp_path, doc, "--max-age", "3h").first == OK_FIRST.replace(
+        "14 min ago", "14 min ago")
+
+
+def test_future_dated_is_unknown(tmp_path):
+    doc = base()
+    doc["generated_at"] = "2026-11-25T16:00:00Z"
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert "status document is dated 2 h in the future" in res.summary, res
+    assert "check the clocks" in res.summary, res
+
+
+def test_slightly_future_dated_is_ok(tmp_path):
+    doc = base()
+    doc["generated_at"] = "2026-11-25T14:03:00Z"
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.long[0] == ("[OK] status document generated 2026-11-25 14:03 UTC "
+                           "(3 min in the future, within the 5 min allowed)"), res
+
+
+# ---- KMS enabled, service ---------------------------------------------------------
+
+def test_not_enabled(tmp_path):
+    doc = base()
+    doc["host"]["kms_enabled"] = False
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == ("KMS SERVICE CRITICAL - KMS is not enabled on kms01.corp.example "
+                         "(clients get 0xC004F039)"), res
+    assert res.long[0] == ("[CRITICAL] KMS is not enabled on kms01.corp.example "
+                           "(clients get 0xC004F039)"), res
+
+
+def test_enabled_absent_is_noted(tmp_path):
+    doc = base()
+    del doc["host"]["kms_enabled"]
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert "KMS enabled: not reported (host.kms_enabled absent)" in res.long, res
+    assert res.first == OK_FIRST.replace("KMS running", "service running"), res
+
+
+@pytest.mark.parametrize("state", ["stopped", "start_pending"])
+def test_service_not_running(tmp_path, state):
+    doc = base()
+    doc["host"]["service_state"] = state
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == "KMS SERVICE CRITICAL - KMS service %s" % state, res
+    assert res.long[0] == ("[CRITICAL] KMS service is %s, not running: clients find no "
+                           "KMS (0xC004F074)" % state), res
+
+
+# ---- host license -------------------------------------------------------------
+
+@pytest.mark.parametrize("status,name", [(2, "OOB grace"), (3, "OOT grace"),
+                                         (4, "non-genuine grace"), (6, "extended grace")])
+def test_host_in_grace(tmp_path, status, name):
+    doc = base()
+    doc["products"][0]["license_status"] = status
+    doc["products"][0]["grace_remaining_minutes"] = 43200 + 180
+    res = check(tmp_path, doc)
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - Windows host key in %s, 30 d 3 h left"
+                         % name), res
+    assert res.long[0] == ("[WARNING] host key Windows: %s, 30 d 3 h left before clients "
+                           "get 0xC004F041" % name), res
+
+
+def test_host_in_grace_time_unknown(tmp_path):
+    doc = base()
+    doc["products"][1]["license_status"] = 2
+    del doc["products"][1]["grace_remaining_minutes"]
+    res = check(tmp_path, doc)
+    assert res.first == ("KMS SERVICE WARNING - Office 2013+ host key in OOB grace, "
+                         "unknown time left"), res
+
+
+@pytest.mark.parametrize("status,name", [(0, "unlicensed"), (5, "notification")])
+def test_host_not_activated(tmp_path, status, name):
+    doc = base()
+    doc["products"][0]["license_status"] = status
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == ("KMS SERVICE CRITICAL - Windows host key not activated (%s): "
+                         "clients get 0xC004F041" % name), res
+    assert res.long[0] == ("[CRITICAL] host key Windows: %s, not activated: clients get "
+                           "0xC004F041 (KMS host not activated)" % name), res
+
+
+def test_both_host_keys_bad_named_worst_first(tmp_path):
+    doc = base()
+    doc["products"][0]["license_status"] = 2
+    doc["products"][0]["grace_remaining_minutes"] = 90
+    doc["products"][1]["license_status"] = 0
+    res = check(tmp_path, doc)
+    assert res.first == ("KMS SERVICE CRITICAL - Office 2013+ host key not activated "
+                         "(unlicensed): clients get 0xC004F041; Windows host key in OOB "
+                         "grace, 1 h 30 min left"), res
+
+
+# ---- DNS publishing --------------------------------------------------------------
+
+def test_12293_after_12294(tmp_path):
+    doc = base()
+    doc["events"] = [event(12294, "2026-11-24T09:10:00Z"),
+                     event(12293, "2026-11-25T13:02:11Z", "0x8007232A")]
+    res = check(tmp_path, doc)
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - DNS publishing failing since 2026-11-25 "
+                         "13:02 (0x8007232A DNS server failure)"), res
+    assert res.long[0] == ("[WARNING] DNS publishing: 12293 at 2026-11-25 13:02 UTC "
+                           "(0x8007232A DNS server failure) after the last 12294 at "
+                           "2026-11-24 09:10 UTC"), res
+
+
+def test_several_12293_since_first(tmp_path):
+    doc = base()
+    doc["events"] = [event(12293, "2026-11-25T13:02:11Z", "0x8007232B"),
+                     event(12294, "2026-11-24T09:10:00Z"),
+                     event(12293, "2026-11-25T10:00:00Z", "0x8007232A"),
+                     event(12293, "2026-11-24T08:00:00Z", "0x8007232A")]
+    res = check(tmp_path, doc)
+    assert res.first == ("KMS SERVICE WARNING - DNS publishing failing since 2026-11-25 "
+                         "10:00 (0x8007232B DNS name does not exist)"), res
+    assert res.long[0] == ("[WARNING] DNS publishing: 12293 at 2026-11-25 13:02 UTC "
+                           "(0x8007232B DNS name does not exist) after the last 12294 at "
+                           "2026-11-24 09:10 UTC; 2 failures since 2026-11-25 10:00 UTC"), res
+
+
+def test_12293_without_any_12294(tmp_path):
+    doc = base()
+    doc["events"] = [event(12293, "2026-11-25T13:02:11Z", "0x12345678")]
+    res = check(tmp_path, doc)
+    assert res.first == ("KMS SERVICE WARNING - DNS publishing failing since 2026-11-25 "
+                         "13:02 (0x12345678)"), res
+    assert res.long[0] == ("[WARNING] DNS publishing: 12293 at 2026-11-25 13:02 UTC "
+                           "(0x12345678), no 12294 (published) in the document"), res
+
+
+def test_12294_after_12293(tmp_path):
+    doc = base()
+    doc["events"] = [event(12293, "2026-11-25T13:02:11Z", "0x8007232A"),
+                     event(12294, "2026-11-25T13:40:00Z")]
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.first == OK_FIRST, res
+    assert ("[OK] DNS publishing OK: 12294 at 2026-11-25 13:40 UTC after the 12293 at "
+            "2026-11-25 13:02 UTC") in res.long, res
+
+
+def test_12293_outside_lookback(tmp_path):
+    doc = base()
+    doc["events"] = [event(12294, "2026-11-22T09:10:00Z"),
+                     event(12293, "2026-11-24T13:59:00Z", "0x8007232A")]
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert ("[OK] DNS publishing: last 12293 at 2026-11-24 13:59 UTC is older than the "
+            "lookback (1 d)") in res.long, res
+    # one minute inside a longer lookback, it alerts again
+    res = check(tmp_path, doc, "--lookback", "1441m")
+    assert res.code == 1, res
+    assert res.first.startswith("KMS SERVICE WARNING - DNS publishing failing since "
+                                "2026-11-24 13:59"), res
+
+
+def test_publishing_off_is_noted(tmp_path):
+    doc = base()
+    doc["host"]["dns_publishing"] = False
+    doc["events"].append(event(12293, "2026-11-25T13:02:11Z", "0x8007232A"))
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.first == OK_FIRST.replace("DNS publishing OK", "DNS publishing off"), res
+    assert ("DNS publishing is off: clients find this host only when pointed at it "
+            "(slmgr /skms); --require-dns-publishing alerts on it") in res.long, res
+
+
+def test_publishing_off_required(tmp_path):
+    doc = base()
+    doc["host"]["dns_publishing"] = False
+    res = check(tmp_path, doc, "--require-dns-publishing")
+    assert res.code == 1, res
+    assert res.first == "KMS SERVICE WARNING - DNS publishing is off", res
+    assert res.long[0] == ("[WARNING] DNS publishing is off on kms01.corp.example: "
+                           "clients find it only when pointed at it (slmgr /skms)"), res
+
+
+def test_publishing_on_required_is_ok(tmp_path):
+    res = check(tmp_path, base(), "--require-dns-publishing")
+    assert res.first == OK_FIRST, res
+
+
+def test_no_events_in_document(tmp_path):
+    doc = base()
+    del doc["events"]
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert "[OK] DNS publishing on (no event log in the document to confirm it)" in res.long
+    assert "no event log in the document: 12291/12292/12293/12294 not checked" in res.long
+
+
+# ---- 12291, 12292 ----------------------------------------------------------------
+
+def test_12291_within_lookback(tmp_path):
+    doc = base()
+    doc["events"].append(event(12291, "2026-11-25T12:00:00Z", "0x80070005"))
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == ("KMS SERVICE CRITICAL - KMS failed to start (12291) at "
+                         "2026-11-25 12:00 (0x80070005)"), res
+    assert res.long[0] == ("[CRITICAL] KMS failed to start (12291) at 2026-11-25 12:00 UTC "
+                           "(0x80070005)"), res
+
+
+def test_12291_outside_lookback(tmp_path):
+    doc = base()
+    doc["events"].append(event(12291, "2026-11-24T13:59:59Z", "0x80070005"))
+    res = check(tmp_path, doc)
+    assert res.first == OK_FIRST, res
+    assert "[OK] no start or renewal-timer failure (12291/12292) within 1 d" in res.long
+
+
+def test_12292_counted(tmp_path):
+    doc = base()
+    doc["events"] += [event(12292, "2026-11-25T09:00:00Z", None),
+                      event(12292, "2026-11-25T11:30:00Z", "0x0")]
+    res = check(tmp_path, doc)
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - renewal timer could not be initialised "
+                         "(12292) at 2026-11-25 11:30, 2 times within 1 d"), res
+
+
+# ---- idle --------------------------------------------------------------------------
+
+def test_idle_boundary(tmp_path):
+    # exactly --idle minutes (720) is still fine
+    res = check(tmp_path, all_heard(base(), "2026-11-25T02:00:00Z"))
+    assert res.code == 0, res
+    assert res.perf["idle"]["raw"] == "idle=43200s;43200;;0", res
+    assert res.first.endswith("last request 12 h ago"), res
+    # one minute more is idle
+    res = check(tmp_path, all_heard(base(), "2026-11-25T01:59:00Z"))
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - idle 12 h 1 min: no activation request "
+                         "since 2026-11-25 01:59 (limit 12 h)"), res
+    assert res.long[0] == ("[WARNING] idle: no activation request since 2026-11-25 01:59 "
+                           "UTC, 12 h 1 min ago (limit 12 h)"), res
+    assert res.perf["idle"]["raw"] == "idle=43260s;43200;;0", res
+
+
+def test_idle_option(tmp_path):
+    doc = base()  # newest request 13:46, 14 min ago
+    assert check(tmp_path, doc, "--idle", "15").code == 0
+    res = check(tmp_path, doc, "--idle", "13")
+    assert res.first == ("KMS SERVICE WARNING - idle 14 min: no activation request since "
+                         "2026-11-25 13:46 (limit 13 min)"), res
+    assert res.perf["idle"]["raw"] == "idle=840s;780;;0", res
+    res = check(tmp_path, all_heard(base(), "2026-11-01T00:00:00Z"), "--idle", "0")
+    assert res.code == 0, res
+    assert "idle check off (--idle 0)" in res.long, res
+    assert "idle" not in res.perf
+
+
+def test_no_client_inventory(tmp_path):
+    doc = base()
+    del doc["clients"]
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.first == OK_FIRST.replace("last request 14 min ago", "no client inventory")
+    assert "idle time unknown: no client inventory" in res.long, res
+    assert "failed requests unknown: no client inventory" in res.long, res
+    assert "idle" not in res.perf and "failing" not in res.perf, res
+
+
+def test_empty_inventory_is_idle(tmp_path):
+    doc = base()
+    doc["clients"] = []
+    res = check(tmp_path, doc)
+    assert res.code == 1, res
+    assert res.first == "KMS SERVICE WARNING - idle: no activation request recorded", res
+
+
+# ---- failing clients ----------------------------------------------------------------
+
+def test_failing_default_percent_boundaries(tmp_path):
+    # 43 clients heard from: WARNING above 2 % (0.86), CRITICAL above 10 % (4.3)
+    res = check(tmp_path, all_heard(base()))
+    assert res.code == 0, res
+    assert res.perf["failing"]["raw"] == "failing=0;0.86;4.3;0;43", res
+    res = check(tmp_path, fail(all_heard(base()), [F038]))
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - 1 of 43 clients failing: 1 with 0xC004F038 "
+                         "(KMS count insufficient)"), res
+    assert res.long[0] == ("[WARNING] failed requests: 1 of 43 clients heard from within "
+                           "1 d failed their last request (-w 2%, -c 10%)"), res
+    assert "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)" in res.long
+    assert check(tmp_path, fail(all_heard(base()), [F038] * 4)).code == 1
+    res = check(tmp_path, fail(all_heard(base()), [F038] * 5))
+    assert res.code == 2, res
+    assert res.perf["failing"]["raw"] == "failing=5;0.86;4.3;0;43", res
+
+
+def test_failing_absolute_ranges(tmp_path):
+    doc = all_heard(base())
+    assert check(tmp_path, fail(copy.deepcopy(doc), [F038] * 2), "-w", "2", "-c", "5").code == 0
+    res = check(tmp_path, fail(copy.deepcopy(doc), [F038] * 3), "-w", "2", "-c", "5")
+    assert res.code == 1, res
+    assert res.perf["failing"]["raw"] == "failing=3;2;5;0;43", res
+    assert check(tmp_path, fail(copy.deepcopy(doc), [F038] * 5), "-w", "2", "-c", "5").code == 1
+    assert check(tmp_path, fail(copy.deepcopy(doc), [F038] * 6), "-w", "2", "-c", "5").code == 2
+    # -w 0: any failing client warns; one of -w/-c drops both defaults
+    res = check(tmp_path, fail(copy.deepcopy(doc), [F038] * 30), "-w", "0")
+    assert res.code == 1, res
+    assert res.perf["failing"]["raw"] == "failing=30;0;;0;43", res
+
+
+def test_failing_grouped_by_hresult(tmp_path):
+    codes = [F038] * 3 + ["0xC004F06C"] * 2 + ["0x80070005"]
+    res = check(tmp_path, fail(all_heard(base()), codes), "-w", "5", "-c", "10")
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - 6 of 43 clients failing: 3 with 0xC004F038 "
+                         "(KMS count insufficient), 2 with 0xC004F06C (client time outside "
+                         "the validity window) and 1 more code"), res
+    assert res.long[-3:] == [
+        "Failing last request: 3 clients with 0xC004F038 (KMS count insufficient)",
+        "Failing last request: 2 clients with 0xC004F06C (client time outside the "
+        "validity window)",
+        "Failing last request: 1 client with 0x80070005",
+    ], res
+
+
+def test_failing_outside_lookback_not_counted(tmp_path):
+    doc = fail(base(), [F038] * 10, at="2026-11-24T13:00:00Z")
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    # the 10 moved back a day: 3 of the 7 recent clients remain
+    assert res.perf["failing"]["raw"] == "failing=0;0.06;0.3;0;3", res
+    res = check(tmp_path, doc, "--lookback", "2d")
+    assert res.code == 2, res
+    assert res.first.startswith("KMS SERVICE CRITICAL - 10 of "), res
+
+
+def test_failing_below_threshold_named_in_ok_line(tmp_path):
+    res = check(tmp_path, fail(all_heard(base()), [F038]), "-w", "3")
+    assert res.code == 0, res
+    assert res.first == OK_FIRST.replace("14 min ago", "30 min ago") + ", 1 client failing", res
+
+
+# ---- combined ------------------------------------------------------------------
+
+def test_combined_worst_first(tmp_path):
+    doc = all_heard(base(), "2026-11-25T00:41:00Z")
+    doc["host"]["service_state"] = "stopped"
+    doc["products"][0]["license_status"] = 3
+    doc["products"][0]["grace_remaining_minutes"] = 600
+    doc["events"] = [event(12294, "2026-11-24T09:10:00Z"),
+                     event(12293, "2026-11-25T13:02:11Z", "0x8007232A"),
+                     event(12292, "2026-11-25T05:00:00Z")]
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == (
+        "KMS SERVICE CRITICAL - KMS service stopped; Windows host key in OOT grace, 10 h "
+        "left; DNS publishing failing since 2026-11-25 13:02 (0x8007232A DNS server "
+        "failure); renewal timer could not be initialised (12292) at 2026-11-25 05:00; "
+        "idle 13 h 19 min: no activation request since 2026-11-25 00:41 (limit 12 h)"), res
+    states = [line.split("]")[0] + "]" for line in res.long if line.startswith("[")]
+    assert states == ["[CRITICAL]"] + ["[WARNING]"] * 4 + ["[OK]"] * 4, res
+
+
+def test_combined_all_warnings_named(tmp_path):
+    doc = fail(all_heard(base(), "2026-11-25T00:41:00Z"), [F038] * 2)
+    doc["events"].append(event(12293, "2026-11-25T13:02:11Z", "0x8007232A"))
+    res = check(tmp_path, doc, "--idle", "20", "-w", "1", "-c", "5")
+    assert res.code == 1, res
+    assert res.first == (
+        "KMS SERVICE WARNING - DNS publishing failing since 2026-11-25 13:02 (0x8007232A "
+        "DNS server failure); idle 30 min: no activation request since 2026-11-25 13:30 "
+        "(limit 20 min); 2 of 43 clients failing: 2 with 0xC004F038 (KMS count "
+        "insufficient)"), res
+    assert [line[:9] for line in res.long[:3]] == ["[WARNING]"] * 3, res
+
+
+def test_combined_not_enabled_and_unlicensed(tmp_path):
+    doc = base()
+    doc["host"]["kms_enabled"] = False
+    doc["products"][0]["license_status"] = 0
+    doc["events"].append(event(12291, "2026-11-25T13:00:00Z"))
+    res = check(tmp_path, doc)
+    assert res.code == 2, res
+    assert res.first == (
+        "KMS SERVICE CRITICAL - KMS is not enabled on kms01.corp.example (clients get "
+        "0xC004F039); Windows host key not activated (unlicensed): clients get 0xC004F041; "
+        "KMS failed to start (12291) at 2026-11-25 13:00"), res
+
+
+# ---- document and option errors ------------------------------------------------------
+
+def test_document_errors(tmp_path):
+    doc = base()
+    del doc["host"]["name"]
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert res.first == "KMS SERVICE UNKNOWN - status document %s: $.host.name: missing" % (
+        tmp_path / "doc.json"), res
+
+    doc = base()
+    doc["host"]["kms_enabled"] = "yes"
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert "$.host.kms_enabled" in res.summary, res
+
+    doc = base()
+    doc["clients"][3]["last_request_at"] = "yesterday"
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert "$.clients[3].last_request_at" in res.summary, res
+
+    doc = base()
+    doc["version"] = 2
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert "format version 2 is newer than this plugin understands (1)" in res.summary, res
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "kms-status", "version": 1,')
+    res = run(PLUGIN, "-u", str(bad))
+    assert res.code == 3 and "invalid JSON" in res.summary, res
+
+    res = run(PLUGIN, "-u", str(tmp_path / "missing.json"))
+    assert res.code == 3, res
+    assert "No such file or directory" in res.summary, res
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--idle", "abc"], "--idle"),
+    (["--idle", "-5"], "--idle"),
+    (["--lookback", "0"], "--lookback"),
+    (["--lookback", "soon"], "soon"),
+    (["-c", "2:1"], 'invalid range for -c: "2:1" (start is greater than end)'),
+    (["-w", "x%"], "-w"),
+])
+def test_bad_options(args, message):
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"), *args)
+    assert res.code == 3, res
+    assert message in res.summary, res
+
+
+def test_no_url():
+    res = run(PLUGIN)
+    assert res.code == 3, res
+    assert res.first == ("KMS SERVICE UNKNOWN - no status document given: use -u URL "
+                         "(http, https, file or a path)"), res
+
+
+def test_help_documents_defaults():
+    res = run(PLUGIN, "--help", check_contract=False)
+    assert res.code == 0, res
+    for text in ("--lookback", "--idle", "--require-dns-publishing", "Default 24h",
+                 "default 720", "Default -w 2% -c 10%", "5,000"):
+        assert text in res.stdout, text
