@@ -133,6 +133,40 @@ clean:
 	rm -rf build build-san build-fuzz
 
 help:
-	@echo "make [all|check|check-sanitize|valgrind|check-all|deps|quickstart|install|clean]"
+	@echo "make [all|check|check-sanitize|valgrind|check-all|deps|quickstart|install|deb|rpm|clean]"
 	@echo "  SANITIZE=1  build with AddressSanitizer + UBSan into build-san/"
 	@echo "  PREFIX=/usr DESTDIR= plugindir=\$$(PREFIX)/lib/nagios/plugins"
+
+# --- packages ----------------------------------------------------------------
+# `make deb`: the Debian package from the tracked files of this checkout
+# (git ls-files, as they are in the working tree), built in a temporary copy
+# with packaging/debian as debian/; the .deb lands in $(BUILD)/ and lintian
+# must report no error.
+.PHONY: deb rpm
+PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/options.h)
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (apt-get install devscripts debhelper; or make deps)"; exit 1; }
+	@mkdir -p $(BUILD)
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	src=$$tmp/kms-plugins-$(PKG_VERSION); mkdir -p $$src; \
+	git ls-files -z | grep -zv '^packaging/debian/' | xargs -0 cp --parents -t $$src; \
+	cp -r packaging/debian $$src/debian; \
+	(cd $$src && dpkg-buildpackage -b -us -uc) > $(BUILD)/deb-build.log 2>&1 || { tail -40 $(BUILD)/deb-build.log; exit 1; }; \
+	rm -f $(BUILD)/kms-plugins_*.deb; cp $$tmp/kms-plugins_*.deb $(BUILD)/; \
+	ls -l $(BUILD)/kms-plugins_*.deb
+	@if command -v lintian >/dev/null; then lintian --fail-on error $(BUILD)/kms-plugins_*.deb; fi
+
+# `make rpm`: packaging/rpm/kms-plugins.spec with rpmbuild (Debian's rpm
+# package has it); the source tarball comes from git ls-files. --nodeps
+# because a Debian machine's rpm database knows none of the BuildRequires.
+rpm:
+	@command -v rpmbuild >/dev/null || { echo "make rpm: rpmbuild missing (apt-get install rpm, or use a Fedora/RHEL machine)"; exit 1; }
+	@mkdir -p $(BUILD)
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p $$tmp/SOURCES; \
+	git ls-files | tar -czf $$tmp/SOURCES/kms-plugins-$(PKG_VERSION).tar.gz \
+	    --transform 's,^,kms-plugins-$(PKG_VERSION)/,' -T -; \
+	rpmbuild -bb --nodeps --define "_topdir $$tmp" --define "version $(PKG_VERSION)" \
+	    packaging/rpm/kms-plugins.spec > $(BUILD)/rpm-build.log 2>&1 || { tail -40 $(BUILD)/rpm-build.log; exit 1; }; \
+	rm -f $(BUILD)/kms-plugins-*.rpm; cp $$tmp/RPMS/*/kms-plugins-[0-9]*.rpm $(BUILD)/; \
+	ls -l $(BUILD)/kms-plugins-*.rpm
