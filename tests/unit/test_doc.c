@@ -640,7 +640,10 @@ START_TEST(single_byte_mutations)
 	size_t len = sizeof FULL - 1;
 	char *buf = malloc(len);
 	for (size_t i = 0; i < len; i++) {
-		for (size_t k = 0; k < sizeof subst; k++) { /* includes NUL */
+		/* two substitutes per position, rotating through the set
+		 * (NUL included), keeps the test quick under valgrind */
+		for (size_t r = 0; r < 2; r++) {
+			size_t k = (i * (r ? 7 : 1) + r * 3) % sizeof subst;
 			memcpy(buf, FULL, len);
 			if (buf[i] == subst[k])
 				continue;
