@@ -78,6 +78,41 @@ static void name_normalize(char *s)
 		s[n - 1] = '\0';
 }
 
+bool dns_name_valid(const char *name, const char **why)
+{
+	size_t n = strlen(name);
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || (n == 1 && name[0] == '.')) {
+		*why = "empty name";
+		return false;
+	}
+	if (n > 253) {
+		*why = "longer than 253 bytes";
+		return false;
+	}
+	size_t label = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || name[i] == '.') {
+			if (label == 0) {
+				*why = "empty label";
+				return false;
+			}
+			if (label > 63) {
+				*why = "label longer than 63 bytes";
+				return false;
+			}
+			label = 0;
+		} else if ((unsigned char)name[i] <= ' ' || name[i] == 0x7f) {
+			*why = "space or control character";
+			return false;
+		} else {
+			label++;
+		}
+	}
+	return true;
+}
+
 /* Case-insensitive name equality, a trailing dot on either side ignored. */
 bool dns_name_equal(const char *a, const char *b)
 {

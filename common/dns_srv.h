@@ -75,6 +75,11 @@ const char *dns_status_name(enum dns_status st);
 bool dns_server_check(const char *server, char *text, size_t len,
 		      char err[KMS_ERRLEN]);
 
+/* Is name a usable domain name: labels of 1..63 bytes, at most 253 bytes
+ * without the trailing dot? false with the reason in why ("empty label",
+ * "label longer than 63 bytes", "longer than 253 bytes"). */
+bool dns_name_valid(const char *name, const char **why);
+
 /* DNS name equality: case-insensitive, one trailing dot on either side
  * ignored ("KMS01.Corp.Example." equals "kms01.corp.example"). */
 bool dns_name_equal(const char *a, const char *b);

@@ -105,8 +105,9 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 				free(copy);
 				return false;
 			}
-			if (strlen(tok) > 253) {
-				snprintf(err, KMS_ERRLEN, "-e: host name longer than 253 characters: \"%.40s...\"", tok);
+			const char *why;
+			if (!dns_name_valid(tok, &why)) {
+				snprintf(err, KMS_ERRLEN, "-e: \"%.80s\" is not a valid host name (%s)", tok, why);
 				free(copy);
 				return false;
 			}
@@ -333,8 +334,11 @@ int main(int argc, char **argv)
 	size_t dl = strlen(co.domain);
 	if (dl > 1 && co.domain[dl - 1] == '.')
 		dl--;
+	const char *why;
+	if (!dns_name_valid(co.domain, &why))
+		die("-D: \"%.80s\" is not a valid domain name (%s)", co.domain, why);
 	if (dl > 240)
-		die("-D: domain name longer than 240 characters");
+		die("-D: domain name longer than 240 bytes (the SRV name must fit in 253)");
 	snprintf(domain, sizeof domain, "%.*s", (int)dl, co.domain);
 	if (!dns_server_check(co.dns_server, server, sizeof server, err))
 		die("%s", err);

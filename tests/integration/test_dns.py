@@ -254,6 +254,11 @@ def test_truncated_udp_answer_retried_over_tcp(dns_hostile):
      'invalid DNS server "dns.corp.example": not a numeric IPv4 or IPv6 address (use ADDR, ADDR:PORT or [IPV6]:PORT)'),
     (["-D", D, "-s", "127.0.0.1:99999"], 'invalid DNS server "127.0.0.1:99999": port must be 1..65535'),
     (["-D", D, "-s", "[::1:53"], "invalid DNS server \"[::1:53\": missing ']' after the IPv6 address"),
+    (["-D", "bad..name", "-s", "127.0.0.1"], '-D: "bad..name" is not a valid domain name (empty label)'),
+    (["-D", "a" * 64 + ".example", "-s", "127.0.0.1"],
+     '-D: "%s.example" is not a valid domain name (label longer than 63 bytes)' % ("a" * 64)),
+    (["-D", D, "-s", "127.0.0.1", "-e", "kms01,,", "-e", "kms02..corp.example"],
+     '-e: "kms02..corp.example" is not a valid host name (empty label)'),
     (["-D", D, "-s", "127.0.0.1", "--rogue-state", "bad"],
      '--rogue-state: "bad" is not OK, WARNING, CRITICAL or UNKNOWN'),
 ])

@@ -391,6 +391,24 @@ START_TEST(name_equality)
 	ck_assert(dns_name_equal("a.b", "A.B."));
 	ck_assert(!dns_name_equal("kms01.corp.example", "kms01.corp.example.com"));
 	ck_assert(!dns_name_equal("kms1", "kms01"));
+	const char *why = NULL;
+	ck_assert(dns_name_valid("corp.example.", &why));
+	ck_assert(!dns_name_valid("corp..example", &why));
+	ck_assert_str_eq(why, "empty label");
+	ck_assert(!dns_name_valid(".", &why));
+	ck_assert(!dns_name_valid("", &why));
+	ck_assert_str_eq(why, "empty name");
+	ck_assert(!dns_name_valid("a\tb", &why));
+	char big[300];
+	memset(big, 'a', 64);
+	big[64] = '\0';
+	ck_assert(!dns_name_valid(big, &why));
+	ck_assert_str_eq(why, "label longer than 63 bytes");
+	for (int i = 0; i < 300; i++)
+		big[i] = i % 10 == 9 ? '.' : 'a';
+	big[299] = '\0';
+	ck_assert(!dns_name_valid(big, &why));
+	ck_assert_str_eq(why, "longer than 253 bytes");
 	ck_assert_str_eq(dns_status_name(DNS_SERVFAIL), "SERVFAIL");
 	ck_assert_str_eq(dns_status_name(DNS_TIMEOUT), "timed out");
 }
