@@ -37,7 +37,10 @@ typedef bool (*fetch_sink)(const char *data, size_t len, void *ctx,
 /* Stream the document at url into sink. false with err on any failure:
  * "HTTP 404 from https://kms01/doc.json", "TLS: certificate verify failed
  * for https://...", "cannot open /x.json: No such file or directory",
- * "body larger than --max-size 67108864 bytes". */
+ * "body larger than --max-size 67108864 bytes".
+ * When the -t deadline passes during the transfer it does not return: it ends
+ * the plugin with the -t state (die_state), as the timeout backstop would,
+ * so "-t 10:CRITICAL" is honoured instead of turning into UNKNOWN. */
 bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
 		  void *ctx, char err[KMS_ERRLEN]);
 
