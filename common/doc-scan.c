@@ -161,6 +161,18 @@ static size_t acc_run(struct scan *s, const unsigned char *p, size_t n, bool *en
 	unsigned long depth = s->depth;
 	bool in_str = s->in_str, esc = s->esc;
 	for (; i < n; i++) {
+		if (in_str && !esc) {
+			/* most bytes are plain ASCII inside strings: skip them
+			 * in a tight loop, one column each */
+			size_t j = i;
+			while (j < n && p[j] != '"' && p[j] != '\\' &&
+			       p[j] != '\n' && p[j] < 0x80)
+				j++;
+			s->pos.col += j - i;
+			i = j;
+			if (i == n)
+				break;
+		}
 		unsigned char c = p[i];
 		advance(s, c);
 		if (in_str) {
