@@ -7,6 +7,7 @@
  * result per published host. The probing lives in common/rpc_bind.c, the SRV
  * lookup in common/dns_srv.c; this file only decides states and words. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,8 +114,7 @@ static _Noreturn void check_one(const struct common_opts *co,
 		result_summary(r, "%s: %s", co->hostname, desc);
 	} else {
 		if (pr.address[0] && strcmp(pr.address, co->hostname) != 0)
-			result_add(r, st, "%s (%s)%s%s%s", where, pr.address,
-				   joiner(&pr), desc, note);
+			result_add(r, st, "%s (%s): %s%s", where, pr.address, desc, note);
 		else
 			result_add(r, st, "%s%s%s%s", where, joiner(&pr), desc, note);
 		result_summary(r, "%s%s%s%s", where, joiner(&pr), desc, note);
@@ -245,13 +245,19 @@ static _Noreturn void check_domain(const struct common_opts *co,
 		rpc_probe_describe(pick, desc, sizeof desc);
 		threshold_note(th, pick->outcome == RPC_ACCEPTED ? st : STATE_OK, note,
 			       sizeof note);
-		result_add(r, st, "%s (%s)%s%s%s", where, pick->address, joiner(pick),
-			   desc, note);
+		result_add(r, st, "%s (%s): %s%s", where, pick->address, desc, note);
 		if (pick->outcome == RPC_ACCEPTED) {
 			n_ok++;
 			worst_ok = state_worst(worst_ok, st);
 		}
-		perf_host(r, prefix, pick, th);
+		/* the same target and port published twice: one set of perfdata,
+		 * since duplicate labels break graphing */
+		bool dup = false;
+		for (size_t e = 0; e < i; e++)
+			dup |= ans.records[e].port == rec->port &&
+			       strcmp(ans.records[e].target, rec->target) == 0;
+		if (!dup)
+			perf_host(r, prefix, pick, th);
 	}
 
 	state_t st;

@@ -114,6 +114,24 @@ def test_ipv6_loopback(kms_rpc_server_v6):
     assert srv.pdu_types() == [11]
 
 
+def test_name_shows_the_address_used(kms_rpc_server):
+    srv = kms_rpc_server
+    res = run("check_kms_host", "-H", "localhost", "-p", srv.port, "-4")
+    assert res.code == 0, res
+    assert re.match(r"^KMS HOST OK - localhost:%d answers KMS RPC in [\d.]+ ms$" % srv.port,
+                    res.first), res
+    assert re.match(r"^\[OK\] localhost:%d \(127\.0\.0\.1\): answers KMS RPC in [\d.]+ ms$"
+                    % srv.port, res.long[0]), res
+
+
+def test_hostile_peer_on_ipv6(hostile_peer):
+    peer = hostile_peer("reject", host="::1")
+    res = run("check_kms_host", "-H", "::1", "-p", peer.port)
+    assert res.code == 2, res
+    assert res.first == ("KMS HOST CRITICAL - [::1]:%d answers DCE/RPC but is not a KMS host "
+                         "(bind rejected: abstract syntax not supported)" % peer.port), res
+
+
 def test_family_mismatch_is_named():
     res = run("check_kms_host", "-H", "::1", "-4")
     assert res.code == 2, res
@@ -323,7 +341,7 @@ def test_discovery_two_live_one_dead(dnsmasq, rpc_server_factory):
     oks = sorted(res.long[1:])
     assert len(oks) == 2, res
     for line, srv, name in zip(oks, (a, b), ("kms01", "kms02")):
-        assert re.match(r"^\[OK\] %s\.corp\.example:%d \(127\.0\.0\.1\) answers KMS RPC in "
+        assert re.match(r"^\[OK\] %s\.corp\.example:%d \(127\.0\.0\.1\): answers KMS RPC in "
                         r"[\d.]+ ms$" % (name, srv.port), line), res
     for name, srv in (("kms01", a), ("kms02", b)):
         for k in ("time", "connect", "bind"):
