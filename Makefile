@@ -166,7 +166,45 @@ rpm:
 	mkdir -p $$tmp/SOURCES; \
 	git ls-files | tar -czf $$tmp/SOURCES/kms-plugins-$(PKG_VERSION).tar.gz \
 	    --transform 's,^,kms-plugins-$(PKG_VERSION)/,' -T -; \
-	rpmbuild -bb --nodeps --define "_topdir $$tmp" --define "version $(PKG_VERSION)" \
+	rpmbuild -bb --nodeps --define "_topdir $$tmp" --define "version $(PKG_VERSION)" --define "debug_package %{nil}" \
 	    packaging/rpm/kms-plugins.spec > $(BUILD)/rpm-build.log 2>&1 || { tail -40 $(BUILD)/rpm-build.log; exit 1; }; \
 	rm -f $(BUILD)/kms-plugins-*.rpm; cp $$tmp/RPMS/*/kms-plugins-[0-9]*.rpm $(BUILD)/; \
 	ls -l $(BUILD)/kms-plugins-*.rpm
+
+# --- fuzzing -----------------------------------------------------------------
+# `make fuzz`: libFuzzer targets (fuzz/fuzz_*.c) built with clang, ASan and
+# UBSan into build-fuzz/, linked with common/ compiled the same way.
+# `make fuzz-smoke`: run each target FUZZ_SECONDS on its seed corpus
+# (fuzz/corpus/<target>/) and the regression inputs (fuzz/regressions/<target>/),
+# FUZZ_JOBS targets at a time; any crash, leak, timeout (-timeout) or memory
+# blow-up (-rss_limit_mb) fails. New inputs go to build-fuzz/work/, crash
+# inputs to build-fuzz/artifacts/. fuzz/README.md has the details.
+.PHONY: fuzz fuzz-smoke
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                $(WARN) -Icommon -Ifuzz $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_COMMON  := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+fuzz: $(FUZZ_BIN)
+
+.SECONDARY: $(FUZZ_COMMON)
+
+$(FUZZ_BUILD)/common/%.o: common/%.c $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_COMMON)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON) $(LDLIBS)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@echo "fuzz-smoke: $(words $(FUZZ_BIN)) targets x $(FUZZ_SECONDS) s, $(FUZZ_JOBS) at a time"
+	@printf '%s\n' $(FUZZ_BIN:$(FUZZ_BUILD)/%=%) | xargs -P $(FUZZ_JOBS) -I{} sh fuzz/smoke.sh {} \
+	    $(FUZZ_BUILD) $(FUZZ_SECONDS)
