@@ -150,8 +150,7 @@ def test_stale_state_and_max_age(tmp_path):
     doc = base()
     doc["generated_at"] = "2026-11-25T11:50:00Z"
     assert check(tmp_path, doc, "--stale-state", "critical").code == 2
-    assert check(tmp_path, doc, "--max-age", "3h").first == OK_FIRST.replace(
-        "14 min ago", "14 min ago")
+    assert check(tmp_path, doc, "--max-age", "3h").first == OK_FIRST
 
 
 def test_future_dated_is_unknown(tmp_path):
