@@ -520,6 +520,15 @@ START_TEST(element_over_cap)
 	free(t);
 	free(clients);
 	free(pad);
+	/* a buffered (non-array) member has its own, larger cap */
+	big = SCAN_MEMBER_MAX;
+	pad = malloc(big + 1);
+	memset(pad, 'y', big);
+	pad[big] = '\0';
+	ck_assert_int_ge(asprintf(&t, "{\"future\":\"%s\"}", pad), 0);
+	expect_err(t, "$.future: value larger than 16 MiB");
+	free(t);
+	free(pad);
 }
 END_TEST
 
