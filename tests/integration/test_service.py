@@ -611,3 +611,24 @@ def test_help_documents_defaults():
     for text in ("--lookback", "--idle", "--require-dns-publishing", "Default 24h",
                  "default 720", "Default -w 2% -c 10%", "5,000"):
         assert text in res.stdout, text
+
+
+# ---- a large inventory stays in flat memory -----------------------------------------
+
+def test_large_inventory_flat_memory(tmp_path):
+    import subprocess
+    from harness import plugin, UNDER_VALGRIND
+    if UNDER_VALGRIND:
+        pytest.skip("memory is measured without valgrind")
+    out = tmp_path / "50k.json"
+    subprocess.run(["/usr/bin/python3", os.path.join(SAMPLES, "generate.py"), "--clients",
+                    "50000", "--seed", "3", "--now", "2026-11-25T14:00:00Z", "--out",
+                    str(out)], check=True, timeout=120)
+    assert out.stat().st_size > 15_000_000
+    proc = subprocess.run(["/usr/bin/time", "-f", "maxrss=%M", plugin(PLUGIN), "-u", str(out)],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, KMS_PLUGINS_NOW="2026-11-25T14:00:00Z"))
+    assert proc.stdout.startswith("KMS SERVICE CRITICAL - "), proc
+    assert " clients failing: " in proc.stdout.split("\n")[0], proc
+    rss_kb = int(proc.stderr.strip().rsplit("maxrss=", 1)[1])
+    assert rss_kb < 16 * 1024, "check_kms_service used %d KB on a 50k-client document" % rss_kb
