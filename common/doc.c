@@ -843,8 +843,13 @@ struct doc *doc_load_or_die(const struct common_opts *co,
 	if (!co->url || !*co->url)
 		die("status document: no -u/--url given");
 	url_redact(co->url, shown, sizeof shown);
-	if (!doc_load(co->url, &co->fetch, on_client, ctx, &d, err))
+	if (!doc_load(co->url, &co->fetch, on_client, ctx, &d, err)) {
+		/* fetch errors already name the URL ("HTTP 404 Not Found from
+		 * https://..."); say it once */
+		if (strstr(err, shown))
+			die("status document: %s", err);
 		die("status document %s: %s", shown, err);
+	}
 	state_t st = doc_freshness(d, wall_now(), co->max_age, co->stale_state,
 				   err);
 	if (err[0]) {

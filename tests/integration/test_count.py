@@ -371,8 +371,8 @@ def test_missing_file(tmp_path):
     path = str(tmp_path / "nope.json")
     res = run(PLUGIN, "-u", path)
     assert res.code == 3, res
-    assert res.first == ("KMS COUNT UNKNOWN - status document %s: cannot open %s: No such "
-                         "file or directory" % (path, path)), res
+    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot open %s: No such "
+                         "file or directory" % path), res
 
 
 def test_bad_json(tmp_path):
