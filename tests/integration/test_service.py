@@ -569,6 +569,13 @@ def test_document_errors(tmp_path):
     assert "$.clients[3].last_request_at" in res.summary, res
 
     doc = base()
+    doc["products"][0]["license_status"] = 9
+    res = check(tmp_path, doc)
+    assert res.code == 3, res
+    assert res.summary.endswith("$.products[0].license_status: 9 is not a license state "
+                                "(0..6)"), res
+
+    doc = base()
     doc["version"] = 2
     res = check(tmp_path, doc)
     assert res.code == 3, res
