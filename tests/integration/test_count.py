@@ -429,8 +429,10 @@ def test_https_wrong_ca_and_404(nginx):
         nginx.put("count/healthy.json", f.read())
     res = run(PLUGIN, "-u", nginx.https_url("/count/healthy.json"), "--cacert", nginx.wrong_ca)
     assert res.code == 3, res
-    assert res.first.startswith("KMS COUNT UNKNOWN - status document %s: "
-                                % nginx.https_url("/count/healthy.json")), res
+    assert res.first == ("KMS COUNT UNKNOWN - status document: TLS: SSL certificate problem: "
+                         "unable to get local issuer certificate for %s"
+                         % nginx.https_url("/count/healthy.json")), res
     res = run(PLUGIN, "-u", nginx.https_url("/count/missing.json"), "--cacert", nginx.ca)
     assert res.code == 3, res
-    assert "HTTP 404" in res.first, res
+    assert res.first == ("KMS COUNT UNKNOWN - status document: HTTP 404 Not Found from %s"
+                         % nginx.https_url("/count/missing.json")), res
