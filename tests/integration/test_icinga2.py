@@ -73,8 +73,13 @@ SERVICES = {
     "renewal-warn-only": ("kms_renewal", {"kms_status_url": "$doc_base$/below-threshold.json",
                                           "kms_renewal_warning": 4, "kms_renewal_critical": 10},
                           1, {"expiring": 5}),
-    "service-healthy": ("kms_service", {"kms_status_url": "$doc_base$/healthy.json"}, 0, {}),
-    "service-dns-failure": ("kms_service", {"kms_status_url": "$doc_base$/dns-failure.json"}, 1, {}),
+    "service-healthy": ("kms_service", {"kms_status_url": "$doc_base$/healthy.json"}, 0,
+                        {"failing": 0, "idle": 840, "Windows requests total": 5120}),
+    "service-dns-failure": ("kms_service", {"kms_status_url": "$doc_base$/dns-failure.json"}, 1,
+                            {"failing": 0}),
+    "service-below": ("kms_service", {"kms_status_url": "$doc_base$/below-threshold.json",
+                                      "kms_service_warning": 5, "kms_service_critical": 9,
+                                      "kms_service_idle": 0}, 1, {"failing": 8}),
     "service-not-kms": ("kms_service", {"kms_status_url": "$doc_base$/not-kms.json"}, 2, {}),
 }
 
@@ -356,9 +361,12 @@ def test_state_and_perfdata(icinga_run, name):
             assert parsed[label]["value"] == value, (label, parsed[label])
         else:
             assert parsed[label]["value"] >= 0, parsed[label]
-    for p in parsed.values():
-        if p.get("unit") == "seconds" or p.get("label") in ("time", "connect", "bind"):
-            assert p["value"] < 30, p
+    for label in ("time", "connect", "bind"):
+        if label in parsed:
+            assert 0 <= parsed[label]["value"] < 30, parsed[label]
+    for label, p in parsed.items():
+        # UOM c: Icinga must read the request counters as counters
+        assert p["counter"] == (" requests " in label), p
 
 
 def test_no_invalid_perfdata_logged(icinga_run):
