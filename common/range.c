@@ -117,6 +117,8 @@ static const char *parse_range(const char *text, int flags, struct range *r)
 			return why;
 		r->start = 0;
 		r->percent = pct_end;
+		if (r->end < 0)
+			return "start is greater than end (a single number N means 0:N)";
 		return NULL;
 	}
 

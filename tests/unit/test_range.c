@@ -113,6 +113,11 @@ START_TEST(rejected_with_reason)
 	expect_rejected("~5", 0, "invalid range \"~5\": not a number");
 	expect_rejected(".", 0, "invalid range \".\": not a number");
 	expect_rejected("-", 0, "invalid range \"-\": not a number");
+	/* found by fuzz_range: "-72" is 0:-72, start > end */
+	expect_rejected("-72", 0,
+			"invalid range \"-72\": start is greater than end (a single number N means 0:N)");
+	expect_rejected("-5%", RANGE_ALLOW_PERCENT,
+			"invalid range \"-5%\": start is greater than end (a single number N means 0:N)");
 	expect_rejected("1..2", 0, "invalid range \"1..2\": not a number");
 	expect_rejected("@@1", 0, "invalid range \"@@1\": not a number");
 	expect_rejected("10%", 0, "invalid range \"10%\": percent is not allowed here");
