@@ -208,3 +208,11 @@ fuzz-smoke: $(FUZZ_BIN)
 	@echo "fuzz-smoke: $(words $(FUZZ_BIN)) targets x $(FUZZ_SECONDS) s, $(FUZZ_JOBS) at a time"
 	@printf '%s\n' $(FUZZ_BIN:$(FUZZ_BUILD)/%=%) | xargs -P $(FUZZ_JOBS) -I{} sh fuzz/smoke.sh {} \
 	    $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# --- benchmarks --------------------------------------------------------------
+# `make bench`: cost per check beside check_tcp, a Python nagiosplugin check
+# and jq, plus scaling to 1M clients; loopback peers only, ~10 min on 2
+# cores. Writes bench/results.md (BENCH_QUICK=1: a few runs, for a smoke test).
+.PHONY: bench
+bench: all
+	KMS_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) bench/run.py

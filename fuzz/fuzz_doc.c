@@ -1,0 +1,99 @@
+/* fuzz_doc.c - the status document loader (doc_load_buffer): scanner, fast
+ * path, jansson path and validation, with a client callback that reads every
+ * field, then everything the plugins derive from a loaded document. */
+#include <math.h>
+#include <stdint.h>
+#include "doc.h"
+#include "fuzz.h"
+#include "hresult.h"
+
+static volatile size_t sink;
+
+static void touch_str(const char *s)
+{
+	if (s)
+		sink += strlen(s);
+}
+
+static void touch_time(double t)
+{
+	if (!isnan(t) && !isfinite(t))
+		fuzz_fail("infinite time");
+	sink += (size_t)(isnan(t) ? 0 : 1);
+}
+
+static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
+{
+	size_t *n = ctx;
+	if (c->index != *n)
+		fuzz_fail("client index %zu, expected %zu", c->index, *n);
+	(*n)++;
+	if (!c->name)
+		fuzz_fail("client without its required name");
+	touch_str(c->name);
+	touch_str(c->cmid);
+	touch_str(c->sku_id);
+	touch_str(c->application_id);
+	touch_str(c->last_result);
+	touch_time(c->first_seen_at);
+	touch_time(c->last_request_at);
+	touch_time(c->last_success_at);
+	sink += (size_t)c->is_virtual + (size_t)c->required_count +
+		(size_t)c->license_state + (size_t)c->state_expires_in_minutes;
+	touch_str(license_state_name(c->license_state));
+	if (c->has_result_code)
+		touch_str(hresult_meaning(c->result_code));
+	if (c->application_id) {
+		sink += app_family(c->application_id);
+		sink += app_matches(c->application_id, "windows");
+		sink += app_matches(c->application_id, "office");
+	}
+	/* the callback may refuse; exercise that path on some clients */
+	if (c->name[0] == '!') {
+		snprintf(err, KMS_ERRLEN, "refused by the fuzzer");
+		return false;
+	}
+	return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct doc *d = NULL;
+	char err[KMS_ERRLEN];
+	size_t n = 0;
+	memset(err, 'x', sizeof err);
+	bool ok = doc_load_buffer((const char *)data, size, on_client, &n, &d, err);
+	fuzz_check_err(err, !ok);
+	if (!ok) {
+		if (d)
+			fuzz_fail("failed load returned a document");
+		return 0;
+	}
+	if (!d || !d->host.name)
+		fuzz_fail("loaded document without host.name");
+	if (d->has_clients && d->n_clients != n)
+		fuzz_fail("n_clients %zu, callback saw %zu", d->n_clients, n);
+	touch_str(d->host.name);
+	touch_str(d->host.service_state);
+	touch_time(d->generated_at);
+	touch_time(d->clients_complete_since);
+	for (size_t i = 0; i < d->n_products; i++) {
+		const struct doc_product *p = &d->products[i];
+		touch_str(p->name);
+		touch_str(p->application_id);
+		touch_str(product_short_name(p));
+		touch_str(license_state_name(p->license_status));
+		sink += (size_t)p->current_count + (size_t)p->requests.total;
+	}
+	for (size_t i = 0; i < d->n_events; i++) {
+		touch_str(d->events[i].hresult);
+		touch_str(d->events[i].message);
+		touch_time(d->events[i].at);
+	}
+	char msg[KMS_ERRLEN];
+	memset(msg, 'x', sizeof msg);
+	state_t st = doc_freshness(d, 1795615200.0, 3600, STATE_UNKNOWN, msg);
+	fuzz_check_err(msg, st != STATE_OK);
+	doc_free(d);
+	return 0;
+}
