@@ -109,13 +109,13 @@ def ev12294(at):
 
 
 def healthy(seed=11):
-    """Windows 31 (25 PCs + 6 servers), Office 2013+ 12; all renew weekly."""
+    """Windows 31 (25 PCs + 6 servers), Office 2013+ 10 (12 clients, the count caps at 10); all renew weekly."""
     b = Builder(seed, parse_time("2026-03-01T00:00:00Z"))
     b.weekly(pcs(1, 25), "pc")
     b.weekly(servers(1, 6), "server", newest=NOW - 2 * HOUR)
     b.weekly(pcs(1, 12), "office", newest=NOW - 47 * MIN)
     return b, [product(WIN_HOST, WINDOWS_APP, 31, (5120, 0, 2, 5012, 98, 0, 0, 8)),
-               product(OFFICE_HOST, OFFICE_APP, 12, (1930, 0, 0, 1904, 26, 0, 0, 0))]
+               product(OFFICE_HOST, OFFICE_APP, 10, (1930, 0, 0, 1904, 26, 0, 0, 0))]
 
 
 def below_threshold():
