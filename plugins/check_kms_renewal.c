@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "doc.h"
-#include "hresult.h"
+#include "hgroups.h"
 #include "options.h"
 #include "output.h"
 #include "range.h"
@@ -28,7 +28,6 @@
 #define VALIDITY_S (180.0 * DAY_S)  /* a KMS activation is valid 180 days */
 #define SOON_DAYS 7                 /* the "(N within 7 days)" sub-count */
 #define MAX_EXCLUDES 32
-#define MAX_GROUPS 64               /* distinct failing HRESULTs kept apart */
 #define DEFAULT_WARN "2%"
 #define DEFAULT_CRIT "10%"
 
@@ -63,21 +62,15 @@ struct entry {
 	uint32_t code;
 };
 
-struct group {
-	uint32_t code;
-	size_t n;
-};
-
 struct gather {
 	const struct config *cfg;
 	double now, window_end, soon_end;
-	size_t known, expiring, soon, expired, no_deadline, failing;
+	size_t known, expiring, soon, expired, no_deadline;
 	size_t excluded, other_app;
 	double min_left;          /* seconds, INFINITY when no deadline seen */
 	struct entry *heap;       /* max-heap on urgency: heap[0] least urgent kept */
 	size_t n_heap, listed;    /* listed: every client that earns a line */
-	struct group groups[MAX_GROUPS];
-	size_t n_groups, other_failing;
+	struct hgroups failing_by_code; /* clients whose last request failed */
 };
 
 /* ---- gather --------------------------------------------------------------- */
@@ -183,22 +176,6 @@ static void heap_offer(struct gather *g, const struct entry *e, const char *name
 	g->n_heap++;
 }
 
-static void group_count(struct gather *g, uint32_t code)
-{
-	for (size_t i = 0; i < g->n_groups; i++)
-		if (g->groups[i].code == code) {
-			g->groups[i].n++;
-			return;
-		}
-	if (g->n_groups == MAX_GROUPS) {
-		g->other_failing++;
-		return;
-	}
-	g->groups[g->n_groups].code = code;
-	g->groups[g->n_groups].n = 1;
-	g->n_groups++;
-}
-
 static bool excluded(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_exclude; i++)
@@ -229,10 +206,8 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		.failed = c->has_result_code && c->result_code != 0,
 		.code = c->result_code,
 	};
-	if (e.failed) {
-		g->failing++;
-		group_count(g, c->result_code);
-	}
+	if (e.failed)
+		hgroups_add(&g->failing_by_code, c->result_code);
 
 	double dl;
 	if (!client_deadline(c, g->now, &dl)) {
@@ -270,14 +245,6 @@ static int cmp_urgency(const void *a, const void *b)
 	return more_urgent(y, x) ? 1 : 0;
 }
 
-static int cmp_group(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
-	return x->code < y->code ? -1 : x->code > y->code;
-}
-
 static void append(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -294,12 +261,10 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 /* ", last request failed 0xC004F038 (KMS count insufficient)" */
 static void append_failure(char *buf, size_t len, const struct entry *e)
 {
-	if (!e->failed)
-		return;
-	const char *meaning = hresult_meaning(e->code);
-	append(buf, len, ", last request failed 0x%08X", (unsigned)e->code);
-	if (meaning)
-		append(buf, len, " (%s)", meaning);
+	char code[160];
+	if (e->failed)
+		append(buf, len, ", last request failed %s",
+		       hresult_describe(code, sizeof(code), e->code));
 }
 
 static const char *day(char *buf, size_t len, double t)
@@ -395,22 +360,17 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 	if (g->listed > g->n_heap)
 		result_note(r, "... and %zu more", g->listed - g->n_heap);
 
-	if (g->n_groups > 1)
-		qsort(g->groups, g->n_groups, sizeof(g->groups[0]), cmp_group);
-	for (size_t i = 0; i < g->n_groups; i++) {
-		const char *meaning = hresult_meaning(g->groups[i].code);
-		char what[160];
-		if (meaning)
-			snprintf(what, sizeof(what), " (%s)", meaning);
-		else
-			what[0] = '\0';
-		result_note(r, "Failing last request: %zu client%s with 0x%08X%s",
-			    g->groups[i].n, g->groups[i].n == 1 ? "" : "s",
-			    (unsigned)g->groups[i].code, what);
+	struct hgroups *h = &g->failing_by_code;
+	hgroups_sort(h);
+	for (size_t i = 0; i < h->n_groups; i++) {
+		char code[160];
+		result_note(r, "Failing last request: %zu client%s with %s", h->g[i].n,
+			    h->g[i].n == 1 ? "" : "s",
+			    hresult_describe(code, sizeof(code), h->g[i].code));
 	}
-	if (g->other_failing)
+	if (h->other)
 		result_note(r, "Failing last request: %zu more client%s with other codes",
-			    g->other_failing, g->other_failing == 1 ? "" : "s");
+			    h->other, h->other == 1 ? "" : "s");
 
 	if (g->excluded)
 		result_note(r, "Excluded by --exclude: %zu client%s", g->excluded,
@@ -556,7 +516,7 @@ int main(int argc, char **argv)
 	result_perf(r, "expiring", (double)g.expiring, "", &th, 0, known);
 	result_perf(r, "expired", (double)g.expired, "", NULL, 0, known);
 	result_perf(r, "known", known, "", NULL, 0, NAN);
-	result_perf(r, "failing", (double)g.failing, "", NULL, 0, NAN);
+	result_perf(r, "failing", (double)g.failing_by_code.total, "", NULL, 0, NAN);
 	result_perf(r, "no_deadline", (double)g.no_deadline, "", NULL, 0, NAN);
 	if (isfinite(g.min_left))
 		result_perf(r, "min_days_left", floor(g.min_left / DAY_S * 100.0) / 100.0, "",
