@@ -214,7 +214,7 @@ fuzz-smoke: $(FUZZ_BIN)
 # and jq, plus scaling to 1M clients; loopback peers only, ~10 min on 2
 # cores. Writes bench/results.md (BENCH_QUICK=1: a few runs, for a smoke test).
 .PHONY: bench
-bench: all $(BUILD)/bench/spawn
+bench: all $(BUILD)/bench/spawn $(BUILD)/bench/dlopen
 	KMS_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) bench/run.py
 
 # the launcher that measures each run (static when libc.a is there, so its
@@ -223,3 +223,7 @@ $(BUILD)/bench/spawn: bench/spawn.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -o $@ $< 2>/dev/null || \
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+
+$(BUILD)/bench/dlopen: bench/dlopen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< -ldl

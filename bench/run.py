@@ -311,6 +311,15 @@ def bench_https(tmp):
               "libcurl is dlopen()ed only for http(s) URLs; the file row is the same check "
               "without it. curl/jq rows: what a shell pipeline costs (whole pipeline for the last row).")
         c = vs[0].med("cpu")
+        dl = os.path.join(BUILD, "bench", "dlopen")
+        ds = [Variant("bench/dlopen (nothing: process start)", [dl]),
+              Variant("bench/dlopen libcurl.so.4 (what an http(s) URL costs before any I/O)",
+                      [dl, "libcurl.so.4"]),
+              Variant("bench/dlopen libssl.so.3 (OpenSSL alone, without libcurl's other ~25 libraries)",
+                      [dl, "libssl.so.3"])]
+        compare(ds, reps)
+        table("What loading the TLS stack costs a process start", ds, reps,
+              "A C program that only dlopen()s the libraries named (RTLD_LAZY, as common/fetch.c).")
         targets.append(("check_kms_count over https: CPU < 10 ms", "%s ms" % ms(c), c < 0.010))
         if c >= 0.010:
             profiles.append(("check_kms_count https", vs[0].cmd))
@@ -413,7 +422,7 @@ def profile(title, cmd):
 
 def main():
     for p in ("check_kms_host", "check_kms_dns", "check_kms_count", "check_kms_renewal",
-              "bench/spawn"):
+              "bench/spawn", "bench/dlopen"):
         if not os.access(plugin(p), os.X_OK):
             raise SystemExit("%s not built (make bench builds it)" % plugin(p))
     t0 = time.monotonic()
@@ -452,6 +461,10 @@ def main():
         for title, cmd in profiles:
             log("== profile %s" % title)
             profile(title, cmd)
+    notes = os.path.join(HERE, "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            report.append(f.read())
     report.append("_bench/run.py took %.0f s._\n" % (time.monotonic() - t0))
     with open(OUT, "w") as f:
         f.write("\n".join(report) + "\n")
