@@ -55,9 +55,15 @@ SERVICES = {
     "host-rpc": ("kms_host", {"kms_host_port": "$rpc_port$"}, 0,
                  {"time": None, "connect": None, "bind": None}),
     "host-closed": ("kms_host", {"kms_host_port": "$closed_port$", "kms_timeout": 3}, 2, {}),
-    "dns": ("kms_dns", {"kms_dns_expect": ["kms01.corp.example"]}, 0,
+    # -D instead of -H: the SRV record names the impacket server's port
+    "host-domain": ("kms_host", {"kms_host_domain": "corp.example",
+                                 "kms_host_dns_server": "$dns_server$"}, 0,
+                    {"hosts_ok": 1}),
+    "dns": ("kms_dns", {"kms_dns_expect": ["kms01.corp.example"], "kms_dns_port": "$rpc_port$",
+                        "kms_dns_probe": True}, 0,
             {"records": 1, "expected_found": 1, "rogue": 0, "time": None}),
-    "dns-rogue": ("kms_dns", {"kms_dns_expect": ["kms02.corp.example"]}, 2,
+    "dns-rogue": ("kms_dns", {"kms_dns_expect": ["kms02.corp.example"],
+                              "kms_dns_port": "$rpc_port$"}, 2,
                   {"records": 1, "expected_found": 0, "rogue": 1}),
     "count-healthy": ("kms_count", {"kms_status_url": "$doc_base$/healthy.json"}, 0,
                       {"Windows": 31, "Office 2013+": None, "Windows lapsing": 0}),
@@ -261,7 +267,7 @@ def icinga_run(nginx):
     tmp = tempfile.mkdtemp(prefix="kms-icinga2-")
     rpc = RpcServer(KMS_IFACE, "127.0.0.1", tmp)
     dns = Dnsmasq({"domain": "corp.example",
-                   "srv": [("kms01.corp.example", 1688, 0, 100)],
+                   "srv": [("kms01.corp.example", rpc.port, 0, 100)],
                    "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
     ic = Icinga(os.path.join(tmp, "icinga2"))
     try:
@@ -340,6 +346,16 @@ def test_state_and_perfdata(icinga_run, name):
         pytest.skip("%s is not built yet" % plugin)
     cr = results[name]["last_check_result"]
     assert cr["output"].startswith("KMS "), cr
+    argv = cr["command"]
+    assert argv[0] == harness.plugin(plugin), argv
+    if name == "host-rpc":   # -H defaults to the host's address
+        assert argv[argv.index("-H") + 1] == "127.0.0.1", argv
+    if name == "host-domain":   # -D replaces -H
+        assert "-H" not in argv and argv[argv.index("-D") + 1] == "corp.example", argv
+    if name == "dns":
+        assert "--probe" in argv and argv.count("-e") == 1, argv
+    if name == "dns-rogue":
+        assert "--probe" not in argv, argv
     assert int(results[name]["state"]) == want_state, cr
     assert cr["exit_status"] == want_state, cr
     perf = cr.get("performance_data") or []
