@@ -378,8 +378,12 @@ static void curl_failure(CURLcode rc, const char *detail, const char *shown,
 			MAX_REDIRS, shown);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		set_err(err, "refused to follow %s: %s (only http and https)",
-			shown, why);
+		/* libcurl also says this of an answer without a status line */
+		if (strstr(why, "HTTP/0.9"))
+			set_err(err, "not an HTTP answer from %s (%s)", shown, why);
+		else
+			set_err(err, "refused to follow %s: %s (only http and https)",
+				shown, why);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
