@@ -103,11 +103,13 @@ valgrind: $(PLUGINS) $(TOOL_BIN) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; CK_FORK=no $(VALGRIND) $$t; done
 	KMS_BUILD=$(CURDIR)/$(BUILD) KMS_WRAPPER="$(VALGRIND)" $(PYTEST) -q tests/integration
 
-# What CI and the README's test command run: everything, three ways.
+# What CI and the README's test command run: everything, three ways, then
+# every fuzz target for a minute (fuzz-smoke, 2 at a time: about 4 min).
 check-all: deps-if-missing
 	$(MAKE) check
 	$(MAKE) check-sanitize
 	$(MAKE) valgrind
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=60
 
 # --- setup -------------------------------------------------------------------
 deps:
