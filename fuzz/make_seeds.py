@@ -19,6 +19,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 def put(target, data):
     if isinstance(data, str):
         data = data.encode()
+    if target == "fuzz_doc":
+        # fuzz_doc_scan: 8 bytes of chunk sizes, then the document
+        for pre in (bytes(range(8)), bytes([255] * 8), bytes([3, 0, 31, 2, 200, 1, 1, 9])):
+            put("fuzz_doc_scan", pre + data)
     d = os.path.join(ROOT, "fuzz", "corpus", target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
