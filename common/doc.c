@@ -903,6 +903,29 @@ const char *product_short_name(const struct doc_product *p)
 	return id ? id : "unnamed product";
 }
 
+static bool is_guid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* See doc.h. */
+bool app_selector_valid(const char *option, const char *text, char err[KMS_ERRLEN])
+{
+	if (strcasecmp(text, "windows") == 0 || strcasecmp(text, "office") == 0 ||
+	    is_guid(text))
+		return true;
+	snprintf(err, KMS_ERRLEN, "invalid %s \"%.64s\": expected windows, office or an "
+		 "application id (GUID)", option, text);
+	return false;
+}
+
 bool app_matches(const char *application_id, const char *selector)
 {
 	if (!application_id || !selector)

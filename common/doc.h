@@ -140,6 +140,12 @@ const char *product_short_name(const struct doc_product *p);
 enum app_family { APP_WINDOWS, APP_OFFICE, APP_OTHER };
 enum app_family app_family(const char *application_id);
 
+/* Is text a valid --product / --application selector: "windows",
+ * "office" (any case) or a GUID (8-4-4-4-12 hex digits)? When not, writes
+ * 'invalid <option> "TEXT": expected windows, office or an application id
+ * (GUID)' into err. */
+bool app_selector_valid(const char *option, const char *text, char err[KMS_ERRLEN]);
+
 /* Does application_id match a --product / --application selector:
  * "windows", "office", or a GUID (case-insensitive)? */
 bool app_matches(const char *application_id, const char *selector);

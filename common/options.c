@@ -131,8 +131,8 @@ static size_t n_plugin_options(const struct plugin_info *info)
 
 /* ---- small parsers ------------------------------------------------------ */
 
-/* Digits with at most one '.', at least one digit. */
-static bool plain_decimal(const char *s, size_t n)
+/* See options.h. */
+bool plain_decimal(const char *s, size_t n)
 {
 	size_t ndig = 0, ndot = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -14,6 +14,7 @@
 #define KMS_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "fetch.h"
 #include "state.h"
 
@@ -96,6 +97,10 @@ bool extra_opts_read(const char *spec, const char *plugin_name, char ***args,
 
 /* Parse a duration: "90" (seconds), "90s", "15m", "2h", "1d". */
 bool duration_parse(const char *text, double *seconds, char err[KMS_ERRLEN]);
+
+/* true when s[0..n) is digits with at most one '.' and at least one digit:
+ * no sign, no exponent, no "inf"/"nan" that strtod would take. */
+bool plain_decimal(const char *s, size_t n);
 
 /* Parse a whole number in [min, max] for option `name`. */
 bool number_parse(const char *name, const char *text, long long min,

@@ -92,6 +92,12 @@ _Noreturn void die_state(state_t st, const char *fmt, ...)
 #define FMT_AUTO (-1)
 char *fmt_number(char *buf, size_t len, double v, int decimals);
 
+/* Append printf-formatted text to the NUL-terminated string in buf (size
+ * len); what does not fit is cut, buf stays NUL-terminated. For building
+ * one output line from parts. */
+void text_append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Verbose logging to stderr when verbosity >= level (1..3). Nagios shows only
  * stdout, so -v output never disturbs the status line. Callers must never
  * pass a secret. */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "output.h"
 
 #define TIMEOUT_MAX_S 86400.0
@@ -33,22 +34,6 @@ static char t_activity[256] = "check";
 static char t_msg[2][512];
 static size_t t_msg_len[2];
 static volatile sig_atomic_t t_msg_cur = -1; /* -1: nothing prepared */
-
-/* Accepts digits with at most one '.', at least one digit: no sign, no
- * exponent, no "inf"/"nan" that strtod would take. */
-static bool plain_decimal(const char *s, size_t n)
-{
-	size_t ndig = 0, ndot = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
-			ndig++;
-		else if (s[i] == '.')
-			ndot++;
-		else
-			return false;
-	}
-	return ndig > 0 && ndot <= 1;
-}
 
 /* "SECONDS[:STATE]". See timeout.h. */
 bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,

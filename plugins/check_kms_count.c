@@ -242,19 +242,6 @@ struct product_eval {
 	char frag[640]; /* for the first line */
 };
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* Say what the forecast of one product holds (a long-output note) and
  * whether it warns: the count reaches the critical range within horizon
  * days. phrase then reads "forecast to fall below 25 on 2026-11-28 (in 3
@@ -269,10 +256,10 @@ static bool forecast_judge(struct result *r, const char *label, const struct for
 	snprintf(note, sizeof(note), "Forecast %s: %lld active", label, f->active);
 	if (f->lapsing > 0) {
 		fmt_utc(date, sizeof(date), (double)((today + f->last_drop_day) * 86400LL), "%Y-%m-%d");
-		append(note, sizeof(note), ", %lld lapsing (all out of the count by %s)",
+		text_append(note, sizeof(note), ", %lld lapsing (all out of the count by %s)",
 		       f->lapsing, date);
 	} else {
-		append(note, sizeof(note), ", none lapsing");
+		text_append(note, sizeof(note), ", none lapsing");
 	}
 	if (!th->has_crit) {
 		result_note(r, "%s; no critical threshold to forecast against", note);
@@ -353,12 +340,12 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 
 	e->st = thresholds_check(&th, (double)count);
 	char line[1024] = "";
-	append(line, sizeof(line), "%s: count %lld", name, count);
+	text_append(line, sizeof(line), "%s: count %lld", name, count);
 	if (th.has_crit)
-		append(line, sizeof(line), ", critical %s", crit_txt);
+		text_append(line, sizeof(line), ", critical %s", crit_txt);
 	if (th.has_warn)
-		append(line, sizeof(line), ", warning %s", warn_txt);
-	append(line, sizeof(line), ", cap %lld: %s", cap, count_allows(fam, count));
+		text_append(line, sizeof(line), ", warning %s", warn_txt);
+	text_append(line, sizeof(line), ", cap %lld: %s", cap, count_allows(fam, count));
 
 	/* The first-line fragment: "Windows 18/25 (clients cannot activate)". */
 	if (e->st == STATE_OK) {
@@ -391,7 +378,7 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 			e->st = state_worst(e->st, STATE_WARNING);
 			snprintf(e->frag, sizeof(e->frag), "%s count %lld %s: %lld client%s stopped renewing",
 				 e->label, count, phrase, f.lapsing, f.lapsing == 1 ? "" : "s");
-			append(line, sizeof(line), "; %s", phrase);
+			text_append(line, sizeof(line), "; %s", phrase);
 		}
 	}
 	result_add(r, e->st, "%s", line);
@@ -420,9 +407,9 @@ _Noreturn static void die_no_match(const struct config *cfg, const struct doc *d
 {
 	char asked[256] = "", held[1024] = "";
 	for (size_t i = 0; i < cfg->n_selectors; i++)
-		append(asked, sizeof(asked), "%s%s", i ? ", " : "", cfg->selectors[i]);
+		text_append(asked, sizeof(asked), "%s%s", i ? ", " : "", cfg->selectors[i]);
 	for (size_t i = 0; i < d->n_products; i++)
-		append(held, sizeof(held), "%s%s (%s)", i ? ", " : "",
+		text_append(held, sizeof(held), "%s%s (%s)", i ? ", " : "",
 		       product_short_name(&d->products[i]),
 		       d->products[i].application_id ? d->products[i].application_id : "no application id");
 	if (d->n_products == 0)
@@ -432,33 +419,13 @@ _Noreturn static void die_no_match(const struct config *cfg, const struct doc *d
 
 /* ---- options -------------------------------------------------------------- */
 
-static bool is_guid(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		char ch = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return false;
-		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-			     (ch >= 'A' && ch <= 'F'))) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
 {
 	struct config *cfg = ctx;
 	switch (id) {
 	case OPT_PRODUCT:
-		if (strcasecmp(arg, "windows") != 0 && strcasecmp(arg, "office") != 0 && !is_guid(arg)) {
-			snprintf(err, KMS_ERRLEN, "invalid --product \"%.64s\": expected windows, "
-				 "office or an application id (GUID)", arg);
+		if (!app_selector_valid("--product", arg, err))
 			return false;
-		}
 		if (cfg->n_selectors == MAX_SELECTORS) {
 			snprintf(err, KMS_ERRLEN, "too many --product options (at most %d)", MAX_SELECTORS);
 			return false;
@@ -541,7 +508,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
 		for (size_t i = 0; i < n; i++)
 			if (ev[i].st == order[k])
-				append(summary, sizeof(summary), "%s%s", summary[0] ? ", " : "", ev[i].frag);
+				text_append(summary, sizeof(summary), "%s%s", summary[0] ? ", " : "", ev[i].frag);
 	result_summary(r, "%s", summary);
 
 	/* report */

@@ -50,20 +50,6 @@ struct rec_eval {
 	bool rogue, unresolved, bad_port, probe_failed;
 };
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 static void problem(struct rec_eval *e, state_t st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -75,7 +61,7 @@ static void problem(struct rec_eval *e, state_t st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(phrase, sizeof phrase, fmt, ap);
 	va_end(ap);
-	append(e->problems, sizeof e->problems, "%s%s", e->problems[0] ? "; " : "", phrase);
+	text_append(e->problems, sizeof e->problems, "%s%s", e->problems[0] ? "; " : "", phrase);
 	e->st = state_worst(e->st, st);
 }
 
@@ -207,7 +193,7 @@ static void probe_targets(struct srv_answer *a, struct rec_eval *ev, state_t tim
 		char desc[KMS_ERRLEN];
 		rpc_probe_describe(&res[j], desc, sizeof desc);
 		state_t st = rpc_probe_state(&res[j], timeout_st);
-		append(e->probe_text, sizeof e->probe_text, "%s%s %s",
+		text_append(e->probe_text, sizeof e->probe_text, "%s%s %s",
 		       e->probe_text[0] ? ", " : "", res[j].address[0] ? res[j].address : targets[j].host, desc);
 		if (st != STATE_OK) {
 			e->probe_failed = true;
@@ -226,12 +212,12 @@ static void add_record_line(struct result *r, const struct rec_eval *e)
 	const struct srv_record *rec = e->rec;
 	char addrs[1200] = "";
 	for (size_t k = 0; k < rec->n_addrs; k++)
-		append(addrs, sizeof addrs, "%s%s", k ? ", " : " -> ", rec->addrs[k]);
+		text_append(addrs, sizeof addrs, "%s%s", k ? ", " : " -> ", rec->addrs[k]);
 	char detail[1600] = "";
 	if (e->problems[0])
-		append(detail, sizeof detail, ": %s", e->problems);
+		text_append(detail, sizeof detail, ": %s", e->problems);
 	if (e->probe_text[0])
-		append(detail, sizeof detail, "%s%s", e->problems[0] ? "; " : ": ", e->probe_text);
+		text_append(detail, sizeof detail, "%s%s", e->problems[0] ? "; " : ": ", e->probe_text);
 	result_add(r, e->st, "%s:%u%s%s (prio %u, weight %u, ttl %u)", rec->target, rec->port,
 		   e->probe_text[0] ? "" : addrs, detail, rec->priority, rec->weight,
 		   (unsigned)rec->ttl);
@@ -276,9 +262,9 @@ static void list_targets(char *buf, size_t len, const struct rec_eval *ev, size_
 		if (dup)
 			continue;
 		if (*count < 3)
-			append(buf, len, "%s%s", *count ? ", " : "", ev[i].rec->target);
+			text_append(buf, len, "%s%s", *count ? ", " : "", ev[i].rec->target);
 		else if (*count == 3)
-			append(buf, len, ", ...");
+			text_append(buf, len, ", ...");
 		(*count)++;
 	}
 }
@@ -425,9 +411,9 @@ int main(int argc, char **argv)
 		}
 		result_add(r, STATE_WARNING, "%s is expected but not published", cfg.expected[i]);
 		if (missing < 3)
-			append(names, sizeof names, "%s%s", missing ? ", " : "", cfg.expected[i]);
+			text_append(names, sizeof names, "%s%s", missing ? ", " : "", cfg.expected[i]);
 		else if (missing == 3)
-			append(names, sizeof names, ", ...");
+			text_append(names, sizeof names, ", ...");
 		missing++;
 	}
 	if (missing)
@@ -447,17 +433,17 @@ int main(int argc, char **argv)
 	char summary[2048] = "";
 	for (size_t i = 0; i < f.n; i++)
 		if (f.st[i] == worst)
-			append(summary, sizeof summary, "%s%s", summary[0] ? "; " : "", f.text[i]);
+			text_append(summary, sizeof summary, "%s%s", summary[0] ? "; " : "", f.text[i]);
 	if (!summary[0]) {
-		append(summary, sizeof summary, "%zu KMS host%s published for %s", a.n,
+		text_append(summary, sizeof summary, "%zu KMS host%s published for %s", a.n,
 		       a.n == 1 ? "" : "s", domain);
 		if (cfg.have_expected)
-			append(summary, sizeof summary, ", all %zu expected", cfg.n_expected);
+			text_append(summary, sizeof summary, ", all %zu expected", cfg.n_expected);
 		if (cfg.probe)
-			append(summary, sizeof summary, ", %s answer%s KMS RPC",
+			text_append(summary, sizeof summary, ", %s answer%s KMS RPC",
 			       a.n == 1 ? "it" : "all", a.n == 1 ? "s" : "");
 		if (worst != STATE_OK)
-			append(summary, sizeof summary, " (see details)");
+			text_append(summary, sizeof summary, " (see details)");
 	}
 	result_summary(r, "%s", summary);
 

@@ -245,25 +245,12 @@ static int cmp_urgency(const void *a, const void *b)
 	return more_urgent(y, x) ? 1 : 0;
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* ", last request failed 0xC004F038 (KMS count insufficient)" */
 static void append_failure(char *buf, size_t len, const struct entry *e)
 {
 	char code[160];
 	if (e->failed)
-		append(buf, len, ", last request failed %s",
+		text_append(buf, len, ", last request failed %s",
 		       hresult_describe(code, sizeof(code), e->code));
 }
 
@@ -290,35 +277,35 @@ static void entry_line(struct result *r, const struct entry *e)
 	switch (e->v == V_NO_DEADLINE ? -1 : e->license_state) {
 	case -1:
 		if (e->license_state == DOC_ABSENT)
-			append(line, sizeof(line), "no license state in the document: deadline unknown");
+			text_append(line, sizeof(line), "no license state in the document: deadline unknown");
 		else if (e->license_state == LIC_LICENSED)
-			append(line, sizeof(line), "licensed, but neither last success nor last "
+			text_append(line, sizeof(line), "licensed, but neither last success nor last "
 			       "request time in the document: deadline unknown");
 		else
-			append(line, sizeof(line), "%s, but no last request time or state expiry "
+			text_append(line, sizeof(line), "%s, but no last request time or state expiry "
 			       "in the document: deadline unknown",
 			       license_state_name(e->license_state));
 		break;
 	case LIC_LICENSED:
-		append(line, sizeof(line), "activation %s %s", lost ? "expired" : "expires", when);
+		text_append(line, sizeof(line), "activation %s %s", lost ? "expired" : "expires", when);
 		if (isnan(e->last_success_at))
-			append(line, sizeof(line), " (no last renewal recorded, counted from "
+			text_append(line, sizeof(line), " (no last renewal recorded, counted from "
 			       "last contact %s)", req);
 		else if (!isnan(e->last_request_at) && strcmp(req, ok) != 0)
-			append(line, sizeof(line), " (last renewal %s, last contact %s)", ok, req);
+			text_append(line, sizeof(line), " (last renewal %s, last contact %s)", ok, req);
 		else
-			append(line, sizeof(line), " (last renewal %s)", ok);
+			text_append(line, sizeof(line), " (last renewal %s)", ok);
 		break;
 	case LIC_UNLICENSED:
 	case LIC_NOTIFICATION:
-		append(line, sizeof(line), "%s at last contact %s",
+		text_append(line, sizeof(line), "%s at last contact %s",
 		       e->license_state == LIC_NOTIFICATION ? "in notification mode" : "unlicensed",
 		       req);
 		if (!isnan(e->last_success_at))
-			append(line, sizeof(line), " (last activated %s)", ok);
+			text_append(line, sizeof(line), " (last activated %s)", ok);
 		break;
 	default: /* grace states */
-		append(line, sizeof(line), "%s %s %s (last contact %s)",
+		text_append(line, sizeof(line), "%s %s %s (last contact %s)",
 		       license_state_name(e->license_state), lost ? "ended" : "ends", when, req);
 		break;
 	}
@@ -344,11 +331,11 @@ static void summarize(struct result *r, const struct gather *g, long long days)
 			 g->expiring, g->known, g->known == 1 ? "" : "s",
 			 g->expiring == 1 ? "loses" : "lose", days, days == 1 ? "" : "s");
 	if (g->expiring > 0 && days > SOON_DAYS)
-		append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
+		text_append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
 	if (g->expired > 0)
-		append(s, sizeof(s), ", %zu already lost", g->expired);
+		text_append(s, sizeof(s), ", %zu already lost", g->expired);
 	if (g->no_deadline > 0)
-		append(s, sizeof(s), ", %zu without a known deadline", g->no_deadline);
+		text_append(s, sizeof(s), ", %zu without a known deadline", g->no_deadline);
 	result_summary(r, "%s", s);
 }
 
@@ -390,23 +377,6 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 
 /* ---- options -------------------------------------------------------------- */
 
-static bool is_guid(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		char ch = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return false;
-		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-			     (ch >= 'A' && ch <= 'F'))) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
 {
 	struct config *cfg = ctx;
@@ -416,11 +386,8 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 	case OPT_MAX_LIST:
 		return number_parse("--max-list", arg, 0, 10000, &cfg->max_list, err);
 	case OPT_APPLICATION:
-		if (strcasecmp(arg, "windows") != 0 && strcasecmp(arg, "office") != 0 && !is_guid(arg)) {
-			snprintf(err, KMS_ERRLEN, "invalid --application \"%.64s\": expected windows, "
-				 "office or an application id (GUID)", arg);
+		if (!app_selector_valid("--application", arg, err))
 			return false;
-		}
 		cfg->application = arg;
 		return true;
 	case OPT_EXCLUDE: {

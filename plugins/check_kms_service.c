@@ -84,19 +84,6 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 
 /* ---- evaluate ------------------------------------------------------------- */
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* Record a non-OK aspect's few words for the first line. */
 static void flag(struct summary *s, state_t st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -109,7 +96,7 @@ static void flag(struct summary *s, state_t st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	append(buf, len, "%s%s", buf[0] ? "; " : "", text);
+	text_append(buf, len, "%s%s", buf[0] ? "; " : "", text);
 }
 
 /* "0x8007232A DNS server failure" from an event's hresult text. */
@@ -294,12 +281,12 @@ static void eval_dns(struct result *r, struct summary *s, const struct config *c
 		fmt_utc(t1, sizeof(t1), fail->at, TIME_FMT_UTC);
 		snprintf(line, sizeof(line), "DNS publishing: 12293 at %s (%s)", t1, code);
 		if (ok)
-			append(line, sizeof(line), " after the last 12294 at %s",
+			text_append(line, sizeof(line), " after the last 12294 at %s",
 			       fmt_utc(t2, sizeof(t2), ok->at, TIME_FMT_UTC));
 		else
-			append(line, sizeof(line), ", no 12294 (published) in the document");
+			text_append(line, sizeof(line), ", no 12294 (published) in the document");
 		if (n_fail > 1)
-			append(line, sizeof(line), "; %zu failures since %s", n_fail,
+			text_append(line, sizeof(line), "; %zu failures since %s", n_fail,
 			       fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC));
 		result_add(r, STATE_WARNING, "%s", line);
 		flag(s, STATE_WARNING, "DNS publishing failing since %s (%s)",
@@ -363,10 +350,10 @@ static void eval_failure_events(struct result *r, struct summary *s,
 		uint32_t c;
 		if (last->hresult && (!hresult_parse(last->hresult, &c) || c != 0)) {
 			event_code(code, sizeof(code), last->hresult);
-			append(extra, sizeof(extra), " (%s)", code);
+			text_append(extra, sizeof(extra), " (%s)", code);
 		}
 		if (n > 1)
-			append(extra, sizeof(extra), ", %zu times within %s", n, lb);
+			text_append(extra, sizeof(extra), ", %zu times within %s", n, lb);
 		result_add(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
 			   fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
 		flag(s, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
@@ -436,9 +423,9 @@ static void eval_failing(struct result *r, struct summary *s, const struct confi
 	if (th.has_crit && th.crit.percent)
 		range_scale(&th.crit, (double)g->heard);
 	if (warn)
-		append(lim, sizeof(lim), "-w %s", warn);
+		text_append(lim, sizeof(lim), "-w %s", warn);
 	if (crit)
-		append(lim, sizeof(lim), "%s-c %s", lim[0] ? ", " : "", crit);
+		text_append(lim, sizeof(lim), "%s-c %s", lim[0] ? ", " : "", crit);
 
 	size_t n = g->failing.total;
 	state_t st = thresholds_check(&th, (double)n);
@@ -466,11 +453,11 @@ static void eval_failing(struct result *r, struct summary *s, const struct confi
 		size_t shown = g->failing.n_groups < GROUPS_IN_SUMMARY ? g->failing.n_groups
 								       : GROUPS_IN_SUMMARY;
 		for (size_t i = 0; i < shown; i++)
-			append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", g->failing.g[i].n,
+			text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", g->failing.g[i].n,
 			       hresult_describe(what, sizeof(what), g->failing.g[i].code));
 		size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
 		if (more)
-			append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
+			text_append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
 		flag(s, st, "%s", text);
 	}
 	result_perf(r, "failing", (double)n, "", &th, 0, (double)g->heard);
@@ -514,35 +501,35 @@ static void ok_summary(struct result *r, const struct doc *d, const struct gathe
 	char s[768], ago[48];
 	snprintf(s, sizeof(s), "%s: ", h->name);
 	if (h->kms_enabled == 1 && h->service_state)
-		append(s, sizeof(s), "KMS running");
+		text_append(s, sizeof(s), "KMS running");
 	else if (h->kms_enabled == 1)
-		append(s, sizeof(s), "KMS enabled");
+		text_append(s, sizeof(s), "KMS enabled");
 	else if (h->service_state)
-		append(s, sizeof(s), "service running");
+		text_append(s, sizeof(s), "service running");
 	else
-		append(s, sizeof(s), "KMS state not reported");
+		text_append(s, sizeof(s), "KMS state not reported");
 	if (h->port != DOC_ABSENT)
-		append(s, sizeof(s), " on port %lld", h->port);
+		text_append(s, sizeof(s), " on port %lld", h->port);
 	size_t licensed = 0;
 	for (size_t i = 0; i < d->n_products; i++)
 		licensed += d->products[i].license_status == LIC_LICENSED;
 	if (d->n_products == 0)
-		append(s, sizeof(s), ", no KMS host product listed");
+		text_append(s, sizeof(s), ", no KMS host product listed");
 	else if (licensed == d->n_products)
-		append(s, sizeof(s), ", host key%s licensed", licensed > 1 ? "s" : "");
+		text_append(s, sizeof(s), ", host key%s licensed", licensed > 1 ? "s" : "");
 	else
-		append(s, sizeof(s), ", %zu of %zu host keys licensed", licensed, d->n_products);
+		text_append(s, sizeof(s), ", %zu of %zu host keys licensed", licensed, d->n_products);
 	if (h->dns_publishing == 1)
-		append(s, sizeof(s), ", DNS publishing OK");
+		text_append(s, sizeof(s), ", DNS publishing OK");
 	else if (h->dns_publishing == 0)
-		append(s, sizeof(s), ", DNS publishing off");
+		text_append(s, sizeof(s), ", DNS publishing off");
 	if (!d->has_clients)
-		append(s, sizeof(s), ", no client inventory");
+		text_append(s, sizeof(s), ", no client inventory");
 	else if (g->with_request > 0)
-		append(s, sizeof(s), ", last request %s ago",
+		text_append(s, sizeof(s), ", last request %s ago",
 		       fmt_duration(ago, sizeof(ago), now > g->last_request ? now - g->last_request : 0));
 	if (g->failing.total > 0)
-		append(s, sizeof(s), ", %zu client%s failing", g->failing.total,
+		text_append(s, sizeof(s), ", %zu client%s failing", g->failing.total,
 		       g->failing.total == 1 ? "" : "s");
 	result_summary(r, "%s", s);
 }
@@ -628,7 +615,7 @@ int main(int argc, char **argv)
 		const char *parts[] = { s.crit, s.warn, s.unknown };
 		for (size_t i = 0; i < 3; i++)
 			if (parts[i][0])
-				append(line, sizeof(line), "%s%s", line[0] ? "; " : "", parts[i]);
+				text_append(line, sizeof(line), "%s%s", line[0] ? "; " : "", parts[i]);
 		result_summary(r, "%s", line);
 	} else {
 		ok_summary(r, d, &g, now);
