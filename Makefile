@@ -50,7 +50,7 @@ LIB        := $(BUILD)/libkmscommon.a
 PYTHON  := /usr/bin/python3
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 # packages the build and the tests need (Debian 12); `make deps` installs them
-DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libjansson-dev check \
+DEB_PKGS := build-essential git pkg-config libcurl4-openssl-dev libjansson-dev check \
             clang libclang-rt-14-dev valgrind jq openssl ca-certificates curl \
             python3 python3-pytest python3-jsonschema python3-impacket python3-nagiosplugin \
             nginx-light dnsmasq-base icinga2-bin icinga2-common nagios4-core \
@@ -148,6 +148,7 @@ help:
 PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/options.h)
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (apt-get install devscripts debhelper; or make deps)"; exit 1; }
+	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb: needs git and a git checkout (the package is built from git ls-files)"; exit 1; }
 	@mkdir -p $(BUILD)
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	src=$$tmp/kms-plugins-$(PKG_VERSION); mkdir -p $$src; \
@@ -164,6 +165,7 @@ deb:
 # because a Debian machine's rpm database knows none of the BuildRequires.
 rpm:
 	@command -v rpmbuild >/dev/null || { echo "make rpm: rpmbuild missing (apt-get install rpm, or use a Fedora/RHEL machine)"; exit 1; }
+	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || { echo "make rpm: needs git and a git checkout (the tarball is built from git ls-files)"; exit 1; }
 	@mkdir -p $(BUILD)
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir -p $$tmp/SOURCES; \
