@@ -8,6 +8,7 @@
 #include "range.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,14 +182,23 @@ bool range_violates(const struct range *r, double value)
 
 /* See range.h. A range without '%' is left alone; after scaling the range
  * is absolute (percent cleared), so scaling twice is harmless. */
+/* A share of a finite total is finite: an absurd percent (a 309-digit
+ * number) times the total overflows to inf, which perfdata must never show;
+ * such a bound is clamped to the largest double, which compares the same. */
+static double scale_bound(double v, double total)
+{
+	double x = v * total / 100.0;
+	return isfinite(x) ? x : copysign(DBL_MAX, x);
+}
+
 void range_scale(struct range *r, double total)
 {
 	if (!r->percent)
 		return;
 	if (!r->start_infinite)
-		r->start = r->start * total / 100.0;
+		r->start = scale_bound(r->start, total);
 	if (!r->end_infinite)
-		r->end = r->end * total / 100.0;
+		r->end = scale_bound(r->end, total);
 	r->percent = false;
 }
 

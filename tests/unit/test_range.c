@@ -169,6 +169,19 @@ START_TEST(percent_ranges)
 	ck_assert(!r.percent);
 	range_scale(&r, 1000);
 	ck_assert_double_eq(r.end, 30);
+
+	/* found by fuzz_range: a 308-digit percent times a total overflowed to
+	 * inf, and perfdata showed "inf" */
+	char big[320];
+	memset(big, '9', 308);
+	memcpy(big + 308, "%", 2);
+	ck_assert(range_parse(big, RANGE_ALLOW_PERCENT, &r, err));
+	range_scale(&r, 34);
+	ck_assert(isfinite(r.end));
+	ck_assert(!range_violates(&r, 1e300));
+	char wide[400];
+	range_format(&r, wide, sizeof wide);
+	ck_assert_ptr_null(strpbrk(wide, "in"));
 }
 END_TEST
 
