@@ -77,7 +77,7 @@ static const struct std_option std_options[] = {
 	{ OPTS_DOCUMENT, { "cacert", 0, true, "FILE", "CA certificates to verify the HTTPS server with.", ID_CACERT } },
 	{ OPTS_DOCUMENT, { "client-cert", 0, true, "FILE", "TLS client certificate (PEM).", ID_CLIENT_CERT } },
 	{ OPTS_DOCUMENT, { "client-key", 0, true, "FILE", "Key of the TLS client certificate (PEM).", ID_CLIENT_KEY } },
-	{ OPTS_DOCUMENT, { "insecure", 0, false, NULL, "Do not verify the server's TLS certificate.", ID_INSECURE } },
+	{ OPTS_DOCUMENT, { "insecure", 0, false, NULL, "INSECURE: do not verify the server's TLS certificate\n(anyone on the path can then forge the document; said at -v).", ID_INSECURE } },
 	{ OPTS_DOCUMENT, { "auth-file", 0, true, "FILE",
 			   "Read HTTP credentials (one line user:password) from FILE.", ID_AUTH_FILE } },
 	{ OPTS_DOCUMENT, { "netrc", 0, false, NULL, "Read HTTP credentials from ~/.netrc.", ID_NETRC } },
