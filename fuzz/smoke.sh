@@ -17,7 +17,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1${ASAN_OPTIONS:+
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 common="-timeout=5 -rss_limit_mb=512 -malloc_limit_mb=512 -artifact_prefix=$build/artifacts/$t-"
 # shellcheck disable=SC2086
-files=$(find $dirs -type f 2>/dev/null)
+files=
+[ -n "$dirs" ] && files=$(find $dirs -type f 2>/dev/null)
 if [ -n "$files" ]; then
 	# shellcheck disable=SC2086
 	if ! "$bin" $common -runs=0 $dirs > "$log" 2>&1; then
