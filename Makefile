@@ -104,7 +104,7 @@ valgrind: $(PLUGINS) $(TOOL_BIN) $(UNIT_BIN)
 	KMS_BUILD=$(CURDIR)/$(BUILD) KMS_WRAPPER="$(VALGRIND)" $(PYTEST) -q tests/integration
 
 # What CI and the README's test command run: everything, three ways, then
-# every fuzz target for a minute (fuzz-smoke, 2 at a time: about 4 min).
+# every fuzz target for a minute (fuzz-smoke, 2 at a time: about 5 min).
 check-all: deps-if-missing
 	$(MAKE) check
 	$(MAKE) check-sanitize
