@@ -32,6 +32,8 @@ struct result {
 	size_t n_notes, cap_notes;
 	char **perf;
 	size_t n_perf, cap_perf;
+	struct partial *heads; /* result_headline() phrases */
+	size_t n_heads, cap_heads;
 	char *summary;
 	bool forced;
 	state_t forced_state;
@@ -194,6 +196,20 @@ void result_note(struct result *r, const char *fmt, ...)
 	va_end(ap);
 	r->notes = grow(r->notes, &r->cap_notes, r->n_notes, sizeof *r->notes);
 	r->notes[r->n_notes++] = text;
+}
+
+void result_headline(struct result *r, state_t st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	if ((unsigned)st > STATE_UNKNOWN)
+		st = STATE_UNKNOWN;
+	r->heads = grow(r->heads, &r->cap_heads, r->n_heads, sizeof *r->heads);
+	r->heads[r->n_heads].st = st;
+	r->heads[r->n_heads].text = text;
+	r->n_heads++;
 }
 
 void result_summary(struct result *r, const char *fmt, ...)
@@ -390,8 +406,20 @@ static char *render_alloc(const struct result *r, size_t *len)
 		lines[k].len = strlen(r->notes[i]) + 1;
 	}
 
-	/* The summary: explicit, else the worst partial's text. */
+	/* The summary: explicit, else the headlines worst first, else the
+	 * worst partial's text. */
+	struct sbuf heads = { 0 };
 	const char *summary = r->summary;
+	if (!summary && r->n_heads) {
+		for (int rank = 3; rank >= 0; rank--)
+			for (size_t i = 0; i < r->n_heads; i++)
+				if (state_rank(r->heads[i].st) == rank) {
+					if (heads.n)
+						sb_str(&heads, "; ");
+					sb_str(&heads, r->heads[i].text);
+				}
+		summary = heads.p;
+	}
 	if (!summary)
 		summary = r->n_parts ? lines[0].text : "";
 
@@ -447,6 +475,7 @@ static char *render_alloc(const struct result *r, size_t *len)
 		sb_str(&out, more);
 	}
 	free(lines);
+	free(heads.p);
 	*len = out.n;
 	return out.p;
 }
@@ -491,7 +520,10 @@ void result_free(struct result *r)
 		free(r->notes[i]);
 	for (size_t i = 0; i < r->n_perf; i++)
 		free(r->perf[i]);
+	for (size_t i = 0; i < r->n_heads; i++)
+		free(r->heads[i].text);
 	free(r->parts);
+	free(r->heads);
 	free(r->notes);
 	free(r->perf);
 	free(r->summary);

@@ -43,8 +43,17 @@ void result_add(struct result *r, state_t st, const char *fmt, ...)
 void result_note(struct result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The text after "KMS ASPECT STATE - ". Replaces any earlier summary. When no
- * summary is set, the first line shows the worst partial's text. */
+/* A phrase for the first line, with the state it speaks for. When no
+ * result_summary() is set, the first line is these phrases, worst state
+ * first (in the order added within a state), joined with "; ". A plugin adds
+ * only the phrases an on-call reader needs: usually the non-OK ones. The
+ * state of the check is not changed by a headline (result_add does that). */
+void result_headline(struct result *r, state_t st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The text after "KMS ASPECT STATE - ". Replaces any earlier summary. When
+ * neither a summary nor headlines are set, the first line shows the worst
+ * partial's text. */
 void result_summary(struct result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

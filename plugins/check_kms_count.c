@@ -502,14 +502,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		evaluate_product(r, &count_config, &co, have_user ? &user : NULL, &g, d, &ev[i]);
 
-	/* the first line: worst products first, document order within a state */
-	char summary[2048] = "";
-	static const state_t order[] = { STATE_CRITICAL, STATE_WARNING, STATE_UNKNOWN, STATE_OK };
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
-		for (size_t i = 0; i < n; i++)
-			if (ev[i].st == order[k])
-				text_append(summary, sizeof(summary), "%s%s", summary[0] ? ", " : "", ev[i].frag);
-	result_summary(r, "%s", summary);
+	/* the first line names every product, worst first */
+	for (size_t i = 0; i < n; i++)
+		result_headline(r, ev[i].st, "%s", ev[i].frag);
 
 	/* report */
 	free(ev);

@@ -223,28 +223,6 @@ static void add_record_line(struct result *r, const struct rec_eval *e)
 		   (unsigned)rec->ttl);
 }
 
-/* Summary fragments: each a state and text; the first line shows those of
- * the worst state, joined with "; ". */
-struct fragments {
-	state_t st[8];
-	char text[8][600];
-	size_t n;
-};
-
-static void fragment(struct fragments *f, state_t st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fragment(struct fragments *f, state_t st, const char *fmt, ...)
-{
-	if (f->n == 8)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->text[f->n], sizeof f->text[0], fmt, ap);
-	va_end(ap);
-	f->st[f->n++] = st;
-}
-
 /* "a, b, c" of the targets of records whose flag is set (at most 3 shown). */
 static void list_targets(char *buf, size_t len, const struct rec_eval *ev, size_t n,
 			 size_t flag_offset, size_t *count)
@@ -375,17 +353,16 @@ int main(int argc, char **argv)
 		add_record_line(r, &ev[i]);
 
 	/* evaluate: the set */
-	struct fragments f = {0};
 	char names[800];
 	size_t cnt;
 	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, rogue), &cnt);
 	if (cnt)
-		fragment(&f, cfg.rogue_state, "rogue KMS host%s published for %s: %s",
+		result_headline(r, cfg.rogue_state, "rogue KMS host%s published for %s: %s",
 			 cnt == 1 ? "" : "s", domain, names);
 	if ((long long)a.n < cfg.min_hosts) {
 		result_add(r, STATE_CRITICAL, "%zu SRV record%s published for %s, --min-hosts %lld",
 			   a.n, a.n == 1 ? "" : "s", domain, cfg.min_hosts);
-		fragment(&f, STATE_CRITICAL, "only %zu KMS host%s published for %s (at least %lld needed)",
+		result_headline(r, STATE_CRITICAL, "only %zu KMS host%s published for %s (at least %lld needed)",
 			 a.n, a.n == 1 ? "" : "s", domain, cfg.min_hosts);
 	}
 	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, probe_failed), &cnt);
@@ -394,7 +371,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < a.n; i++)
 			if (ev[i].probe_failed)
 				pst = state_worst(pst, ev[i].st);
-		fragment(&f, pst, "%zu of %zu KMS host%s published for %s do%s not answer KMS RPC: %s",
+		result_headline(r, pst, "%zu of %zu KMS host%s published for %s do%s not answer KMS RPC: %s",
 			 cnt, a.n, a.n == 1 ? "" : "s", domain, cnt == 1 ? "es" : "", names);
 	}
 	size_t found = 0;
@@ -417,35 +394,30 @@ int main(int argc, char **argv)
 		missing++;
 	}
 	if (missing)
-		fragment(&f, STATE_WARNING, "expected KMS host%s not published for %s: %s",
+		result_headline(r, STATE_WARNING, "expected KMS host%s not published for %s: %s",
 			 missing == 1 ? "" : "s", domain, names);
 	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, unresolved), &cnt);
 	if (cnt)
-		fragment(&f, STATE_WARNING, "published KMS host%s without an address: %s",
+		result_headline(r, STATE_WARNING, "published KMS host%s without an address: %s",
 			 cnt == 1 ? "" : "s", names);
 	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, bad_port), &cnt);
 	if (cnt)
-		fragment(&f, STATE_WARNING, "KMS host%s published on a port other than %lld: %s",
+		result_headline(r, STATE_WARNING, "KMS host%s published on a port other than %lld: %s",
 			 cnt == 1 ? "" : "s", cfg.port, names);
 
-	/* the first line: fragments of the worst state, else the good news */
-	state_t worst = result_state(r);
-	char summary[2048] = "";
-	for (size_t i = 0; i < f.n; i++)
-		if (f.st[i] == worst)
-			text_append(summary, sizeof summary, "%s%s", summary[0] ? "; " : "", f.text[i]);
-	if (!summary[0]) {
-		text_append(summary, sizeof summary, "%zu KMS host%s published for %s", a.n,
-		       a.n == 1 ? "" : "s", domain);
+	/* the first line: the headlines above, every problem worst first; when
+	 * all is well, the good news */
+	if (result_state(r) == STATE_OK) {
+		char summary[1024];
+		snprintf(summary, sizeof summary, "%zu KMS host%s published for %s", a.n,
+			 a.n == 1 ? "" : "s", domain);
 		if (cfg.have_expected)
 			text_append(summary, sizeof summary, ", all %zu expected", cfg.n_expected);
 		if (cfg.probe)
 			text_append(summary, sizeof summary, ", %s answer%s KMS RPC",
-			       a.n == 1 ? "it" : "all", a.n == 1 ? "s" : "");
-		if (worst != STATE_OK)
-			text_append(summary, sizeof summary, " (see details)");
+				    a.n == 1 ? "it" : "all", a.n == 1 ? "s" : "");
+		result_summary(r, "%s", summary);
 	}
-	result_summary(r, "%s", summary);
 
 	/* report */
 	result_perf(r, "records", (double)a.n, "", NULL, 0, NAN);

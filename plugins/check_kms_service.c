@@ -57,11 +57,6 @@ struct gather {
 	struct hgroups failing; /* heard from, last result non-zero */
 };
 
-/* The first line, assembled per state so it can be printed worst first. */
-struct summary {
-	char crit[1024], warn[1024], unknown[1024];
-};
-
 /* ---- gather --------------------------------------------------------------- */
 
 /* The doc_load callback: newest request, and failing clients by HRESULT. */
@@ -83,21 +78,6 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 }
 
 /* ---- evaluate ------------------------------------------------------------- */
-
-/* Record a non-OK aspect's few words for the first line. */
-static void flag(struct summary *s, state_t st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void flag(struct summary *s, state_t st, const char *fmt, ...)
-{
-	char *buf = st == STATE_CRITICAL ? s->crit : st == STATE_WARNING ? s->warn : s->unknown;
-	size_t len = sizeof(s->crit);
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	text_append(buf, len, "%s%s", buf[0] ? "; " : "", text);
-}
 
 /* "0x8007232A DNS server failure" from an event's hresult text. */
 static void event_code(char *buf, size_t len, const char *hresult)
@@ -124,13 +104,13 @@ static void eval_freshness(struct result *r, const struct doc *d, double now)
 		   age >= 0 ? "ago" : "in the future, within the 5 min allowed");
 }
 
-static void eval_enabled(struct result *r, struct summary *s, const struct doc *d)
+static void eval_enabled(struct result *r, const struct doc *d)
 {
 	const struct doc_host *h = &d->host;
 	if (h->kms_enabled == 0) {
 		result_add(r, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)",
 			   h->name);
-		flag(s, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)", h->name);
+		result_headline(r, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)", h->name);
 	} else if (h->kms_enabled == 1) {
 		if (h->port != DOC_ABSENT)
 			result_add(r, STATE_OK, "KMS enabled on %s, port %lld", h->name, h->port);
@@ -141,7 +121,7 @@ static void eval_enabled(struct result *r, struct summary *s, const struct doc *
 	}
 }
 
-static void eval_service(struct result *r, struct summary *s, const struct doc *d)
+static void eval_service(struct result *r, const struct doc *d)
 {
 	const char *st = d->host.service_state;
 	if (!st) {
@@ -151,7 +131,7 @@ static void eval_service(struct result *r, struct summary *s, const struct doc *
 	} else {
 		result_add(r, STATE_CRITICAL, "KMS service is %.64s, not running: clients find "
 			   "no KMS (0xC004F074)", st);
-		flag(s, STATE_CRITICAL, "KMS service %.64s", st);
+		result_headline(r, STATE_CRITICAL, "KMS service %.64s", st);
 	}
 }
 
@@ -171,7 +151,7 @@ static void product_label(const struct doc *d, size_t i, char *buf, size_t len)
 
 /* The KMS host's own license, per KMS host product: a host whose key is not
  * activated answers every client with 0xC004F041. */
-static void eval_licenses(struct result *r, struct summary *s, const struct doc *d,
+static void eval_licenses(struct result *r, const struct doc *d,
 			  int verbose)
 {
 	if (d->n_products == 0) {
@@ -198,7 +178,7 @@ static void eval_licenses(struct result *r, struct summary *s, const struct doc 
 		case LIC_NOTIFICATION:
 			result_add(r, STATE_CRITICAL, "host key %s: %s, not activated: clients get "
 				   "0xC004F041 (KMS host not activated)", name, license_state_name(ls));
-			flag(s, STATE_CRITICAL, "%s host key not activated (%s): clients get 0xC004F041",
+			result_headline(r, STATE_CRITICAL, "%s host key not activated (%s): clients get 0xC004F041",
 			     label, license_state_name(ls));
 			break;
 		case LIC_OOB_GRACE:
@@ -211,13 +191,13 @@ static void eval_licenses(struct result *r, struct summary *s, const struct doc 
 				snprintf(left, sizeof(left), "unknown time");
 			result_add(r, STATE_WARNING, "host key %s: %s, %s left before clients get "
 				   "0xC004F041", name, license_state_name(ls), left);
-			flag(s, STATE_WARNING, "%s host key in %s, %s left", label,
+			result_headline(r, STATE_WARNING, "%s host key in %s, %s left", label,
 			     license_state_name(ls), left);
 			break;
 		default:
 			result_add(r, STATE_UNKNOWN, "host key %s: license status %lld is not one of 0-6",
 				   name, ls);
-			flag(s, STATE_UNKNOWN, "%s host key: license status %lld unknown", label, ls);
+			result_headline(r, STATE_UNKNOWN, "%s host key: license status %lld unknown", label, ls);
 			break;
 		}
 	}
@@ -226,7 +206,7 @@ static void eval_licenses(struct result *r, struct summary *s, const struct doc 
 /* DNS publishing: a 12293 (failed) newer than the last 12294 (succeeded)
  * and within the lookback means clients that find KMS hosts through the
  * _vlmcs._tcp SRV record may not find this one. */
-static void eval_dns(struct result *r, struct summary *s, const struct config *cfg,
+static void eval_dns(struct result *r, const struct config *cfg,
 		     const struct doc *d, double since)
 {
 	long long pub = d->host.dns_publishing;
@@ -237,7 +217,7 @@ static void eval_dns(struct result *r, struct summary *s, const struct config *c
 		if (cfg->require_dns) {
 			result_add(r, STATE_WARNING, "DNS publishing is off on %s: clients find it "
 				   "only when pointed at it (slmgr /skms)", d->host.name);
-			flag(s, STATE_WARNING, "DNS publishing is off");
+			result_headline(r, STATE_WARNING, "DNS publishing is off");
 		} else {
 			result_note(r, "DNS publishing is off: clients find this host only when "
 				    "pointed at it (slmgr /skms); --require-dns-publishing alerts on it");
@@ -289,7 +269,7 @@ static void eval_dns(struct result *r, struct summary *s, const struct config *c
 			text_append(line, sizeof(line), "; %zu failures since %s", n_fail,
 			       fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC));
 		result_add(r, STATE_WARNING, "%s", line);
-		flag(s, STATE_WARNING, "DNS publishing failing since %s (%s)",
+		result_headline(r, STATE_WARNING, "DNS publishing failing since %s (%s)",
 		     fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT), code);
 		return;
 	}
@@ -313,8 +293,8 @@ static void eval_dns(struct result *r, struct summary *s, const struct config *c
 
 /* 12291 (KMS failed to start) and 12292 (renewal timer not initialised)
  * within the lookback: the newest of each, and how many. */
-static void eval_failure_events(struct result *r, struct summary *s,
-				const struct config *cfg, const struct doc *d, double since)
+static void eval_failure_events(struct result *r, const struct config *cfg,
+				const struct doc *d, double since)
 {
 	static const struct {
 		long long id;
@@ -356,7 +336,7 @@ static void eval_failure_events(struct result *r, struct summary *s,
 			text_append(extra, sizeof(extra), ", %zu times within %s", n, lb);
 		result_add(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
 			   fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
-		flag(s, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
+		result_headline(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
 		     fmt_utc(at, sizeof(at), last->at, TIME_FMT), extra);
 	}
 	if (!any)
@@ -364,7 +344,7 @@ static void eval_failure_events(struct result *r, struct summary *s,
 }
 
 /* Idle: no client request for longer than --idle minutes. */
-static void eval_idle(struct result *r, struct summary *s, const struct config *cfg,
+static void eval_idle(struct result *r, const struct config *cfg,
 		      const struct doc *d, const struct gather *g, double now)
 {
 	char at[48], ago[48], limit[48];
@@ -381,7 +361,7 @@ static void eval_idle(struct result *r, struct summary *s, const struct config *
 	if (g->with_request == 0) {
 		result_add(r, STATE_WARNING, "idle: no activation request recorded in the client "
 			   "inventory (%zu clients, limit %s)", d->n_clients, limit);
-		flag(s, STATE_WARNING, "idle: no activation request recorded");
+		result_headline(r, STATE_WARNING, "idle: no activation request recorded");
 		return;
 	}
 	double idle = now - g->last_request;
@@ -392,7 +372,7 @@ static void eval_idle(struct result *r, struct summary *s, const struct config *
 	if (idle > limit_s) {
 		result_add(r, STATE_WARNING, "idle: no activation request since %s UTC, %s ago "
 			   "(limit %s)", at, ago, limit);
-		flag(s, STATE_WARNING, "idle %s: no activation request since %s (limit %s)",
+		result_headline(r, STATE_WARNING, "idle %s: no activation request since %s (limit %s)",
 		     ago, at, limit);
 	} else {
 		result_add(r, STATE_OK, "last activation request %s UTC, %s ago (idle limit %s)",
@@ -406,7 +386,7 @@ static void eval_idle(struct result *r, struct summary *s, const struct config *
 
 /* Clients whose last request within the lookback failed, by HRESULT, against
  * -w/-c (a percentage is of the clients heard from within the lookback). */
-static void eval_failing(struct result *r, struct summary *s, const struct config *cfg,
+static void eval_failing(struct result *r, const struct config *cfg,
 			 const struct doc *d, struct gather *g, const char *warn,
 			 const char *crit)
 {
@@ -458,7 +438,7 @@ static void eval_failing(struct result *r, struct summary *s, const struct confi
 		size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
 		if (more)
 			text_append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
-		flag(s, st, "%s", text);
+		result_headline(r, st, "%s", text);
 	}
 	result_perf(r, "failing", (double)n, "", &th, 0, (double)g->heard);
 }
@@ -591,35 +571,26 @@ int main(int argc, char **argv)
 
 	/* evaluate: one partial per aspect */
 	struct result *r = result_new();
-	struct summary s;
-	memset(&s, 0, sizeof(s));
 	eval_freshness(r, d, now);
-	eval_enabled(r, &s, d);
-	eval_service(r, &s, d);
-	eval_licenses(r, &s, d, co.verbose);
-	eval_dns(r, &s, &service_config, d, g.since);
-	eval_failure_events(r, &s, &service_config, d, g.since);
+	eval_enabled(r, d);
+	eval_service(r, d);
+	eval_licenses(r, d, co.verbose);
+	eval_dns(r, &service_config, d, g.since);
+	eval_failure_events(r, &service_config, d, g.since);
 	if (d->host.kms_enabled == 0) {
 		/* a host that is not a KMS answers no client: idle time and failed
 		 * requests would only repeat the CRITICAL above */
 		result_note(r, "idle time and failed requests not judged: KMS is not enabled");
 	} else {
-		eval_idle(r, &s, &service_config, d, &g, now);
-		eval_failing(r, &s, &service_config, d, &g, warn, crit);
+		eval_idle(r, &service_config, d, &g, now);
+		eval_failing(r, &service_config, d, &g, warn, crit);
 	}
 	perf_requests(r, d);
 
-	/* the first line: every non-OK aspect, worst first */
-	if (s.crit[0] || s.warn[0] || s.unknown[0]) {
-		char line[3200] = "";
-		const char *parts[] = { s.crit, s.warn, s.unknown };
-		for (size_t i = 0; i < 3; i++)
-			if (parts[i][0])
-				text_append(line, sizeof(line), "%s%s", line[0] ? "; " : "", parts[i]);
-		result_summary(r, "%s", line);
-	} else {
+	/* the first line: every non-OK aspect, worst first (the headlines),
+	 * or when all is well, what is well */
+	if (result_state(r) == STATE_OK)
 		ok_summary(r, d, &g, now);
-	}
 
 	/* report */
 	doc_free(d);

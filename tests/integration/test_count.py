@@ -60,12 +60,12 @@ def perf_raw(res):
 # ---- the sample documents ---------------------------------------------------
 
 SAMPLE_CASES = [
-    ("healthy.json", "OK", "Windows 31 OK, Office 2013+ 10 OK"),
-    ("dns-failure.json", "OK", "Windows 31 OK, Office 2013+ 10 OK"),
+    ("healthy.json", "OK", "Windows 31 OK; Office 2013+ 10 OK"),
+    ("dns-failure.json", "OK", "Windows 31 OK; Office 2013+ 10 OK"),
     ("below-threshold.json", "CRITICAL",
-     "Windows 18/25 (clients cannot activate), Office 2013+ 8 OK"),
+     "Windows 18/25 (clients cannot activate); Office 2013+ 8 OK"),
     ("expiring.json", "CRITICAL",
-     "Windows 22/25 (clients cannot activate), Office 2013+ 8 OK"),
+     "Windows 22/25 (clients cannot activate); Office 2013+ 8 OK"),
     ("not-kms.json", "CRITICAL",
      "Windows not enabled as a KMS host or no request received yet"),
 ]
@@ -105,7 +105,7 @@ def test_not_kms_sample_has_no_count_perfdata():
 
 def test_verbose_names_the_full_product():
     res = run(PLUGIN, "-v", "-u", os.path.join(SAMPLES, "healthy.json"))
-    assert res.first == "KMS COUNT OK - Windows 31 OK, Office 2013+ 10 OK", res
+    assert res.first == "KMS COUNT OK - Windows 31 OK; Office 2013+ 10 OK", res
     assert res.long[0].startswith(
         "[OK] Windows (%s, %s): count 31, critical below 25" % (WIN_NAME, WIN)), res
 
@@ -143,7 +143,7 @@ def test_office_boundaries(tmp_path, app, label, count, state, why):
 def test_current_count_absent_or_minus_one(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, None), product(O2013, -1)]))
     assert res.first == ("KMS COUNT CRITICAL - Windows not enabled as a KMS host or no "
-                         "request received yet, Office 2013+ not enabled as a KMS host "
+                         "request received yet; Office 2013+ not enabled as a KMS host "
                          "or no request received yet"), res
     assert res.perf == {}, res
 
@@ -176,7 +176,7 @@ def test_range_forms(tmp_path, opt, state, rng, count, alerts, frag):
 def test_user_ranges_apply_to_every_product(tmp_path):
     doc = write_doc(tmp_path, [product(WIN, 31), product(O2013, 12)])
     res = run(PLUGIN, "-u", doc, "-w", "35:", "-c", "20:")
-    assert res.first == ("KMS COUNT CRITICAL - Office 2013+ 12/20 (critical), "
+    assert res.first == ("KMS COUNT CRITICAL - Office 2013+ 12/20 (critical); "
                          "Windows 31/35 (close to 20)"), res
     assert res.perf_text == "Windows=31;35:;20:;0;50 'Office 2013+'=12;35:;20:;0;10", res
 
@@ -206,8 +206,8 @@ def test_repeated_and_unknown_products(tmp_path):
     doc = write_doc(tmp_path, [product(WIN, 40, "Win A"), product(WIN, 41, "Win B"),
                                product(other, 3, "Visio KMS")])
     res = run(PLUGIN, "-u", doc)
-    assert res.first == ("KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate), "
-                         "Windows 40 OK, Windows #2 41 OK"), res
+    assert res.first == ("KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate); "
+                         "Windows 40 OK; Windows #2 41 OK"), res
     # unique labels; an unknown product is held to the 5/7 defaults, cap 10
     assert res.perf_text == ("Windows=40;30:;25:;0;50 'Windows #2'=41;30:;25:;0;50 "
                              "'Visio KMS'=3;7:;5:;0;10"), res
@@ -236,7 +236,7 @@ def test_servers_only(tmp_path, count, state, summary):
     (["windows"], "Windows 31 OK", ["Windows"]),
     (["office"], "Office 2013+ 10 OK", ["Office 2013+"]),
     (["0FF1CE15-A989-479D-AF46-F275C6370663"], "Office 2013+ 10 OK", ["Office 2013+"]),
-    (["windows", "office"], "Windows 31 OK, Office 2013+ 10 OK",
+    (["windows", "office"], "Windows 31 OK; Office 2013+ 10 OK",
      ["Windows", "Office 2013+"]),
 ])
 def test_product_selects(selectors, summary, labels):
@@ -410,7 +410,7 @@ def test_served_over_https(nginx):
     url = nginx.https_url("/count/below-threshold.json")
     res = run(PLUGIN, "-u", url, "--cacert", nginx.ca)
     from_file = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
-    assert res.first == ("KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate), "
+    assert res.first == ("KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate); "
                          "Office 2013+ 8 OK"), res
     assert res.stdout == from_file.stdout, res
 

@@ -346,8 +346,10 @@ def test_probe_other_interface_critical(dnsmasq, kms_rpc_server, other_rpc_serve
                    "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.1"]}})
     res = dns_run(dns.server, "--port", str(kport), "--probe", "-t", "5")
     assert res.code == 2, res
+    # every problem on the first line, the worst first
     assert res.first == ("KMS DNS CRITICAL - 1 of 2 KMS hosts published for corp.example does not answer "
-                         "KMS RPC: kms02.corp.example")
+                         "KMS RPC: kms02.corp.example; KMS host published on a port other than "
+                         "%d: kms02.corp.example" % kport)
     assert res.long[0].startswith("[CRITICAL] kms02.corp.example:%d: port %d, not %d; 127.0.0.1 "
                                   % (oport, oport, kport)), res
     # impacket drops a bind to an interface it does not serve

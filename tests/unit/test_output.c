@@ -79,6 +79,35 @@ START_TEST(summary_notes_and_forced_state)
 }
 END_TEST
 
+START_TEST(headlines_worst_first_summary_wins)
+{
+	struct result *r = result_new();
+	result_add(r, STATE_OK, "Office fine");
+	result_add(r, STATE_WARNING, "DNS line");
+	result_add(r, STATE_CRITICAL, "Windows line");
+	result_headline(r, STATE_OK, "Office 10 OK");
+	result_headline(r, STATE_WARNING, "DNS publishing | failing");
+	result_headline(r, STATE_UNKNOWN, "idle unknown");
+	result_headline(r, STATE_CRITICAL, "Windows 18/25");
+	result_headline(r, STATE_WARNING, "idle 14 h");
+	/* a headline does not change the state; the partials do */
+	ck_assert_int_eq(result_state(r), STATE_CRITICAL);
+	ck_assert_str_eq(render(r),
+			 "KMS TEST CRITICAL - Windows 18/25; DNS publishing / failing; "
+			 "idle 14 h; idle unknown; Office 10 OK\n"
+			 "[CRITICAL] Windows line\n"
+			 "[WARNING] DNS line\n"
+			 "[OK] Office fine\n");
+	result_summary(r, "explicit");
+	ck_assert_str_eq(render(r),
+			 "KMS TEST CRITICAL - explicit\n"
+			 "[CRITICAL] Windows line\n"
+			 "[WARNING] DNS line\n"
+			 "[OK] Office fine\n");
+	result_free(r);
+}
+END_TEST
+
 START_TEST(out_of_range_state_counts_as_unknown)
 {
 	struct result *r = result_new();
@@ -414,6 +443,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, empty_result_is_ok);
 	tcase_add_test(tc, worst_partial_picks_state_and_summary);
 	tcase_add_test(tc, summary_notes_and_forced_state);
+	tcase_add_test(tc, headlines_worst_first_summary_wins);
 	tcase_add_test(tc, out_of_range_state_counts_as_unknown);
 	tcase_add_test(tc, pipes_and_newlines_are_cleaned);
 	tcase_add_test(tc, perfdata_format);
