@@ -57,6 +57,10 @@ DEB_PKGS := build-essential git pkg-config libcurl4-openssl-dev libjansson-dev c
             monitoring-plugins-basic tshark hyperfine time procps iproute2 \
             debhelper devscripts lintian fakeroot rpm
 
+# keep objects between runs: without this make deletes the plugins' .o files
+# as intermediates and rebuilds them every time
+.SECONDARY:
+
 .PHONY: all check check-unit check-integration check-sanitize valgrind check-all \
         deps install clean quickstart help
 all: $(PLUGINS) $(TOOL_BIN)
