@@ -639,3 +639,36 @@ def test_large_inventory_flat_memory(tmp_path):
     assert " clients failing: " in proc.stdout.split("\n")[0], proc
     rss_kb = int(proc.stderr.strip().rsplit("maxrss=", 1)[1])
     assert rss_kb < 16 * 1024, "check_kms_service used %d KB on a 50k-client document" % rss_kb
+
+
+# ---- over https (nginx peer) --------------------------------------------------
+
+DNS_FAILURE_FIRST = SAMPLE_CASES[1][2]
+
+
+def _serve_dns_failure(nginx):
+    with open(os.path.join(SAMPLES, "dns-failure.json"), "rb") as f:
+        data = f.read()
+    nginx.put("service/dns-failure.json", data)
+    nginx.put("auth/service/dns-failure.json", data)
+
+
+def test_https_sample_with_cacert_and_basic_auth(nginx):
+    _serve_dns_failure(nginx)
+    res = run(PLUGIN, "-u", nginx.https_url("/service/dns-failure.json"), "--cacert", nginx.ca)
+    assert res.code == 1, res
+    assert res.first == DNS_FAILURE_FIRST, res
+    res = run(PLUGIN, "-u", nginx.https_url("/auth/service/dns-failure.json"),
+              "--cacert", nginx.ca, "--auth-file", nginx.auth_file)
+    assert res.code == 1, res
+    assert res.first == DNS_FAILURE_FIRST, res
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+def test_https_wrong_ca_is_unknown_with_tls_message(nginx):
+    _serve_dns_failure(nginx)
+    url = nginx.https_url("/service/dns-failure.json")
+    res = run(PLUGIN, "-u", url, "--cacert", nginx.wrong_ca)
+    assert res.code == 3, res
+    assert res.first == ("KMS SERVICE UNKNOWN - status document: TLS: SSL certificate problem: "
+                         "unable to get local issuer certificate for %s" % url), res
