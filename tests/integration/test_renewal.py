@@ -565,3 +565,46 @@ def test_generated_100k_inventory(tmp_path, app):
     assert [ln.split(" with ")[1].split(" ")[0] for ln in lines] == \
         ["0x%08X" % code for code, _ in groups]
     assert [int(ln.split(": ")[1].split(" ")[0]) for ln in lines] == [n for _, n in groups]
+
+
+# ---- over https (nginx peer) and credential secrecy ------------------------------
+
+EXPIRING_FIRST = ("KMS RENEWAL CRITICAL - 15 of 34 clients lose activation within 30 days "
+                  "(8 within 7 days), 4 already lost")
+
+
+def _serve_expiring(nginx):
+    with open(os.path.join(SAMPLES, "expiring.json"), "rb") as f:
+        data = f.read()
+    nginx.put("renewal/expiring.json", data)
+    nginx.put("auth/renewal/expiring.json", data)
+
+
+def test_https_sample_expiring(nginx):
+    _serve_expiring(nginx)
+    res = run(PLUGIN, "-u", nginx.https_url("/renewal/expiring.json"), "--cacert", nginx.ca)
+    assert res.code == 2, res
+    assert res.first == EXPIRING_FIRST, res
+
+
+def test_vvv_never_shows_password_from_auth_file(nginx):
+    _serve_expiring(nginx)
+    res = run(PLUGIN, "-vvv", "-u", nginx.https_url("/auth/renewal/expiring.json"),
+              "--cacert", nginx.ca, "--auth-file", nginx.auth_file)
+    assert res.code == 2, res
+    assert res.first == EXPIRING_FIRST, res
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+def test_vvv_never_shows_password_from_url(nginx):
+    _serve_expiring(nginx)
+    path = "/auth/renewal/expiring.json"
+    url = "https://%s:%s@127.0.0.1:%d%s" % (nginx.user, nginx.password, nginx.https_port, path)
+    res = run(PLUGIN, "-vvv", "-u", url, "--cacert", nginx.ca)
+    assert res.code == 2, res
+    assert res.first == EXPIRING_FIRST, res
+    out = res.stdout + res.stderr
+    assert nginx.password not in out, res
+    assert nginx.user + ":" not in out, res
+    # the redacted URL is what -vvv names
+    assert nginx.https_url(path) in out, res
