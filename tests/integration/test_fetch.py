@@ -2,8 +2,10 @@
 nginx and drip peers (peers/nginx.py): TLS, basic auth, status codes,
 redirects, size limits, timeouts, local files, and that no credential ever
 shows and no binary links libcurl."""
+import http.server
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -320,6 +322,75 @@ def test_no_proxy_bypasses_proxy(nginx):
     res = fetch(nginx.http_url("/doc.json"), env={"http_proxy": dead})
     assert res.code == 3, res
     assert res.summary.startswith("cannot connect to %s: " % nginx.http_url("/doc.json")), res
+
+
+class RecordingProxy:
+    """A forward HTTP proxy on loopback, run by the test itself: it records
+    each request line and answers every GET with `body` (200,
+    application/json), never contacting the origin."""
+
+    def __init__(self, body):
+        lines = self.lines = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                lines.append(self.requestline)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+PROXIED_URL = "http://kms01.corp.example.invalid/kms-status.json"
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    """No proxy variable of the caller's environment reaches the plugin."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_plugin_uses_http_proxy_from_environment(proxy_env):
+    with open(os.path.join(harness.SAMPLES, "healthy.json"), "rb") as f:
+        body = f.read()
+    with RecordingProxy(body) as proxy:
+        res = harness.run("check_kms_count", "-u", PROXIED_URL,
+                          env={"http_proxy": "http://127.0.0.1:%d" % proxy.port})
+    assert res.code == 0, res
+    assert res.first == "KMS COUNT OK - Windows 31 OK; Office 2013+ 10 OK", res
+    assert proxy.lines == ["GET %s HTTP/1.1" % PROXIED_URL], (proxy.lines, res)
+
+
+def test_plugin_no_proxy_bypasses_proxy(proxy_env):
+    with RecordingProxy(b"{}") as proxy:
+        res = harness.run("check_kms_count", "-u", PROXIED_URL,
+                          env={"http_proxy": "http://127.0.0.1:%d" % proxy.port,
+                               "no_proxy": "kms01.corp.example.invalid"})
+    assert proxy.lines == [], (proxy.lines, res)
+    assert res.code == 3, res
+    # note: the name goes to the system resolver (.invalid never resolves)
+    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot resolve %s: "
+                         "Could not resolve host: kms01.corp.example.invalid"
+                         % PROXIED_URL), res
 
 
 # --- local files ----------------------------------------------------------------
