@@ -355,3 +355,35 @@ def test_probe_other_interface_critical(dnsmasq, kms_rpc_server, other_rpc_serve
     # impacket drops a bind to an interface it does not serve
     assert "127.0.0.1 closed the connection before answering (prio 10" in res.long[0], res
     assert res.long[1].startswith("[OK] kms01.corp.example:%d: 127.0.0.1 answers KMS RPC in " % kport)
+
+
+# ---- SRV target "." (RFC 2782: the service is decidedly not available) ---------
+# dnsmasq publishes target "." for an --srv-host without a target.
+
+ROOT_TARGET = ("", 1688, 0, 0)
+ROOT_LINE = ('.:1688: target ".": the service is declared not available '
+             '(prio 0, weight 0, ttl 3600)')
+
+
+def test_srv_target_root_beside_a_real_host_warning(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET, KMS01], "hosts": HOSTS})
+    res = dns_run(dns.server)
+    assert res.code == 1, res
+    assert res.first == "KMS DNS WARNING - " + ROOT_LINE, res
+    assert res.long == [
+        "[WARNING] " + ROOT_LINE,
+        "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
+    ], res
+
+
+@pytest.mark.xfail(strict=True, reason="check_kms_dns counts target '.' as a published "
+                   "KMS host: alone it is only WARNING, and it satisfies --min-hosts")
+@pytest.mark.parametrize("srv,args", [
+    ([ROOT_TARGET], []),                    # "no KMS here" published alone
+    ([ROOT_TARGET, KMS01], ["--min-hosts", "2"]),
+])
+def test_srv_target_root_is_no_kms_host(dnsmasq, srv, args):
+    dns = dnsmasq({"domain": D, "srv": srv, "hosts": HOSTS})
+    res = dns_run(dns.server, *args)
+    assert res.code == 2, res
+    assert res.state == "CRITICAL", res
