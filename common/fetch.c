@@ -362,9 +362,10 @@ static bool read_auth_file(const char *path, char *buf, size_t len,
 	return true;
 }
 
-/* Word a failed curl_easy_perform(); detail is libcurl's error buffer. */
-static void curl_failure(CURLcode rc, const char *detail, const char *shown,
-			 char err[KMS_ERRLEN])
+/* Word a failed curl_easy_perform(); detail is libcurl's error buffer,
+ * os_errno the errno of a failed connect (0 when none). */
+static void curl_failure(CURLcode rc, const char *detail, long os_errno,
+			 const char *shown, char err[KMS_ERRLEN])
 {
 	const char *why = detail[0] ? detail : api.easy_strerror(rc);
 	char secs[32];
@@ -390,7 +391,13 @@ static void curl_failure(CURLcode rc, const char *detail, const char *shown,
 		set_err(err, "cannot resolve %s: %s", shown, why);
 		break;
 	case CURLE_COULDNT_CONNECT:
-		set_err(err, "cannot connect to %s: %s", shown, why);
+		/* "connection refused" / "no route to host" say more than
+		 * libcurl's "Couldn't connect to server" */
+		if (os_errno > 0)
+			set_err(err, "cannot connect to %s: %s", shown,
+				strerror((int)os_errno));
+		else
+			set_err(err, "cannot connect to %s: %s", shown, why);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -562,7 +569,9 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 		api.easy_cleanup(t.h);
 		deadline_expired(activity);
 	} else if (rc != CURLE_OK) {
-		curl_failure(rc, errbuf, shown, err);
+		long os_errno = 0;
+		api.easy_getinfo(t.h, CURLINFO_OS_ERRNO, &os_errno);
+		curl_failure(rc, errbuf, os_errno, shown, err);
 		ok = false;
 	}
 	api.easy_cleanup(t.h);

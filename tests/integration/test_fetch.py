@@ -71,7 +71,8 @@ def test_https_with_wrong_ca_names_tls_failure(nginx):
 
 def test_https_without_cacert_uses_system_store_and_fails(nginx):
     url = nginx.https_url("/doc.json")
-    res = fetch(url)
+    # -t 60: under valgrind, reading the whole system CA store takes seconds
+    res = fetch("-t", "60", url, timeout=90)
     assert res.code == 3, res
     assert res.summary.startswith("TLS: SSL certificate problem: "), res
     assert res.summary.endswith(" for " + url), res
@@ -153,8 +154,8 @@ def test_userinfo_redacted_in_connection_errors():
     port = harness.free_port()
     res = fetch("-vvv", "http://admin:hunter2-secret@127.0.0.1:%d/doc.json" % port)
     assert res.code == 3, res
-    assert res.summary.startswith(
-        "cannot connect to http://127.0.0.1:%d/doc.json: " % port), res
+    assert res.summary == (
+        "cannot connect to http://127.0.0.1:%d/doc.json: Connection refused" % port), res
     assert "hunter2" not in res.stdout + res.stderr, res
 
 
@@ -301,7 +302,7 @@ def test_connection_refused_is_named():
     url = "http://127.0.0.1:%d/doc.json" % port
     res = fetch(url)
     assert res.code == 3, res
-    assert res.summary.startswith("cannot connect to %s: " % url), res
+    assert res.summary == "cannot connect to %s: Connection refused" % url, res
 
 
 # --- proxies (libcurl's environment handling) ------------------------------------
@@ -321,7 +322,9 @@ def test_no_proxy_bypasses_proxy(nginx):
     assert_ok(res, SMALL_DOC)
     res = fetch(nginx.http_url("/doc.json"), env={"http_proxy": dead})
     assert res.code == 3, res
-    assert res.summary.startswith("cannot connect to %s: " % nginx.http_url("/doc.json")), res
+    # the proxy itself is down: its refusal is named
+    assert res.summary == ("cannot connect to %s: Connection refused"
+                           % nginx.http_url("/doc.json")), res
 
 
 class RecordingProxy:
@@ -381,16 +384,18 @@ def test_plugin_uses_http_proxy_from_environment(proxy_env):
 
 
 def test_plugin_no_proxy_bypasses_proxy(proxy_env):
+    """A host listed in no_proxy is fetched directly: here a closed loopback
+    port, so the proxy sees nothing and the plugin names the refusal."""
+    port = harness.free_port()
+    url = "http://127.0.0.1:%d/kms-status.json" % port
     with RecordingProxy(b"{}") as proxy:
-        res = harness.run("check_kms_count", "-u", PROXIED_URL,
+        res = harness.run("check_kms_count", "-u", url,
                           env={"http_proxy": "http://127.0.0.1:%d" % proxy.port,
-                               "no_proxy": "kms01.corp.example.invalid"})
+                               "no_proxy": "127.0.0.1"})
     assert proxy.lines == [], (proxy.lines, res)
     assert res.code == 3, res
-    # note: the name goes to the system resolver (.invalid never resolves)
-    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot resolve %s: "
-                         "Could not resolve host: kms01.corp.example.invalid"
-                         % PROXIED_URL), res
+    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot connect to %s: "
+                         "Connection refused" % url), res
 
 
 # --- local files ----------------------------------------------------------------
