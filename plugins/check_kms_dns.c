@@ -332,12 +332,17 @@ int main(int argc, char **argv)
 	if (cfg.probe)
 		probe_targets(&a, ev, co.timeout_state);
 
-	/* evaluate: each record */
-	size_t rogue = 0;
+	/* evaluate: each record. Target "." (RFC 2782) says the service is
+	 * decidedly not available: it names no host, so it is neither rogue nor
+	 * on a wrong port, and it does not count as a KMS host. */
+	size_t rogue = 0, hosts = 0;
 	for (size_t i = 0; i < a.n; i++) {
 		struct rec_eval *e = &ev[i];
-		if (strcmp(e->rec->target, ".") == 0)
+		if (strcmp(e->rec->target, ".") == 0) {
 			problem(e, STATE_WARNING, "target \".\": the service is declared not available");
+			continue;
+		}
+		hosts++;
 		if (cfg.have_expected && !is_expected(&cfg, e->rec->target)) {
 			e->rogue = true;
 			rogue++;
@@ -359,12 +364,21 @@ int main(int argc, char **argv)
 	if (cnt)
 		result_headline(r, cfg.rogue_state, "rogue KMS host%s published for %s: %s",
 			 cnt == 1 ? "" : "s", domain, names);
-	if ((long long)a.n < cfg.min_hosts) {
-		result_add(r, STATE_CRITICAL, "%zu SRV record%s published for %s, --min-hosts %lld",
-			   a.n, a.n == 1 ? "" : "s", domain, cfg.min_hosts);
+	if (hosts == 0) {
+		result_add(r, STATE_CRITICAL, "no KMS host published for %s: only SRV target \".\" "
+			   "(service not available)", domain);
+		result_headline(r, STATE_CRITICAL, "no KMS host published for %s (SRV target \".\": "
+				"service not available): clients cannot find a KMS host", domain);
+	} else if ((long long)hosts < cfg.min_hosts) {
+		result_add(r, STATE_CRITICAL, "%zu KMS host%s published for %s, --min-hosts %lld",
+			   hosts, hosts == 1 ? "" : "s", domain, cfg.min_hosts);
 		result_headline(r, STATE_CRITICAL, "only %zu KMS host%s published for %s (at least %lld needed)",
-			 a.n, a.n == 1 ? "" : "s", domain, cfg.min_hosts);
+			 hosts, hosts == 1 ? "" : "s", domain, cfg.min_hosts);
 	}
+	if (hosts > 0 && hosts < a.n)
+		result_headline(r, STATE_WARNING, "SRV target \".\" (service not available) "
+				"published for %s beside %zu KMS host%s", domain, hosts,
+				hosts == 1 ? "" : "s");
 	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, probe_failed), &cnt);
 	if (cnt) {
 		state_t pst = STATE_OK;
@@ -409,13 +423,13 @@ int main(int argc, char **argv)
 	 * all is well, the good news */
 	if (result_state(r) == STATE_OK) {
 		char summary[1024];
-		snprintf(summary, sizeof summary, "%zu KMS host%s published for %s", a.n,
-			 a.n == 1 ? "" : "s", domain);
+		snprintf(summary, sizeof summary, "%zu KMS host%s published for %s", hosts,
+			 hosts == 1 ? "" : "s", domain);
 		if (cfg.have_expected)
 			text_append(summary, sizeof summary, ", all %zu expected", cfg.n_expected);
 		if (cfg.probe)
 			text_append(summary, sizeof summary, ", %s answer%s KMS RPC",
-				    a.n == 1 ? "it" : "all", a.n == 1 ? "s" : "");
+				    hosts == 1 ? "it" : "all", hosts == 1 ? "s" : "");
 		result_summary(r, "%s", summary);
 	}
 
@@ -468,11 +482,14 @@ static const char dns_notes[] =
 	"first nameserver of /etc/resolv.conf. Targets are resolved (A and AAAA)\n"
 	"through the same server; addresses in the answer's additional section count.\n"
 	"\n"
-	"CRITICAL: no SRV record (NXDOMAIN or no data), fewer than --min-hosts records,\n"
+	"CRITICAL: no SRV record (NXDOMAIN or no data), fewer than --min-hosts hosts,\n"
 	"a rogue host, the DNS server answering SERVFAIL/REFUSED or a malformed\n"
 	"message, no answer within -t (state from -t SECONDS:STATE), a failed probe.\n"
 	"WARNING: an expected host not published, a target without any address, a\n"
 	"record on another port than 1688 (or --port).\n"
+	"A record with target \".\" (RFC 2782: service not available) names no host:\n"
+	"it is reported (WARNING), never counted as a host or as rogue; published\n"
+	"alone it is CRITICAL, as no record at all.\n"
 	"\n"
 	"Perfdata: records (published), expected_found and rogue (with -e), time\n"
 	"(seconds the SRV query took).\n"

@@ -105,7 +105,7 @@ def test_fewer_than_min_hosts_critical(dnsmasq):
     res = dns_run(dns.server, "--min-hosts", "2")
     assert res.code == 2, res
     assert res.first == "KMS DNS CRITICAL - only 1 KMS host published for corp.example (at least 2 needed)"
-    assert "[CRITICAL] 1 SRV record published for corp.example, --min-hosts 2" in res.long
+    assert "[CRITICAL] 1 KMS host published for corp.example, --min-hosts 2" in res.long
 
 
 def test_target_without_address_warning(dnsmasq):
@@ -369,21 +369,34 @@ def test_srv_target_root_beside_a_real_host_warning(dnsmasq):
     dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET, KMS01], "hosts": HOSTS})
     res = dns_run(dns.server)
     assert res.code == 1, res
-    assert res.first == "KMS DNS WARNING - " + ROOT_LINE, res
+    assert res.first == ('KMS DNS WARNING - SRV target "." (service not available) published '
+                         'for corp.example beside 1 KMS host'), res
     assert res.long == [
         "[WARNING] " + ROOT_LINE,
         "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
     ], res
 
 
-@pytest.mark.xfail(strict=True, reason="check_kms_dns counts target '.' as a published "
-                   "KMS host: alone it is only WARNING, and it satisfies --min-hosts")
-@pytest.mark.parametrize("srv,args", [
-    ([ROOT_TARGET], []),                    # "no KMS here" published alone
-    ([ROOT_TARGET, KMS01], ["--min-hosts", "2"]),
-])
-def test_srv_target_root_is_no_kms_host(dnsmasq, srv, args):
-    dns = dnsmasq({"domain": D, "srv": srv, "hosts": HOSTS})
-    res = dns_run(dns.server, *args)
+def test_srv_target_root_alone_is_no_kms_host(dnsmasq):
+    """"." published alone: the domain says it has no KMS service, so
+    clients cannot find one: CRITICAL, as with no record at all."""
+    dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET], "hosts": HOSTS})
+    res = dns_run(dns.server)
     assert res.code == 2, res
-    assert res.state == "CRITICAL", res
+    assert res.first == ('KMS DNS CRITICAL - no KMS host published for corp.example (SRV target ".": '
+                         'service not available): clients cannot find a KMS host'), res
+    assert res.long == [
+        '[CRITICAL] no KMS host published for corp.example: only SRV target "." '
+        '(service not available)',
+        "[WARNING] " + ROOT_LINE,
+    ], res
+
+
+def test_srv_target_root_does_not_count_for_min_hosts(dnsmasq):
+    dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET, KMS01], "hosts": HOSTS})
+    res = dns_run(dns.server, "--min-hosts", "2", "-e", "kms01.corp.example")
+    assert res.code == 2, res
+    # not rogue, though not in -e: it names no host
+    assert res.first == ('KMS DNS CRITICAL - only 1 KMS host published for corp.example '
+                         '(at least 2 needed); SRV target "." (service not available) '
+                         'published for corp.example beside 1 KMS host'), res
