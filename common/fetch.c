@@ -51,15 +51,19 @@ static unsigned long long effective_max(const struct fetch_opts *o)
 	return o->max_size ? o->max_size : FETCH_DEFAULT_MAX_SIZE;
 }
 
-/* Where userinfo ends in url: the index just past the last '@' of the
- * authority, or 0 when the URL has no userinfo (or no scheme). */
+/* Where userinfo ends in url: the index just past the last '@' before the
+ * first '/' after "://", or 0 when there is none (or no scheme). Only '/'
+ * ends the search, not '?' or '#' as RFC 3986 would: a password typed
+ * without %-encoding may hold them ("u:p#ss@host"), and libcurl's error for
+ * such a URL would quote it. An '@' in a query without a path is redacted
+ * too: showing too little is the safe side. */
 static size_t userinfo_end(const char *url)
 {
 	const char *sep = strstr(url, "://");
 	if (!sep)
 		return 0;
 	const char *auth = sep + 3;
-	size_t alen = strcspn(auth, "/?#");
+	size_t alen = strcspn(auth, "/");
 	const char *at = NULL;
 	for (size_t i = 0; i < alen; i++)
 		if (auth[i] == '@')

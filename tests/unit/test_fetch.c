@@ -68,6 +68,22 @@ static char *temp_file(size_t n)
 	return path;
 }
 
+/* A password typed without %-encoding may hold '#' or '?'. libcurl refuses
+ * such a URL ("URL using bad/illegal format") and its error quotes the URL,
+ * so userinfo is looked for up to the first '/', not the first '?' or '#'. */
+START_TEST(redact_unencoded_password)
+{
+	redact("http://user:p#ss@kms01/doc.json", "http://kms01/doc.json");
+	redact("https://user:p?ss@kms01/doc.json", "https://kms01/doc.json");
+	redact("https://user:a#b?c@kms01", "https://kms01");
+	redact("https://kms01/doc.json?x#y@z", "https://kms01/doc.json?x#y@z");
+	char err[KMS_ERRLEN];
+	struct collect c = { 0 };
+	ck_assert(!fetch_stream("gopher://user:p#ss@h/x", NULL, collect_sink, &c, err));
+	ck_assert_ptr_null(strstr(err, "ss@"));
+}
+END_TEST
+
 START_TEST(file_in_chunks)
 {
 	char *path = temp_file(200000);
@@ -118,6 +134,7 @@ int main(void)
 	Suite *s = suite_create("fetch");
 	TCase *tc = tcase_create("local");
 	tcase_add_test(tc, redact_userinfo);
+	tcase_add_test(tc, redact_unencoded_password);
 	tcase_add_test(tc, file_in_chunks);
 	tcase_add_test(tc, bad_urls);
 	suite_add_tcase(s, tc);
