@@ -490,6 +490,7 @@ static void ok_summary(struct result *r, const struct doc *d, const struct gathe
 		text_append(s, sizeof(s), "KMS state not reported");
 	if (h->port != DOC_ABSENT)
 		text_append(s, sizeof(s), " on port %lld", h->port);
+	/* all OK: every product is licensed or its license status is absent */
 	size_t licensed = 0;
 	for (size_t i = 0; i < d->n_products; i++)
 		licensed += d->products[i].license_status == LIC_LICENSED;
@@ -497,8 +498,11 @@ static void ok_summary(struct result *r, const struct doc *d, const struct gathe
 		text_append(s, sizeof(s), ", no KMS host product listed");
 	else if (licensed == d->n_products)
 		text_append(s, sizeof(s), ", host key%s licensed", licensed > 1 ? "s" : "");
+	else if (licensed == 0)
+		text_append(s, sizeof(s), ", host key status not reported");
 	else
-		text_append(s, sizeof(s), ", %zu of %zu host keys licensed", licensed, d->n_products);
+		text_append(s, sizeof(s), ", %zu of %zu host keys licensed, %zu not reported",
+			    licensed, d->n_products, d->n_products - licensed);
 	if (h->dns_publishing == 1)
 		text_append(s, sizeof(s), ", DNS publishing OK");
 	else if (h->dns_publishing == 0)

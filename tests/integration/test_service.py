@@ -193,6 +193,23 @@ def test_enabled_absent_is_noted(tmp_path):
     assert res.first == OK_FIRST.replace("KMS running", "service running"), res
 
 
+def test_license_status_absent_is_not_called_unlicensed(tmp_path):
+    """An OK first line must not read "0 of 2 host keys licensed" when the
+    document just does not report the license status."""
+    doc = base()
+    for p in doc["products"]:
+        p["license_status"] = None
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.first == OK_FIRST.replace("host keys licensed", "host key status not reported"), res
+    del doc["products"][1]["license_status"]
+    doc["products"][0]["license_status"] = 1
+    res = check(tmp_path, doc)
+    assert res.code == 0, res
+    assert res.first == OK_FIRST.replace("host keys licensed",
+                                         "1 of 2 host keys licensed, 1 not reported"), res
+
+
 @pytest.mark.parametrize("state", ["stopped", "start_pending"])
 def test_service_not_running(tmp_path, state):
     doc = base()
