@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +238,14 @@ static bool size_parse(const char *text, unsigned long long *out, char err[KMS_E
 		snprintf(err, KMS_ERRLEN, "invalid --max-size \"%.100s\": must be at least 1 byte", text);
 		return false;
 	}
-	*out = v * mult; /* at most 15 digits * 2^30: no overflow */
+	/* 15 digits times 2^30 can pass 2^64; libcurl takes the limit as a
+	 * signed 64-bit curl_off_t */
+	if (v > (unsigned long long)LLONG_MAX / mult) {
+		snprintf(err, KMS_ERRLEN, "invalid --max-size \"%.100s\": at most %lld bytes",
+			 text, LLONG_MAX);
+		return false;
+	}
+	*out = v * mult;
 	return true;
 }
 

@@ -302,6 +302,20 @@ START_TEST(bad_values)
 }
 END_TEST
 
+/* 2^34 G is 2^64 bytes: it wrapped to 0 (read as the 64 MiB default), and
+ * anything above 2^63 - 1 turned negative as libcurl's curl_off_t. */
+START_TEST(max_size_too_large)
+{
+	char *wrap[] = { "check_kms_test", "--max-size", "17179869184G", NULL };
+	expect_die(wrap, "invalid --max-size \"17179869184G\": at most 9223372036854775807 bytes");
+	char *neg[] = { "check_kms_test", "--max-size", "8589934592G", NULL };
+	expect_die(neg, "invalid --max-size \"8589934592G\": at most 9223372036854775807 bytes");
+	char *top[] = { "check_kms_test", "--max-size", "8589934591G", NULL };
+	parse(ARGC(top), top);
+	ck_assert(co.fetch.max_size == 8589934591ULL * 1024 * 1024 * 1024);
+}
+END_TEST
+
 static struct plugin_info host_only = {
 	.name = "check_kms_hostonly", .aspect = "TEST", .purpose = "p", .usage = "-H HOST",
 	.groups = OPTS_HOST, .timeout_state = STATE_CRITICAL,
@@ -657,6 +671,7 @@ int main(void)
 	tcase_add_test(tc, bad_stray_argument);
 	tcase_add_test(tc, bad_flag_with_value);
 	tcase_add_test(tc, bad_values);
+	tcase_add_test(tc, max_size_too_large);
 	tcase_add_test(tc, group_not_asked_for);
 	tcase_add_test(tc, help_exits_0);
 	tcase_add_test(tc, help_only_asked_groups);
