@@ -45,7 +45,10 @@ static bool read_string(struct fp *f, const char **s, size_t *len)
 	return true;
 }
 
-/* A JSON number: integers of up to 18 digits are read, reals only typed. */
+/* A JSON number: integers of up to 18 digits are read, reals only typed.
+ * A real with an exponent or more than 18 integer digits may overflow a
+ * double, which jansson refuses ("real number overflow"): such a number
+ * gives up, so jansson decides. */
 static bool read_number(struct fp *f, struct jv *v)
 {
 	const char *p = f->p, *end = f->end;
@@ -73,21 +76,11 @@ static bool read_number(struct fp *f, struct jv *v)
 			p++;
 		real = true;
 	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !is_digit(*p))
-			return false;
-		while (p < end && is_digit(*p))
-			p++;
-		real = true;
-	}
+	if ((p < end && (*p == 'e' || *p == 'E')) || ndig > 18)
+		return false; /* jansson decides on overflow */
 	if (real) {
 		v->t = JV_REAL;
 	} else {
-		if (ndig > 18)
-			return false; /* jansson decides on overflow */
 		long long n = 0;
 		for (size_t i = 0; i < ndig; i++)
 			n = n * 10 + (digits[i] - '0');

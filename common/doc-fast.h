@@ -7,10 +7,10 @@
  * document that alone costs more than Python's whole json.load. This parser
  * only reads the members the loader asks for and skips the rest. It accepts
  * nothing that jansson would reject: whatever it is not sure about (any
- * backslash or non-ASCII byte in a string, a nested object, an integer of
- * more than 18 digits, a duplicate key, invalid JSON) makes it give up, and
- * the caller then parses the element with jansson, which also words the
- * error. */
+ * backslash or non-ASCII byte in a string, a nested object, a number with
+ * an exponent or more than 18 integer digits, a duplicate key, invalid JSON)
+ * makes it give up, and the caller then parses the element with jansson,
+ * which also words the error. */
 #ifndef KMS_DOC_FAST_H
 #define KMS_DOC_FAST_H
 

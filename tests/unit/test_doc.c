@@ -618,6 +618,16 @@ START_TEST(fast_and_slow_paths_agree)
 			"invalid JSON at line 1, column 141: invalid token near 'tru'");
 	expect_err_free(mkclients("[{\"name\":\"a\",\"n\":99999999999999999999}]"),
 			"invalid JSON at line 1, column 158: too big integer near '99999999999999999999'");
+	/* a real that overflows a double: jansson refuses it, so the fast
+	 * path must not take it, not even in a member it otherwise skips */
+	expect_err_free(mkclients("[{\"name\":\"a\",\"n\":1e400}]"),
+			"invalid JSON at line 1, column 143: real number overflow near '1e400'");
+	char big[420], *text;
+	memset(big, '1', 400);
+	strcpy(big + 400, ".5");
+	ck_assert_int_ge(asprintf(&text, "[{\"name\":\"a\",\"n\":%s}]", big), 0);
+	expect_err_free(mkclients(text), "invalid JSON at line 1, column 540: real number overflow");
+	free(text);
 }
 END_TEST
 
