@@ -624,15 +624,20 @@ int output_verbosity(void)
 	return verbosity;
 }
 
+/* The text and its newline under one stderr lock: rpc_bind_probe_many()
+ * logs from worker threads, and two separate calls let another thread's
+ * line land in between. */
 void vlog(int level, const char *fmt, ...)
 {
 	if (verbosity < level)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
+	flockfile(stderr);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
+	va_end(ap);
 }
 
 /* See output.h. */

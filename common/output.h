@@ -109,7 +109,8 @@ void text_append(char *buf, size_t len, const char *fmt, ...)
 
 /* Verbose logging to stderr when verbosity >= level (1..3). Nagios shows only
  * stdout, so -v output never disturbs the status line. Callers must never
- * pass a secret. */
+ * pass a secret. vlog() may be called from several threads: each line comes
+ * out whole. */
 void output_set_verbosity(int level);
 int output_verbosity(void);
 void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

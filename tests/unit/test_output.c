@@ -4,6 +4,7 @@
  * child process whose stdout is read back through a pipe. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,57 @@ START_TEST(verbosity_clamped)
 }
 END_TEST
 
+/* rpc_bind_probe_many() logs from its worker threads: every -v line must
+ * come out whole, never a line of one thread with another's text inside. */
+#define VLOG_THREADS 4
+#define VLOG_LINES 3000
+#define VLOG_WIDTH 60
+
+static void *vlog_worker(void *arg)
+{
+	char line[VLOG_WIDTH + 1];
+	memset(line, *(const char *)arg, VLOG_WIDTH);
+	line[VLOG_WIDTH] = '\0';
+	for (int i = 0; i < VLOG_LINES; i++)
+		vlog(1, "%s", line);
+	return NULL;
+}
+
+START_TEST(vlog_lines_whole_across_threads)
+{
+	static const char letters[VLOG_THREADS] = { 'a', 'b', 'c', 'd' };
+	FILE *tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	dup2(fileno(tmp), STDERR_FILENO);
+	output_set_verbosity(1);
+	pthread_t th[VLOG_THREADS];
+	for (int i = 0; i < VLOG_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, vlog_worker, (void *)&letters[i]), 0);
+	for (int i = 0; i < VLOG_THREADS; i++)
+		pthread_join(th[i], NULL);
+	output_set_verbosity(0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+
+	rewind(tmp);
+	char buf[256];
+	size_t lines = 0;
+	while (fgets(buf, sizeof buf, tmp)) {
+		size_t n = strcspn(buf, "\n");
+		ck_assert_msg(n == VLOG_WIDTH && buf[n] == '\n' &&
+			      strspn(buf, (char[]){ buf[0], 0 }) == VLOG_WIDTH,
+			      "line %zu is not whole: \"%.80s\"", lines + 1, buf);
+		lines++;
+	}
+	fclose(tmp);
+	ck_assert_uint_eq(lines, VLOG_THREADS * VLOG_LINES);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("output");
@@ -456,6 +508,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, die_exits_unknown_with_message);
 	tcase_add_test(tc, result_exit_code_matches_first_line);
 	tcase_add_test(tc, verbosity_clamped);
+	tcase_add_test(tc, vlog_lines_whole_across_threads);
 	/* an exit test needs Check's fork mode (CK_FORK=no runs it in-process) */
 	const char *fork_env = getenv("CK_FORK");
 	if (!fork_env || strcmp(fork_env, "no") != 0)
