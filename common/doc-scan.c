@@ -45,9 +45,10 @@ struct scan {
 	/* the current top-level member */
 	char *key;
 	size_t index;           /* element index in a streamed array */
-	/* top-level member names seen, to refuse duplicates */
-	char **keys;
-	size_t n_keys;
+	/* top-level member names seen, to refuse duplicates: a jansson object
+	 * used as a hash set (seeded hash), so a document of many distinct
+	 * names costs linear time, not quadratic */
+	json_t *keys;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -67,6 +68,11 @@ struct scan *scan_new(const struct scan_handlers *h)
 	s->h = *h;
 	s->state = S_START;
 	s->pos.line = 1;
+	s->keys = json_object();
+	if (!s->keys) {
+		fputs("out of memory loading the status document\n", stderr);
+		abort();
+	}
 	return s;
 }
 
@@ -74,10 +80,8 @@ void scan_free(struct scan *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_keys; i++)
-		free(s->keys[i]);
-	free(s->keys);
-	/* s->key is one of s->keys */
+	json_decref(s->keys);
+	free(s->key);
 	free(s->buf);
 	free(s);
 }
@@ -247,22 +251,23 @@ static bool key_done(struct scan *s, char err[KMS_ERRLEN])
 		scan_json_error(&s->start, &je, err);
 		return false;
 	}
+	/* jansson refused \u0000 (no JSON_ALLOW_NUL): k is the whole name */
 	const char *k = json_string_value(j);
-	for (size_t i = 0; i < s->n_keys; i++) {
-		if (strcmp(s->keys[i], k) == 0) {
-			snprintf(err, KMS_ERRLEN,
-				 "invalid JSON at line %lu, column %lu: duplicate object key \"%.64s\"",
-				 s->start.line, s->start.col, k);
-			json_decref(j);
-			return false;
-		}
+	if (json_object_get(s->keys, k)) {
+		snprintf(err, KMS_ERRLEN,
+			 "invalid JSON at line %lu, column %lu: duplicate object key \"%.64s\"",
+			 s->start.line, s->start.col, k);
+		json_decref(j);
+		return false;
 	}
-	s->keys = xrealloc(s->keys, (s->n_keys + 1) * sizeof *s->keys);
+	if (json_object_set_new(s->keys, k, json_null()) != 0) {
+		fputs("out of memory loading the status document\n", stderr);
+		abort();
+	}
 	size_t klen = strlen(k) + 1;
-	s->key = xrealloc(NULL, klen);
+	s->key = xrealloc(s->key, klen);
 	memcpy(s->key, k, klen);
 	json_decref(j);
-	s->keys[s->n_keys++] = s->key;
 	return true;
 }
 

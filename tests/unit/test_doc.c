@@ -360,6 +360,29 @@ START_TEST(syntax_errors_at_top)
 }
 END_TEST
 
+/* Duplicate top-level members are found with a hash, not by comparing each
+ * name with every earlier one: 100k distinct names (1 MB, far below
+ * --max-size) took 18 s of CPU that way, so any peer serving such a
+ * document held every check until -t. 300k names must load in well under
+ * the test's timeout (60 s), even under valgrind. */
+START_TEST(many_top_level_members)
+{
+	size_t n = 300000, len = 0;
+	char *text = malloc(n * 16 + 512);
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)sprintf(text, HEAD "\"host\":{\"name\":\"h\"},\"products\":[]");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, ",\"k%zu\":0", i);
+	len += (size_t)sprintf(text + len, ",\"k17\":1}");
+	struct doc *d = (struct doc *)1;
+	char err[KMS_ERRLEN] = "";
+	ck_assert(!doc_load_buffer(text, len, NULL, NULL, &d, err));
+	ck_assert_ptr_null(d);
+	ck_assert_ptr_nonnull(strstr(err, "duplicate object key \"k17\""));
+	free(text);
+}
+END_TEST
+
 /* An error inside the clients array names the document's line and column:
  * the same position jansson reports when given the whole document. */
 START_TEST(client_syntax_error_position)
@@ -882,6 +905,7 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, current_count_minus_one_absent_and_negative);
 	tcase_add_test(tc, truncated_documents);
 	tcase_add_test(tc, syntax_errors_at_top);
+	tcase_add_test(tc, many_top_level_members);
 	tcase_add_test(tc, client_syntax_error_position);
 	tcase_add_test(tc, wrong_types_at_each_depth);
 	tcase_add_test(tc, missing_required_fields);
