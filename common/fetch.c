@@ -80,12 +80,14 @@ void url_redact(const char *url, char *out, size_t len)
 		return;
 	}
 	size_t end = userinfo_end(url);
-	if (!end) {
-		snprintf(out, len, "%s", url);
-		return;
-	}
 	const char *sep = strstr(url, "://");
-	snprintf(out, len, "%.*s%s", (int)(sep + 3 - url), url, url + end);
+	const char *rest = end ? url + end : sep ? sep + 3 : url;
+	int head = end ? (int)(sep + 3 - url) : (int)(rest - url);
+	/* a query or fragment may carry a token (?token=..., #access_token=):
+	 * shown as "?..." so the reader still sees there was one */
+	size_t keep = sep ? strcspn(rest, "?#") : strlen(rest);
+	snprintf(out, len, "%.*s%.*s%s", head, url, (int)keep, rest,
+		 rest[keep] ? "?..." : "");
 }
 
 /* ------------------------------------------------------------ local files */

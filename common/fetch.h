@@ -44,7 +44,8 @@ typedef bool (*fetch_sink)(const char *data, size_t len, void *ctx,
 bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
 		  void *ctx, char err[KMS_ERRLEN]);
 
-/* url with any user:password@ removed, for messages. */
+/* url for messages: any user:password@ removed, and a query or fragment
+ * (which may carry a token) shown as "?...". */
 void url_redact(const char *url, char *out, size_t len);
 
 #endif

@@ -22,7 +22,7 @@ START_TEST(redact_userinfo)
 {
 	redact("https://u:secret@kms01/doc.json", "https://kms01/doc.json");
 	redact("http://user@host:8080/x", "http://host:8080/x");
-	redact("https://a:b@c@host/p?q=x@y", "https://host/p?q=x@y");
+	redact("https://a:b@c@host/p?q=x@y", "https://host/p?...");
 	redact("https://host/path@not-userinfo", "https://host/path@not-userinfo");
 	redact("https://host", "https://host");
 	redact("/var/lib/kms.json", "/var/lib/kms.json");
@@ -76,7 +76,12 @@ START_TEST(redact_unencoded_password)
 	redact("http://user:p#ss@kms01/doc.json", "http://kms01/doc.json");
 	redact("https://user:p?ss@kms01/doc.json", "https://kms01/doc.json");
 	redact("https://user:a#b?c@kms01", "https://kms01");
-	redact("https://kms01/doc.json?x#y@z", "https://kms01/doc.json?x#y@z");
+	redact("https://kms01/doc.json?x#y@z", "https://kms01/doc.json?...");
+	/* a token in the query or fragment is never shown */
+	redact("https://u:p@kms01/doc.json?token=s3cret", "https://kms01/doc.json?...");
+	redact("https://kms01/doc.json#access_token=s3cret", "https://kms01/doc.json?...");
+	redact("https://kms01/doc.json", "https://kms01/doc.json");
+	redact("/srv/kms/doc?.json", "/srv/kms/doc?.json"); /* a path, not a URL */
 	char err[KMS_ERRLEN];
 	struct collect c = { 0 };
 	ck_assert(!fetch_stream("gopher://user:p#ss@h/x", NULL, collect_sink, &c, err));
