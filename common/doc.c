@@ -889,6 +889,19 @@ enum app_family app_family(const char *application_id)
 	return APP_OTHER;
 }
 
+enum app_family product_family(const struct doc_product *p)
+{
+	if (p->application_id)
+		return app_family(p->application_id);
+	if (!p->name)
+		return APP_OTHER;
+	if (strncasecmp(p->name, "Windows", 7) == 0)
+		return APP_WINDOWS;
+	if (strcasestr(p->name, "Office"))
+		return APP_OFFICE;
+	return APP_OTHER;
+}
+
 const char *product_short_name(const struct doc_product *p)
 {
 	const char *id = p->application_id;

@@ -140,6 +140,11 @@ const char *product_short_name(const struct doc_product *p);
 enum app_family { APP_WINDOWS, APP_OFFICE, APP_OTHER };
 enum app_family app_family(const char *application_id);
 
+/* The family of a KMS host product: by its application id, or, when the
+ * document gives none, by its name ("Windows..." or one naming Office), so
+ * a Windows product is never held to Office's thresholds. */
+enum app_family product_family(const struct doc_product *p);
+
 /* Is text a valid --product / --application selector: "windows",
  * "office" (any case) or a GUID (8-4-4-4-12 hex digits)? When not, writes
  * 'invalid <option> "TEXT": expected windows, office or an application id

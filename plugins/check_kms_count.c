@@ -304,7 +304,7 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 			     struct product_eval *e)
 {
 	const struct doc_product *p = e->p;
-	enum app_family fam = app_family(p->application_id);
+	enum app_family fam = product_family(p);
 	bool win = fam == APP_WINDOWS;
 	long long cap = (win && !cfg->servers_only) ? 50 : 10;
 	struct thresholds th;
@@ -396,9 +396,14 @@ static bool product_selected(const struct config *cfg, const struct doc_product 
 {
 	if (cfg->n_selectors == 0)
 		return true;
-	for (size_t i = 0; i < cfg->n_selectors; i++)
-		if (p->application_id && app_matches(p->application_id, cfg->selectors[i]))
+	static const char *const family_word[] = { "windows", "office", NULL };
+	for (size_t i = 0; i < cfg->n_selectors; i++) {
+		const char *sel = cfg->selectors[i];
+		if (p->application_id ? app_matches(p->application_id, sel)
+		    : family_word[product_family(p)] &&
+		      strcasecmp(sel, family_word[product_family(p)]) == 0)
 			return true;
+	}
 	return false;
 }
 

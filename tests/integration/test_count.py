@@ -215,6 +215,26 @@ def test_repeated_and_unknown_products(tmp_path):
     assert res.first == "KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate)", res
 
 
+def test_product_without_application_id_judged_by_name(tmp_path):
+    """A document without application ids: a Windows product is still held
+    to the client threshold (25, cap 50), an Office one to 5 (cap 10)."""
+    win = {"name": WIN_NAME, "license_status": 1, "current_count": 18}
+    off = {"name": "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition",
+           "license_status": 1, "current_count": 6}
+    doc = write_doc(tmp_path, [win, off])
+    res = run(PLUGIN, "-u", doc)
+    assert res.code == 2, res
+    assert res.first == ("KMS COUNT CRITICAL - %s 18/25 (clients cannot activate); "
+                         "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition 6/7 (close to 5)"
+                         % WIN_NAME), res
+    assert res.perf[WIN_NAME]["raw"].endswith("=18;30:;25:;0;50"), res
+    res = run(PLUGIN, "-u", doc, "--product", "windows")
+    assert res.first == "KMS COUNT CRITICAL - %s 18/25 (clients cannot activate)" % WIN_NAME, res
+    res = run(PLUGIN, "-u", doc, "--product", "office")
+    assert res.first == ("KMS COUNT WARNING - Office 16, Office16ProPlusKMSHostVL_KMS_Host "
+                         "edition 6/7 (close to 5)"), res
+
+
 # ---- --servers-only ---------------------------------------------------------
 
 @pytest.mark.parametrize("count,state,summary", [
