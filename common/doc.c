@@ -603,14 +603,8 @@ static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
 {
 	memset(c, 0, sizeof *c);
 	c->index = i;
-	if (f[CF_NAME].t == JV_ABSENT) {
-		snprintf(err, KMS_ERRLEN, "$.clients[%zu].name: missing", i);
-		return false;
-	}
-	if (f[CF_NAME].t != JV_STRING)
-		return cv_fail(i, CF_NAME, "string", &f[CF_NAME], err);
-	c->name = f[CF_NAME].s;
-	if (!cv_str(f, i, CF_CMID, &c->cmid, err) ||
+	if (!cv_str(f, i, CF_NAME, &c->name, err) ||
+	    !cv_str(f, i, CF_CMID, &c->cmid, err) ||
 	    !cv_str(f, i, CF_SKU, &c->sku_id, err) ||
 	    !cv_str(f, i, CF_APPID, &c->application_id, err) ||
 	    !cv_bool(f, i, CF_VIRTUAL, &c->is_virtual, err) ||
@@ -622,6 +616,18 @@ static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
 	    !cv_int(f, i, CF_LICENSE, &c->license_state, err) ||
 	    !cv_int(f, i, CF_EXPIRES, &c->state_expires_in_minutes, err))
 		return false;
+	/* DESIGN.md makes a client's name optional (the event log may give
+	 * none): fall back to its CMID, then to its place in the inventory, so
+	 * every client can still be named in output */
+	if (!c->name) {
+		static char unnamed[48]; /* valid for this callback only, as c */
+		if (c->cmid)
+			c->name = c->cmid;
+		else {
+			snprintf(unnamed, sizeof unnamed, "client #%zu", i + 1);
+			c->name = unnamed;
+		}
+	}
 	if (c->last_result) {
 		if (!hresult_parse(c->last_result, &c->result_code)) {
 			snprintf(err, KMS_ERRLEN,

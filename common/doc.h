@@ -83,7 +83,8 @@ struct doc {
 /* One client of the inventory. Strings are valid only during the callback. */
 struct doc_client {
 	size_t index;               /* position in $.clients */
-	const char *name;           /* required */
+	const char *name;           /* never NULL: the name, else the CMID, else
+				       "client #N" (N from 1) */
 	const char *cmid, *sku_id, *application_id; /* NULL when absent */
 	long long is_virtual;       /* 1, 0, DOC_ABSENT */
 	long long required_count;

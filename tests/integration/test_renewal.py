@@ -442,8 +442,8 @@ def test_empty_inventory_is_ok(tmp_path):
      '"host": {"name": "k"}, "products": [], "clients": [{"name": "a", '
      '"last_success_at": 5}]}', "$.clients[0].last_success_at"),
     ('{"format": "kms-status", "version": 1, "generated_at": "2026-11-25T13:55:00Z", '
-     '"host": {"name": "k"}, "products": [], "clients": [{"license_state": 1}]}',
-     "$.clients[0].name: missing"),
+     '"host": {"name": "k"}, "products": [], "clients": [{"name": ["a"]}]}',
+     "$.clients[0].name: expected string, got array"),
     ('{"format": "kms-status", "version": 2, "generated_at": "2026-11-25T13:55:00Z", '
      '"host": {"name": "k"}, "products": []}', "format version 2"),
     ('{"format": "kms-status", "version": 1, "clients": [', "invalid JSON"),

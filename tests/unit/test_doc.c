@@ -483,7 +483,23 @@ START_TEST(missing_required_fields)
 	expect_err(HEAD "\"products\":[]}", "$.host: missing");
 	expect_err(HEAD "\"host\":{\"name\":\"h\"}}", "$.products: missing");
 	expect_err_free(mkdoc("{\"port\":1688}", "[]", ""), "$.host.name: missing");
-	expect_err_free(mkclients("[{\"name\":\"a\"},{\"cmid\":\"x\"}]"), "$.clients[1].name: missing");
+}
+END_TEST
+
+/* A client's name is optional (DESIGN.md): the CMID stands in, else the
+ * client's place in the inventory. */
+START_TEST(client_without_name)
+{
+	struct seen s = { .stop_at = -1 };
+	char *text = mkclients("[{\"name\":\"a\"},{\"cmid\":\"x\"},{\"name\":null},{}]");
+	struct doc *d = load_ok(text, record, &s);
+	free(text);
+	ck_assert_uint_eq(s.n, 4);
+	ck_assert_str_eq(s.name[0], "a");
+	ck_assert_str_eq(s.name[1], "x");
+	ck_assert_str_eq(s.name[2], "client #3");
+	ck_assert_str_eq(s.name[3], "client #4");
+	doc_free(d);
 }
 END_TEST
 
@@ -909,6 +925,7 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, client_syntax_error_position);
 	tcase_add_test(tc, wrong_types_at_each_depth);
 	tcase_add_test(tc, missing_required_fields);
+	tcase_add_test(tc, client_without_name);
 	tcase_add_test(tc, version_and_format);
 	tcase_add_test(tc, bad_timestamps);
 	tcase_add_test(tc, element_over_cap);
