@@ -298,9 +298,12 @@ static void entry_line(struct result *r, const struct entry *e)
 		break;
 	case LIC_UNLICENSED:
 	case LIC_NOTIFICATION:
-		text_append(line, sizeof(line), "%s at last contact %s",
-		       e->license_state == LIC_NOTIFICATION ? "in notification mode" : "unlicensed",
-		       req);
+		text_append(line, sizeof(line), "%s",
+		       e->license_state == LIC_NOTIFICATION ? "in notification mode" : "unlicensed");
+		if (isnan(e->last_request_at))
+			text_append(line, sizeof(line), " (no request time in the document)");
+		else
+			text_append(line, sizeof(line), " at last contact %s", req);
 		if (!isnan(e->last_success_at))
 			text_append(line, sizeof(line), " (last activated %s)", ok);
 		break;

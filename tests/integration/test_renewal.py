@@ -155,7 +155,7 @@ def test_unlicensed_and_notification_are_already_lost(tmp_path):
                                                               day(NOW - 200 * DAY)),
         "[CRITICAL] unlic: unlicensed at last contact %s, last request failed 0xC004F038 "
         "(KMS count insufficient)" % day(NOW - 2 * DAY),
-        "[CRITICAL] unlic-never-seen: unlicensed at last contact never",
+        "[CRITICAL] unlic-never-seen: unlicensed (no request time in the document)",
         "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
         "Failing last request: 1 client with 0xC004F074 (no KMS reachable)",
     ]
