@@ -7,9 +7,10 @@
  * TLS is verified unless insecure; at most 5 redirects, never to file://;
  * connect and total time bounded by the -t deadline (timeout.h); HTTP >= 400
  * is an error naming status and URL; a body over max_size (after
- * decompression) is refused while it streams. Credentials are read from
- * auth_file or netrc, never from the command line, and never appear in an
- * error or a log line: URLs are shown with userinfo removed. */
+ * decompression) is refused while it streams. Credentials come from
+ * auth_file or netrc (no option takes a password; a user:password@ in the
+ * URL still works but is warned about at -v, since ps shows it), and never
+ * appear in an error or a log line: URLs are shown redacted (url_redact). */
 #ifndef KMS_FETCH_H
 #define KMS_FETCH_H
 

@@ -81,8 +81,7 @@ struct plugin_info {
 void options_parse(int argc, char **argv, const struct plugin_info *info,
 		   struct common_opts *out);
 
-/* Print --help to stdout (used by options_parse; exposed for the man-page
- * drift test). */
+/* Print --help to stdout (what options_parse does for -h). */
 void options_print_help(const struct plugin_info *info);
 
 /* --extra-opts: read [section] of an ini file in the monitoring-plugins
