@@ -425,8 +425,7 @@ def test_stale_document(tmp_path):
 # ---- over https (nginx) -----------------------------------------------------
 
 def test_served_over_https(nginx):
-    with open(os.path.join(SAMPLES, "below-threshold.json"), "rb") as f:
-        nginx.put("count/below-threshold.json", f.read())
+    nginx.put_sample("below-threshold.json", "count/below-threshold.json")
     url = nginx.https_url("/count/below-threshold.json")
     res = run(PLUGIN, "-u", url, "--cacert", nginx.ca)
     from_file = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
@@ -445,8 +444,7 @@ def test_https_forecast(nginx, tmp_path):
 
 
 def test_https_wrong_ca_and_404(nginx):
-    with open(os.path.join(SAMPLES, "healthy.json"), "rb") as f:
-        nginx.put("count/healthy.json", f.read())
+    nginx.put_sample("healthy.json", "count/healthy.json")
     res = run(PLUGIN, "-u", nginx.https_url("/count/healthy.json"), "--cacert", nginx.wrong_ca)
     assert res.code == 3, res
     assert res.first == ("KMS COUNT UNKNOWN - status document: TLS: SSL certificate problem: "

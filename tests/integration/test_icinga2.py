@@ -262,8 +262,7 @@ def icinga_run(nginx):
     """Starts the peers and the daemon, waits until every service has a check
     result, yields (Icinga, {service name: attrs}); always stops everything."""
     for name in ("healthy", "below-threshold", "expiring", "dns-failure", "not-kms"):
-        with open(os.path.join(harness.SAMPLES, name + ".json"), "rb") as f:
-            nginx.put("samples/%s.json" % name, f.read())
+        nginx.put_sample(name + ".json", "samples/%s.json" % name)
     tmp = tempfile.mkdtemp(prefix="kms-icinga2-")
     rpc = RpcServer(KMS_IFACE, "127.0.0.1", tmp)
     dns = Dnsmasq({"domain": "corp.example",

@@ -574,10 +574,7 @@ EXPIRING_FIRST = ("KMS RENEWAL CRITICAL - 15 of 34 clients lose activation withi
 
 
 def _serve_expiring(nginx):
-    with open(os.path.join(SAMPLES, "expiring.json"), "rb") as f:
-        data = f.read()
-    nginx.put("renewal/expiring.json", data)
-    nginx.put("auth/renewal/expiring.json", data)
+    nginx.put_sample("expiring.json", "renewal/expiring.json", "auth/renewal/expiring.json")
 
 
 def test_https_sample_expiring(nginx):

@@ -664,10 +664,8 @@ DNS_FAILURE_FIRST = SAMPLE_CASES[1][2]
 
 
 def _serve_dns_failure(nginx):
-    with open(os.path.join(SAMPLES, "dns-failure.json"), "rb") as f:
-        data = f.read()
-    nginx.put("service/dns-failure.json", data)
-    nginx.put("auth/service/dns-failure.json", data)
+    nginx.put_sample("dns-failure.json", "service/dns-failure.json",
+                     "auth/service/dns-failure.json")
 
 
 def test_https_sample_with_cacert_and_basic_auth(nginx):

@@ -121,6 +121,13 @@ class NginxPeer:
         """The https server that requires a client certificate of .ca."""
         return "https://127.0.0.1:%d%s" % (self.mtls_port, path)
 
+    def put_sample(self, sample, *names):
+        """Serve packaging/samples/<sample> under each of names."""
+        with open(os.path.join(harness.SAMPLES, sample), "rb") as f:
+            data = f.read()
+        for name in names:
+            self.put(name, data)
+
     def put(self, name, data):
         """Write data (bytes or str) to docroot/name; returns its path."""
         path = os.path.join(self.docroot, name.lstrip("/"))
