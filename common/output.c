@@ -2,8 +2,8 @@
  * partial results and notes, the state rule, perfdata formatting, rendering
  * under the OUTPUT_MAX cap, the single-write exit, die(), and -v logging.
  *
- * Every text is cleaned when it is added ('|' -> '/', control bytes and
- * newlines -> ' '), so rendering only has to measure and join. */
+ * Every text is cleaned when it is added (text_clean), so rendering only
+ * has to measure, fit and join. */
 #include "output.h"
 
 #include <errno.h>
@@ -40,7 +40,6 @@ struct result {
 };
 
 static char aspect_buf[64];
-static int verbosity;
 
 /* A growing string; any allocation failure ends the plugin. */
 struct sbuf {
@@ -121,26 +120,13 @@ static void sb_str(struct sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* '|' would start perfdata in Nagios; a newline would start a new output
- * line; other control bytes garble a terminal. */
-static void clean_text(char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '|')
-			*s = '/';
-		else if (c < 0x20 || c == 0x7f)
-			*s = ' ';
-	}
-}
-
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)
 		out_of_memory();
-	clean_text(s);
+	text_clean(s);
 	return s;
 }
 
@@ -156,7 +142,7 @@ static size_t utf8_cut(const char *s, size_t cut)
 void output_set_aspect(const char *aspect)
 {
 	snprintf(aspect_buf, sizeof aspect_buf, "%s", aspect ? aspect : "");
-	clean_text(aspect_buf);
+	text_clean(aspect_buf);
 }
 
 /* "PLUGIN" until output_set_aspect() is called, so die() before option
@@ -293,6 +279,7 @@ void result_perf(struct result *r, const char *label, double value,
 	}
 
 	char *lab = xstrdup(label && *label ? label : "unnamed");
+	text_clean(lab);
 	bool quote = false;
 	for (char *p = lab; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -381,6 +368,53 @@ static size_t more_len(size_t n)
 	return strlen("... and  more\n") + (size_t)digits_of(n);
 }
 
+/* The headlines worst first (in the order added within a state), joined
+ * with "; ", as many as fit in room characters with "; +N more" for the
+ * rest; always at least the first, which the caller cuts if need be. */
+static void headlines_fit(const struct result *r, size_t room, struct sbuf *out)
+{
+	const struct partial **order = xrealloc(NULL, r->n_heads * sizeof *order);
+	size_t n = 0;
+	for (int rank = 3; rank >= 0; rank--)
+		for (size_t i = 0; i < r->n_heads; i++)
+			if (state_rank(r->heads[i].st) == rank)
+				order[n++] = &r->heads[i];
+	/* the largest k whose first k phrases plus "; +N more" fit */
+	size_t used = 0, k = 1;
+	for (size_t j = 1; j <= n; j++) {
+		used += text_chars(order[j - 1]->text, strlen(order[j - 1]->text)) + (j > 1 ? 2 : 0);
+		size_t rest = n - j;
+		size_t more = rest ? strlen("; + more") + (size_t)digits_of(rest) : 0;
+		if (used + more <= room)
+			k = j;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			sb_str(out, "; ");
+		sb_str(out, order[i]->text);
+	}
+	if (k < n) {
+		char more[48];
+		snprintf(more, sizeof more, "; +%zu more", n - k);
+		sb_str(out, more);
+	}
+	free(order);
+}
+
+/* A cut summary's whole text for the long output, itself cut at
+ * WHOLE_MAX bytes so it can never crowd out the partials. */
+#define WHOLE_MAX 1000
+static char *whole_summary(const char *s, size_t n)
+{
+	if (n <= WHOLE_MAX)
+		return xstrdup(s);
+	size_t cut = utf8_cut(s, WHOLE_MAX - 3);
+	char *w = xrealloc(NULL, cut + 4);
+	memcpy(w, s, cut);
+	memcpy(w + cut, "...", 4);
+	return w;
+}
+
 /* The whole output, malloc'd; *len excludes the NUL. */
 static char *render_alloc(const struct result *r, size_t *len)
 {
@@ -406,31 +440,50 @@ static char *render_alloc(const struct result *r, size_t *len)
 		lines[k].len = strlen(r->notes[i]) + 1;
 	}
 
+	struct sbuf prefix = { 0 };
+	sb_str(&prefix, "KMS ");
+	sb_str(&prefix, output_aspect());
+	sb_str(&prefix, " ");
+	sb_str(&prefix, state_name(st));
+	size_t room1 = LINE1_MAX - 3 - text_chars(prefix.p, prefix.n); /* " - " */
+
 	/* The summary: explicit, else the headlines worst first, else the
-	 * worst partial's text. */
+	 * worst partial's text (already in the long output). */
 	struct sbuf heads = { 0 };
 	const char *summary = r->summary;
+	bool repeated = false;
 	if (!summary && r->n_heads) {
-		for (int rank = 3; rank >= 0; rank--)
-			for (size_t i = 0; i < r->n_heads; i++)
-				if (state_rank(r->heads[i].st) == rank) {
-					if (heads.n)
-						sb_str(&heads, "; ");
-					sb_str(&heads, r->heads[i].text);
-				}
+		headlines_fit(r, room1, &heads);
 		summary = heads.p;
 	}
-	if (!summary)
+	if (!summary) {
 		summary = r->n_parts ? lines[0].text : "";
+		repeated = r->n_parts > 0;
+	}
 
 	struct sbuf out = { 0 };
-	sb_str(&out, "KMS ");
-	sb_str(&out, output_aspect());
-	sb_str(&out, " ");
-	sb_str(&out, state_name(st));
+	sb_add(&out, prefix.p, prefix.n);
+	free(prefix.p);
+	char *whole = NULL; /* a summary cut on line 1, shown whole below */
 	if (*summary) {
 		sb_str(&out, " - ");
-		sb_str(&out, summary);
+		size_t n = strlen(summary);
+		size_t cut = text_cut_words(summary, n, room1);
+		sb_add(&out, summary, cut);
+		if (cut < n) {
+			sb_str(&out, "...");
+			if (!repeated)
+				whole = whole_summary(summary, n);
+		}
+	}
+	if (whole) {
+		/* shift the long lines down by one: the whole summary first */
+		lines = xrealloc(lines, (nlines + 1) * sizeof *lines);
+		memmove(lines + 1, lines, nlines * sizeof *lines);
+		lines[0].tag = "";
+		lines[0].text = whole;
+		lines[0].len = strlen(whole) + 1;
+		nlines++;
 	}
 
 	size_t budget = OUTPUT_MAX - (nlines ? MORE_RESERVE : 0);
@@ -476,6 +529,7 @@ static char *render_alloc(const struct result *r, size_t *len)
 	}
 	free(lines);
 	free(heads.p);
+	free(whole);
 	*len = out.n;
 	return out.p;
 }
@@ -505,6 +559,7 @@ _Noreturn void result_exit(struct result *r)
 	char *s = render_alloc(r, &n);
 	state_t st = result_state(r);
 	write_all(s, n);
+	vlog_flush(); /* after the status line: see vlog.h */
 	free(s);
 	result_free(r);
 	exit((int)st);
@@ -533,32 +588,38 @@ void result_free(struct result *r)
 static _Noreturn void vdie(state_t st, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
-/* Built on the stack, so it works when memory is short too. */
+/* Built on the stack, so it works when memory is short too. A message
+ * longer than the first line allows is cut there with "..." and follows
+ * whole on the second line. */
 static _Noreturn void vdie(state_t st, const char *fmt, va_list ap)
 {
-	char line[OUTPUT_MAX + 1];
+	char msg[OUTPUT_MAX / 2], line[OUTPUT_MAX + 8];
 
 	timeout_stop();
 	if ((unsigned)st > STATE_UNKNOWN)
 		st = STATE_UNKNOWN;
+	int m = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (m < 0)
+		msg[0] = '\0';
+	size_t mlen = text_clean(msg);
 	int pre = snprintf(line, sizeof line, "KMS %s %s - ", output_aspect(),
 			   state_name(st));
 	if (pre < 0 || (size_t)pre >= sizeof line)
 		pre = 0;
-	int m = vsnprintf(line + pre, sizeof line - (size_t)pre, fmt, ap);
-	if (m < 0)
-		m = 0;
-	size_t n = (size_t)pre + (size_t)m;
-	if (n > sizeof line - 1)
-		n = sizeof line - 1;
-	clean_text(line + pre);
-	if (n > OUTPUT_MAX - 1) { /* keep room for the newline */
-		n = utf8_cut(line, OUTPUT_MAX - 1 - 3);
-		memcpy(line + n, "...", 3);
-		n += 3;
+	size_t room = LINE1_MAX - text_chars(line, (size_t)pre);
+	size_t cut = text_cut_words(msg, mlen, room);
+	size_t n = (size_t)pre;
+	memcpy(line + n, msg, cut);
+	n += cut;
+	if (cut < mlen) {
+		memcpy(line + n, "...\n", 4);
+		n += 4;
+		memcpy(line + n, msg, mlen); /* fits: msg is half of line */
+		n += mlen;
 	}
 	line[n++] = '\n';
 	write_all(line, n);
+	vlog_flush();
 	exit((int)st);
 }
 
@@ -612,32 +673,6 @@ char *fmt_number(char *buf, size_t len, double v, int decimals)
 		strcpy(tmp, "0");
 	snprintf(buf, len, "%s", tmp);
 	return buf;
-}
-
-void output_set_verbosity(int level)
-{
-	verbosity = level < 0 ? 0 : level > 3 ? 3 : level;
-}
-
-int output_verbosity(void)
-{
-	return verbosity;
-}
-
-/* The text and its newline under one stderr lock: rpc_bind_probe_many()
- * logs from worker threads, and two separate calls let another thread's
- * line land in between. */
-void vlog(int level, const char *fmt, ...)
-{
-	if (verbosity < level)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	flockfile(stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-	va_end(ap);
 }
 
 /* See output.h. */

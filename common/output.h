@@ -13,8 +13,15 @@
  * The whole output is assembled in memory and written with one write(2), so
  * a timeout can never interleave with it; it is capped below 8 KB (Nagios'
  * plugin output buffer) by dropping whole long-output lines and ending with
- * "... and N more". '|' in any text is replaced by '/', since Nagios would
- * take it for the perfdata separator. */
+ * "... and N more". Every text is cleaned with text_clean() ('|' would
+ * start perfdata in Nagios, a newline or a bidi control would rearrange
+ * the output).
+ *
+ * The first line holds at most LINE1_MAX characters before " | ", in every
+ * state: headlines are joined worst first while they fit, the rest counted
+ * as "+N more"; a summary still too long is cut at a word with "..." and
+ * its whole text becomes the first long-output line, so nothing is lost.
+ * die() follows the same rule. */
 #ifndef KMS_OUTPUT_H
 #define KMS_OUTPUT_H
 
@@ -22,6 +29,8 @@
 #include <stddef.h>
 #include "range.h"
 #include "state.h"
+#include "text.h"
+#include "vlog.h" /* vlog(), for the many callers that print results too */
 
 #define OUTPUT_MAX 8000 /* bytes, below Nagios' 8192 */
 
@@ -106,13 +115,5 @@ char *fmt_number(char *buf, size_t len, double v, int decimals);
  * one output line from parts. */
 void text_append(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* Verbose logging to stderr when verbosity >= level (1..3). Nagios shows only
- * stdout, so -v output never disturbs the status line. Callers must never
- * pass a secret. vlog() may be called from several threads: each line comes
- * out whole. */
-void output_set_verbosity(int level);
-int output_verbosity(void);
-void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

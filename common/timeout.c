@@ -21,6 +21,8 @@
 
 #include "options.h"
 #include "output.h"
+#include "text.h"
+#include "vlog.h"
 
 #define TIMEOUT_MAX_S 86400.0
 #define TIMEOUT_DEFAULT_S 10.0
@@ -31,7 +33,7 @@ static state_t t_state = STATE_UNKNOWN;
 static double t_start; /* mono_now() at timeout_start(); 0 = not started */
 static char t_activity[256] = "check";
 
-static char t_msg[2][512];
+static char t_msg[2][768];
 static size_t t_msg_len[2];
 static volatile sig_atomic_t t_msg_cur = -1; /* -1: nothing prepared */
 
@@ -84,17 +86,28 @@ bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,
 }
 
 /* Formats the expiry line into the idle buffer, then publishes it. Never
- * called from the handler. */
+ * called from the handler. The activity is cut to keep the first line
+ * within LINE1_MAX (text.h); then the whole message follows on line 2. */
 static void prepare_message(void)
 {
 	int next = t_msg_cur == 0 ? 1 : 0;
-	char num[32];
+	char num[32], pre[96], post[64];
 	const char *aspect = output_aspect();
 	fmt_number(num, sizeof num, t_seconds, 3);
-	int len = snprintf(t_msg[next], sizeof t_msg[next],
-			   "KMS %s %s - %s timed out after %s s\n",
-			   aspect && *aspect ? aspect : "CHECK", state_name(t_state),
-			   t_activity, num);
+	int lp = snprintf(pre, sizeof pre, "KMS %s %s - ",
+			  aspect && *aspect ? aspect : "CHECK", state_name(t_state));
+	int lq = snprintf(post, sizeof post, " timed out after %s s", num);
+	if (lp < 0 || lq < 0)
+		return;
+	size_t fixed = text_chars(pre, (size_t)lp) + text_chars(post, (size_t)lq);
+	size_t alen = strlen(t_activity);
+	size_t room = fixed < LINE1_MAX ? LINE1_MAX - fixed : 0;
+	size_t cut = text_cut_words(t_activity, alen, room);
+	int len = snprintf(t_msg[next], sizeof t_msg[next], "%s%.*s%s%s\n", pre,
+			   (int)cut, t_activity, cut < alen ? "..." : "", post);
+	if (len >= 0 && cut < alen && (size_t)len < sizeof t_msg[next])
+		len += snprintf(t_msg[next] + len, sizeof t_msg[next] - (size_t)len,
+				"%s%s\n", t_activity, post);
 	if (len < 0)
 		return;
 	if ((size_t)len >= sizeof t_msg[next]) {
@@ -122,6 +135,7 @@ static void on_alarm(int sig)
 			left -= (size_t)w;
 		}
 	}
+	vlog_flush(); /* after the status line: see vlog.h */
 	_exit((int)t_state);
 }
 
@@ -174,6 +188,7 @@ void timeout_set_activity(const char *what)
 			t_activity[i] = "check"[i];
 	}
 	t_activity[i] = '\0';
+	text_clean(t_activity);
 	if (t_msg_cur >= 0)
 		prepare_message();
 }

@@ -50,6 +50,7 @@ static void run_child(void (*fn)(void *), void *arg, struct run *r)
 		dup2(fileno(err), STDERR_FILENO);
 		fn(arg);
 		fflush(NULL);
+		vlog_flush(); /* what result_exit() would do */
 		_exit(0);
 	}
 	int st;
@@ -133,9 +134,19 @@ static void expect_die(char **argv, const char *message)
 	struct run r;
 	run_child(parse_child, argv, &r);
 	ck_assert_int_eq(r.status, 3);
-	char want[1024];
-	snprintf(want, sizeof want, "KMS TEST UNKNOWN - %s\n", message);
+	char want[2048];
+	int pre = snprintf(want, sizeof want, "KMS TEST UNKNOWN - ");
+	if (pre + strlen(message) <= LINE1_MAX) {
+		snprintf(want + pre, sizeof want - (size_t)pre, "%s\n", message);
+	} else {
+		/* too long for line 1: cut at a word with "...", whole on line 2 */
+		size_t cut = text_cut_words(message, strlen(message), LINE1_MAX - (size_t)pre);
+		ck_assert_uint_lt(cut, strlen(message));
+		snprintf(want + pre, sizeof want - (size_t)pre, "%.*s...\n%s\n",
+			 (int)cut, message, message);
+	}
 	ck_assert_str_eq(r.out, want);
+	ck_assert_uint_le(strcspn(r.out, "\n"), LINE1_MAX);
 }
 
 /* ---- standard and plugin options ---------------------------------------- */

@@ -255,11 +255,13 @@ START_TEST(cap_notes_dropped_first)
 	result_add(r, STATE_OK, "p %s", line);
 	result_note(r, "note %s", line);
 	result_note(r, "note2 %s", line);
+	result_note(r, "note3 %s", line);
 	const char *o = render(r);
 	ck_assert_uint_le(strlen(o), OUTPUT_MAX);
 	ck_assert_ptr_nonnull(strstr(o, "\n[OK] p y"));
 	ck_assert_ptr_nonnull(strstr(o, "\nnote y"));
-	ck_assert_ptr_null(strstr(o, "note2"));
+	ck_assert_ptr_nonnull(strstr(o, "\nnote2 y"));
+	ck_assert_ptr_null(strstr(o, "note3"));
 	const char *tail = "\n... and 1 more\n";
 	ck_assert_str_eq(o + strlen(o) - strlen(tail), tail);
 	result_free(r);
@@ -272,11 +274,11 @@ START_TEST(cap_long_summary_shortened)
 	char *big = malloc(20000);
 	memset(big, 's', 19999);
 	big[19999] = '\0';
-	/* a two-byte UTF-8 char across the cut is dropped whole: the head is
-	 * cut at 7960 - 1 - strlen(" | t=1s") - 3 = 7949 bytes, and the
-	 * summary starts after the 20 bytes of "KMS TEST CRITICAL - " */
-	big[7928] = '\xc3';
-	big[7929] = '\xa9';
+	/* the cut counts characters, not bytes: after the 20 of "KMS TEST
+	 * CRITICAL - " the summary keeps 77 characters (78 bytes, the
+	 * two-byte one whole), then "..." */
+	big[76] = '\xc3';
+	big[77] = '\xa9';
 	result_summary(r, "%s", big);
 	result_perf(r, "t", 1, "s", NULL, NAN, NAN);
 	result_add(r, STATE_CRITICAL, "one line");
@@ -285,9 +287,13 @@ START_TEST(cap_long_summary_shortened)
 	ck_assert_uint_le(n, OUTPUT_MAX);
 	const char *nl = strchr(o, '\n');
 	ck_assert(strncmp(nl - 10, "... | t=1s\n", 11) == 0);
-	ck_assert_ptr_null(strchr(o, '\xc3'));
-	ck_assert_uint_eq((size_t)(nl - o), 7948 + 3 + 7);
-	ck_assert_str_eq(nl + 1, "[CRITICAL] one line\n");
+	ck_assert_uint_eq((size_t)(nl - o) - strlen(" | t=1s"), 20 + 78 + 3);
+	ck_assert(strncmp(nl - 13, "s\xc3\xa9...", 6) == 0);
+	/* the whole summary follows, cut at 1000 bytes, then the partial */
+	const char *l2 = nl + 1, *l3 = strchr(l2, '\n') + 1;
+	ck_assert_uint_eq((size_t)(l3 - l2), 1000 + 1);
+	ck_assert(strncmp(l2, big, 997) == 0);
+	ck_assert_str_eq(l3, "[CRITICAL] one line\n");
 	result_free(r);
 
 	/* perfdata larger than half the line is dropped to save the summary */
@@ -398,8 +404,13 @@ START_TEST(die_exits_unknown_with_message)
 	ck_assert_str_eq(buf, "KMS PLUGIN UNKNOWN - cannot parse options\n");
 	ck_assert_int_eq(run_child(child_die_long, buf, sizeof buf), 3);
 	ck_assert_uint_le(strlen(buf), OUTPUT_MAX);
-	ck_assert_str_eq(buf + strlen(buf) - 7, "zzz...\n");
-	ck_assert_ptr_eq(strchr(buf, '\n'), buf + strlen(buf) - 1);
+	/* line 1: 100 characters with "..."; line 2: the message, cut at the
+	 * 3999 bytes die() formats */
+	const char *nl = strchr(buf, '\n');
+	ck_assert_uint_eq((size_t)(nl - buf), LINE1_MAX);
+	ck_assert(strncmp(nl - 6, "zzz...\n", 7) == 0);
+	ck_assert_uint_eq(strlen(nl + 1), OUTPUT_MAX / 2 - 1 + 1);
+	ck_assert_uint_eq(strspn(nl + 1, "z"), OUTPUT_MAX / 2 - 1);
 }
 END_TEST
 
@@ -439,7 +450,7 @@ END_TEST
 /* rpc_bind_probe_many() logs from its worker threads: every -v line must
  * come out whole, never a line of one thread with another's text inside. */
 #define VLOG_THREADS 4
-#define VLOG_LINES 3000
+#define VLOG_LINES 1000 /* 4 x 1000 x 61 bytes: within the 256 KiB held */
 #define VLOG_WIDTH 60
 
 static void *vlog_worker(void *arg)
@@ -468,7 +479,7 @@ START_TEST(vlog_lines_whole_across_threads)
 	for (int i = 0; i < VLOG_THREADS; i++)
 		pthread_join(th[i], NULL);
 	output_set_verbosity(0);
-	fflush(stderr);
+	vlog_flush();
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 
@@ -487,6 +498,180 @@ START_TEST(vlog_lines_whole_across_threads)
 }
 END_TEST
 
+/* Every character that ends a line or reorders a terminal's text becomes
+ * one space, wherever it comes from: the class, not one example. */
+START_TEST(unicode_line_breakers_and_bidi_are_cleaned)
+{
+	static const char *const bad[] = {
+		"\xc2\x85", "\xc2\x80", "\xc2\x9f",             /* NEL, C1 */
+		"\xe2\x80\xa8", "\xe2\x80\xa9",                 /* LS, PS */
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", /* LRE RLE PDF */
+		"\xe2\x80\xad", "\xe2\x80\xae",                 /* LRO RLO */
+		"\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",     /* LRM RLM ALM */
+		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
+		"\r", "\n", "\x0b", "\x0c", "\x1b", "\x7f",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct result *r = result_new();
+		result_summary(r, "pc%s01", bad[i]);
+		result_add(r, STATE_OK, "x%sy", bad[i]);
+		result_note(r, "n%sm", bad[i]);
+		result_perf(r, "a b", 1, "", NULL, NAN, NAN);
+		ck_assert_msg(strcmp(render(r), "KMS TEST OK - pc 01 | 'a b'=1\n[OK] x y\nn m\n") == 0,
+			      "case %zu: %s", i, render(r));
+		result_free(r);
+		char lab[32];
+		snprintf(lab, sizeof lab, "p%sq", bad[i]);
+		r = result_new();
+		result_perf(r, lab, 1, "", NULL, NAN, NAN);
+		ck_assert_msg(strcmp(render(r), "KMS TEST OK | 'p q'=1\n") == 0, "label %zu: %s", i, render(r));
+		result_free(r);
+	}
+	/* what stays: ordinary non-ASCII text, and near neighbours of the
+	 * cleaned ranges (U+00A0, U+2027, U+202F, U+2065, U+2070) */
+	static const char *const good[] = { "\xc3\xa9", "\xc2\xa0", "\xe2\x80\xa7",
+					    "\xe2\x80\xaf", "\xe2\x81\xa5", "\xe2\x81\xb0",
+					    "\xe6\x9d\xb1" };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char want[64], got[64];
+		snprintf(got, sizeof got, "a%sb", good[i]);
+		snprintf(want, sizeof want, "a%sb", good[i]);
+		ck_assert_uint_eq(text_clean(got), strlen(want));
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
+/* Line 1 fits LINE1_MAX whatever the number and length of headlines: as
+ * many whole phrases as fit, worst first, then "+N more". */
+START_TEST(headlines_fit_line1_with_more)
+{
+	for (int n = 1; n <= 30; n++) {
+		struct result *r = result_new();
+		for (int i = 0; i < n; i++) {
+			result_headline(r, i % 3 == 0 ? STATE_CRITICAL : STATE_WARNING,
+					"problem %02d with kms%02d.branch-office.corp.example", i, i);
+			result_add(r, i % 3 == 0 ? STATE_CRITICAL : STATE_WARNING, "line %d", i);
+		}
+		result_perf(r, "x", 1, "", NULL, NAN, NAN);
+		const char *o = render(r);
+		size_t l1 = strstr(o, " | ") - o;
+		ck_assert_uint_le(l1, LINE1_MAX);
+		ck_assert(strncmp(o, "KMS TEST CRITICAL - problem 00 with kms00.", 42) == 0);
+		if (n == 1) {
+			ck_assert(strncmp(o + l1 - 12, "corp.example", 12) == 0);
+		} else {
+			/* the first phrase and "+N-1 more" for the others */
+			char tail[32];
+			snprintf(tail, sizeof tail, "; +%d more", n - 1);
+			ck_assert_msg(strncmp(o + l1 - strlen(tail), tail, strlen(tail)) == 0, "%s", o);
+		}
+		result_free(r);
+	}
+	/* short phrases: several fit before the count */
+	struct result *r = result_new();
+	for (int i = 0; i < 20; i++)
+		result_headline(r, STATE_WARNING, "p%d", i);
+	ck_assert_str_eq(render(r), "KMS TEST OK - p0; p1; p2; p3; p4; p5; p6; p7; p8; p9; "
+				    "p10; p11; p12; p13; p14; p15; p16; +3 more\n");
+	result_free(r);
+	r = result_new(); /* exactly 100 characters: all fit */
+	for (int i = 0; i < 19; i++)
+		result_headline(r, STATE_WARNING, "p%d", i);
+	result_headline(r, STATE_WARNING, "q");
+	ck_assert_str_eq(render(r), "KMS TEST OK - p0; p1; p2; p3; p4; p5; p6; p7; p8; p9; "
+				    "p10; p11; p12; p13; p14; p15; p16; p17; p18; q\n");
+	result_free(r);
+}
+END_TEST
+
+/* A summary too long for line 1 is cut at a word and shown whole below. */
+START_TEST(long_summary_cut_at_word_whole_below)
+{
+	struct result *r = result_new();
+	result_summary(r, "status document https://kms01.branch-office.corp.example/"
+		       "kms/status/kms-status.json: HTTP 404 Not Found");
+	result_add(r, STATE_UNKNOWN, "detail");
+	const char *o = render(r);
+	ck_assert_uint_eq(strcspn(o, "\n"), LINE1_MAX);
+	/* no blank in the second half of the room: cut inside the URL */
+	ck_assert_str_eq(o, "KMS TEST UNKNOWN - status document "
+			    "https://kms01.branch-office.corp.example/kms/status/kms-status...\n"
+			    "status document https://kms01.branch-office.corp.example/kms/status/"
+			    "kms-status.json: HTTP 404 Not Found\n"
+			    "[UNKNOWN] detail\n");
+	result_free(r);
+	/* with a blank in reach, the cut is at a word */
+	r = result_new();
+	result_summary(r, "kms01.corp.example: KMS running on port 1688, host keys licensed, "
+		       "DNS publishing OK, last request 14 min ago, 3 clients failing");
+	ck_assert_str_eq(render(r), "KMS TEST OK - kms01.corp.example: KMS running on port 1688, "
+				    "host keys licensed, DNS publishing...\n"
+				    "kms01.corp.example: KMS running on port 1688, host keys licensed, "
+				    "DNS publishing OK, last request 14 min ago, 3 clients failing\n");
+	result_free(r);
+}
+END_TEST
+
+/* Icinga 2 reads stdout and stderr through one pipe: -v lines must come
+ * after the status line, whether the plugin ends by result_exit or die. */
+static void child_verbose_exit(void)
+{
+	output_set_verbosity(3);
+	vlog(1, "connecting to 127.0.0.1:1688");
+	vlog(3, "bind offered");
+	struct result *r = result_new();
+	result_add(r, STATE_WARNING, "slow");
+	result_exit(r);
+}
+
+static void child_verbose_die(void)
+{
+	output_set_verbosity(1);
+	vlog(1, "reading the document");
+	vlog(2, "not shown at -v");
+	die("status document: bad");
+}
+
+static int run_child_merged(void (*fn)(void), char *buf, size_t len)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[1]);
+		fn();
+		_exit(100);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t got;
+	while (n + 1 < len && (got = read(fds[0], buf + n, len - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(verbose_lines_follow_status_line)
+{
+	char buf[OUTPUT_MAX * 2];
+	ck_assert_int_eq(run_child_merged(child_verbose_exit, buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "KMS TEST WARNING - slow\n[WARNING] slow\n"
+			      "connecting to 127.0.0.1:1688\nbind offered\n");
+	ck_assert_int_eq(run_child_merged(child_verbose_die, buf, sizeof buf), 3);
+	ck_assert_str_eq(buf, "KMS TEST UNKNOWN - status document: bad\nreading the document\n");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("output");
@@ -498,6 +683,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, headlines_worst_first_summary_wins);
 	tcase_add_test(tc, out_of_range_state_counts_as_unknown);
 	tcase_add_test(tc, pipes_and_newlines_are_cleaned);
+	tcase_add_test(tc, unicode_line_breakers_and_bidi_are_cleaned);
+	tcase_add_test(tc, headlines_fit_line1_with_more);
+	tcase_add_test(tc, long_summary_cut_at_word_whole_below);
+	tcase_add_test(tc, verbose_lines_follow_status_line);
 	tcase_add_test(tc, perfdata_format);
 	tcase_add_test(tc, perfdata_leaves_out_unscaled_percent);
 	tcase_add_test(tc, fmt_number_fixed_notation);
