@@ -290,6 +290,27 @@ static bool push_arg(char ***args, int *n, char *s)
 	return true;
 }
 
+/* Where each argument read from an ini file came from ("FILE, [SECTION]
+ * line N"), index for index with the arguments extra_opts_read() returns
+ * across calls, so an option getopt refuses can be traced to its line. */
+static char **extra_where;
+static int n_extra_where;
+static bool track_where; /* only while expanding a command line */
+
+static void note_where(const char *file, const char *section, unsigned lineno, int upto)
+{
+	while (track_where && n_extra_where < upto) {
+		char **nw = realloc(extra_where, (size_t)(n_extra_where + 1) * sizeof *nw);
+		if (!nw)
+			return; /* only the message gets poorer */
+		extra_where = nw;
+		if (asprintf(&extra_where[n_extra_where], "%s, [%s] line %u", file, section,
+			     lineno) < 0)
+			extra_where[n_extra_where] = NULL;
+		n_extra_where++;
+	}
+}
+
 /* One "key=value" or "key" line of the wanted section, already trimmed.
  * A one-letter key becomes "-k" [value], a longer one "--key[=value]". */
 static bool extra_line(char *line, const char *file, unsigned lineno,
@@ -418,8 +439,11 @@ bool extra_opts_read(const char *spec, const char *plugin_name, char ***args,
 			ok = false;
 			break;
 		}
-		if (in_section)
+		if (in_section) {
 			ok = extra_line(s, file, lineno, args, n, err);
+			if (ok)
+				note_where(file, section, lineno, *n);
+		}
 	}
 	if (ok && ferror(f)) {
 		snprintf(err, KMS_ERRLEN, "--extra-opts: cannot read %.200s: %s", file,
@@ -436,10 +460,19 @@ bool extra_opts_read(const char *spec, const char *plugin_name, char ***args,
 	return ok;
 }
 
+/* "--extra-opts SPEC" as two words (what Icinga 2 renders from a command
+ * argument with a value), as monitoring-plugins accepts it: the next word
+ * is the spec unless it is an option itself. */
+static bool takes_spec(int argc, char **argv, int i)
+{
+	return i + 1 < argc && argv[i + 1][0] != '-';
+}
+
 /* Builds the argv getopt sees: argv[0], then the options of every
  * --extra-opts in order, then the command line without them (so the
  * command line, coming last, wins). Scanning stops at "--". */
-static char **expand_extra_opts(int argc, char **argv, const char *name, int *out_argc)
+static char **expand_extra_opts(int argc, char **argv, const char *name, int *out_argc,
+				int *out_extra)
 {
 	char **extra = NULL;
 	int n_extra = 0;
@@ -449,14 +482,17 @@ static char **expand_extra_opts(int argc, char **argv, const char *name, int *ou
 			break;
 		const char *spec = NULL;
 		if (strcmp(argv[i], "--extra-opts") == 0)
-			spec = "";
+			spec = takes_spec(argc, argv, i) ? argv[++i] : "";
 		else if (strncmp(argv[i], "--extra-opts=", 13) == 0)
 			spec = argv[i] + 13;
 		if (!spec)
 			continue;
 		any = true;
 		char err[KMS_ERRLEN];
-		if (!extra_opts_read(spec, name, &extra, &n_extra, err)) {
+		track_where = true;
+		bool read_ok = extra_opts_read(spec, name, &extra, &n_extra, err);
+		track_where = false;
+		if (!read_ok) {
 			for (int k = 0; k < n_extra; k++)
 				free(extra[k]);
 			free(extra);
@@ -471,9 +507,11 @@ static char **expand_extra_opts(int argc, char **argv, const char *name, int *ou
 	free(extra);
 	bool after_dashdash = false;
 	for (int i = 1; i < argc; i++) {
-		if (!after_dashdash && any &&
-		    (strcmp(argv[i], "--extra-opts") == 0 ||
-		     strncmp(argv[i], "--extra-opts=", 13) == 0))
+		if (!after_dashdash && any && strcmp(argv[i], "--extra-opts") == 0) {
+			i += takes_spec(argc, argv, i);
+			continue;
+		}
+		if (!after_dashdash && any && strncmp(argv[i], "--extra-opts=", 13) == 0)
 			continue;
 		if (strcmp(argv[i], "--") == 0)
 			after_dashdash = true;
@@ -481,6 +519,7 @@ static char **expand_extra_opts(int argc, char **argv, const char *name, int *ou
 	}
 	nargv[k] = NULL;
 	*out_argc = k;
+	*out_extra = n_extra;
 	return nargv;
 }
 
@@ -662,6 +701,14 @@ static void handle_standard(int id, const char *arg, const struct plugin_info *i
 	}
 }
 
+/* "FILE, [SECTION] line N" when the argument getopt just stopped at (optind
+ * - 1, av[1..n_extra] being the ini file's) came from --extra-opts. */
+static const char *ini_origin(int ind, int n_extra)
+{
+	int i = ind - 1 - 1; /* av[0] is the program */
+	return i >= 0 && i < n_extra && i < n_extra_where ? extra_where[i] : NULL;
+}
+
 /* See options.h. The plugin's options may reuse a letter only of a group it
  * did not ask for; a clash is a programming error and ends with UNKNOWN. */
 void options_parse(int argc, char **argv, const struct plugin_info *info,
@@ -712,23 +759,27 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 		}
 	}
 
-	int ac;
-	char **av = expand_extra_opts(argc, argv, info->name, &ac);
+	int ac, n_extra;
+	char **av = expand_extra_opts(argc, argv, info->name, &ac, &n_extra);
 
 	opterr = 0;
 	optind = 0; /* full re-initialisation (glibc), so tests can parse again */
 	int c;
 	while ((c = getopt_long(ac, av, shorts, longs, NULL)) != -1) {
 		char name[128];
+		const char *from = ini_origin(optind, n_extra);
 		if (c == '?' && optopt != 0 && optind > 0 && strncmp(av[optind - 1], "--", 2) == 0)
-			die("option \"%s\" takes no argument",
-			    opt_display(av, optind, optopt, name, sizeof name));
+			die("option \"%s\" takes no argument%s%s",
+			    opt_display(av, optind, optopt, name, sizeof name), from ? " in " : "",
+			    from ? from : "");
 		if (c == '?')
-			die("unknown option \"%s\" (see --help)",
-			    opt_display(av, optind, optopt, name, sizeof name));
+			die("unknown option \"%s\"%s%s (see --help)",
+			    opt_display(av, optind, optopt, name, sizeof name), from ? " in " : "",
+			    from ? from : "");
 		if (c == ':')
-			die("option \"%s\" needs an argument",
-			    opt_display(av, optind, optopt, name, sizeof name));
+			die("option \"%s\" needs an argument%s%s",
+			    opt_display(av, optind, optopt, name, sizeof name), from ? " in " : "",
+			    from ? from : "");
 		const struct entry *e = NULL;
 		for (size_t k = 0; k < ne && !e; k++)
 			if (entries[k].opt->id == c)

@@ -663,7 +663,60 @@ START_TEST(extra_errors_exit_3)
 	write_file("d.ini", "[check_kms_test]\nbogus-option=1\n", path, sizeof path);
 	snprintf(spec, sizeof spec, "--extra-opts=@%s", path);
 	char *unknown[] = { "check_kms_test", spec, NULL };
-	expect_die(unknown, "unknown option \"--bogus-option\" (see --help)");
+	snprintf(want, sizeof want, "unknown option \"--bogus-option\" in %s, [check_kms_test] line 2 (see --help)", path);
+	expect_die(unknown, want);
+	/* the same named in the two-word form, with a section and line 3 */
+	write_file("e.ini", "[kms]\nwarning=1\nnot-an-option\n", path, sizeof path);
+	snprintf(spec, sizeof spec, "kms@%s", path);
+	char *two[] = { "check_kms_test", "--extra-opts", spec, NULL };
+	snprintf(want, sizeof want, "unknown option \"--not-an-option\" in %s, [kms] line 3 (see --help)", path);
+	expect_die(two, want);
+	/* a one-letter key whose value is missing */
+	write_file("f.ini", "[kms]\nH\n", path, sizeof path);
+	snprintf(spec, sizeof spec, "kms@%s", path);
+	char *noval[] = { "check_kms_test", "--extra-opts", spec, NULL };
+	snprintf(want, sizeof want, "option \"-H\" needs an argument in %s, [kms] line 2", path);
+	expect_die(noval, want);
+	/* an unknown option on the command line itself names no file */
+	char *cmdline[] = { "check_kms_test", "--extra-opts", spec, "--nope", NULL };
+	write_file("f.ini", "[kms]\nH=kms01\n", path, sizeof path);
+	expect_die(cmdline, "unknown option \"--nope\" (see --help)");
+}
+END_TEST
+
+/* "--extra-opts SPEC" in two words (what Icinga 2 renders) means the same
+ * as "--extra-opts=SPEC", for every form of SPEC; a following option is not
+ * taken as a spec. */
+START_TEST(extra_two_word_form)
+{
+	char path[256], spec[300], one[320];
+	write_file("two.ini", "[check_kms_test]\nwarning=3\n[kms]\nwarning=5\ncritical=9\n",
+		   path, sizeof path);
+	const char *sections[] = { "kms", "" };
+	const char *want_w[] = { "5", "3" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(spec, sizeof spec, "%s@%s", sections[i], path);
+		char *argv[] = { "check_kms_test", "--extra-opts", spec, "-H", "kms01", NULL };
+		parse(ARGC(argv), argv);
+		ck_assert_str_eq(co.warning, want_w[i]);
+		ck_assert_str_eq(co.hostname, "kms01");
+		snprintf(one, sizeof one, "--extra-opts=%s", spec);
+		char *argv1[] = { "check_kms_test", one, "-H", "kms01", NULL };
+		parse(ARGC(argv1), argv1);
+		ck_assert_str_eq(co.warning, want_w[i]);
+	}
+	/* the section alone, the file from MP_CONFIG_FILE */
+	setenv("MP_CONFIG_FILE", path, 1);
+	char *sec[] = { "check_kms_test", "--extra-opts", "kms", "-v", NULL };
+	parse(ARGC(sec), sec);
+	ck_assert_str_eq(co.critical, "9");
+	ck_assert_int_eq(co.verbose, 1);
+	/* followed by an option: the default section [check_kms_test] */
+	char *dflt[] = { "check_kms_test", "--extra-opts", "-H", "kms02", NULL };
+	parse(ARGC(dflt), dflt);
+	unsetenv("MP_CONFIG_FILE");
+	ck_assert_str_eq(co.warning, "3");
+	ck_assert_str_eq(co.hostname, "kms02");
 }
 END_TEST
 
@@ -708,6 +761,7 @@ int main(void)
 	tcase_add_test(te, extra_command_line_wins);
 	tcase_add_test(te, extra_default_section_via_env);
 	tcase_add_test(te, extra_errors_exit_3);
+	tcase_add_test(te, extra_two_word_form);
 	suite_add_tcase(s, te);
 	return unit_run(s);
 }
