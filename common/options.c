@@ -50,8 +50,10 @@ static const struct std_option std_options[] = {
 	{ GROUP_ALWAYS, { "help", 'h', false, NULL, "Print this help and exit 0.", 'h' } },
 	{ GROUP_ALWAYS, { "version", 'V', false, NULL, "Print the version and exit 0.", 'V' } },
 	{ GROUP_ALWAYS, { "verbose", 'v', false, NULL,
-			  "More detail on stderr; repeat up to 3 times (-vvv).\n"
-			  "Never shows a password, token or key.", 'v' } },
+			  "More detail on stderr, written after the status output (so\n"
+			  "the status line stays first where stderr is merged, as in\n"
+			  "Icinga 2); repeat up to 3 times (-vvv). Never shows a\n"
+			  "password, token or key.", 'v' } },
 	{ GROUP_ALWAYS, { "timeout", 't', true, "SECONDS[:STATE]",
 			  "Give up after SECONDS (default 10, at most 86400) and end\n"
 			  "with STATE (OK, WARNING, CRITICAL, UNKNOWN; default below).", 't' } },

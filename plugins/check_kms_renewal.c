@@ -317,8 +317,10 @@ static void entry_line(struct result *r, const struct entry *e)
 }
 
 /* "37 of 812 clients lose activation within 30 days (12 within 7 days), 3
- * already lost" and its quieter forms. */
-static void summarize(struct result *r, const struct gather *g, long long days)
+ * already lost" and its quieter forms. A line that is not OK never opens
+ * with "none": it leads with what is wrong ("5 of 43 clients have lost
+ * activation"). */
+static void summarize(struct result *r, const struct gather *g, long long days, state_t st)
 {
 	char s[512];
 	if (g->known == 0) {
@@ -326,17 +328,23 @@ static void summarize(struct result *r, const struct gather *g, long long days)
 			       "host for activation");
 		return;
 	}
-	if (g->expiring == 0)
-		snprintf(s, sizeof(s), "none of %zu client%s loses activation within %lld day%s",
-			 g->known, g->known == 1 ? "" : "s", days, days == 1 ? "" : "s");
-	else
+	const char *pl = g->known == 1 ? "" : "s", *dpl = days == 1 ? "" : "s";
+	if (g->expiring == 0 && g->expired > 0) {
+		snprintf(s, sizeof(s), "%zu of %zu client%s %s lost activation; no other loses it "
+			 "within %lld day%s", g->expired, g->known, pl,
+			 g->expired == 1 ? "has" : "have", days, dpl);
+	} else if (g->expiring == 0) {
+		snprintf(s, sizeof(s), "%s of %zu client%s %s activation within %lld day%s",
+			 st == STATE_OK ? "none" : "0", g->known, pl,
+			 st == STATE_OK ? "loses" : "lose", days, dpl);
+	} else {
 		snprintf(s, sizeof(s), "%zu of %zu client%s %s activation within %lld day%s",
-			 g->expiring, g->known, g->known == 1 ? "" : "s",
-			 g->expiring == 1 ? "loses" : "lose", days, days == 1 ? "" : "s");
-	if (g->expiring > 0 && days > SOON_DAYS)
-		text_append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
-	if (g->expired > 0)
-		text_append(s, sizeof(s), ", %zu already lost", g->expired);
+			 g->expiring, g->known, pl, g->expiring == 1 ? "loses" : "lose", days, dpl);
+		if (days > SOON_DAYS)
+			text_append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
+		if (g->expired > 0)
+			text_append(s, sizeof(s), ", %zu already lost", g->expired);
+	}
 	if (g->no_deadline > 0)
 		text_append(s, sizeof(s), ", %zu without a known deadline", g->no_deadline);
 	result_summary(r, "%s", s);
@@ -473,8 +481,9 @@ int main(int argc, char **argv)
 	range_scale(&th.crit, (double)g.known);
 	struct result *r = result_new();
 	size_t losing = g.expiring + g.expired;
-	result_set_state(r, thresholds_check(&th, (double)losing));
-	summarize(r, &g, cfg->days);
+	state_t st = thresholds_check(&th, (double)losing);
+	result_set_state(r, st);
+	summarize(r, &g, cfg->days, st);
 
 	if (g.n_heap > 1)
 		qsort(g.heap, g.n_heap, sizeof(*g.heap), cmp_urgency);

@@ -270,7 +270,7 @@ static void eval_dns(struct result *r, const struct config *cfg,
 			       fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC));
 		result_add(r, STATE_WARNING, "%s", line);
 		result_headline(r, STATE_WARNING, "DNS publishing failing since %s (%s)",
-		     fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT), code);
+		     fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC), code);
 		return;
 	}
 	if (fail && (!ok || fail->at > ok->at)) {
@@ -337,7 +337,7 @@ static void eval_failure_events(struct result *r, const struct config *cfg,
 		result_add(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
 			   fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
 		result_headline(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
-		     fmt_utc(at, sizeof(at), last->at, TIME_FMT), extra);
+		     fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
 	}
 	if (!any)
 		result_add(r, STATE_OK, "no start or renewal-timer failure (12291/12292) within %s", lb);
@@ -372,7 +372,7 @@ static void eval_idle(struct result *r, const struct config *cfg,
 	if (idle > limit_s) {
 		result_add(r, STATE_WARNING, "idle: no activation request since %s UTC, %s ago "
 			   "(limit %s)", at, ago, limit);
-		result_headline(r, STATE_WARNING, "idle %s: no activation request since %s (limit %s)",
+		result_headline(r, STATE_WARNING, "idle %s: no activation request since %s UTC (limit %s)",
 		     ago, at, limit);
 	} else {
 		result_add(r, STATE_OK, "last activation request %s UTC, %s ago (idle limit %s)",
@@ -472,49 +472,76 @@ static void perf_requests(struct result *r, const struct doc *d)
 	}
 }
 
-/* "kms01.corp.example: KMS running on port 1688, host key licensed, DNS
- * publishing OK, last request 14 min ago": only used when all is OK. */
+/* The OK line being built: phrases in order of what matters. */
+struct okline {
+	char s[768];
+	bool full; /* a phrase did not fit: the rest stay in the long output */
+};
+
+/* Append ", phrase" while the OK line stays within LINE1_MAX; from the
+ * first phrase that does not fit on, nothing more is added. */
+static void ok_phrase(struct okline *ol, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ok_phrase(struct okline *ol, const char *fmt, ...)
+{
+	char phrase[160];
+	if (ol->full)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(phrase, sizeof phrase, fmt, ap);
+	va_end(ap);
+	size_t room = LINE1_MAX - strlen("KMS SERVICE OK - ");
+	if (text_chars(ol->s, strlen(ol->s)) + 2 + text_chars(phrase, strlen(phrase)) <= room)
+		text_append(ol->s, sizeof ol->s, ", %s", phrase);
+	else
+		ol->full = true;
+}
+
+/* "kms01.corp.example: KMS running, host key licensed, last request 14
+ * min ago, DNS publishing OK": only used when all is OK (failing clients
+ * under the thresholds come before the last request). The host is named
+ * once; the phrases follow in order of what matters while they fit (the
+ * port and the rest are in the long output). */
 static void ok_summary(struct result *r, const struct doc *d, const struct gather *g,
 		       double now)
 {
 	const struct doc_host *h = &d->host;
-	char s[768], ago[48];
-	snprintf(s, sizeof(s), "%s: ", h->name);
+	struct okline ol = { .full = false };
+	char *s = ol.s, ago[48];
+	snprintf(s, sizeof(ol.s), "%s: ", h->name);
 	if (h->kms_enabled == 1 && h->service_state)
-		text_append(s, sizeof(s), "KMS running");
+		text_append(s, sizeof(ol.s), "KMS running");
 	else if (h->kms_enabled == 1)
-		text_append(s, sizeof(s), "KMS enabled");
+		text_append(s, sizeof(ol.s), "KMS enabled");
 	else if (h->service_state)
-		text_append(s, sizeof(s), "service running");
+		text_append(s, sizeof(ol.s), "service running");
 	else
-		text_append(s, sizeof(s), "KMS state not reported");
-	if (h->port != DOC_ABSENT)
-		text_append(s, sizeof(s), " on port %lld", h->port);
+		text_append(s, sizeof(ol.s), "KMS state not reported");
 	/* all OK: every product is licensed or its license status is absent */
 	size_t licensed = 0;
 	for (size_t i = 0; i < d->n_products; i++)
 		licensed += d->products[i].license_status == LIC_LICENSED;
 	if (d->n_products == 0)
-		text_append(s, sizeof(s), ", no KMS host product listed");
+		ok_phrase(&ol, "no KMS host product listed");
 	else if (licensed == d->n_products)
-		text_append(s, sizeof(s), ", host key%s licensed", licensed > 1 ? "s" : "");
+		ok_phrase(&ol, "host key%s licensed", licensed > 1 ? "s" : "");
 	else if (licensed == 0)
-		text_append(s, sizeof(s), ", host key status not reported");
+		ok_phrase(&ol, "host key status not reported");
 	else
-		text_append(s, sizeof(s), ", %zu of %zu host keys licensed, %zu not reported",
-			    licensed, d->n_products, d->n_products - licensed);
-	if (h->dns_publishing == 1)
-		text_append(s, sizeof(s), ", DNS publishing OK");
-	else if (h->dns_publishing == 0)
-		text_append(s, sizeof(s), ", DNS publishing off");
-	if (!d->has_clients)
-		text_append(s, sizeof(s), ", no client inventory");
-	else if (g->with_request > 0)
-		text_append(s, sizeof(s), ", last request %s ago",
-		       fmt_duration(ago, sizeof(ago), now > g->last_request ? now - g->last_request : 0));
+		ok_phrase(&ol, "%zu of %zu host keys licensed, %zu not reported", licensed,
+			  d->n_products, d->n_products - licensed);
 	if (g->failing.total > 0)
-		text_append(s, sizeof(s), ", %zu client%s failing", g->failing.total,
+		ok_phrase(&ol, "%zu client%s failing", g->failing.total,
 		       g->failing.total == 1 ? "" : "s");
+	if (!d->has_clients)
+		ok_phrase(&ol, "no client inventory");
+	else if (g->with_request > 0)
+		ok_phrase(&ol, "last request %s ago",
+		       fmt_duration(ago, sizeof(ago), now > g->last_request ? now - g->last_request : 0));
+	if (h->dns_publishing == 1)
+		ok_phrase(&ol, "DNS publishing OK");
+	else if (h->dns_publishing == 0)
+		ok_phrase(&ol, "DNS publishing off");
 	result_summary(r, "%s", s);
 }
 

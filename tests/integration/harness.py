@@ -26,6 +26,7 @@ SAMPLES = os.path.join(ROOT, "packaging", "samples")
 SAMPLE_NOW = "2026-11-25T14:00:00Z"
 
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+LINE1_MAX = 100  # characters before " | ": what a phone shows (common/text.h)
 
 # 'label'=value[UOM];[warn];[crit];[min];[max]
 _PERF_ITEM = re.compile(
@@ -85,14 +86,28 @@ class Result:
         self.lines = lines
         first = lines[0] if lines else ""
         head, _, perf = first.partition("|")
-        self.first = head.rstrip()
+        # line1: the first line as printed, at most LINE1_MAX characters.
+        # A summary too long for it is cut there with "..." and follows
+        # whole on line 2; first and summary are then that whole text (what
+        # the tests assert), and long starts after it.
+        self.line1 = head.rstrip()
         self.perf_text = perf.strip()
         self.perf = parse_perfdata(self.perf_text) if self.perf_text else {}
         self.long = lines[1:]
-        m = re.match(r"^KMS (\S+) (OK|WARNING|CRITICAL|UNKNOWN) - (.*)$", self.first)
+        self.cut = False
+        m = re.match(r"^(KMS \S+ (?:OK|WARNING|CRITICAL|UNKNOWN) - )(.*)$", self.line1)
+        if m and m.group(2).endswith("...") and self.long and \
+                self.long[0].startswith(m.group(2)[:-3]) and self.long[0] != m.group(2):
+            self.cut = True
+            self.first = m.group(1) + self.long[0]
+            self.long = self.long[1:]
+        else:
+            self.first = self.line1
+        m = re.match(r"^KMS (\S+) (OK|WARNING|CRITICAL|UNKNOWN)(?: - (.*))?$", self.line1)
         self.aspect = m.group(1) if m else None
         self.state = m.group(2) if m else None
-        self.summary = m.group(3) if m else None
+        m = re.match(r"^KMS \S+ (?:OK|WARNING|CRITICAL|UNKNOWN) - (.*)$", self.first)
+        self.summary = m.group(1) if m else None
 
     def __repr__(self):
         return "<exit %s after %.2fs: %r stderr=%r>" % (
@@ -118,6 +133,8 @@ def run(name, *args, env=None, timeout=60, check_contract=True, stdin=None):
         assert res.code in STATES, "exit code %s: %r" % (res.code, res)
         assert res.state == STATES[res.code], "state word vs exit code: %r" % res
         assert len(res.stdout.encode()) <= 8192, "output over 8 KB: %r" % res
+        # every first line, in every state, fits a phone
+        assert len(res.line1) <= LINE1_MAX, "line 1 is %d characters: %r" % (len(res.line1), res)
         assert "AddressSanitizer" not in res.stderr and "runtime error" not in res.stderr, res
     return res
 

@@ -142,9 +142,9 @@ def test_office_boundaries(tmp_path, app, label, count, state, why):
 
 def test_current_count_absent_or_minus_one(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, None), product(O2013, -1)]))
+    # the second product is in the long output; line 1 counts it
     assert res.first == ("KMS COUNT CRITICAL - Windows not enabled as a KMS host or no "
-                         "request received yet; Office 2013+ not enabled as a KMS host "
-                         "or no request received yet"), res
+                         "request received yet; +1 more"), res
     assert res.perf == {}, res
 
 
@@ -225,8 +225,7 @@ def test_product_without_application_id_judged_by_name(tmp_path):
     res = run(PLUGIN, "-u", doc)
     assert res.code == 2, res
     assert res.first == ("KMS COUNT CRITICAL - %s 18/25 (clients cannot activate); "
-                         "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition 6/7 (close to 5)"
-                         % WIN_NAME), res
+                         "+1 more" % win["name"]), res
     assert res.perf[WIN_NAME]["raw"].endswith("=18;30:;25:;0;50"), res
     res = run(PLUGIN, "-u", doc, "--product", "windows")
     assert res.first == "KMS COUNT CRITICAL - %s 18/25 (clients cannot activate)" % WIN_NAME, res

@@ -346,10 +346,9 @@ def test_probe_other_interface_critical(dnsmasq, kms_rpc_server, other_rpc_serve
                    "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.1"]}})
     res = dns_run(dns.server, "--port", str(kport), "--probe", "-t", "5")
     assert res.code == 2, res
-    # every problem on the first line, the worst first
+    # the worst problem first, the others counted (each has its long line)
     assert res.first == ("KMS DNS CRITICAL - 1 of 2 KMS hosts published for corp.example does not answer "
-                         "KMS RPC: kms02.corp.example; KMS host published on a port other than "
-                         "%d: kms02.corp.example" % kport)
+                         "KMS RPC: kms02.corp.example; +1 more"), res
     assert res.long[0].startswith("[CRITICAL] kms02.corp.example:%d: port %d, not %d; 127.0.0.1 "
                                   % (oport, oport, kport)), res
     # impacket drops a bind to an interface it does not serve
@@ -398,5 +397,4 @@ def test_srv_target_root_does_not_count_for_min_hosts(dnsmasq):
     assert res.code == 2, res
     # not rogue, though not in -e: it names no host
     assert res.first == ('KMS DNS CRITICAL - only 1 KMS host published for corp.example '
-                         '(at least 2 needed); SRV target "." (service not available) '
-                         'published for corp.example beside 1 KMS host'), res
+                         '(at least 2 needed); +1 more'), res

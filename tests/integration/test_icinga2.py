@@ -87,6 +87,16 @@ SERVICES = {
                                       "kms_service_warning": 5, "kms_service_critical": 9,
                                       "kms_service_idle": 0}, 1, {"failing": 8}),
     "service-not-kms": ("kms_service", {"kms_status_url": "$doc_base$/not-kms.json"}, 2, {}),
+    # kms_extra_opts renders "--extra-opts SECTION@FILE" as two words; the
+    # ini file's critical=40: makes the healthy count of 31 CRITICAL
+    "count-extra-opts": ("kms_count", {"kms_status_url": "$doc_base$/healthy.json",
+                                       "kms_extra_opts": "kms-test@$extra_ini$"}, 2,
+                         {"Windows": 31}),
+    # -v lines come after the status line in what Icinga stores
+    "renewal-verbose": ("kms_renewal", {"kms_status_url": "$doc_base$/healthy.json",
+                                        "kms_verbose": True}, 0, {"known": 43}),
+    "host-verbose": ("kms_host", {"kms_host_port": "$rpc_port$", "kms_verbose": True}, 0,
+                     {"time": None}),
 }
 
 
@@ -273,7 +283,11 @@ def icinga_run(nginx):
         rpc.peer.start()
         dns.start()
         ic.ca = make_certs(os.path.join(ic.dirs["DataDir"], "certs"))
+        extra_ini = os.path.join(tmp, "kms-extra.ini")
+        with open(extra_ini, "w") as f:
+            f.write("[kms-test]\ncritical=40:\nwarning=45:\n")
         macros = {"rpc_port": rpc.port, "closed_port": harness.free_port(),
+                  "extra_ini": extra_ini,
                   "doc_base": nginx.http_url("/samples"),
                   "doc_https": nginx.https_url("/samples"),
                   "test_ca": nginx.ca, "dns_server": dns.server}
@@ -349,6 +363,21 @@ def test_state_and_perfdata(icinga_run, name):
     assert argv[0] == harness.plugin(plugin), argv
     if name == "host-rpc":   # -H defaults to the host's address
         assert argv[argv.index("-H") + 1] == "127.0.0.1", argv
+    if command == "kms_host":   # no time thresholds unless asked for
+        assert "-w" not in argv and "-c" not in argv, argv
+    if name == "count-extra-opts":
+        i = argv.index("--extra-opts")
+        assert argv[i + 1].startswith("kms-test@") and argv[i + 1].endswith("kms-extra.ini"), argv
+        assert cr["output"].startswith("KMS COUNT CRITICAL - "), cr
+    lines = cr["output"].split("\n")
+    assert re.match(r"^KMS [A-Z]+ (OK|WARNING|CRITICAL|UNKNOWN)( - |$)", lines[0]), cr
+    if name.endswith("-verbose"):
+        assert "-v" in argv, argv
+    if name == "renewal-verbose":
+        assert lines[0].startswith("KMS RENEWAL OK - "), cr
+        assert any(re.match(r"^43 clients: 43 known", ln) for ln in lines[1:]), cr
+    if name == "host-verbose":
+        assert lines[0].startswith("KMS HOST OK - 127.0.0.1:"), cr
     if name == "host-domain":   # -D replaces -H
         assert "-H" not in argv and argv[argv.index("-D") + 1] == "corp.example", argv
     if name == "dns":

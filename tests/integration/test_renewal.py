@@ -147,7 +147,7 @@ def test_unlicensed_and_notification_are_already_lost(tmp_path):
          renewed("ok1"), renewed("ok2")]
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "1", "-c", "2")
     assert res.code == 2
-    assert res.summary == "none of 5 clients loses activation within 30 days, 3 already lost"
+    assert res.summary == "3 of 5 clients have lost activation; no other loses it within 30 days"
     assert res.long == [
         # most urgent first: the earliest deadline (last contact), unknown = now
         "[CRITICAL] notif: in notification mode at last contact %s (last activated %s), "
@@ -605,3 +605,36 @@ def test_vvv_never_shows_password_from_url(nginx):
     assert nginx.user + ":" not in out, res
     # the redacted URL is what -vvv names
     assert nginx.https_url(path) in out, res
+
+
+# A line that is not OK never opens with "none" (read as OK on a phone): it
+# leads with the lost clients, for any number of them and any thresholds.
+@pytest.mark.parametrize("lost,healthy,args,code", [
+    (1, 1, ("-w", "0", "-c", "0"), 2),
+    (1, 9, ("-w", "0", "-c", "5"), 1),
+    (3, 2, ("-w", "1", "-c", "2"), 2),
+    (5, 38, (), 2),
+    (2, 200, (), 0),   # 1 %: under the 2 % default, still named first
+])
+def test_lost_only_leads_with_lost(tmp_path, lost, healthy, args, code):
+    c = [client("lost%d" % i, 0, NOW - DAY, None, 0, "0xC004F038") for i in range(lost)]
+    c += [renewed("ok%d" % i) for i in range(healthy)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), *args)
+    assert res.code == code, res
+    n = lost + healthy
+    assert res.summary == "%d of %d clients %s lost activation; no other loses it within 30 days" % (
+        lost, n, "has" if lost == 1 else "have"), res
+    assert not res.summary.startswith("none"), res
+    assert res.perf["expired"]["value"] == lost and res.perf["expiring"]["value"] == 0, res
+
+
+# With nothing expiring and nothing lost, "none" only when the state is OK.
+@pytest.mark.parametrize("args,code,lead", [
+    ((), 0, "none of 3 clients loses"),
+    (("-w", "@0", "-c", "5"), 1, "0 of 3 clients lose"),
+    (("-c", "@0:0"), 2, "0 of 3 clients lose"),
+])
+def test_nothing_expiring_says_none_only_when_ok(tmp_path, args, code, lead):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a"), renewed("b"), renewed("c")]), *args)
+    assert res.code == code, res
+    assert res.summary == lead + " activation within 30 days", res
