@@ -4,6 +4,8 @@
  * static state), so rpc_bind_probe_many() can call it from many threads. */
 #include "net.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -15,8 +17,69 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dns_srv.h"
 #include "output.h"
 #include "timeout.h"
+
+bool net_host_valid(const char *host, char *why, size_t len)
+{
+	const char *reason;
+	if (strchr(host, ':')) {
+		/* an IPv6 literal, perhaps with a zone (fe80::1%eth0) */
+		char a[INET6_ADDRSTRLEN + 1];
+		struct in6_addr a6;
+		const char *pct = strchr(host, '%');
+		size_t n = pct ? (size_t)(pct - host) : strlen(host);
+		if (host[0] == '[') {
+			snprintf(why, len, "not an IPv6 address (give it without brackets)");
+			return false;
+		}
+		if (n >= sizeof a || (pct && !pct[1])) {
+			snprintf(why, len, "not an IPv6 address");
+			return false;
+		}
+		memcpy(a, host, n);
+		a[n] = '\0';
+		if (inet_pton(AF_INET6, a, &a6) != 1) {
+			snprintf(why, len, "not an IPv6 address");
+			return false;
+		}
+		return true;
+	}
+	if (!dns_name_valid(host, &reason)) {
+		snprintf(why, len, "%s", reason);
+		return false;
+	}
+	const char *last = host;
+	size_t n = strlen(host);
+	if (n > 1 && host[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (c == '.') {
+			last = host + i + 1;
+			continue;
+		}
+		if (isalnum(c) || c == '-' || c == '_')
+			continue;
+		if (c > ' ' && c < 0x7f)
+			snprintf(why, len, "character '%c' not allowed", c);
+		else
+			snprintf(why, len, "byte 0x%02x not allowed", c);
+		return false;
+	}
+	/* "10.0.0.300" is no name (RFC 1123 2.1: a top label is never all
+	 * digits), so an all-numeric name must be an address */
+	bool numeric = true;
+	for (const char *p = last; p < host + n; p++)
+		numeric &= isdigit((unsigned char)*p) != 0;
+	struct in_addr a4;
+	if (numeric && inet_aton(host, &a4) == 0) {
+		snprintf(why, len, "not an IPv4 address");
+		return false;
+	}
+	return true;
+}
 
 /* Map a connect errno to our failure kinds; the first specific one wins
  * over a later vaguer one when several addresses fail. */
@@ -120,6 +183,11 @@ enum net_failure net_connect(const char *host, const char *port, int family,
 	*fd = -1;
 	addr[0] = '\0';
 	err[0] = '\0';
+	char why[64];
+	if (!net_host_valid(host, why, sizeof why)) {
+		snprintf(err, KMS_ERRLEN, "invalid host name \"%.64s\": %s", host, why);
+		return NET_RESOLVE;
+	}
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
@@ -144,6 +212,18 @@ enum net_failure net_connect(const char *host, const char *port, int family,
 	size_t n_addrs = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
 		n_addrs++;
+	if (output_verbosity() >= 2) {
+		char list[256] = "";
+		for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+			char num[64];
+			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof num,
+					NULL, 0, NI_NUMERICHOST) != 0)
+				snprintf(num, sizeof num, "?");
+			text_append(list, sizeof list, "%s%s", list[0] ? ", " : "", num);
+		}
+		vlog(2, "%s resolves to %zu address%s: %s", host, n_addrs,
+		     n_addrs == 1 ? "" : "es", list);
+	}
 
 	enum net_failure worst = NET_OTHER;
 	int worst_errno = 0;
@@ -159,6 +239,9 @@ enum net_failure net_connect(const char *host, const char *port, int family,
 		double left = deadline - mono_now();
 		double mine = mono_now() + left / (double)(n_addrs - i);
 		int e = connect_one(ai, i + 1 == n_addrs ? deadline : mine, fd);
+		if (e != 0)
+			vlog(1, "%s: connecting to %s port %s failed: %s", host, num, port,
+			     e == ETIMEDOUT ? "timed out" : strerror(e));
 		if (e == 0) {
 			snprintf(addr, 64, "%s", num);
 			freeaddrinfo(res);

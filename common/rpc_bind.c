@@ -29,6 +29,7 @@
 #include "timeout.h"
 
 #define HDR_LEN 16
+#define PTYPE_FAULT 3
 #define PTYPE_BIND 11
 #define PTYPE_BIND_ACK 12
 #define PTYPE_BIND_NAK 13
@@ -60,6 +61,19 @@ static const struct syntax NDR64 = { 0x71710533, 0xbeba, 0x4937,
  * multiplexing, keep connection on orphan) as Windows 7+ sends it */
 static const struct syntax BTFN = { 0x6cb71c2c, 0x9812, 0x4540,
 	{ 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, 1, 0 };
+
+/* The transfer syntax offered in each context of the bind, in order; the
+ * first two carry the KMS interface for real, the third only negotiates
+ * features. rpc_bind_build() and the bind_ack check both read this. */
+static const struct {
+	const struct syntax *syn;
+	const char *name;
+} OFFER[RPC_MAX_CTX] = {
+	{ &NDR20, "NDR" },
+	{ &NDR64, "NDR64" },
+	{ &BTFN, "bind-time feature negotiation" },
+};
+#define KMS_CTX 2 /* contexts 0 and 1 can make the bind a success */
 
 static unsigned char *put16(unsigned char *p, uint16_t v)
 {
@@ -120,10 +134,43 @@ size_t rpc_bind_build(unsigned char *buf, size_t len, uint32_t call_id)
 	*p++ = 3;               /* n_context_elem */
 	*p++ = 0;
 	p = put16(p, 0);
-	p = put_context(p, 0, &NDR20);
-	p = put_context(p, 1, &NDR64);
-	p = put_context(p, 2, &BTFN);
+	for (uint16_t i = 0; i < RPC_MAX_CTX; i++)
+		p = put_context(p, i, OFFER[i].syn);
 	return (size_t)(p - buf);
+}
+
+static bool syntax_equal(const struct syntax *a, const struct syntax *b)
+{
+	return a->d1 == b->d1 && a->d2 == b->d2 && a->d3 == b->d3 &&
+	       memcmp(a->d4, b->d4, 8) == 0 && a->major == b->major &&
+	       a->minor == b->minor;
+}
+
+/* "NDR 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0"; unknown ids without a
+ * name. */
+static void syntax_text(const struct syntax *s, char *buf, size_t len)
+{
+	const char *name = NULL;
+	if (syntax_equal(s, &KMS_IFACE))
+		name = "KMS";
+	for (size_t i = 0; i < RPC_MAX_CTX && !name; i++)
+		if (syntax_equal(s, OFFER[i].syn))
+			name = OFFER[i].name;
+	snprintf(buf, len, "%s%s%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x v%u.%u",
+		 name ? name : "", name ? " " : "", (unsigned)s->d1, s->d2, s->d3,
+		 s->d4[0], s->d4[1], s->d4[2], s->d4[3], s->d4[4], s->d4[5], s->d4[6],
+		 s->d4[7], s->major, s->minor);
+}
+
+bool rpc_bind_offer_text(unsigned i, char *buf, size_t len)
+{
+	char a[80], t[80];
+	if (i >= RPC_MAX_CTX)
+		return false;
+	syntax_text(&KMS_IFACE, a, sizeof a);
+	syntax_text(OFFER[i].syn, t, sizeof t);
+	snprintf(buf, len, "context %u: %s with %s", i, a, t);
+	return true;
 }
 
 /* ------------------------------------------------------------------ parse */
@@ -140,6 +187,76 @@ static uint32_t get32(const unsigned char *p, bool le)
 		       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[0] << 24;
+}
+
+/* A syntax id as received: 16 bytes of UUID, then version major, minor. */
+static void get_syntax(const unsigned char *p, bool le, struct syntax *s)
+{
+	s->d1 = get32(p, le);
+	s->d2 = get16(p + 4, le);
+	s->d3 = get16(p + 6, le);
+	memcpy(s->d4, p + 8, 8);
+	s->major = get16(p + 16, le);
+	s->minor = get16(p + 18, le);
+}
+
+/* Connection-oriented PDU types (DCE 1.1 12.6.4, MS-RPCE 2.2.2.1); the
+ * others (1, 4-10) exist only in connectionless (version 4) RPC. */
+static const char *ptype_name(unsigned t)
+{
+	switch (t) {
+	case 0: return "request";
+	case 2: return "response";
+	case 3: return "fault";
+	case 11: return "bind";
+	case 12: return "bind_ack";
+	case 13: return "bind_nak";
+	case 14: return "alter_context";
+	case 15: return "alter_context_resp";
+	case 16: return "rpc_auth_3";
+	case 17: return "shutdown";
+	case 18: return "co_cancel";
+	case 19: return "orphaned";
+	default: return NULL;
+	}
+}
+
+/* Fault statuses a server may send for a bind it cannot serve: DCE 1.1
+ * appendix E (nca_s_*) and the Windows error codes MS-RPCE 2.2.2.11
+ * allows in their place. */
+static const char *fault_name(uint32_t st)
+{
+	switch (st) {
+	case 0x00000005: return "access denied";
+	case 0x000006d8: return "rpc_s_cannot_perform";
+	case 0x000006e4: return "rpc_s_cannot_support";
+	case 0x000006f7: return "rpc_x_bad_stub_data";
+	case 0x1c000008: return "nca_s_rpc_version_mismatch";
+	case 0x1c000009: return "nca_s_unspec_reject";
+	case 0x1c00000c: return "nca_s_manager_not_entered";
+	case 0x1c000012: return "nca_s_fault_unspec";
+	case 0x1c00001c: return "nca_s_invalid_pres_context_id";
+	case 0x1c00001d: return "nca_s_unsupported_authn_level";
+	case 0x1c010001: return "nca_s_comm_failure";
+	case 0x1c010002: return "nca_s_op_rng_error";
+	case 0x1c010003: return "nca_s_unk_if";
+	case 0x1c01000b: return "nca_s_proto_error";
+	case 0x1c010014: return "nca_s_server_too_busy";
+	case 0x1c010017: return "nca_s_unsupported_type";
+	default: return NULL;
+	}
+}
+
+/* p_cont_def_result_t (DCE 1.1) and MS-RPCE's negotiate_ack */
+static const char *ctx_result_name(unsigned r)
+{
+	switch (r) {
+	case 0: return "accepted";
+	case 1: return "rejected by the server application";
+	case 2: return "rejected";
+	case 3: return "negotiate_ack";
+	default: return "result";
+	}
 }
 
 /* p_provider_reason_t (DCE 1.1) */
@@ -217,10 +334,9 @@ static bool prefix_ok(const unsigned char *buf, size_t len,
 		fail(res, RPC_NOT_DCERPC, "DCE/RPC version 5.%u, expected 5.0", buf[1]);
 		return false;
 	}
-	if (len >= 3 && buf[2] != PTYPE_BIND_ACK && buf[2] != PTYPE_BIND_NAK) {
+	if (len >= 3 && !ptype_name(buf[2])) {
 		fail(res, RPC_NOT_DCERPC,
-		     "PDU type %u where a bind_ack (12) or bind_nak (13) was expected",
-		     buf[2]);
+		     "PDU type %u is not a connection-oriented DCE/RPC type", buf[2]);
 		return false;
 	}
 	if (len >= 5 && (buf[4] >> 4) > 1) {
@@ -254,14 +370,45 @@ static enum rpc_outcome parse_bind_ack(const unsigned char *buf, size_t end,
 		return fail(res, RPC_MALFORMED,
 			    "bind_ack claims %zu context results but has room for %zu",
 			    n, (end - off) / RESULT_LEN);
+	for (size_t i = 0; i < n && i < RPC_MAX_CTX; i++) {
+		const unsigned char *r = buf + off + i * RESULT_LEN;
+		struct syntax syn;
+		get_syntax(r + 4, le, &syn);
+		res->ctx[i].result = get16(r, le);
+		res->ctx[i].reason = get16(r + 2, le);
+		syntax_text(&syn, res->ctx[i].syntax, sizeof res->ctx[i].syntax);
+		res->n_ctx = (unsigned)i + 1;
+	}
 	/* our contexts 0 and 1 carry the KMS interface (NDR, NDR64); results
-	 * come in the order of the proposed contexts */
-	for (size_t i = 0; i < n && i < 2; i++) {
-		if (get16(buf + off + i * RESULT_LEN, le) == 0) {
-			res->reason = 0;
-			return fail(res, RPC_ACCEPTED, "bind accepted (KMS interface with %s)",
-				    i == 0 ? "NDR" : "NDR64");
+	 * come in the order of the proposed contexts. An acceptance counts only
+	 * with the syntax that context offered: any other means the server will
+	 * marshal in a way nobody asked for, so nothing it says can be read. */
+	int accepted = -1;
+	for (size_t i = 0; i < n && i < KMS_CTX; i++) {
+		const unsigned char *r = buf + off + i * RESULT_LEN;
+		if (get16(r, le) != 0)
+			continue;
+		struct syntax syn;
+		get_syntax(r + 4, le, &syn);
+		if (syntax_equal(&syn, OFFER[i].syn)) {
+			if (accepted < 0)
+				accepted = (int)i;
+			continue;
 		}
+		for (size_t j = 0; j < KMS_CTX; j++)
+			if (j != i && syntax_equal(&syn, OFFER[j].syn))
+				return fail(res, RPC_BAD_SYNTAX,
+					    "bind accepted with a transfer syntax of another "
+					    "context (%s in context %zu, offered %s)",
+					    OFFER[j].name, i, OFFER[i].name);
+		return fail(res, RPC_BAD_SYNTAX,
+			    "bind accepted with an unknown transfer syntax (%s in context %zu)",
+			    res->ctx[i].syntax, i);
+	}
+	if (accepted >= 0) {
+		res->reason = 0;
+		return fail(res, RPC_ACCEPTED, "bind accepted (KMS interface with %s)",
+			    OFFER[accepted].name);
 	}
 	unsigned result = get16(buf + off, le);
 	unsigned reason = get16(buf + off + 2, le);
@@ -285,6 +432,9 @@ enum rpc_outcome rpc_bind_answer_parse(const unsigned char *buf, size_t len,
 {
 	res->reason = 0;
 	res->detail[0] = '\0';
+	res->ptype = -1;
+	res->max_xmit = res->max_recv = 0;
+	res->n_ctx = 0;
 	if (len == 0)
 		return fail(res, RPC_CLOSED, "closed the connection before answering");
 	if (!prefix_ok(buf, len, res))
@@ -292,7 +442,7 @@ enum rpc_outcome rpc_bind_answer_parse(const unsigned char *buf, size_t len,
 	if (len < HDR_LEN)
 		return fail(res, RPC_MALFORMED, "truncated answer: %zu of the 16 header bytes", len);
 	bool le = (buf[4] & 0xf0) == 0x10;
-	const char *what = buf[2] == PTYPE_BIND_ACK ? "bind_ack" : "bind_nak";
+	const char *what = ptype_name(buf[2]);
 	size_t frag = get16(buf + 8, le);
 	size_t auth = get16(buf + 10, le);
 	uint32_t cid = get32(buf + 12, le);
@@ -306,6 +456,22 @@ enum rpc_outcome rpc_bind_answer_parse(const unsigned char *buf, size_t len,
 	if (len < frag)
 		return fail(res, RPC_MALFORMED, "truncated %s: %zu of %zu bytes",
 			    what, len, frag);
+	res->ptype = buf[2];
+	/* a fault or a PDU of the wrong type is named for what it is before its
+	 * call_id is judged: a server may fault a call it could not read */
+	if (buf[2] == PTYPE_FAULT) {
+		if (frag < 28)
+			return fail(res, RPC_MALFORMED,
+				    "fault of %zu bytes ends before its status", frag);
+		uint32_t st = get32(buf + 24, le);
+		const char *fn = fault_name(st);
+		res->reason = st;
+		if (fn)
+			return fail(res, RPC_FAULT, "fault 0x%08x (%s)", (unsigned)st, fn);
+		return fail(res, RPC_FAULT, "fault 0x%08x", (unsigned)st);
+	}
+	if (buf[2] != PTYPE_BIND_ACK && buf[2] != PTYPE_BIND_NAK)
+		return fail(res, RPC_WRONG_PDU, "%s (PDU type %u)", what, buf[2]);
 	if (cid != call_id)
 		return fail(res, RPC_MALFORMED, "%s for call_id %u, the bind was call_id %u",
 			    what, (unsigned)cid, (unsigned)call_id);
@@ -317,6 +483,10 @@ enum rpc_outcome rpc_bind_answer_parse(const unsigned char *buf, size_t len,
 				    "%s auth_length %zu runs past its end (%zu bytes)",
 				    what, auth, frag);
 		end = frag - auth - 8;
+	}
+	if (buf[2] == PTYPE_BIND_ACK && end >= 20) {
+		res->max_xmit = get16(buf + 16, le);
+		res->max_recv = get16(buf + 18, le);
 	}
 	if (buf[2] == PTYPE_BIND_NAK) {
 		if (end < 18)
@@ -339,6 +509,31 @@ static void fmt_secs(char *buf, size_t len, double s)
 	fmt_number(buf, len, s, s >= 1 ? 0 : 1);
 }
 
+/* -v: what came back, in one line; -vv: each context result too. */
+static void log_answer(const char *host, const struct rpc_probe_result *res,
+		       size_t got)
+{
+	char ms[32];
+	if (output_verbosity() < 1)
+		return;
+	fmt_number(ms, sizeof ms, res->bind_s * 1000.0, 1);
+	const char *pt = res->ptype >= 0 ? ptype_name((unsigned)res->ptype) : NULL;
+	if (res->ptype == PTYPE_BIND_ACK && res->max_xmit)
+		vlog(1, "%s (%s): bind_ack of %zu bytes after %s ms, max_xmit_frag %u, "
+		     "max_recv_frag %u: %s", host, res->address, got, ms, res->max_xmit,
+		     res->max_recv, res->detail);
+	else if (pt)
+		vlog(1, "%s (%s): %s of %zu bytes after %s ms: %s", host, res->address,
+		     pt, got, ms, res->detail);
+	else
+		vlog(1, "%s (%s): %zu bytes after %s ms: %s", host, res->address, got, ms,
+		     res->detail);
+	for (unsigned i = 0; i < res->n_ctx; i++)
+		vlog(2, "%s (%s): context %u: %s (result %u, reason %u), transfer syntax %s",
+		     host, res->address, i, ctx_result_name(res->ctx[i].result),
+		     res->ctx[i].result, res->ctx[i].reason, res->ctx[i].syntax);
+}
+
 /* Probe host:port, everything done by the absolute deadline. */
 static void probe_until(const char *host, const char *port, int family,
 			double deadline, struct rpc_probe_result *res)
@@ -349,6 +544,7 @@ static void probe_until(const char *host, const char *port, int family,
 	int fd = -1;
 
 	memset(res, 0, sizeof *res);
+	res->ptype = -1;
 	res->connect_s = res->bind_s = res->total_s = NAN;
 	fmt_secs(secs, sizeof secs, budget);
 	if (budget <= 0) {
@@ -365,9 +561,20 @@ static void probe_until(const char *host, const char *port, int family,
 	}
 	double t_conn = mono_now();
 	res->connect_s = t_conn - start;
+	char ms[32];
+	fmt_number(ms, sizeof ms, res->connect_s * 1000.0, 1);
+	vlog(1, "%s: connected to %s port %s in %s ms", host, res->address, port, ms);
 
 	unsigned char pdu[256];
 	size_t plen = rpc_bind_build(pdu, sizeof pdu, PROBE_CALL_ID);
+	vlog(2, "%s (%s): bind call_id %u, max_xmit_frag %u, max_recv_frag %u, "
+	     "%u contexts", host, res->address, PROBE_CALL_ID, MAX_FRAG, MAX_FRAG,
+	     RPC_MAX_CTX);
+	for (unsigned i = 0; i < RPC_MAX_CTX && output_verbosity() >= 2; i++) {
+		char offer[200];
+		rpc_bind_offer_text(i, offer, sizeof offer);
+		vlog(2, "%s (%s): bind offers %s", host, res->address, offer);
+	}
 	vlog(3, "%s: sending a %zu-byte DCE/RPC bind to %s", host, plen, res->address);
 	size_t sent = 0;
 	while (sent < plen) {
@@ -426,8 +633,10 @@ static void probe_until(const char *host, const char *port, int family,
 	double t_end = mono_now();
 	res->bind_s = t_end - t_conn;
 	res->total_s = t_end - start;
-	if (garbage)
+	if (garbage) {
+		log_answer(host, res, got);
 		return;
+	}
 	if (got == 0 && timed_out) {
 		res->bind_s = res->total_s = NAN;
 		fail(res, RPC_TIMEOUT, "timed out after %s s waiting for the bind answer", secs);
@@ -449,14 +658,21 @@ static void probe_until(const char *host, const char *port, int family,
 		     secs, got, need);
 		return;
 	}
+	if (output_verbosity() >= 3) {
+		char hex[2 * 64 + 1];
+		size_t h = got < 64 ? got : 64;
+		for (size_t i = 0; i < h; i++)
+			snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+		vlog(3, "%s (%s): received %zu bytes: %s%s", host, res->address, got, hex,
+		     got > h ? "..." : "");
+	}
 	enum rpc_outcome o = rpc_bind_answer_parse(buf, got, PROBE_CALL_ID, res);
 	if (o == RPC_MALFORMED && closed && got < need) {
 		char inner[KMS_ERRLEN];
 		snprintf(inner, sizeof inner, "%s", res->detail);
 		fail(res, RPC_MALFORMED, "%s, then closed the connection", inner);
 	}
-	if (o != RPC_ACCEPTED)
-		vlog(2, "%s (%s): %s", host, res->address, res->detail);
+	log_answer(host, res, got);
 }
 
 void rpc_bind_probe(const char *host, const char *port, int family,
@@ -532,6 +748,12 @@ void rpc_probe_describe(const struct rpc_probe_result *res, char *buf, size_t le
 	case RPC_NAK:
 		snprintf(buf, len, "answers DCE/RPC but refused the bind (%s)", res->detail);
 		break;
+	case RPC_FAULT:
+		snprintf(buf, len, "answered with a DCE/RPC %s", res->detail);
+		break;
+	case RPC_WRONG_PDU:
+		snprintf(buf, len, "answered %s to a bind", res->detail);
+		break;
 	case RPC_NOT_DCERPC:
 		snprintf(buf, len, "answers but not with DCE/RPC (%s)", res->detail);
 		break;
@@ -540,6 +762,40 @@ void rpc_probe_describe(const struct rpc_probe_result *res, char *buf, size_t le
 		break;
 	default:
 		snprintf(buf, len, "%s", res->detail);
+		break;
+	}
+}
+
+/* Drop a trailing " (...)" group, parentheses nested inside it included. */
+static void drop_paren(char *s)
+{
+	size_t n = strlen(s);
+	int depth = 0;
+	if (n == 0 || s[n - 1] != ')')
+		return;
+	for (size_t i = n; i-- > 0;) {
+		depth += s[i] == ')' ? 1 : s[i] == '(' ? -1 : 0;
+		if (depth == 0) {
+			if (i > 0 && s[i - 1] == ' ')
+				s[i - 1] = '\0';
+			return;
+		}
+	}
+}
+
+void rpc_probe_headline(const struct rpc_probe_result *res, char *buf, size_t len)
+{
+	switch (res->outcome) {
+	case RPC_MALFORMED:
+		snprintf(buf, len, "sent a malformed DCE/RPC answer");
+		break;
+	case RPC_WRONG_PDU:
+	case RPC_ACCEPTED:
+		rpc_probe_describe(res, buf, len);
+		break;
+	default:
+		rpc_probe_describe(res, buf, len);
+		drop_paren(buf);
 		break;
 	}
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "dns_srv.h"
+#include "net.h"
 #include "options.h"
 #include "output.h"
 #include "range.h"
@@ -46,10 +47,60 @@ static const char *joiner(const struct rpc_probe_result *pr)
 	switch (pr->outcome) {
 	case RPC_CONNECT_FAILED:
 	case RPC_TIMEOUT:
+	case RPC_BAD_SYNTAX:
 		return ": ";
 	default:
 		return " ";
 	}
+}
+
+#define LINE1_MAX 100
+
+/* Cut s to at most max bytes, the cut marked "..." and never inside a
+ * UTF-8 sequence. */
+static void cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max || max < 4)
+		return;
+	size_t k = max - 3;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	memcpy(s + k, "...", 4);
+}
+
+/* Line 1 fits a phone: at most LINE1_MAX characters before '|'. The long
+ * output carries the whole text, so line 1 drops what it repeats, by rule:
+ * first `tail` gives way to its short form `short_tail` (the phrase without
+ * its detail; NULL: none), then the end of the object's name `obj` is cut
+ * and marked "...". */
+static void summary_fit(struct result *r, state_t st, const char *head,
+			const char *obj, const char *tail, const char *short_tail,
+			const char *note)
+{
+	size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
+	char t[KMS_ERRLEN + 256], o[300];
+	snprintf(t, sizeof t, "%s", tail);
+	snprintf(o, sizeof o, "%s", obj);
+	size_t fixed = strlen(head) + strlen(note);
+	if (fixed + strlen(o) + strlen(t) > budget && short_tail)
+		snprintf(t, sizeof t, "%s", short_tail);
+	if (fixed + strlen(o) + strlen(t) > budget) {
+		size_t rest = fixed + strlen(t);
+		cut(o, rest + 16 < budget ? budget - rest : 16);
+	}
+	char line[KMS_ERRLEN + 700];
+	snprintf(line, sizeof line, "%s%s%s%s", head, o, t, note);
+	cut(line, budget);
+	result_summary(r, "%s", line);
+}
+
+/* A bad name as line 1 shows it: short enough that the reason fits too. */
+static const char *shown_name(const char *name, char buf[32])
+{
+	snprintf(buf, 32, "%s", name);
+	cut(buf, 28);
+	return buf;
 }
 
 /* The part of the first line that tells why -w/-c fired. */
@@ -109,15 +160,21 @@ static _Noreturn void check_one(const struct common_opts *co,
 	state_t st = judge(&pr, th, co->timeout_state);
 	rpc_probe_describe(&pr, desc, sizeof desc);
 	threshold_note(th, pr.outcome == RPC_ACCEPTED ? st : STATE_OK, note, sizeof note);
+	char tail[KMS_ERRLEN + 256], head[KMS_ERRLEN], short_tail[KMS_ERRLEN + 256];
+	rpc_probe_headline(&pr, head, sizeof head);
 	if (pr.outcome == RPC_CONNECT_FAILED && pr.net == NET_RESOLVE) {
 		result_add(r, st, "%s: %s", co->hostname, desc);
-		result_summary(r, "%s: %s", co->hostname, desc);
+		snprintf(tail, sizeof tail, ": %s", desc);
+		snprintf(short_tail, sizeof short_tail, ": %s", head);
+		summary_fit(r, st, "", co->hostname, tail, short_tail, "");
 	} else {
 		if (pr.address[0] && strcmp(pr.address, co->hostname) != 0)
 			result_add(r, st, "%s (%s): %s%s", where, pr.address, desc, note);
 		else
 			result_add(r, st, "%s%s%s%s", where, joiner(&pr), desc, note);
-		result_summary(r, "%s%s%s%s", where, joiner(&pr), desc, note);
+		snprintf(tail, sizeof tail, "%s%s", joiner(&pr), desc);
+		snprintf(short_tail, sizeof short_tail, "%s%s", joiner(&pr), head);
+		summary_fit(r, st, "", where, tail, short_tail, note);
 	}
 	perf_host(r, "", &pr, th);
 	timeout_stop();
@@ -268,12 +325,11 @@ static _Noreturn void check_domain(const struct common_opts *co,
 	else
 		st = worst_ok;
 	result_set_state(r, st);
+	char head[96], tail[64] = " answer";
+	snprintf(head, sizeof head, "%zu of %zu KMS hosts published for ", n_ok, ans.n);
 	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
-		result_summary(r, "%zu of %zu KMS hosts published for %s answer (--min-ok %lld)",
-			       n_ok, ans.n, domain, cfg.min_ok);
-	else
-		result_summary(r, "%zu of %zu KMS hosts published for %s answer", n_ok,
-			       ans.n, domain);
+		snprintf(tail, sizeof tail, " answer (--min-ok %lld)", cfg.min_ok);
+	summary_fit(r, st, head, domain, tail, NULL, "");
 
 	struct thresholds hth = { 0 };
 	char crit[32], warn[32];
@@ -307,6 +363,17 @@ int main(int argc, char **argv)
 		die("nothing to probe: give -H HOST or -D DOMAIN");
 	if (cfg.min_ok > 0 && !co.domain)
 		die("--min-ok applies to -D DOMAIN only");
+	/* a name no resolver can take is a typo in the configuration, not an
+	 * outage: UNKNOWN before any lookup */
+	char why[64], shown[32];
+	if (co.hostname && !net_host_valid(co.hostname, why, sizeof why))
+		die("invalid host name \"%s\": %s", shown_name(co.hostname, shown), why);
+	const char *dwhy;
+	if (co.domain && !dns_name_valid(co.domain, &dwhy))
+		die("-D: \"%s\" is not a valid domain name (%s)",
+		    shown_name(co.domain, shown), dwhy);
+	if (co.domain && strlen(co.domain) > 241)
+		die("-D: domain name longer than 240 bytes (the SRV name must fit in 253)");
 	if (co.hostname)
 		check_one(&co, &th, co.port ? co.port : "1688");
 	check_domain(&co, &th);
@@ -343,13 +410,18 @@ static const struct plugin_info info = {
 		"connect, bind and its answer); -w 0.5 warns above half a second.\n"
 		"The probe connects, sends one DCE/RPC bind for the KMS interface\n"
 		"51c82175-844e-4750-b0d8-ec255555bc06 v1.0 (NDR, NDR64 and bind-time feature\n"
-		"negotiation contexts, as Windows sends them), reads the bind_ack or bind_nak and\n"
-		"closes. It never sends an activation request: a bind registers no client, so\n"
-		"the check does not add this server to the KMS host's count.\n"
-		"OK when the KMS interface is accepted. CRITICAL when the name does not resolve,\n"
-		"the connection is refused or has no route, the peer closes before answering,\n"
-		"rejects the bind, answers with bind_nak, or does not speak DCE/RPC. A timeout\n"
-		"gets the -t state (default CRITICAL).\n"
+		"negotiation contexts, as Windows sends them), reads the answer and closes.\n"
+		"It never sends an activation request: a bind registers no client, so the\n"
+		"check does not add this server to the KMS host's count.\n"
+		"OK when the KMS interface is accepted with the transfer syntax offered for\n"
+		"it. CRITICAL when the name does not resolve, the connection is refused or has\n"
+		"no route, the peer closes before answering, rejects the bind, answers with\n"
+		"bind_nak, a fault or another PDU type, accepts with a transfer syntax never\n"
+		"offered, or does not speak DCE/RPC. A timeout gets the -t state (default\n"
+		"CRITICAL). A -H no resolver can accept (empty label, label over 63 bytes,\n"
+		"name over 253, a character other than letters, digits, '-', '_') is UNKNOWN.\n"
+		"-v: address connected to, connect time, the answer; -vv: the bind offered\n"
+		"and each context result.\n"
 		"-D DOMAIN probes every host published as _vlmcs._tcp.DOMAIN (in parallel,\n"
 		"all within -t): CRITICAL when none answers, WARNING when some do not.\n"
 		"Perfdata: time, connect, bind (seconds); with -D prefixed by the host name\n"

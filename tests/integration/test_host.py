@@ -13,7 +13,10 @@ import uuid
 import pytest
 
 import harness
+import netns
 from harness import run
+from peers.hostile import (BTFN, ZERO_SYNTAX, alter_context_resp, bind_ack, fault,
+                           header, syntax)
 
 KMS = uuid.UUID("51c82175-844e-4750-b0d8-ec255555bc06")
 NDR = uuid.UUID("8a885d04-1ceb-11c9-9fe8-08002b104860")
@@ -127,14 +130,24 @@ def test_hostile_peer_on_ipv6(hostile_peer):
     peer = hostile_peer("reject", host="::1")
     res = run("check_kms_host", "-H", "::1", "-p", peer.port)
     assert res.code == 2, res
-    assert res.first == ("KMS HOST CRITICAL - [::1]:%d answers DCE/RPC but is not a KMS host "
-                         "(bind rejected: abstract syntax not supported)" % peer.port), res
+    # line 1 drops the detail the long output carries, to stay within 100
+    assert res.first == "KMS HOST CRITICAL - [::1]:%d answers DCE/RPC but is not a KMS host" \
+        % peer.port, res
+    assert res.long == ["[CRITICAL] [::1]:%d answers DCE/RPC but is not a KMS host "
+                        "(bind rejected: abstract syntax not supported)" % peer.port], res
 
 
-def test_family_mismatch_is_named():
-    res = run("check_kms_host", "-H", "::1", "-4")
+@pytest.mark.parametrize("literal,flag,family", [
+    ("::1", "-4", "IPv4"), ("fe80::1%lo", "-4", "IPv4"), ("127.0.0.1", "-6", "IPv6"),
+    ("127.1", "-6", "IPv6")])
+def test_family_mismatch_is_named(literal, flag, family):
+    # in a namespace of its own: proves no resolver is asked for a literal
+    if netns.available():
+        pytest.skip(netns.available())
+    res = netns.run("check_kms_host", "-H", literal, flag)
     assert res.code == 2, res
-    assert res.first == "KMS HOST CRITICAL - ::1: name has no IPv4 address"
+    assert res.first == "KMS HOST CRITICAL - %s: name has no %s address" % (literal, family), res
+    assert res.queries == [], res
 
 
 def test_bind_bytes_match_the_dce_layout(hostile_peer):
@@ -194,26 +207,32 @@ def test_tshark_decodes_the_bind(kms_rpc_server, tmp_path):
 
 # ----------------------------------------------------------- hostile peers
 
-@pytest.mark.parametrize("mode,text", [
-    ("reject", "answers DCE/RPC but is not a KMS host (bind rejected: abstract syntax not supported)"),
-    ("nak", "answers DCE/RPC but refused the bind (bind_nak: protocol version not supported)"),
-    ("garbage", 'answers but not with DCE/RPC (first bytes "HTTP/1.1" are not a DCE/RPC 5.0 header)'),
+@pytest.mark.parametrize("mode,text,short", [
+    ("reject", "answers DCE/RPC but is not a KMS host (bind rejected: abstract syntax not supported)",
+     "answers DCE/RPC but is not a KMS host"),
+    ("nak", "answers DCE/RPC but refused the bind (bind_nak: protocol version not supported)",
+     "answers DCE/RPC but refused the bind"),
+    ("garbage", 'answers but not with DCE/RPC (first bytes "HTTP/1.1" are not a DCE/RPC 5.0 header)',
+     "answers but not with DCE/RPC"),
     ("wrongver", 'answers but not with DCE/RPC (first bytes "\\x04\\x00\\x0c\\x03\\x10\\x00\\x00\\x00" '
-                 'are not a DCE/RPC 5.0 header)'),
-    ("badcallid", "sent a malformed DCE/RPC answer: bind_ack for call_id 7, the bind was call_id 1"),
+                 'are not a DCE/RPC 5.0 header)', "answers but not with DCE/RPC"),
+    ("badcallid", "sent a malformed DCE/RPC answer: bind_ack for call_id 7, the bind was call_id 1",
+     "sent a malformed DCE/RPC answer"),
     ("truncated", "sent a malformed DCE/RPC answer: truncated bind_ack: 40 of 108 bytes, "
-                  "then closed the connection"),
+                  "then closed the connection", "sent a malformed DCE/RPC answer"),
     ("fraglie", "sent a malformed DCE/RPC answer: truncated bind_ack: 60 of 4000 bytes, "
-                "then closed the connection"),
+                "then closed the connection", "sent a malformed DCE/RPC answer"),
     ("fraghuge", "sent a malformed DCE/RPC answer: bind_ack frag_length 65000 exceeds the "
-                 "4096 bytes a bind answer can need"),
-    ("close", "closed the connection before answering"),
+                 "4096 bytes a bind answer can need", "sent a malformed DCE/RPC answer"),
+    ("close", "closed the connection before answering", "closed the connection before answering"),
 ])
-def test_hostile_answers_are_critical_and_named(hostile_peer, mode, text):
+def test_hostile_answers_are_critical_and_named(hostile_peer, mode, text, short):
     peer = hostile_peer(mode)
     res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
     assert res.code == 2, res
-    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d %s" % (peer.port, text), res
+    # line 1 within 100 characters: the detail is in the long output
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d %s" % (peer.port, short), res
+    assert len(res.first) <= 100, res
     assert res.long == ["[CRITICAL] 127.0.0.1:%d %s" % (peer.port, text)], res
     if mode == "close":
         assert set(res.perf) == {"connect"}, res
@@ -254,8 +273,10 @@ def test_partial_answers_time_out(hostile_peer, mode, pattern):
     peer = hostile_peer(mode)
     res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-t", "2")
     assert res.code == 2, res
-    assert re.match(r"^KMS HOST CRITICAL - 127\.0\.0\.1:%d: timed out after 2 s %s$"
-                    % (peer.port, pattern), res.first), res
+    assert res.first == ("KMS HOST CRITICAL - 127.0.0.1:%d: timed out after 2 s in the middle "
+                         "of the bind answer" % peer.port), res
+    assert re.match(r"^\[CRITICAL\] 127\.0\.0\.1:%d: timed out after 2 s %s$"
+                    % (peer.port, pattern), res.long[0]), res
     assert res.elapsed <= 2.5, res
 
 
@@ -269,11 +290,280 @@ def test_closed_port_is_refused():
     assert res.perf == {}, res
 
 
-def test_unresolvable_name():
-    res = run("check_kms_host", "-H", "kms01.corp.invalid")
+needs_netns = pytest.mark.skipif(netns.available() is not None,
+                                 reason="no network namespace: %s" % netns.available())
+
+
+@needs_netns
+@pytest.mark.parametrize("name", ["kms01.corp.invalid", "KMS-02.example", "kms03",
+                                  "kms_04.corp.example.", "xn--kms-5qa.example"])
+def test_unresolvable_name(name):
+    """NXDOMAIN from a loopback dnsmasq, the only resolver the plugin's own
+    network namespace has: no query leaves the machine."""
+    res = netns.run("check_kms_host", "-H", name)
     assert res.code == 2, res
-    assert res.first.startswith("KMS HOST CRITICAL - kms01.corp.invalid: name does not resolve ("), res
+    assert res.first == ("KMS HOST CRITICAL - %s: name does not resolve (Name or service "
+                         "not known)" % name), res
+    assert res.long == ["[CRITICAL] %s: name does not resolve (Name or service not known)"
+                        % name], res
     assert res.perf == {}, res
+    assert name.lower().rstrip(".") in [q.lower() for q in res.queries], res
+
+
+@needs_netns
+@pytest.mark.parametrize("addrs,flag,text", [
+    (["::1"], "-4", "name has no IPv4 address"),
+    (["127.0.0.1"], "-6", "name has no IPv6 address"),
+])
+def test_name_without_an_address_of_the_family(addrs, flag, text):
+    res = netns.run("check_kms_host", "-H", "kms01.corp.example", flag,
+                    hosts={"kms01.corp.example": addrs})
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - kms01.corp.example: %s" % text, res
+
+
+@needs_netns
+def test_name_resolved_by_the_namespace_resolver():
+    """The control: a name the loopback dnsmasq knows resolves, and the
+    connection goes to the address it gave (nothing listens there)."""
+    res = netns.run("check_kms_host", "-H", "kms01.corp.example", "-p", "1688",
+                    hosts={"kms01.corp.example": ["127.0.0.1"]})
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - kms01.corp.example:1688: connection refused", res
+    assert res.long == ["[CRITICAL] kms01.corp.example:1688 (127.0.0.1): connection refused"], res
+
+
+@needs_netns
+@timing
+def test_resolver_down_is_named():
+    res = netns.run("check_kms_host", "-H", "kms01.corp.example", dns=False)
+    assert res.code == 2, res
+    assert res.first == ("KMS HOST CRITICAL - kms01.corp.example: name does not resolve "
+                         "(Temporary failure in name resolution)"), res
+
+
+# -------------------------------------------------- -H no resolver accepts
+
+LONG_LABEL = "k" * 64 + ".corp.example"
+LONG_NAME = ".".join(["kms%02d" % i for i in range(43)]) + ".example"   # 265 bytes
+
+
+@needs_netns
+@pytest.mark.parametrize("name,shown,why", [
+    ("a..b", "a..b", "empty label"),
+    (".kms01.corp.example", ".kms01.corp.example", "empty label"),
+    ("kms01..", "kms01..", "empty label"),
+    (".", ".", "empty name"),
+    (LONG_LABEL, "k" * 25 + "...", "label longer than 63 bytes"),
+    (LONG_NAME, LONG_NAME[:25] + "...", "longer than 253 bytes"),
+    ("kms01/corp", "kms01/corp", "character '/' not allowed"),
+    ("kms01.corp.example:1688", "kms01.corp.example:1688", "not an IPv6 address"),
+    ("[::1]", "[::1]", "not an IPv6 address (give it without brackets)"),
+    ("kms 01", "kms 01", "space or control character"),
+    ("kms01|x", "kms01/x", "character '/' not allowed"),
+    ("k\u00e4ms.example", "k\u00e4ms.example", "byte 0xc3 not allowed"),
+    ("10.0.0.300", "10.0.0.300", "not an IPv4 address"),
+    ("1.2.3.4.5", "1.2.3.4.5", "not an IPv4 address"),
+    ("::g", "::g", "not an IPv6 address"),
+])
+def test_invalid_host_name_is_unknown(name, shown, why):
+    """A name no resolver can take is a configuration error: UNKNOWN, and no
+    lookup is made (the namespace's resolver logs none)."""
+    res = netns.run("check_kms_host", "-H", name)
+    assert res.code == 3, res
+    # ('|' would end line 1: the output layer shows it as '/')
+    assert res.first == 'KMS HOST UNKNOWN - invalid host name "%s": %s' % (shown, why), res
+    assert len(res.first) <= 100, res
+    assert res.queries == [], res
+
+
+@needs_netns
+@pytest.mark.parametrize("name", ["127.0.0.1", "127.1", "::1", "::ffff:127.0.0.1",
+                                  "fe80::1%lo", "kms01.corp.example.", "KMS_01-a.corp"])
+def test_valid_host_names_are_tried(name):
+    """IP literals and names with '_' or a trailing dot stay valid."""
+    res = netns.run("check_kms_host", "-H", name, "-p", "1",
+                    hosts={"kms01.corp.example": ["127.0.0.1"],
+                           "kms_01-a.corp": ["127.0.0.1"]})
+    assert res.code == 2, res
+    assert "invalid host name" not in res.first, res
+    assert res.first.endswith(": connection refused") or \
+        res.first.endswith(": no route to host (Network is unreachable)") or \
+        res.first.endswith(": no route to host (Invalid argument)"), res
+
+
+@pytest.mark.parametrize("domain,shown,why", [
+    ("corp..example", "corp..example", "empty label"),
+    ("k" * 64 + ".example", "k" * 25 + "...", "label longer than 63 bytes"),
+    ("", None, None),
+])
+def test_invalid_domain_is_unknown(domain, shown, why):
+    res = run("check_kms_host", "-D", domain, "-s", "127.0.0.1:1")
+    assert res.code == 3, res
+    if shown is not None:
+        assert res.first == ('KMS HOST UNKNOWN - -D: "%s" is not a valid domain name (%s)'
+                             % (shown, why)), res
+
+
+# ------------------------------------------- crafted bind answers (hostile)
+
+NDR_S = syntax(uuid.UUID(str(NDR)), 2)
+NDR64_S = syntax(uuid.UUID(str(NDR64)), 1)
+OTHER = uuid.UUID("12345678-9abc-def0-1234-56789abcdef0")
+UNKNOWN = "bind accepted with an unknown transfer syntax"
+CROSSED = "bind accepted with a transfer syntax of another context"
+
+
+@pytest.mark.parametrize("results,detail", [
+    ([(0, 0, ZERO_SYNTAX), (2, 2, ZERO_SYNTAX), (3, 3, ZERO_SYNTAX)],
+     UNKNOWN + " (00000000-0000-0000-0000-000000000000 v0.0 in context 0)"),
+    ([(0, 0, syntax(uuid.UUID(str(NDR)), 1)), (2, 2, ZERO_SYNTAX)],
+     UNKNOWN + " (8a885d04-1ceb-11c9-9fe8-08002b104860 v1.0 in context 0)"),
+    ([(0, 0, syntax(OTHER, 2))],
+     UNKNOWN + " (12345678-9abc-def0-1234-56789abcdef0 v2.0 in context 0)"),
+    ([(2, 2, ZERO_SYNTAX), (0, 0, syntax(BTFN, 1)), (3, 3, ZERO_SYNTAX)],
+     UNKNOWN + " (bind-time feature negotiation 6cb71c2c-9812-4540-0300-000000000000 v1.0 "
+               "in context 1)"),
+    ([(2, 2, ZERO_SYNTAX), (0, 0, syntax(uuid.UUID(str(KMS)), 1))],
+     UNKNOWN + " (KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 in context 1)"),
+    ([(0, 0, NDR64_S), (2, 2, ZERO_SYNTAX)], CROSSED + " (NDR64 in context 0, offered NDR)"),
+    ([(2, 2, ZERO_SYNTAX), (0, 0, NDR_S)], CROSSED + " (NDR in context 1, offered NDR64)"),
+    # one honest acceptance does not excuse a false one
+    ([(0, 0, NDR_S), (0, 0, ZERO_SYNTAX), (3, 3, ZERO_SYNTAX)],
+     UNKNOWN + " (00000000-0000-0000-0000-000000000000 v0.0 in context 1)"),
+])
+def test_acceptance_with_a_syntax_never_offered_is_critical(crafted_peer, results, detail):
+    peer = crafted_peer(bind_ack(results))
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 2, res
+    head = detail.split(" (")[0]
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d: %s" % (peer.port, head), res
+    assert res.long == ["[CRITICAL] 127.0.0.1:%d: %s" % (peer.port, detail)], res
+    assert_times(res)
+    got = peer.received()
+    assert len(got) == 1 and len(got[0]) == 160 and got[0][2] == 11, got
+
+
+@pytest.mark.parametrize("results", [
+    [(0, 0, NDR_S), (2, 2, ZERO_SYNTAX), (3, 3, ZERO_SYNTAX)],
+    [(2, 2, ZERO_SYNTAX), (0, 0, NDR64_S), (3, 3, ZERO_SYNTAX)],
+    [(0, 0, NDR_S), (0, 0, NDR64_S), (3, 3, ZERO_SYNTAX)],
+    [(0, 0, NDR_S)],
+])
+def test_acceptance_with_an_offered_syntax_is_ok(crafted_peer, results):
+    peer = crafted_peer(bind_ack(results))
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 0, res
+    assert re.match(r"^KMS HOST OK - 127\.0\.0\.1:%d answers KMS RPC in [\d.]+ ms$" % peer.port,
+                    res.first), res
+
+
+def bind_nak(reason):
+    return header(13, struct.pack("<HB", reason, 1) + bytes([5, 0]))
+
+
+@pytest.mark.parametrize("answer,text", [
+    (fault(0x1c010003), "answered with a DCE/RPC fault 0x1c010003 (nca_s_unk_if)"),
+    (fault(0x1c010002), "answered with a DCE/RPC fault 0x1c010002 (nca_s_op_rng_error)"),
+    (fault(0x00000005), "answered with a DCE/RPC fault 0x00000005 (access denied)"),
+    (fault(0x1c00001c, call_id=0),
+     "answered with a DCE/RPC fault 0x1c00001c (nca_s_invalid_pres_context_id)"),
+    (fault(0xdeadbeef), "answered with a DCE/RPC fault 0xdeadbeef"),
+    (alter_context_resp(), "answered alter_context_resp (PDU type 15) to a bind"),
+    (header(2, bytes(8)), "answered response (PDU type 2) to a bind"),
+    (header(11, bytes(12)), "answered bind (PDU type 11) to a bind"),
+    (header(17, b""), "answered shutdown (PDU type 17) to a bind"),
+    (bind_nak(1), "answers DCE/RPC but refused the bind (bind_nak: temporary congestion)"),
+    (bind_nak(8), "answers DCE/RPC but refused the bind (bind_nak: authentication type "
+                  "not recognized)"),
+])
+def test_dcerpc_answers_are_named_for_what_they_are(crafted_peer, answer, text):
+    peer = crafted_peer(answer)
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 2, res
+    assert res.long == ["[CRITICAL] 127.0.0.1:%d %s" % (peer.port, text)], res
+    short = text if len("KMS HOST CRITICAL - 127.0.0.1:%d %s" % (peer.port, text)) <= 100 \
+        else text.split(" (")[0]
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d %s" % (peer.port, short), res
+    assert "not DCE/RPC" not in res.stdout and "not with DCE/RPC" not in res.stdout, res
+    assert_times(res)
+
+
+@pytest.mark.parametrize("ptype", [1, 4, 7, 10, 20, 99, 255])
+def test_pdu_types_outside_connection_oriented_rpc_are_not_dcerpc(crafted_peer, ptype):
+    peer = crafted_peer(header(ptype, bytes(8)))
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port)
+    assert res.code == 2, res
+    assert res.first == "KMS HOST CRITICAL - 127.0.0.1:%d answers but not with DCE/RPC" % peer.port
+    assert res.long == ["[CRITICAL] 127.0.0.1:%d answers but not with DCE/RPC (PDU type %d is "
+                        "not a connection-oriented DCE/RPC type)" % (peer.port, ptype)], res
+
+
+# ------------------------------------------------------------------ -v, -vv
+
+def test_verbose_names_connect_offer_and_answer(crafted_peer):
+    peer = crafted_peer(bind_ack([(0, 0, NDR_S), (2, 2, ZERO_SYNTAX), (3, 3, ZERO_SYNTAX)],
+                                 max_frags=(4280, 5840)))
+    where = "127.0.0.1 (127.0.0.1)"
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-v")
+    assert res.code == 0, res
+    err = res.stderr.splitlines()
+    assert re.match(r"^127\.0\.0\.1: connected to 127\.0\.0\.1 port %d in [\d.]+ ms$"
+                    % peer.port, err[0]), res
+    assert re.match(r"^%s: bind_ack of 108 bytes after [\d.]+ ms, max_xmit_frag 4280, "
+                    r"max_recv_frag 5840: bind accepted \(KMS interface with NDR\)$"
+                    % re.escape(where), err[1]), res
+    assert len(err) == 2, res
+    assert res.first.startswith("KMS HOST OK - "), res
+
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-vv")
+    assert res.code == 0, res
+    err = res.stderr.splitlines()
+    offer = [l for l in err if "bind offers" in l]
+    assert offer == [
+        where + ": bind offers context 0: KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 "
+                "with NDR 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0",
+        where + ": bind offers context 1: KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 "
+                "with NDR64 71710533-beba-4937-8319-b5dbef9ccc36 v1.0",
+        where + ": bind offers context 2: KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 "
+                "with bind-time feature negotiation 6cb71c2c-9812-4540-0300-000000000000 v1.0",
+    ], res
+    assert where + ": bind call_id 1, max_xmit_frag 5840, max_recv_frag 5840, 3 contexts" in err
+    ctx = [l for l in err if ": context " in l and "bind offers" not in l]
+    assert ctx == [
+        where + ": context 0: accepted (result 0, reason 0), transfer syntax "
+                "NDR 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0",
+        where + ": context 1: rejected (result 2, reason 2), transfer syntax "
+                "00000000-0000-0000-0000-000000000000 v0.0",
+        where + ": context 2: negotiate_ack (result 3, reason 3), transfer syntax "
+                "00000000-0000-0000-0000-000000000000 v0.0",
+    ], res
+    assert "127.0.0.1 resolves to 1 address: 127.0.0.1" in err, res
+
+
+@pytest.mark.parametrize("answer,line", [
+    (fault(0x1c010003), "fault of 32 bytes after {ms} ms: fault 0x1c010003 (nca_s_unk_if)"),
+    (alter_context_resp(), "alter_context_resp of 60 bytes after {ms} ms: "
+                           "alter_context_resp (PDU type 15)"),
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", '{n} bytes after {ms} ms: first bytes "HTTP/1.1" '
+                                          'are not a DCE/RPC 5.0 header'),
+])
+def test_verbose_names_failed_answers(crafted_peer, answer, line):
+    peer = crafted_peer(answer)
+    res = run("check_kms_host", "-H", peer.host, "-p", peer.port, "-v")
+    assert res.code == 2, res
+    err = res.stderr.splitlines()
+    pat = re.escape("127.0.0.1 (127.0.0.1): " + line).replace(r"\{ms\}", r"[\d.]+") \
+        .replace(r"\{n\}", r"\d+")
+    assert any(re.match("^" + pat + "$", l) for l in err), res
+
+
+def test_verbose_names_refused_connects():
+    port = harness.free_port()
+    res = run("check_kms_host", "-H", "127.0.0.1", "-p", port, "-v")
+    assert res.code == 2, res
+    assert [l for l in res.stderr.splitlines() if "perfdata" not in l] == [
+        "127.0.0.1: connecting to 127.0.0.1 port %d failed: Connection refused" % port], res
 
 
 # ------------------------------------------------------------- thresholds

@@ -51,7 +51,15 @@ static size_t put16(unsigned char *p, unsigned v)
 
 struct ctx_result {
 	unsigned result, reason;
+	const unsigned char *syntax; /* 20 bytes; NULL: what the bind offered
+					in this context when accepted, else zero */
 };
+
+/* Transfer syntaxes as the bind offers them (BIND_VECTOR above). */
+static const unsigned char *const OFFERED[3] = {
+	BIND_VECTOR + 28 + 24, BIND_VECTOR + 28 + 44 + 24, BIND_VECTOR + 28 + 88 + 24,
+};
+static const unsigned char ZERO[20];
 
 /* A bind_ack as a server writes it: header, max frags, assoc group,
  * sec_addr "1688\0", padding to 4, results. Returns its length. */
@@ -77,6 +85,9 @@ static size_t make_ack(unsigned char *b, uint32_t call_id, const struct ctx_resu
 	for (size_t i = 0; i < n; i++) {
 		o += put16(b + o, r[i].result);
 		o += put16(b + o, r[i].reason);
+		const unsigned char *syn = r[i].syntax ? r[i].syntax
+				: r[i].result == 0 && i < 3 ? OFFERED[i] : ZERO;
+		memcpy(b + o, syn, 20);
 		o += 20;
 	}
 	put16(b + 8, (unsigned)o);
@@ -117,7 +128,7 @@ END_TEST
 START_TEST(accepted_ndr)
 {
 	unsigned char b[512];
-	struct ctx_result r[3] = { { 0, 0 }, { 2, 2 }, { 3, 3 } };
+	struct ctx_result r[3] = { { 0, 0, NULL }, { 2, 2, NULL }, { 3, 3, NULL } };
 	size_t n = make_ack(b, 1, r, 3);
 	ck_assert_int_eq(parse(b, n, 1), RPC_ACCEPTED);
 	ck_assert_str_eq(res.detail, "bind accepted (KMS interface with NDR)");
@@ -127,7 +138,7 @@ END_TEST
 START_TEST(accepted_ndr64_only)
 {
 	unsigned char b[512];
-	struct ctx_result r[3] = { { 2, 2 }, { 0, 0 }, { 3, 3 } };
+	struct ctx_result r[3] = { { 2, 2, NULL }, { 0, 0, NULL }, { 3, 3, NULL } };
 	size_t n = make_ack(b, 1, r, 3);
 	ck_assert_int_eq(parse(b, n, 1), RPC_ACCEPTED);
 	ck_assert_str_eq(res.detail, "bind accepted (KMS interface with NDR64)");
@@ -137,7 +148,7 @@ END_TEST
 START_TEST(accept_of_feature_context_is_not_kms)
 {
 	unsigned char b[512];
-	struct ctx_result r[3] = { { 2, 1 }, { 2, 1 }, { 0, 0 } };
+	struct ctx_result r[3] = { { 2, 1, NULL }, { 2, 1, NULL }, { 0, 0, NULL } };
 	size_t n = make_ack(b, 1, r, 3);
 	ck_assert_int_eq(parse(b, n, 1), RPC_REJECTED);
 }
@@ -156,8 +167,8 @@ START_TEST(rejected_reasons)
 	};
 	unsigned char b[512];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct ctx_result r[2] = { { cases[i].result, cases[i].reason },
-					   { 2, 2 } };
+		struct ctx_result r[2] = { { cases[i].result, cases[i].reason, NULL },
+					   { 2, 2, NULL } };
 		size_t n = make_ack(b, 1, r, 2);
 		ck_assert_int_eq(parse(b, n, 1), RPC_REJECTED);
 		ck_assert_uint_eq(res.reason, cases[i].reason);
@@ -190,7 +201,7 @@ END_TEST
 START_TEST(wrong_version_and_type)
 {
 	unsigned char b[512];
-	struct ctx_result r[1] = { { 0, 0 } };
+	struct ctx_result r[1] = { { 0, 0, NULL } };
 	size_t n = make_ack(b, 1, r, 1);
 	b[0] = 4;
 	ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
@@ -199,12 +210,25 @@ START_TEST(wrong_version_and_type)
 	ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
 	ck_assert_str_eq(res.detail, "DCE/RPC version 5.1, expected 5.0");
 	b[1] = 0;
-	b[2] = 2; /* response */
-	ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
-	ck_assert_str_eq(res.detail,
-			 "PDU type 2 where a bind_ack (12) or bind_nak (13) was expected");
+	b[2] = 2; /* response: DCE/RPC, named for what it is */
+	ck_assert_int_eq(parse(b, n, 1), RPC_WRONG_PDU);
+	ck_assert_str_eq(res.detail, "response (PDU type 2)");
 	b[2] = 11; /* a bind echoed back */
-	ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
+	ck_assert_int_eq(parse(b, n, 1), RPC_WRONG_PDU);
+	ck_assert_str_eq(res.detail, "bind (PDU type 11)");
+	b[2] = 15;
+	ck_assert_int_eq(parse(b, n, 1), RPC_WRONG_PDU);
+	ck_assert_str_eq(res.detail, "alter_context_resp (PDU type 15)");
+	ck_assert_int_eq(res.ptype, 15);
+	static const unsigned not_co[] = { 1, 4, 5, 6, 7, 8, 9, 10, 20, 200, 255 };
+	for (size_t i = 0; i < sizeof not_co / sizeof not_co[0]; i++) {
+		char want[80];
+		b[2] = (unsigned char)not_co[i];
+		ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
+		snprintf(want, sizeof want,
+			 "PDU type %u is not a connection-oriented DCE/RPC type", not_co[i]);
+		ck_assert_str_eq(res.detail, want);
+	}
 	b[2] = 12;
 	b[4] = 0x20; /* no such integer representation */
 	ck_assert_int_eq(parse(b, n, 1), RPC_NOT_DCERPC);
@@ -219,7 +243,7 @@ END_TEST
 START_TEST(truncated_at_every_length)
 {
 	unsigned char b[512];
-	struct ctx_result r[3] = { { 0, 0 }, { 2, 2 }, { 3, 3 } };
+	struct ctx_result r[3] = { { 0, 0, NULL }, { 2, 2, NULL }, { 3, 3, NULL } };
 	size_t n = make_ack(b, 1, r, 3);
 	ck_assert_int_eq(parse(b, 0, 1), RPC_CLOSED);
 	for (size_t len = 1; len < n; len++) {
@@ -241,7 +265,7 @@ END_TEST
 START_TEST(frag_length_lies)
 {
 	unsigned char b[512];
-	struct ctx_result r[3] = { { 0, 0 }, { 2, 2 }, { 3, 3 } };
+	struct ctx_result r[3] = { { 0, 0, NULL }, { 2, 2, NULL }, { 3, 3, NULL } };
 	size_t n = make_ack(b, 1, r, 3);
 	put16(b + 8, 4000); /* more than was received */
 	ck_assert_int_eq(parse(b, n, 1), RPC_MALFORMED);
@@ -267,7 +291,7 @@ END_TEST
 START_TEST(sec_addr_overflow)
 {
 	unsigned char b[512];
-	struct ctx_result r[1] = { { 0, 0 } };
+	struct ctx_result r[1] = { { 0, 0, NULL } };
 	size_t n = make_ack(b, 1, r, 1);
 	put16(b + 24, 0xffff);
 	ck_assert_int_eq(parse(b, n, 1), RPC_MALFORMED);
@@ -282,7 +306,7 @@ END_TEST
 START_TEST(n_results_overflow)
 {
 	unsigned char b[512];
-	struct ctx_result r[1] = { { 0, 0 } };
+	struct ctx_result r[1] = { { 0, 0, NULL } };
 	size_t n = make_ack(b, 1, r, 1);
 	b[32] = 200;
 	ck_assert_int_eq(parse(b, n, 1), RPC_MALFORMED);
@@ -296,7 +320,7 @@ END_TEST
 START_TEST(call_id_mismatch)
 {
 	unsigned char b[512];
-	struct ctx_result r[1] = { { 0, 0 } };
+	struct ctx_result r[1] = { { 0, 0, NULL } };
 	size_t n = make_ack(b, 7, r, 1);
 	ck_assert_int_eq(parse(b, n, 1), RPC_MALFORMED);
 	ck_assert_str_eq(res.detail, "bind_ack for call_id 7, the bind was call_id 1");
@@ -307,14 +331,149 @@ END_TEST
 START_TEST(big_endian_answer)
 {
 	unsigned char b[512];
-	struct ctx_result r[1] = { { 0, 0 } };
+	struct ctx_result r[1] = { { 0, 0, NULL } };
 	size_t n = make_ack(b, 1, r, 1);
 	/* swap every 16/32-bit field the parser reads to big-endian */
 	b[4] = 0x00;
 	b[8] = 0; b[9] = (unsigned char)n;
 	b[12] = 0; b[15] = 1;
 	b[24] = 0; b[25] = 5;
+	/* NDR's syntax id with its integer fields big-endian, at the first
+	 * result (offset 36) after result and reason */
+	static const unsigned char ndr_be[20] = {
+		0x8a, 0x88, 0x5d, 0x04, 0x1c, 0xeb, 0x11, 0xc9,
+		0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 0x00, 0x02, 0x00, 0x00 };
+	memcpy(b + 40, ndr_be, 20);
 	ck_assert_int_eq(parse(b, n, 1), RPC_ACCEPTED);
+	memcpy(b + 40, OFFERED[0], 20); /* little-endian bytes in a BE answer */
+	ck_assert_int_eq(parse(b, n, 1), RPC_BAD_SYNTAX);
+}
+END_TEST
+
+/* An acceptance counts only with the syntax offered in that context. */
+START_TEST(accepted_with_a_syntax_never_offered)
+{
+	static const unsigned char NDR_V1[20] = {
+		0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+		0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 0x01, 0x00, 0x00, 0x00 };
+	static const unsigned char NDR_MINOR[20] = {
+		0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+		0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 0x02, 0x00, 0x01, 0x00 };
+	static const unsigned char NDR_ONE_BIT[20] = {
+		0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+		0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x61, 0x02, 0x00, 0x00, 0x00 };
+	const struct {
+		struct ctx_result r[3];
+		size_t n;
+		const char *detail;
+	} cases[] = {
+		{ { { 0, 0, ZERO }, { 2, 2, NULL }, { 3, 3, NULL } }, 3,
+		  "bind accepted with an unknown transfer syntax "
+		  "(00000000-0000-0000-0000-000000000000 v0.0 in context 0)" },
+		{ { { 0, 0, NDR_V1 } }, 1, "bind accepted with an unknown transfer syntax "
+		  "(8a885d04-1ceb-11c9-9fe8-08002b104860 v1.0 in context 0)" },
+		{ { { 0, 0, NDR_MINOR } }, 1, "bind accepted with an unknown transfer syntax "
+		  "(8a885d04-1ceb-11c9-9fe8-08002b104860 v2.1 in context 0)" },
+		{ { { 0, 0, NDR_ONE_BIT } }, 1, "bind accepted with an unknown transfer syntax "
+		  "(8a885d04-1ceb-11c9-9fe8-08002b104861 v2.0 in context 0)" },
+		{ { { 2, 2, NULL }, { 0, 0, OFFERED[2] } }, 2,
+		  "bind accepted with an unknown transfer syntax (bind-time feature "
+		  "negotiation 6cb71c2c-9812-4540-0300-000000000000 v1.0 in context 1)" },
+		{ { { 0, 0, OFFERED[1] } }, 1, "bind accepted with a transfer syntax of "
+		  "another context (NDR64 in context 0, offered NDR)" },
+		{ { { 2, 2, NULL }, { 0, 0, OFFERED[0] } }, 2, "bind accepted with a "
+		  "transfer syntax of another context (NDR in context 1, offered NDR64)" },
+		{ { { 0, 0, NULL }, { 0, 0, ZERO } }, 2, "bind accepted with an unknown "
+		  "transfer syntax (00000000-0000-0000-0000-000000000000 v0.0 in context 1)" },
+	};
+	unsigned char b[512];
+	char text[600];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = make_ack(b, 1, cases[i].r, cases[i].n);
+		ck_assert_int_eq(parse(b, n, 1), RPC_BAD_SYNTAX);
+		ck_assert_str_eq(res.detail, cases[i].detail);
+		ck_assert_int_eq(rpc_probe_state(&res, STATE_OK), STATE_CRITICAL);
+		rpc_probe_describe(&res, text, sizeof text);
+		ck_assert_str_eq(text, cases[i].detail);
+		rpc_probe_headline(&res, text, sizeof text);
+		ck_assert(strncmp(text, "bind accepted with ", 19) == 0);
+		ck_assert(strchr(text, '(') == NULL);
+	}
+	/* both KMS contexts accepted, each with its own syntax: fine */
+	struct ctx_result ok[3] = { { 0, 0, NULL }, { 0, 0, NULL }, { 3, 3, NULL } };
+	size_t n = make_ack(b, 1, ok, 3);
+	ck_assert_int_eq(parse(b, n, 1), RPC_ACCEPTED);
+	ck_assert_uint_eq(res.n_ctx, 3);
+	ck_assert_str_eq(res.ctx[0].syntax, "NDR 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0");
+	ck_assert_str_eq(res.ctx[1].syntax, "NDR64 71710533-beba-4937-8319-b5dbef9ccc36 v1.0");
+	ck_assert_uint_eq(res.ctx[2].result, 3);
+	ck_assert_uint_eq(res.max_xmit, 5840);
+	ck_assert_uint_eq(res.max_recv, 5840);
+}
+END_TEST
+
+static size_t make_fault(unsigned char *b, uint32_t status, uint32_t call_id)
+{
+	memset(b, 0, 64);
+	b[0] = 5; b[2] = 3; b[3] = 3; b[4] = 0x10;
+	b[12] = (unsigned char)call_id;
+	for (int i = 0; i < 4; i++)
+		b[24 + i] = (unsigned char)(status >> (8 * i));
+	put16(b + 8, 32);
+	return 32;
+}
+
+START_TEST(faults_are_named)
+{
+	static const struct { uint32_t st; const char *detail; } cases[] = {
+		{ 0x1c010003, "fault 0x1c010003 (nca_s_unk_if)" },
+		{ 0x1c010002, "fault 0x1c010002 (nca_s_op_rng_error)" },
+		{ 0x1c00001c, "fault 0x1c00001c (nca_s_invalid_pres_context_id)" },
+		{ 0x00000005, "fault 0x00000005 (access denied)" },
+		{ 0x000006f7, "fault 0x000006f7 (rpc_x_bad_stub_data)" },
+		{ 0xdeadbeef, "fault 0xdeadbeef" },
+		{ 0, "fault 0x00000000" },
+	};
+	unsigned char b[64];
+	char text[300];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		/* named whatever its call_id: a server may fault a call it could
+		 * not read */
+		size_t n = make_fault(b, cases[i].st, (uint32_t)i);
+		ck_assert_int_eq(parse(b, n, 1), RPC_FAULT);
+		ck_assert_str_eq(res.detail, cases[i].detail);
+		ck_assert_uint_eq(res.reason, cases[i].st);
+		rpc_probe_describe(&res, text, sizeof text);
+		ck_assert(strncmp(text, "answered with a DCE/RPC fault 0x", 32) == 0);
+		ck_assert_int_eq(rpc_probe_state(&res, STATE_OK), STATE_CRITICAL);
+	}
+	size_t n = make_fault(b, 0x1c010003, 1);
+	rpc_probe_describe(&res, text, sizeof text);
+	ck_assert_str_eq(text, "answered with a DCE/RPC fault 0x00000000");
+	parse(b, n, 1);
+	rpc_probe_headline(&res, text, sizeof text);
+	ck_assert_str_eq(text, "answered with a DCE/RPC fault 0x1c010003");
+	for (size_t len = 1; len < n; len++) {
+		unsigned char copy[64];
+		memcpy(copy, b, len);
+		ck_assert_int_eq(parse(copy, len, 1), RPC_MALFORMED);
+	}
+	put16(b + 8, 24); /* ends before its status */
+	ck_assert_int_eq(parse(b, 24, 1), RPC_MALFORMED);
+	ck_assert_str_eq(res.detail, "fault of 24 bytes ends before its status");
+}
+END_TEST
+
+START_TEST(offer_text)
+{
+	char t[200];
+	ck_assert(rpc_bind_offer_text(0, t, sizeof t));
+	ck_assert_str_eq(t, "context 0: KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 with "
+			    "NDR 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0");
+	ck_assert(rpc_bind_offer_text(2, t, sizeof t));
+	ck_assert_str_eq(t, "context 2: KMS 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 with "
+			    "bind-time feature negotiation 6cb71c2c-9812-4540-0300-000000000000 v1.0");
+	ck_assert(!rpc_bind_offer_text(3, t, sizeof t));
 }
 END_TEST
 
@@ -349,15 +508,59 @@ START_TEST(probe_refused_and_unresolvable)
 	ck_assert_str_eq(p.detail, "connection refused");
 	ck_assert_str_eq(p.address, "127.0.0.1");
 	ck_assert(isnan(p.bind_s));
-	rpc_bind_probe("kms.invalid", "1688", 0, 2, &p);
+	/* a name no resolver takes fails before any lookup, so this test
+	 * asks no resolver (tests never send a packet off loopback) */
+	rpc_bind_probe("kms..invalid", "1688", 0, 2, &p);
 	ck_assert_int_eq(p.outcome, RPC_CONNECT_FAILED);
 	ck_assert_int_eq(p.net, NET_RESOLVE);
-	ck_assert(strncmp(p.detail, "name does not resolve", 21) == 0);
-	struct rpc_target t[2] = { { "127.0.0.1", "1" }, { "kms.invalid", "1688" } };
+	ck_assert_str_eq(p.detail, "invalid host name \"kms..invalid\": empty label");
+	struct rpc_target t[2] = { { "127.0.0.1", "1" }, { "-.invalid!", "1688" } };
 	struct rpc_probe_result many[2];
 	rpc_bind_probe_many(t, 2, 0, 2, many);
 	ck_assert_int_eq(many[0].net, NET_REFUSED);
 	ck_assert_int_eq(many[1].net, NET_RESOLVE);
+}
+END_TEST
+
+START_TEST(host_names)
+{
+	static const char *const good[] = {
+		"kms01", "kms01.corp.example", "kms01.corp.example.", "KMS_01-a.corp",
+		"127.0.0.1", "127.1", "10.0.0.1", "::1", "fe80::1%eth0", "::ffff:10.0.0.1",
+		"2001:db8::1", "a.b.c.d.e", "1x.2y",
+	};
+	static const struct { const char *name, *why; } bad[] = {
+		{ "", "empty name" }, { ".", "empty name" }, { "a..b", "empty label" },
+		{ ".kms", "empty label" }, { "kms..", "empty label" },
+		{ "kms/01", "character '/' not allowed" }, { "kms:01", "not an IPv6 address" },
+		{ "kms 01", "space or control character" }, { "k\xc3\xa4", "byte 0xc3 not allowed" },
+		{ "kms*", "character '*' not allowed" }, { "[::1]",
+		  "not an IPv6 address (give it without brackets)" },
+		{ "10.0.0.300", "not an IPv4 address" }, { "1.2.3.4.5", "not an IPv4 address" },
+		{ "kms.1688", "not an IPv4 address" }, { "fe80::1%", "not an IPv6 address" },
+		{ ":::", "not an IPv6 address" }, { "x1.2", "not an IPv4 address" },
+	};
+	char why[64], name[300];
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		ck_assert_msg(net_host_valid(good[i], why, sizeof why), "%s: %s", good[i], why);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(!net_host_valid(bad[i].name, why, sizeof why), "%s", bad[i].name);
+		ck_assert_str_eq(why, bad[i].why);
+	}
+	memset(name, 'a', 64);
+	name[64] = '\0';
+	ck_assert(!net_host_valid(name, why, sizeof why));
+	ck_assert_str_eq(why, "label longer than 63 bytes");
+	name[63] = '\0';
+	ck_assert(net_host_valid(name, why, sizeof why));
+	for (size_t i = 0; i < 254; i++)
+		name[i] = i % 2 ? '.' : 'a';
+	name[253] = '\0'; /* 253 bytes, labels of one */
+	ck_assert(net_host_valid(name, why, sizeof why));
+	name[253] = 'a';
+	name[254] = '\0';
+	ck_assert(!net_host_valid(name, why, sizeof why));
+	ck_assert_str_eq(why, "longer than 253 bytes");
 }
 END_TEST
 
@@ -378,6 +581,10 @@ int main(void)
 	tcase_add_test(tc, n_results_overflow);
 	tcase_add_test(tc, call_id_mismatch);
 	tcase_add_test(tc, big_endian_answer);
+	tcase_add_test(tc, accepted_with_a_syntax_never_offered);
+	tcase_add_test(tc, faults_are_named);
+	tcase_add_test(tc, offer_text);
+	tcase_add_test(tc, host_names);
 	tcase_add_test(tc, describe_and_state);
 	tcase_add_test(tc, probe_refused_and_unresolvable);
 	suite_add_tcase(s, tc);
