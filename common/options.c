@@ -479,6 +479,9 @@ static char **expand_extra_opts(int argc, char **argv, const char *name, int *ou
 	char **extra = NULL;
 	int n_extra = 0;
 	bool any = false;
+	for (int i = 0; i < n_extra_where; i++)
+		free(extra_where[i]); /* a fresh expansion (tests parse again) */
+	n_extra_where = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
