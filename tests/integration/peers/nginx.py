@@ -15,7 +15,7 @@ Fixtures:
   (absolute redirects to http_url, https_url and other_url of /doc.json),
   /hop/down and /hop/up (a relative hop first), /down-caps ("HTTP://"),
   /down-secret (target with user:password@ and ?token=), /to-http-on-https
-  (http:// to the https port), /304, /to-auth (relative, to /auth/doc.json)
+  (http:// to the https port), /300, /304, /to-auth (relative, to /auth/doc.json)
   and /to-auth-other (to https_url("/auth/doc.json")).
   .other_url(path): a fourth server, https with a certificate of .other_ca
   (same locations).
@@ -209,6 +209,7 @@ class NginxPeer:
             "location = /to-http-on-https { return 302 http://127.0.0.1:%d/doc.json; }"
             % self.https_port,
             "location = /304 { return 304; }",
+            'location = /300 { return 300 "choose"; }',
             # to the basic-auth area: on the same origin, and on another
             "location = /to-auth { return 302 /auth/doc.json; }",
             "location = /to-auth-other { return 302 %s; }"
