@@ -426,13 +426,26 @@ static const char *tls_reason(long verify, const char *detail)
  * the URL, once; libcurl's own detail (errbuf) goes to -v, since it often
  * repeats the URL or the host and would push line 1 past 100 characters. */
 static void curl_failure(const struct transfer *t, CURLcode rc,
-			 const char *detail, const char *shown,
+			 const char *detail, const char *url, const char *shown,
 			 char err[KMS_ERRLEN])
 {
 	long os_errno = 0, verify = 0;
 	api.easy_getinfo(t->h, CURLINFO_OS_ERRNO, &os_errno);
 	api.easy_getinfo(t->h, CURLINFO_SSL_VERIFYRESULT, &verify);
 	const char *why = detail[0] ? detail : api.easy_strerror(rc);
+	/* libcurl may quote a piece of a URL it could not parse, and a
+	 * password typed in the URL with a '#' or '?' is such a piece */
+	size_t ui = userinfo_end(url);
+	const char *sep = strstr(url, "://");
+	if (ui && sep && (size_t)(sep + 3 - url) < ui - 1) {
+		const char *user = sep + 3;
+		size_t ulen = ui - 1 - (size_t)(user - url);
+		const char *colon = memchr(user, ':', ulen);
+		const char *secret = colon ? colon + 1 : user;
+		size_t slen = ulen - (size_t)(secret - user);
+		if (slen && memmem(why, strlen(why), secret, slen))
+			why = "(detail not shown: it quotes the URL's credentials)";
+	}
 	vlog(1, "%s: libcurl error %d: %s", shown, (int)rc, why);
 	bool reset = os_errno == ECONNRESET || strstr(why, "reset by peer");
 	char secs[32];
@@ -457,6 +470,9 @@ static void curl_failure(const struct transfer *t, CURLcode rc,
 			set_err(err, "not an HTTP answer from %s", shown);
 		else
 			set_err(err, "unsupported protocol for %s", shown);
+		break;
+	case CURLE_URL_MALFORMAT:
+		set_err(err, "malformed URL %s", shown);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 		set_err(err, "cannot resolve the host of %s", shown);
@@ -686,11 +702,11 @@ static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
 	bool answered = rc == CURLE_OK || t->not_read;
 	const char *phrase = reason_phrase(code);
 	if (answered && code >= 300) {
-		vlog(3, "%s: HTTP %ld%s%s, body not read", shown, code,
-		     phrase ? " " : "", phrase ? phrase : "");
 		char *to = NULL;
 		api.easy_getinfo(t->h, CURLINFO_REDIRECT_URL, &to);
 		if (!is_redirect(code) || !to || !to[0]) {
+			vlog(3, "%s: HTTP %ld%s%s, body not read", shown, code,
+			     phrase ? " " : "", phrase ? phrase : "");
 			if (code == 304)
 				vlog(1, "%s: HTTP 304 answers a conditional request; "
 				     "the plugins send none", shown);
@@ -734,7 +750,7 @@ static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
 		t->deadline = true; /* fetch_http ends the check */
 		return false;
 	}
-	curl_failure(t, rc, errbuf, shown, err);
+	curl_failure(t, rc, errbuf, cur, shown, err);
 	return false;
 }
 

@@ -167,6 +167,18 @@ def test_userinfo_redacted_in_connection_errors():
     assert "hunter2" not in res.stdout + res.stderr, res
 
 
+# (not "admin:#x": libcurl would take "admin" for the host and ask the
+# system resolver, off loopback)
+@pytest.mark.parametrize("userinfo", ["admin:p#ss-1234", "admin:pa?ss-5678",
+                                      "admin:p?a#ss-9012"])
+def test_unencoded_password_in_url_never_shown(userinfo):
+    # libcurl cannot parse these; its detail at -v must not quote the secret
+    res = fetch("-vvv", "http://%s@127.0.0.1:9/doc.json" % userinfo)
+    assert_unknown(res, "malformed URL http://127.0.0.1:9/doc.json")
+    secret = userinfo.split(":", 1)[1]
+    assert secret not in res.stdout + res.stderr, res
+
+
 def test_netrc_file_supplies_credentials(nginx, tmp_path):
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login %s password %s\n" % (nginx.user, nginx.password))
