@@ -699,7 +699,8 @@ static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
 		size_err(err, t->max);
 		return false;
 	}
-	bool answered = rc == CURLE_OK || t->not_read;
+	/* an error status's body is refused by on_body: a write error */
+	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && t->not_read);
 	const char *phrase = reason_phrase(code);
 	if (answered && code >= 300) {
 		char *to = NULL;
