@@ -246,14 +246,17 @@ static bool curl_load(char err[KMS_ERRLEN])
 	return true;
 }
 
-/* State of one transfer, shared with the write callback. */
+/* State of one transfer (all its hops), shared with the write callback. */
 struct transfer {
 	CURL *h;
 	fetch_sink sink;
 	void *ctx;
 	unsigned long long max, total;
-	long status;          /* response code seen by the write callback */
-	bool too_big, sink_failed, http_error;
+	unsigned long long skipped; /* body bytes of redirects, dropped */
+	long status;          /* this hop's response code, seen by on_body */
+	bool too_big, sink_failed;
+	bool not_read;        /* a redirect's or an error's body, left unread */
+	bool deadline;        /* the -t deadline passed */
 	char *err;
 };
 
@@ -262,15 +265,26 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	struct transfer *t = user;
 	size_t n = size * nmemb;
 	if (!t->status) {
-		/* first bytes of the final response: an error status is
-		 * reported from its code, its body is never read */
+		/* first bytes of this hop's answer: the body of a redirect or
+		 * an error status is never read, its code says it all */
 		long code = 0;
 		api.easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
 		t->status = code ? code : 200;
-		if (t->status >= 400) {
-			t->http_error = true;
+	}
+	if (t->status >= 400) {
+		t->not_read = true;
+		return 0;
+	}
+	if (t->status >= 300) {
+		/* read to its end but dropped: libcurl works out the redirect
+		 * target (CURLINFO_REDIRECT_URL) only for a transfer that ends */
+		t->not_read = true;
+		t->skipped += n;
+		if (t->skipped > t->max) {
+			t->too_big = true;
 			return 0;
 		}
+		return n;
 	}
 	/* decompressed bytes arrive here, so this is the size that counts */
 	if (t->total + n > t->max) {
@@ -323,6 +337,15 @@ static bool read_auth_file(const char *path, char *buf, size_t len,
 		set_err(err, "cannot open --auth-file %s: %s", path, strerror(errno));
 		return false;
 	}
+	/* a password others can read is not secret; said at -v but not
+	 * refused, so a chmod slip does not stop the monitoring */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
+		unsigned mode = (unsigned)st.st_mode & 07777;
+		vlog(1, "--auth-file %s is %s by others (mode %04o): chmod 600 it",
+		     path, (mode & 044) ? "readable" : (mode & 022) ? "writable" :
+		     "usable", mode);
+	}
 	size_t n = 0;
 	while (n < len - 1) {
 		ssize_t got = read(fd, buf + n, len - 1 - n);
@@ -368,74 +391,169 @@ static bool read_auth_file(const char *path, char *buf, size_t len,
 	return true;
 }
 
-/* Word a failed curl_easy_perform(); detail is libcurl's error buffer,
- * os_errno the errno of a failed connect (0 when none). */
-static void curl_failure(CURLcode rc, const char *detail, long os_errno,
-			 const char *shown, char err[KMS_ERRLEN])
+/* The short cause of a failed TLS verification: OpenSSL's verify result
+ * (X509_V_ERR_* values, stable in OpenSSL's ABI) in a few words, else
+ * libcurl's text without its "SSL certificate problem: " lead-in. */
+static const char *tls_reason(long verify, const char *detail)
 {
+	switch (verify) {
+	case 2:  /* UNABLE_TO_GET_ISSUER_CERT */
+	case 19: /* SELF_SIGNED_CERT_IN_CHAIN: a root not in the store */
+	case 20: /* UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+	case 21: /* UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+		return "unknown CA";
+	case 18: return "self-signed certificate";
+	case 9:  return "certificate not yet valid";
+	case 10: return "certificate expired";
+	case 23: return "certificate revoked";
+	case 26: return "certificate not for a TLS server";
+	case 62: /* HOSTNAME_MISMATCH */
+	case 64: /* IP_ADDRESS_MISMATCH */
+		return "certificate not for this host";
+	default: break;
+	}
+	/* libcurl checks the host name itself: "SSL: no alternative
+	 * certificate subject name matches target host name '...'" */
+	if (strstr(detail, "subject name"))
+		return "certificate not for this host";
+	static const char lead[] = "SSL certificate problem: ";
+	if (!strncmp(detail, lead, sizeof lead - 1))
+		return detail + sizeof lead - 1;
+	return detail[0] ? detail : "verification failed";
+}
+
+/* Word a failed curl_easy_perform() of the URL shown: a short cause and
+ * the URL, once; libcurl's own detail (errbuf) goes to -v, since it often
+ * repeats the URL or the host and would push line 1 past 100 characters. */
+static void curl_failure(const struct transfer *t, CURLcode rc,
+			 const char *detail, const char *url, const char *shown,
+			 char err[KMS_ERRLEN])
+{
+	long os_errno = 0, verify = 0;
+	api.easy_getinfo(t->h, CURLINFO_OS_ERRNO, &os_errno);
+	api.easy_getinfo(t->h, CURLINFO_SSL_VERIFYRESULT, &verify);
 	const char *why = detail[0] ? detail : api.easy_strerror(rc);
+	/* libcurl may quote a piece of a URL it could not parse, and a
+	 * password typed in the URL with a '#' or '?' is such a piece */
+	size_t ui = userinfo_end(url);
+	const char *sep = strstr(url, "://");
+	if (ui && sep && (size_t)(sep + 3 - url) < ui - 1) {
+		const char *user = sep + 3;
+		size_t ulen = ui - 1 - (size_t)(user - url);
+		const char *colon = memchr(user, ':', ulen);
+		const char *secret = colon ? colon + 1 : user;
+		size_t slen = ulen - (size_t)(secret - user);
+		if (slen && memmem(why, strlen(why), secret, slen))
+			why = "(detail not shown: it quotes the URL's credentials)";
+	}
+	vlog(1, "%s: libcurl error %d: %s", shown, (int)rc, why);
+	bool reset = os_errno == ECONNRESET || strstr(why, "reset by peer");
 	char secs[32];
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		set_err(err, "timed out after %s s fetching %s",
 			fmt_number(secs, sizeof secs, timeout_seconds(), 3), shown);
 		break;
-	case CURLE_TOO_MANY_REDIRECTS:
-		set_err(err, "too many redirects (more than %ld) from %s",
-			MAX_REDIRS, shown);
+	case CURLE_OUT_OF_MEMORY:
+		/* what libcurl 7.88 answers to one header line over
+		 * CURL_MAX_HTTP_HEADER, before any body byte; a real malloc
+		 * failure there is all but impossible */
+		if (!t->status)
+			set_err(err, "HTTP header over %d KiB from %s",
+				CURL_MAX_HTTP_HEADER / 1024, shown);
+		else
+			set_err(err, "out of memory fetching %s", shown);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		/* libcurl also says this of an answer without a status line */
+		/* libcurl says this of an answer without a status line */
 		if (strstr(why, "HTTP/0.9"))
-			set_err(err, "not an HTTP answer from %s (%s)", shown, why);
+			set_err(err, "not an HTTP answer from %s", shown);
 		else
-			set_err(err, "refused to follow %s: %s (only http and https)",
-				shown, why);
+			set_err(err, "unsupported protocol for %s", shown);
+		break;
+	case CURLE_URL_MALFORMAT:
+		set_err(err, "malformed URL %s", shown);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
+		set_err(err, "cannot resolve the host of %s", shown);
+		break;
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		set_err(err, "cannot resolve %s: %s", shown, why);
+		set_err(err, "cannot resolve the proxy for %s", shown);
 		break;
 	case CURLE_COULDNT_CONNECT:
 		/* "connection refused" / "no route to host" say more than
 		 * libcurl's "Couldn't connect to server" */
-		if (os_errno > 0)
+		if (os_errno == ECONNREFUSED)
+			set_err(err, "connection refused by %s", shown);
+		else if (os_errno > 0)
 			set_err(err, "cannot connect to %s: %s", shown,
 				strerror((int)os_errno));
 		else
-			set_err(err, "cannot connect to %s: %s", shown, why);
+			set_err(err, "cannot connect to %s", shown);
+		break;
+	case CURLE_RECV_ERROR: {
+		/* libcurl 7.88: "Too large response headers: 307249 > 307200" */
+		const char *big = strstr(why, "Too large response headers");
+		const char *gt = big ? strchr(big, '>') : NULL;
+		if (big)
+			set_err(err, "HTTP headers over %ld KiB from %s",
+				gt ? strtol(gt + 1, NULL, 10) / 1024 : 300L, shown);
+		else if (reset)
+			set_err(err, "connection reset by %s", shown);
+		else
+			set_err(err, "receive error from %s", shown);
+		break;
+	}
+	case CURLE_SEND_ERROR:
+		if (reset)
+			set_err(err, "connection reset by %s", shown);
+		else
+			set_err(err, "send error to %s", shown);
+		break;
+	case CURLE_PARTIAL_FILE:
+		set_err(err, "truncated body from %s", shown);
+		break;
+	case CURLE_GOT_NOTHING:
+		set_err(err, "empty reply from %s", shown);
+		break;
+	case CURLE_WEIRD_SERVER_REPLY:
+		set_err(err, "malformed HTTP answer from %s", shown);
+		break;
+	case CURLE_BAD_CONTENT_ENCODING:
+		set_err(err, "undecodable compressed body from %s", shown);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		set_err(err, "TLS: %s for %s", tls_reason(verify, detail), shown);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
+	case CURLE_USE_SSL_FAILED:
+		set_err(err, "TLS handshake failed with %s", shown);
+		break;
+	case CURLE_SSL_CERTPROBLEM:
+		set_err(err, "TLS: bad client certificate for %s", shown);
+		break;
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
+		set_err(err, "TLS: unusable CA file for %s", shown);
+		break;
 	case CURLE_SSL_ENGINE_NOTFOUND:
 	case CURLE_SSL_ENGINE_SETFAILED:
 	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_USE_SSL_FAILED:
-		set_err(err, "TLS: %s for %s", why, shown);
+		set_err(err, "TLS: crypto engine failed for %s", shown);
 		break;
 	default:
-		set_err(err, "%s fetching %s", why, shown);
+		set_err(err, "%s fetching %s", api.easy_strerror(rc), shown);
 		break;
 	}
 }
 
-/* Apply every option; false with err naming the one libcurl refused. */
-static bool setup(struct transfer *t, const char *url, const struct fetch_opts *o,
-		  const char *user, const char *password, char errbuf[],
-		  char err[KMS_ERRLEN])
-{
-	CURL *h = t->h;
-	double left = deadline_left();
-	long total_ms = 0;
-	if (timeout_seconds() > 0)
-		total_ms = left * 1000 < 1 ? 1 : (long)(left * 1000);
+/* Apply the options every hop shares; false with err naming the one
+ * libcurl refused. Redirects are followed by fetch_http, hop by hop, so
+ * that each target is checked before it is asked for. */
 #define SET(opt, val)                                                       \
 	do {                                                                \
 		CURLcode rc_ = api.easy_setopt(h, opt, val);                \
@@ -445,23 +563,22 @@ static bool setup(struct transfer *t, const char *url, const struct fetch_opts *
 			return false;                                       \
 		}                                                           \
 	} while (0)
+
+static bool setup(struct transfer *t, const struct fetch_opts *o,
+		  char errbuf[], char err[KMS_ERRLEN])
+{
+	CURL *h = t->h;
 	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_URL, url);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_MAXREDIRS, MAX_REDIRS);
-	if (total_ms) {
-		SET(CURLOPT_CONNECTTIMEOUT_MS, total_ms);
-		SET(CURLOPT_TIMEOUT_MS, total_ms);
-	}
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_FAILONERROR, 0L);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, t);
 	SET(CURLOPT_USERAGENT, "kms-plugins/" KMS_VERSION);
+	SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	SET(CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
 	if (o->cacert)
@@ -474,14 +591,29 @@ static bool setup(struct transfer *t, const char *url, const struct fetch_opts *
 		SET(CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
 	if (o->netrc_file)
 		SET(CURLOPT_NETRC_FILE, o->netrc_file);
-	if (user) {
-		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		SET(CURLOPT_USERNAME, user);
-		SET(CURLOPT_PASSWORD, password);
-	}
-#undef SET
 	return true;
 }
+
+/* Options of one hop: its URL, the time left of -t, and the --auth-file
+ * credentials only while on the first URL's origin (what libcurl's own
+ * redirect following does: a redirect must not carry the password to
+ * another host, port or scheme). */
+static bool setup_hop(struct transfer *t, const char *url, const char *user,
+		      const char *password, char err[KMS_ERRLEN])
+{
+	CURL *h = t->h;
+	SET(CURLOPT_URL, url);
+	if (timeout_seconds() > 0) {
+		double left = deadline_left();
+		long ms = left * 1000 < 1 ? 1 : (long)(left * 1000);
+		SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
+		SET(CURLOPT_TIMEOUT_MS, ms);
+	}
+	SET(CURLOPT_USERNAME, user); /* NULL: none, or the URL's own */
+	SET(CURLOPT_PASSWORD, password);
+	return true;
+}
+#undef SET
 
 /* The -t deadline passed while fetching: end the check with the -t state
  * in the backstop alarm's words (timeout.h). Returning an error instead
@@ -493,17 +625,151 @@ static _Noreturn void deadline_expired(const char *activity)
 		  fmt_number(secs, sizeof secs, timeout_seconds(), 3));
 }
 
+static bool scheme_is(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	return !strncasecmp(url, scheme, n) && !strncmp(url + n, "://", 3);
+}
+
+/* "scheme://host:port" of an http(s) URL, lower case, the default port
+ * written out and any userinfo left out, so that two URLs of one origin
+ * give the same string. */
+static void url_origin(const char *url, char *out, size_t len)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep) {
+		snprintf(out, len, "%s", url);
+		return;
+	}
+	size_t ui = userinfo_end(url);
+	const char *host = ui ? url + ui : sep + 3;
+	size_t alen = strcspn(host, "/?#");
+	/* the port follows the last ':' outside an IPv6 literal's [ ] */
+	const char *close = host[0] == '[' ? memchr(host, ']', alen) : NULL;
+	const char *from = close ? close : host;
+	const char *colon = memchr(from, ':', alen - (size_t)(from - host));
+	size_t hlen = colon ? (size_t)(colon - host) : alen;
+	const char *port = colon ? colon + 1 : "";
+	int plen = colon ? (int)(alen - hlen - 1) : 0;
+	if (!plen) {
+		port = scheme_is(url, "https") ? "443" : "80";
+		plen = (int)strlen(port);
+	}
+	snprintf(out, len, "%.*s://%.*s:%.*s", (int)(sep - url), url,
+		 (int)hlen, host, plen, port);
+	for (char *c = out; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+}
+
+/* The statuses libcurl itself would follow, less 300 (a choice for a
+ * human, not an address) and 304 (an answer to a conditional request). */
+static bool is_redirect(long code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	       code == 308;
+}
+
+/* A file named by an option is opened once before libcurl gets it, so a
+ * missing one is named with the option and errno, not as a TLS error. */
+static bool readable(const char *opt, const char *path, char err[KMS_ERRLEN])
+{
+	if (!path)
+		return true;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set_err(err, "cannot open %s %s: %s", opt, path, strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* One hop's answer: true (done, or *next set to the redirect target)
+ * or false with err. */
+static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
+		       const char *shown, const char *errbuf, int hops,
+		       const char *first_shown, char **next,
+		       char err[KMS_ERRLEN])
+{
+	long code = 0;
+	api.easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
+	if (t->sink_failed)
+		return false; /* the sink's own message is in err */
+	if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		size_err(err, t->max);
+		return false;
+	}
+	/* an error status's body is refused by on_body: a write error */
+	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && t->not_read);
+	const char *phrase = reason_phrase(code);
+	if (answered && code >= 300) {
+		char *to = NULL;
+		api.easy_getinfo(t->h, CURLINFO_REDIRECT_URL, &to);
+		if (!is_redirect(code) || !to || !to[0]) {
+			vlog(3, "%s: HTTP %ld%s%s, body not read", shown, code,
+			     phrase ? " " : "", phrase ? phrase : "");
+			if (code == 304)
+				vlog(1, "%s: HTTP 304 answers a conditional request; "
+				     "the plugins send none", shown);
+			set_err(err, "HTTP %ld%s%s from %s%s", code,
+				phrase ? " " : "", phrase ? phrase : "", shown,
+				is_redirect(code) ? " without a Location" : "");
+			return false;
+		}
+		char to_shown[1024];
+		url_redact(to, to_shown, sizeof to_shown);
+		vlog(2, "%s: HTTP %ld redirect to %s", shown, code, to_shown);
+		if (!scheme_is(to, "http") && !scheme_is(to, "https")) {
+			set_err(err, "%s redirects to %s: only http and https are followed",
+				shown, to_shown);
+			return false;
+		}
+		if (scheme_is(cur, "https") && !scheme_is(to, "https")) {
+			set_err(err, "%s redirects to %s: refusing to leave https",
+				shown, to_shown);
+			return false;
+		}
+		if (hops >= MAX_REDIRS) {
+			set_err(err, "more than %ld redirects from %s", MAX_REDIRS,
+				first_shown);
+			return false;
+		}
+		*next = strdup(to);
+		if (!*next) {
+			set_err(err, "out of memory following %s", to_shown);
+			return false;
+		}
+		return true;
+	}
+	if (answered) {
+		vlog(3, "%s: HTTP %ld after %d redirect(s), %llu body bytes",
+		     shown, code, hops, t->total);
+		return true;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT && timeout_seconds() > 0 &&
+	    deadline_left() < 0.1) {
+		t->deadline = true; /* fetch_http ends the check */
+		return false;
+	}
+	curl_failure(t, rc, errbuf, cur, shown, err);
+	return false;
+}
+
 static bool fetch_http(const char *url, const struct fetch_opts *o,
 		       fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
 {
-	char shown[1024];
-	url_redact(url, shown, sizeof shown);
+	char shown[1024], first_shown[1024];
+	url_redact(url, first_shown, sizeof first_shown);
 	char activity[1100];
-	snprintf(activity, sizeof activity, "fetching %s", shown);
+	snprintf(activity, sizeof activity, "fetching %s", first_shown);
 	timeout_set_activity(activity);
 
 	if (timeout_seconds() > 0 && deadline_left() <= 0)
 		deadline_expired(activity);
+	if (!readable("--cacert", o->cacert, err) ||
+	    !readable("--client-cert", o->client_cert, err) ||
+	    !readable("--client-key", o->client_key, err))
+		return false;
 	if (!curl_load(err))
 		return false;
 
@@ -521,9 +787,13 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	struct transfer t = { .sink = sink, .ctx = ctx, .max = effective_max(o),
 			      .err = err };
 	t.h = api.easy_init();
-	if (!t.h) {
+	char *cur = strdup(url);
+	if (!t.h || !cur) {
 		explicit_bzero(creds, sizeof creds);
-		set_err(err, "cannot create a libcurl handle for %s", shown);
+		if (t.h)
+			api.easy_cleanup(t.h);
+		free(cur);
+		set_err(err, "cannot create a libcurl handle for %s", first_shown);
 		return false;
 	}
 	char errbuf[CURL_ERROR_SIZE];
@@ -531,56 +801,49 @@ static bool fetch_http(const char *url, const struct fetch_opts *o,
 	if (userinfo_end(url))
 		vlog(1, "the URL carries credentials, which anyone who can list "
 		     "processes sees: --auth-file or --netrc keep them private");
-	vlog(3, "fetching %s (max %llu bytes, %s)", shown, t.max,
+	vlog(3, "fetching %s (max %llu bytes, %s)", first_shown, t.max,
 	     user ? "basic auth from --auth-file" : "no --auth-file");
 
-	bool ok = setup(&t, url, o, user, password, errbuf, err);
+	char origin[1100], here[1100];
+	url_origin(url, origin, sizeof origin);
+	bool ok = setup(&t, o, errbuf, err);
+	for (int hops = 0; ok; hops++) {
+		url_redact(cur, shown, sizeof shown);
+		snprintf(activity, sizeof activity, "fetching %s", shown);
+		timeout_set_activity(activity);
+		if (timeout_seconds() > 0 && deadline_left() <= 0) {
+			t.deadline = true;
+			ok = false;
+			break;
+		}
+		url_origin(cur, here, sizeof here);
+		bool home = !strcmp(here, origin);
+		if (user && !home && hops)
+			vlog(2, "not sending the --auth-file credentials to %s "
+			     "(another host, port or scheme)", shown);
+		ok = setup_hop(&t, cur, home ? user : NULL,
+			       home ? password : NULL, err);
+		if (!ok)
+			break;
+		t.status = 0;
+		t.not_read = false;
+		t.skipped = 0;
+		errbuf[0] = 0;
+		CURLcode rc = api.easy_perform(t.h);
+		char *next = NULL;
+		ok = hop_result(&t, rc, cur, shown, errbuf, hops, first_shown,
+				&next, err);
+		if (!next)
+			break;
+		free(cur);
+		cur = next;
+	}
 	/* libcurl keeps its own copy of the credentials */
 	explicit_bzero(creds, sizeof creds);
-	CURLcode rc = CURLE_OK;
-	if (ok)
-		rc = api.easy_perform(t.h);
-
-	long code = 0, redirects = 0;
-	if (ok) {
-		api.easy_getinfo(t.h, CURLINFO_RESPONSE_CODE, &code);
-		api.easy_getinfo(t.h, CURLINFO_REDIRECT_COUNT, &redirects);
-		vlog(3, "%s: HTTP %ld after %ld redirect(s), %llu body bytes, %s",
-		     shown, code, redirects, t.total,
-		     rc == CURLE_OK ? "complete" : api.easy_strerror(rc));
-	}
-	if (!ok) {
-		/* err already says which option failed */
-	} else if (t.sink_failed) {
-		ok = false; /* the sink's own message is in err */
-	} else if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		size_err(err, t.max);
-		ok = false;
-	} else if (t.http_error || (rc == CURLE_OK && code >= 300)) {
-		const char *phrase = reason_phrase(code);
-		char via[64] = "";
-		if (redirects)
-			snprintf(via, sizeof via, " after %ld redirect(s)", redirects);
-		if (code >= 300 && code < 400)
-			set_err(err, "HTTP %ld%s%s from %s%s: redirect not followed",
-				code, phrase ? " " : "", phrase ? phrase : "",
-				shown, via);
-		else
-			set_err(err, "HTTP %ld%s%s from %s%s", code,
-				phrase ? " " : "", phrase ? phrase : "", shown, via);
-		ok = false;
-	} else if (rc == CURLE_OPERATION_TIMEDOUT && timeout_seconds() > 0 &&
-		   deadline_left() < 0.1) {
-		/* the -t deadline itself, not a stall of its own */
-		api.easy_cleanup(t.h);
-		deadline_expired(activity);
-	} else if (rc != CURLE_OK) {
-		long os_errno = 0;
-		api.easy_getinfo(t.h, CURLINFO_OS_ERRNO, &os_errno);
-		curl_failure(rc, errbuf, os_errno, shown, err);
-		ok = false;
-	}
+	free(cur);
 	api.easy_cleanup(t.h);
+	if (t.deadline)
+		deadline_expired(activity);
 	return ok;
 }
 

@@ -4,13 +4,17 @@
  * libcurl is loaded with dlopen() only when the URL is http(s): a document
  * check of a local file then costs about 1 ms of CPU instead of 7 (Debian's
  * libcurl drags some 30 libraries into every process start; see DESIGN.md).
- * TLS is verified unless insecure; at most 5 redirects, never to file://;
- * connect and total time bounded by the -t deadline (timeout.h); HTTP >= 400
- * is an error naming status and URL; a body over max_size (after
+ * TLS is verified unless insecure. Redirects (301, 302, 303, 307, 308) are
+ * followed hop by hop, at most 5, to http or https only, and from an https
+ * URL to https only: a downgrade is an error naming both URLs. Connect and
+ * total time are bounded by the -t deadline (timeout.h); any other status
+ * >= 300 is an error naming status and URL; a body over max_size (after
  * decompression) is refused while it streams. Credentials come from
- * auth_file or netrc (no option takes a password; a user:password@ in the
- * URL still works but is warned about at -v, since ps shows it), and never
- * appear in an error or a log line: URLs are shown redacted (url_redact). */
+ * auth_file (warned about at -v when group or others may read it; sent only
+ * to the URL's own scheme, host and port) or netrc (no option takes a
+ * password; a user:password@ in the URL still works but is warned about at
+ * -v, since ps shows it), and never appear in an error or a log line: URLs
+ * are shown redacted (url_redact). */
 #ifndef KMS_FETCH_H
 #define KMS_FETCH_H
 
@@ -35,9 +39,13 @@ struct fetch_opts {
 typedef bool (*fetch_sink)(const char *data, size_t len, void *ctx,
 			   char err[KMS_ERRLEN]);
 
-/* Stream the document at url into sink. false with err on any failure:
- * "HTTP 404 from https://kms01/doc.json", "TLS: certificate verify failed
- * for https://...", "cannot open /x.json: No such file or directory",
+/* Stream the document at url into sink. false with err on any failure, a
+ * short cause naming once the URL that failed (after redirects, the last
+ * one), libcurl's own detail logged at -v instead:
+ * "HTTP 404 Not Found from https://kms01/doc.json", "TLS: unknown CA for
+ * https://...", "HTTP header over 100 KiB from https://...",
+ * "https://a/x.json redirects to http://b/x.json: refusing to leave https",
+ * "cannot open /x.json: No such file or directory",
  * "body larger than --max-size 67108864 bytes".
  * When the -t deadline passes during the transfer it does not return: it ends
  * the plugin with the -t state (die_state), as the timeout backstop would,

@@ -11,7 +11,8 @@ import time
 import pytest
 
 import harness
-from peers.nginx import BIG_SIZE, SMALL_DOC
+from peers.httpbad import http_bad  # noqa: F401 (a fixture)
+from peers.nginx import BIG_SIZE, REDIRECT_CODES, SMALL_DOC
 
 
 def fetch(*args, env=None, timeout=60):
@@ -64,18 +65,17 @@ def test_https_with_right_ca(nginx):
 
 def test_https_with_wrong_ca_names_tls_failure(nginx):
     url = nginx.https_url("/doc.json")
-    res = fetch("--cacert", nginx.wrong_ca, url)
-    assert_unknown(res, "TLS: SSL certificate problem: unable to get local "
-                        "issuer certificate for " + url)
+    res = fetch("-v", "--cacert", nginx.wrong_ca, url)
+    assert_unknown(res, "TLS: unknown CA for " + url)
+    # libcurl's own words stay available, at -v
+    assert "SSL certificate problem: unable to get local issuer certificate" in res.stderr, res
 
 
 def test_https_without_cacert_uses_system_store_and_fails(nginx):
     url = nginx.https_url("/doc.json")
     # -t 60: under valgrind, reading the whole system CA store takes seconds
     res = fetch("-t", "60", url, timeout=90)
-    assert res.code == 3, res
-    assert res.summary.startswith("TLS: SSL certificate problem: "), res
-    assert res.summary.endswith(" for " + url), res
+    assert_unknown(res, "TLS: unknown CA for " + url)
 
 
 def test_insecure_skips_verification_and_says_so(nginx):
@@ -88,9 +88,7 @@ def test_insecure_skips_verification_and_says_so(nginx):
 def test_missing_cacert_file_is_named(nginx):
     url = nginx.https_url("/doc.json")
     res = fetch("--cacert", "/nonexistent/ca.pem", url)
-    assert res.code == 3, res
-    assert res.summary.startswith("TLS: "), res
-    assert "/nonexistent/ca.pem" in res.summary, res
+    assert_unknown(res, "cannot open --cacert /nonexistent/ca.pem: No such file or directory")
 
 
 def test_client_certificate_accepted(nginx):
@@ -109,9 +107,20 @@ def test_client_certificate_file_missing(nginx):
     url = nginx.mtls_url("/doc.json")
     res = fetch("--cacert", nginx.ca, "--client-cert", "/nonexistent/client.pem",
                 "--client-key", nginx.client_key, url)
-    assert res.code == 3, res
-    assert res.summary.startswith("TLS: "), res
-    assert "/nonexistent/client.pem" in res.summary and res.summary.endswith(" for " + url), res
+    assert_unknown(res, "cannot open --client-cert /nonexistent/client.pem: "
+                        "No such file or directory")
+    res = fetch("--cacert", nginx.ca, "--client-cert", nginx.client_cert,
+                "--client-key", "/nonexistent/client.key", url)
+    assert_unknown(res, "cannot open --client-key /nonexistent/client.key: "
+                        "No such file or directory")
+
+
+def test_client_certificate_not_a_certificate(nginx):
+    url = nginx.mtls_url("/doc.json")
+    res = fetch("--cacert", nginx.ca, "--client-cert", nginx.auth_file,
+                "--client-key", nginx.client_key, url)
+    assert_unknown(res, "TLS: bad client certificate for " + url)
+    assert nginx.password not in res.stdout + res.stderr, res
 
 
 # --- basic auth and credential secrecy ------------------------------------------
@@ -154,9 +163,20 @@ def test_userinfo_redacted_in_connection_errors():
     port = harness.free_port()
     res = fetch("-vvv", "http://admin:hunter2-secret@127.0.0.1:%d/doc.json" % port)
     assert res.code == 3, res
-    assert res.summary == (
-        "cannot connect to http://127.0.0.1:%d/doc.json: Connection refused" % port), res
+    assert res.summary == "connection refused by http://127.0.0.1:%d/doc.json" % port, res
     assert "hunter2" not in res.stdout + res.stderr, res
+
+
+# (not "admin:#x": libcurl would take "admin" for the host and ask the
+# system resolver, off loopback)
+@pytest.mark.parametrize("userinfo", ["admin:p#ss-1234", "admin:pa?ss-5678",
+                                      "admin:p?a#ss-9012"])
+def test_unencoded_password_in_url_never_shown(userinfo):
+    # libcurl cannot parse these; its detail at -v must not quote the secret
+    res = fetch("-vvv", "http://%s@127.0.0.1:9/doc.json" % userinfo)
+    assert_unknown(res, "malformed URL http://127.0.0.1:9/doc.json")
+    secret = userinfo.split(":", 1)[1]
+    assert secret not in res.stdout + res.stderr, res
 
 
 def test_netrc_file_supplies_credentials(nginx, tmp_path):
@@ -219,24 +239,210 @@ def test_redirect_chain_of_3_followed(nginx):
 
 def test_redirect_chain_of_6_refused(nginx):
     url = nginx.http_url("/r6/1")
-    assert_unknown(fetch(url), "too many redirects (more than 5) from " + url)
+    assert_unknown(fetch(url), "more than 5 redirects from " + url)
 
 
 def test_redirect_to_file_refused(nginx):
     url = nginx.http_url("/to-file")
     res = fetch(url)
-    assert res.code == 3, res
-    assert res.summary.startswith("refused to follow %s: " % url), res
-    assert '"file"' in res.summary and res.summary.endswith("(only http and https)"), res
+    assert_unknown(res, "%s redirects to file:///etc/passwd: only http and https "
+                        "are followed" % url)
     assert "root:" not in res.stdout, res
 
 
 def test_redirect_to_ftp_refused(nginx):
     url = nginx.http_url("/to-ftp")
-    res = fetch(url)
+    assert_unknown(fetch(url), "%s redirects to ftp://127.0.0.1/doc.json: only http "
+                               "and https are followed" % url)
+
+
+# --- redirects and https ---------------------------------------------------------
+
+@pytest.mark.parametrize("code", REDIRECT_CODES)
+def test_https_redirect_to_http_refused(nginx, code):
+    src = nginx.https_url("/down/%d" % code)
+    res = fetch("--cacert", nginx.ca, src)
+    assert_unknown(res, "%s redirects to %s: refusing to leave https"
+                   % (src, nginx.http_url("/doc.json")))
+
+
+@pytest.mark.parametrize("path, src_path, dst", [
+    # the hop that leaves https is named, not the first URL
+    ("/hop/down", "/down/302", "http://127.0.0.1:{http}/doc.json"),
+    ("/down-caps", "/down-caps", "http://127.0.0.1:{http}/doc.json"),
+    # plain http to the https server's own port is still plain http
+    ("/to-http-on-https", "/to-http-on-https", "http://127.0.0.1:{https}/doc.json"),
+    # the target's user:password@ and ?token= are not shown
+    ("/down-secret", "/down-secret", "http://127.0.0.1:{http}/doc.json?..."),
+])
+def test_https_downgrade_forms_refused(nginx, path, src_path, dst):
+    res = fetch("-vvv", "--cacert", nginx.ca, nginx.https_url(path))
+    dst = dst.format(http=nginx.http_port, https=nginx.https_port)
+    assert_unknown(res, "%s redirects to %s: refusing to leave https"
+                   % (nginx.https_url(src_path), dst))
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+@pytest.mark.parametrize("path", ["/up/%d" % c for c in REDIRECT_CODES] + ["/hop/up"])
+def test_https_redirect_to_https_followed(nginx, path):
+    assert_ok(fetch("--cacert", nginx.ca, nginx.https_url(path)), SMALL_DOC)
+
+
+@pytest.mark.parametrize("path", ["/down/%d" % c for c in REDIRECT_CODES] +
+                         ["/up/%d" % c for c in REDIRECT_CODES] + ["/hop/down"])
+def test_http_redirect_to_http_or_https_followed(nginx, path):
+    assert_ok(fetch("--cacert", nginx.ca, nginx.http_url(path)), SMALL_DOC)
+
+
+@pytest.mark.parametrize("code", REDIRECT_CODES)
+def test_tls_error_after_redirect_names_the_url_that_failed(nginx, code):
+    # the first server is trusted, the one redirected to is not
+    res = fetch("--cacert", nginx.ca, nginx.https_url("/other/%d" % code))
+    assert_unknown(res, "TLS: unknown CA for " + nginx.other_url("/doc.json"))
+    # and the other way round: the first hop fails, and is named
+    url = nginx.https_url("/other/%d" % code)
+    assert_unknown(fetch("--cacert", nginx.other_ca, url), "TLS: unknown CA for " + url)
+
+
+def test_tls_error_after_redirect_through_the_plugin(nginx):
+    nginx.put_sample("healthy.json", "fetch/healthy.json")
+    src = nginx.https_url("/other/307")
+    res = harness.run("check_kms_count", "-u", src, "--cacert", nginx.ca)
     assert res.code == 3, res
-    assert res.summary.startswith("refused to follow %s: " % url), res
-    assert '"ftp"' in res.summary, res
+    assert res.first == ("KMS COUNT UNKNOWN - status document %s: TLS: unknown CA for %s"
+                         % (src, nginx.other_url("/doc.json"))), res
+
+
+def test_auth_file_credentials_follow_a_same_origin_redirect(nginx):
+    res = fetch("--cacert", nginx.ca, "--auth-file", nginx.auth_file,
+                nginx.https_url("/to-auth"))
+    assert_ok(res, SMALL_DOC)
+
+
+@pytest.mark.parametrize("start", ["http_url", "other_url"])
+def test_auth_file_credentials_not_sent_to_another_origin(nginx, start):
+    # from the http server, or the other https server, to /auth/ on the
+    # https server: another scheme or port, so no Authorization header
+    res = fetch("-vv", "--insecure", "--auth-file", nginx.auth_file, getattr(nginx, start)("/to-auth-other"))
+    assert_unknown(res, "HTTP 401 Unauthorized from " + nginx.https_url("/auth/doc.json"))
+    assert ("not sending the --auth-file credentials to %s (another host, port or "
+            "scheme)" % nginx.https_url("/auth/doc.json")) in res.stderr, res
+    assert nginx.password not in res.stdout + res.stderr, res
+
+
+@pytest.mark.parametrize("scheme, path, summary", [
+    ("http", "/304", "HTTP 304 Not Modified from {url}"),
+    ("https", "/304", "HTTP 304 Not Modified from {url}"),
+    ("http", "/300", "HTTP 300 Multiple Choices from {url}"),
+])
+def test_3xx_not_followed_names_the_status(nginx, scheme, path, summary):
+    url = getattr(nginx, scheme + "_url")(path)
+    res = fetch("-v", "--cacert", nginx.ca, url)
+    assert_unknown(res, summary.format(url=url))
+    assert "redirect not followed" not in res.stdout + res.stderr, res
+    if path == "/304":
+        assert "HTTP 304 answers a conditional request; the plugins send none" \
+            in res.stderr, res
+
+
+@pytest.mark.parametrize("path, url_path, summary", [
+    ("/line-1m", "/line-1m", "HTTP header over 100 KiB from {url}"),
+    ("/line-200k", "/line-200k", "HTTP header over 100 KiB from {url}"),
+    ("/line-101k", "/line-101k", "HTTP header over 100 KiB from {url}"),
+    ("/many", "/many", "HTTP headers over 300 KiB from {url}"),
+    # after a redirect: the URL whose answer was too large
+    ("/hop/line-1m", "/line-1m", "HTTP header over 100 KiB from {url}"),
+    ("/hop/many", "/many", "HTTP headers over 300 KiB from {url}"),
+])
+def test_header_too_large_is_named(http_bad, path, url_path, summary):
+    res = fetch(http_bad.url(path))
+    assert_unknown(res, summary.format(url=http_bad.url(url_path)))
+    assert "memory" not in res.summary, res
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/auth/doc.json", "401 Unauthorized"),
+    ("/404", "404 Not Found"),
+    ("/500", "500 Internal Server Error"),
+])
+def test_vvv_on_error_status_logs_the_status(nginx, path, status):
+    url = nginx.https_url(path)
+    res = fetch("-vvv", "--cacert", nginx.ca, url)
+    assert_unknown(res, "HTTP %s from %s" % (status, url))
+    assert "%s: HTTP %s, body not read" % (url, status) in res.stderr, res
+    assert "Failed writing" not in res.stderr, res
+
+
+# --- --auth-file permissions ------------------------------------------------------
+
+@pytest.mark.parametrize("mode, word", [
+    (0o644, "readable"), (0o640, "readable"), (0o604, "readable"),
+    (0o620, "writable"), (0o610, "usable"), (0o600, None), (0o400, None),
+])
+def test_auth_file_open_to_others_warned_at_v(nginx, tmp_path, mode, word):
+    f = tmp_path / "auth"
+    f.write_text("%s:%s\n" % (nginx.user, nginx.password))
+    f.chmod(mode)
+    url = nginx.http_url("/auth/doc.json")
+    res = fetch("-v", "--auth-file", f, url)
+    assert_ok(res, SMALL_DOC)
+    line = "--auth-file %s is %s by others (mode %04o): chmod 600 it" % (f, word, mode)
+    if word:
+        assert line in res.stderr.splitlines(), res
+    else:
+        assert "--auth-file" not in res.stderr, res
+    assert nginx.password not in res.stdout + res.stderr, res
+    quiet = fetch("--auth-file", f, url)
+    assert_ok(quiet, SMALL_DOC)
+    assert quiet.stderr == "", quiet
+
+
+# --- line 1 of every fetch error fits a phone ---------------------------------------
+
+def _error_cases(nginx, http_bad, tmp_path):
+    refused = "http://127.0.0.1:%d/kms-status.json" % harness.free_port()
+    return [
+        (["--cacert", nginx.wrong_ca, nginx.https_url("/count/doc.json")], "TLS: unknown CA"),
+        (["--cacert", nginx.ca, nginx.https_url("/count/missing.json")], "HTTP 404"),
+        (["--cacert", nginx.ca, nginx.https_url("/auth/doc.json")], "HTTP 401"),
+        (["--cacert", nginx.ca, nginx.https_url("/304")], "HTTP 304"),
+        ([nginx.http_url("/r6/1")], "more than 5 redirects"),
+        ([http_bad.url("/line-1m")], "HTTP header over"),
+        ([http_bad.url("/many")], "HTTP headers over"),
+        ([refused], "connection refused"),
+        (["--cacert", "/nonexistent/ca.pem", nginx.https_url("/count/doc.json")],
+         "cannot open --cacert"),
+        (["--max-size", "100", "--cacert", nginx.ca, nginx.https_url("/count/doc.json")],
+         "body larger"),
+        # not here: a refused downgrade, which names two URLs
+    ]
+
+
+def test_fetch_errors_fit_100_characters(nginx, http_bad, tmp_path):
+    """Each single-URL fetch error, as kms_fetch prints it, leaves line 1 at
+    most 100 characters long for the longest plugin aspect ("RENEWAL",
+    "SERVICE": two more than "FETCH"), with URLs of 30-40 characters."""
+    nginx.put_sample("healthy.json", "count/doc.json")
+    for args, words in _error_cases(nginx, http_bad, tmp_path):
+        res = fetch(*args)
+        assert res.code == 3, res
+        assert words in res.summary, (words, res)
+        assert len(res.first) + 2 <= 100, (len(res.first), res.first)
+
+
+@pytest.mark.xfail(strict=True, reason="doc_load_or_die (common/doc.c) puts "
+                   "'status document: ' before a fetch error that already names "
+                   "its URL: 17 characters line 1 has no room for")
+@pytest.mark.parametrize("plugin", ["check_kms_count", "check_kms_renewal",
+                                    "check_kms_service"])
+def test_fetch_errors_fit_100_characters_in_plugins(nginx, http_bad, tmp_path, plugin):
+    nginx.put_sample("healthy.json", "count/doc.json")
+    for args, words in _error_cases(nginx, http_bad, tmp_path):
+        url = [a for a in args if "://" in str(a)][-1]
+        res = harness.run(plugin, *(["-u", url] + [a for a in args if a != url]))
+        assert res.code == 3, res
+        assert words in res.first, (words, res)
+        assert len(res.first) <= 100, (len(res.first), res.first)
 
 
 # --- size limits ----------------------------------------------------------------
@@ -300,9 +506,7 @@ def test_timeout_state_override(http_drip):
 def test_connection_refused_is_named():
     port = harness.free_port()
     url = "http://127.0.0.1:%d/doc.json" % port
-    res = fetch(url)
-    assert res.code == 3, res
-    assert res.summary == "cannot connect to %s: Connection refused" % url, res
+    assert_unknown(fetch(url), "connection refused by " + url)
 
 
 # --- proxies (libcurl's environment handling) ------------------------------------
@@ -323,8 +527,7 @@ def test_no_proxy_bypasses_proxy(nginx):
     res = fetch(nginx.http_url("/doc.json"), env={"http_proxy": dead})
     assert res.code == 3, res
     # the proxy itself is down: its refusal is named
-    assert res.summary == ("cannot connect to %s: Connection refused"
-                           % nginx.http_url("/doc.json")), res
+    assert res.summary == "connection refused by " + nginx.http_url("/doc.json"), res
 
 
 class RecordingProxy:
@@ -394,8 +597,7 @@ def test_plugin_no_proxy_bypasses_proxy(proxy_env):
                                "no_proxy": "127.0.0.1"})
     assert proxy.lines == [], (proxy.lines, res)
     assert res.code == 3, res
-    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot connect to %s: "
-                         "Connection refused" % url), res
+    assert res.first == "KMS COUNT UNKNOWN - status document: connection refused by " + url, res
 
 
 # --- local files ----------------------------------------------------------------

@@ -341,15 +341,13 @@ def test_drip_timeout_state_is_honoured(http_peer):
 def test_reset_mid_body(http_peer):
     p = http_peer("reset")
     run = count(p.url())
-    run.check(3, "KMS COUNT UNKNOWN - status document: Recv failure: Connection reset by "
-                 "peer fetching %s" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - status document: connection reset by %s" % p.url())
 
 
 def test_truncated_body(http_peer):
     p = http_peer("truncated")
     run = count(p.url())
-    run.check(3, "KMS COUNT UNKNOWN - status document: transfer closed with 4900 bytes "
-                 "remaining to read fetching %s" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - status document: truncated body from %s" % p.url())
 
 
 def test_tls_handshake_that_stalls(http_peer):
@@ -369,8 +367,7 @@ def test_binary_garbage_instead_of_http(http_peer):
     p = http_peer("garbage")
     run = count(p.url())
     # was "refused to follow URL: ... (only http and https)", as for a redirect
-    run.check(3, "KMS COUNT UNKNOWN - status document: not an HTTP answer from %s "
-                 "(Received HTTP/0.9 when not allowed)" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - status document: not an HTTP answer from %s" % p.url())
 
 
 def test_garbage_json_body_names_the_position(http_peer):

@@ -10,7 +10,15 @@ Fixtures:
   Served paths: any file of the docroot (doc.json, big.bin, big.json are
   made here), /auth/... (basic auth; docroot/auth/doc.json exists), /404,
   /500, /r3/1 (3 redirects to /doc.json), /r6/1 (6 redirects), /to-file
-  (redirect to file:///etc/passwd), /to-ftp (redirect to ftp://).
+  (redirect to file:///etc/passwd), /to-ftp (redirect to ftp://),
+  /down/CODE, /up/CODE, /other/CODE for each CODE of REDIRECT_CODES
+  (absolute redirects to http_url, https_url and other_url of /doc.json),
+  /hop/down and /hop/up (a relative hop first), /down-caps ("HTTP://"),
+  /down-secret (target with user:password@ and ?token=), /to-http-on-https
+  (http:// to the https port), /300, /304, /to-auth (relative, to /auth/doc.json)
+  and /to-auth-other (to https_url("/auth/doc.json")).
+  .other_url(path): a fourth server, https with a certificate of .other_ca
+  (same locations).
   big.bin: BIG_SIZE bytes, not compressible, served without gzip.
   big.json: BIG_SIZE bytes of repetitive JSON, served gzip-compressed to a
   few KB when the client accepts it.
@@ -30,6 +38,7 @@ import pytest
 import harness
 
 BIG_SIZE = 2 * 1024 * 1024
+REDIRECT_CODES = (301, 302, 303, 307, 308)
 SMALL_DOC = (b'{"format": "kms-status", "version": 1, '
              b'"generated_at": "2026-11-25T14:00:00Z", '
              b'"host": {"name": "kms01.corp.example"}, "products": []}\n')
@@ -106,6 +115,9 @@ class NginxPeer:
         self.mtls_port = harness.free_port()
         while self.mtls_port in (self.http_port, self.https_port):
             self.mtls_port = harness.free_port()
+        self.other_port = harness.free_port()
+        while self.other_port in (self.http_port, self.https_port, self.mtls_port):
+            self.other_port = harness.free_port()
         self.user = "monitor"
         self.password = "pw-" + secrets.token_hex(8)
         self.auth_file = os.path.join(tmp, "auth")
@@ -120,6 +132,10 @@ class NginxPeer:
     def mtls_url(self, path="/"):
         """The https server that requires a client certificate of .ca."""
         return "https://127.0.0.1:%d%s" % (self.mtls_port, path)
+
+    def other_url(self, path="/"):
+        """The https server whose certificate comes from .other_ca."""
+        return "https://127.0.0.1:%d%s" % (self.other_port, path)
 
     def put_sample(self, sample, *names):
         """Serve packaging/samples/<sample> under each of names."""
@@ -144,6 +160,9 @@ class NginxPeer:
         os.chmod(self.docroot, 0o755)
         self.ca, ca_key = make_ca(tmp, "ca")
         self.wrong_ca, _ = make_ca(tmp, "wrong-ca")
+        self.other_ca, other_key = make_ca(tmp, "other-ca")
+        self.other_cert, self.other_key = make_server_cert(
+            tmp, self.other_ca, other_key, name="other")
         self.cert, self.key = make_server_cert(tmp, self.ca, ca_key)
         self.client_cert, self.client_key = make_server_cert(
             tmp, self.ca, ca_key, name="client", ext="client_ext")
@@ -169,6 +188,33 @@ class NginxPeer:
                 target = "/r%d/%d" % (hops, i + 1) if i < hops else "/doc.json"
                 redirects.append("location = /r%d/%d { return 302 %s; }"
                                  % (hops, i, target))
+        # redirects that leave https, stay on it, or go to the other CA's
+        # server, with each redirect status
+        for code in REDIRECT_CODES:
+            for name, target in (
+                    ("down", self.http_url("/doc.json")),
+                    ("up", self.https_url("/doc.json")),
+                    ("other", self.other_url("/doc.json"))):
+                redirects.append("location = /%s/%d { return %d %s; }"
+                                 % (name, code, code, target))
+        redirects += [
+            # a relative hop on the same server, then off https
+            "location = /hop/down { return 302 /down/302; }",
+            "location = /hop/up { return 307 /up/308; }",
+            # the scheme in capitals, credentials and a token in the target
+            "location = /down-caps { return 302 HTTP://127.0.0.1:%d/doc.json; }"
+            % self.http_port,
+            "location = /down-secret { return 302 http://%s:%s@127.0.0.1:%d/doc.json?token=%s; }"
+            % (self.user, self.password, self.http_port, self.password),
+            "location = /to-http-on-https { return 302 http://127.0.0.1:%d/doc.json; }"
+            % self.https_port,
+            "location = /304 { return 304; }",
+            'location = /300 { return 300 "choose"; }',
+            # to the basic-auth area: on the same origin, and on another
+            "location = /to-auth { return 302 /auth/doc.json; }",
+            "location = /to-auth-other { return 302 %s; }"
+            % self.https_url("/auth/doc.json"),
+        ]
         locations = """
         root %(docroot)s;
         absolute_redirect off;
@@ -214,6 +260,12 @@ http {
         %(locations)s
     }
     server {
+        listen 127.0.0.1:%(other)d ssl;
+        ssl_certificate %(other_cert)s;
+        ssl_certificate_key %(other_key)s;
+        %(locations)s
+    }
+    server {
         listen 127.0.0.1:%(mtls)d ssl;
         ssl_certificate %(cert)s;
         ssl_certificate_key %(key)s;
@@ -224,7 +276,8 @@ http {
 }
 """ % {"user": "user root;" if os.geteuid() == 0 else "", "tmp": tmp,
        "http": self.http_port, "https": self.https_port,
-       "mtls": self.mtls_port, "ca": self.ca, "cert": self.cert,
+       "mtls": self.mtls_port, "other": self.other_port,
+       "other_cert": self.other_cert, "other_key": self.other_key, "ca": self.ca, "cert": self.cert,
        "key": self.key, "locations": locations}
         self.conf = os.path.join(tmp, "nginx.conf")
         with open(self.conf, "w") as f:
@@ -238,7 +291,8 @@ http {
         self.peer = harness.Peer(
             cmd, lambda: harness.wait_tcp("127.0.0.1", self.http_port, 0.2)
             and harness.wait_tcp("127.0.0.1", self.https_port, 0.2)
-            and harness.wait_tcp("127.0.0.1", self.mtls_port, 0.2),
+            and harness.wait_tcp("127.0.0.1", self.mtls_port, 0.2)
+            and harness.wait_tcp("127.0.0.1", self.other_port, 0.2),
             "nginx", cwd=self.tmp, log=os.path.join(self.tmp, "nginx.out"))
         self.peer.start()
         return self
