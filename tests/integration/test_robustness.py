@@ -257,30 +257,40 @@ class ResetPeer:
 
 # ------------------------------------------------------------ check_kms_host
 
+# (mode, exit code, line 1, the first long line: the detail line 1 leaves
+# out to fit 100 characters, or None)
 HOST_CASES = [
-    ("silent", 2, "KMS HOST CRITICAL - 127.0.0.1:{port}: timed out after 2 s waiting for the bind answer"),
-    ("garbage", 2, 'KMS HOST CRITICAL - 127.0.0.1:{port} answers but not with DCE/RPC '
-                   '(first bytes "HTTP/1.1" are not a DCE/RPC 5.0 header)'),
-    ("drip", 2, re.compile(r"KMS HOST CRITICAL - 127\.0\.0\.1:{port}: timed out after 2 s in the "
-                           r"middle of the bind answer \([1-3] of 16 bytes received\)")),
-    ("truncated", 2, "KMS HOST CRITICAL - 127.0.0.1:{port} sent a malformed DCE/RPC answer: "
-                     "truncated bind_ack: 40 of 108 bytes, then closed the connection"),
-    ("fraghuge", 2, "KMS HOST CRITICAL - 127.0.0.1:{port} sent a malformed DCE/RPC answer: "
-                    "bind_ack frag_length 65000 exceeds the 4096 bytes a bind answer can need"),
+    ("silent", 2, "KMS HOST CRITICAL - 127.0.0.1:{port}: timed out after 2 s waiting for the bind answer",
+     None),
+    ("garbage", 2, "KMS HOST CRITICAL - 127.0.0.1:{port} answers but not with DCE/RPC",
+     '[CRITICAL] 127.0.0.1:{port} answers but not with DCE/RPC '
+     '(first bytes "HTTP/1.1" are not a DCE/RPC 5.0 header)'),
+    ("drip", 2, "KMS HOST CRITICAL - 127.0.0.1:{port}: timed out after 2 s in the middle of the "
+                "bind answer",
+     re.compile(r"\[CRITICAL\] 127\.0\.0\.1:{port}: timed out after 2 s in the "
+                r"middle of the bind answer \([1-3] of 16 bytes received\)")),
+    ("truncated", 2, "KMS HOST CRITICAL - 127.0.0.1:{port} sent a malformed DCE/RPC answer",
+     "[CRITICAL] 127.0.0.1:{port} sent a malformed DCE/RPC answer: "
+     "truncated bind_ack: 40 of 108 bytes, then closed the connection"),
+    ("fraghuge", 2, "KMS HOST CRITICAL - 127.0.0.1:{port} sent a malformed DCE/RPC answer",
+     "[CRITICAL] 127.0.0.1:{port} sent a malformed DCE/RPC answer: "
+     "bind_ack frag_length 65000 exceeds the 4096 bytes a bind answer can need"),
     ("fraglie_open", 2, "KMS HOST CRITICAL - 127.0.0.1:{port}: timed out after 2 s in the middle "
-                        "of the bind answer (60 of 4000 bytes received)"),
+                        "of the bind answer",
+     "[CRITICAL] 127.0.0.1:{port}: timed out after 2 s in the middle "
+     "of the bind answer (60 of 4000 bytes received)"),
 ]
 
 
-@pytest.mark.parametrize("mode,code,first", HOST_CASES, ids=[c[0] for c in HOST_CASES])
-def test_host_hostile_peer_bounded(hostile_peer, mode, code, first):
+@pytest.mark.parametrize("mode,code,first,long0", HOST_CASES, ids=[c[0] for c in HOST_CASES])
+def test_host_hostile_peer_bounded(hostile_peer, mode, code, first, long0):
     peer = hostile_peer(mode)
-    if isinstance(first, str):
-        first = first.format(port=peer.port)
-    else:
-        first = re.compile(first.pattern.replace("{port}", str(peer.port)))
     run = Run("check_kms_host", ["-H", peer.host, "-p", peer.port, "-t", T])
-    run.check(code, first)
+    r = run.check(code, first.format(port=peer.port))
+    if isinstance(long0, str):
+        assert r.long[0] == long0.format(port=peer.port), r
+    elif long0 is not None:
+        assert re.fullmatch(long0.pattern.replace("{port}", str(peer.port)), r.long[0]), r
 
 
 def test_host_connection_reset():
@@ -289,8 +299,10 @@ def test_host_connection_reset():
         run = Run("check_kms_host", ["-H", "127.0.0.1", "-p", peer.port, "-t", T])
     finally:
         peer.stop()
-    run.check(2, "KMS HOST CRITICAL - 127.0.0.1:%d closed the connection before answering "
-                 "(Connection reset by peer)" % peer.port)
+    r = run.check(2, "KMS HOST CRITICAL - 127.0.0.1:%d closed the connection before answering"
+                  % peer.port)
+    assert r.long[0] == ("[CRITICAL] 127.0.0.1:%d closed the connection before answering "
+                         "(Connection reset by peer)" % peer.port), r
 
 
 # ------------------------------------------------------ a document plugin
