@@ -37,6 +37,11 @@ struct scan {
 	struct scan_pos pos;    /* of the last character consumed */
 	struct scan_pos start;  /* of the first character of the piece */
 	bool seen_any;          /* any non-space byte yet (empty vs truncated) */
+	/* the first bytes, held until the encoding is known (a BOM may arrive
+	 * split across chunks) */
+	unsigned char head[4];
+	size_t head_len;
+	bool head_done;
 	/* the piece being accumulated; the buffer is reused for every piece */
 	char *buf;
 	size_t len, cap;
@@ -371,9 +376,9 @@ static bool step(struct scan *s, unsigned char c, char err[KMS_ERRLEN])
 	}
 }
 
-bool scan_feed(struct scan *s, const char *data, size_t len, char err[KMS_ERRLEN])
+static bool feed_bytes(struct scan *s, const unsigned char *p, size_t len,
+		       char err[KMS_ERRLEN])
 {
-	const unsigned char *p = (const unsigned char *)data;
 	size_t i = 0;
 	while (i < len) {
 		if (s->state == S_IN_VALUE || s->state == S_IN_ELEM ||
@@ -395,8 +400,66 @@ bool scan_feed(struct scan *s, const char *data, size_t len, char err[KMS_ERRLEN
 	return true;
 }
 
+/* UTF-16 by its BOM, or without one by its zero bytes: JSON text starts
+ * with ASCII, which UTF-16 pairs with a zero byte, x 00 x 00 (LE) or
+ * 00 x 00 x (BE), as RFC 4627 section 3 detects it. Anything else with NULs
+ * (binary garbage) is left to the scanner's "not a JSON object". */
+static bool looks_utf16(const unsigned char *h, size_t n)
+{
+	if (n >= 2 && ((h[0] == 0xFF && h[1] == 0xFE) || (h[0] == 0xFE && h[1] == 0xFF)))
+		return true;
+	if (n < 2)
+		return false;
+	bool le = true, be = true;
+	for (size_t k = 0; k + 1 < n; k += 2) {
+		le = le && h[k] != 0 && h[k + 1] == 0;
+		be = be && h[k] == 0 && h[k + 1] != 0;
+	}
+	return le || be;
+}
+
+/* The first bytes are all there (or the input ended): a UTF-8 BOM is
+ * dropped (RFC 8259 section 8.1 lets a reader ignore it, and Windows
+ * PowerShell 5.1 writes it); UTF-16 is refused by name: Out-File writes it,
+ * and it would read as "invalid JSON". The rest goes through the scanner
+ * as if fed directly. */
+static bool head_decide(struct scan *s, char err[KMS_ERRLEN])
+{
+	const unsigned char *h = s->head;
+	size_t n = s->head_len, skip = 0;
+	s->head_done = true;
+	if (n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF)
+		skip = 3;
+	else if (looks_utf16(h, n)) {
+		snprintf(err, KMS_ERRLEN, "is UTF-16; the exporter writes UTF-8");
+		return false;
+	}
+	return feed_bytes(s, h + skip, n - skip, err);
+}
+
+bool scan_feed(struct scan *s, const char *data, size_t len, char err[KMS_ERRLEN])
+{
+	const unsigned char *p = (const unsigned char *)data;
+	if (!s->head_done) {
+		size_t take = sizeof s->head - s->head_len;
+		if (take > len)
+			take = len;
+		memcpy(s->head + s->head_len, p, take);
+		s->head_len += take;
+		p += take;
+		len -= take;
+		if (s->head_len < sizeof s->head)
+			return true;
+		if (!head_decide(s, err))
+			return false;
+	}
+	return feed_bytes(s, p, len, err);
+}
+
 bool scan_finish(struct scan *s, char err[KMS_ERRLEN])
 {
+	if (!s->head_done && !head_decide(s, err))
+		return false;
 	if (s->state == S_END)
 		return true;
 	if (!s->seen_any) {

@@ -51,7 +51,12 @@ struct scan;
 struct scan *scan_new(const struct scan_handlers *h);
 
 /* Feed the next len bytes. false with err on a structural error, a cap, or
- * a handler's refusal; the scanner must not be fed again after that. */
+ * a handler's refusal; the scanner must not be fed again after that. The
+ * first 4 bytes are held until they are all there (or scan_finish): a UTF-8
+ * byte-order mark is skipped (positions count from after it), and a UTF-16
+ * document (BOM FF FE / FE FF, or ASCII paired with zero bytes, x 00 x 00 or
+ * 00 x 00 x, in the first 4 bytes) fails with
+ * "is UTF-16; the exporter writes UTF-8". */
 bool scan_feed(struct scan *s, const char *data, size_t len,
 	       char err[KMS_ERRLEN]);
 

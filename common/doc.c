@@ -28,6 +28,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,19 +116,57 @@ static bool get_int(const json_t *o, const struct jpath *p, const char *f,
 	return true;
 }
 
-/* An integer that must not be negative (a counter). */
-static bool get_count(const json_t *o, const struct jpath *p, const char *f,
-		      long long *out, char err[KMS_ERRLEN])
+/* The range of an integer field (the schema's minimum and maximum) and what
+ * a value out of it is called: "a license state" gives "9 is not a license
+ * state (0..6)"; NULL gives "-5 is negative" for a minimum of 0, else "0 is
+ * below the minimum 1". Every range excludes DOC_ABSENT. */
+struct irange {
+	long long lo, hi;
+	const char *what;
+};
+
+static const struct irange R_COUNT = { 0, LLONG_MAX, NULL };
+static const struct irange R_LICENSE = { LIC_UNLICENSED, LIC_EXTENDED_GRACE,
+					 "a license state" };
+static const struct irange R_PORT = { 1, 65535, "a port number" };
+static const struct irange R_EVENT = { 0, 65535, "an event id" };
+static const struct irange R_REQUIRED = { 1, LLONG_MAX, NULL };
+
+/* false with "PATH: V is ..." when v is outside r. */
+static bool range_ok(const char *path, long long v, const struct irange *r,
+		     char err[KMS_ERRLEN])
+{
+	if (v >= r->lo && v <= r->hi)
+		return true;
+	if (r->what)
+		snprintf(err, KMS_ERRLEN, "%s: %lld is not %s (%lld..%lld)", path,
+			 v, r->what, r->lo, r->hi);
+	else if (r->lo == 0)
+		snprintf(err, KMS_ERRLEN, "%s: %lld is negative", path, v);
+	else
+		snprintf(err, KMS_ERRLEN, "%s: %lld is below the minimum %lld",
+			 path, v, r->lo);
+	return false;
+}
+
+/* An optional integer held to r. */
+static bool get_ranged(const json_t *o, const struct jpath *p, const char *f,
+		       const struct irange *r, long long *out,
+		       char err[KMS_ERRLEN])
 {
 	if (!get_int(o, p, f, out, err))
 		return false;
-	if (*out < 0 && json_object_get(o, f) && !json_is_null(json_object_get(o, f))) {
-		char path[160];
-		path_fmt(p, f, path, sizeof path);
-		snprintf(err, KMS_ERRLEN, "%s: %lld is negative", path, *out);
-		return false;
-	}
-	return true;
+	if (*out == DOC_ABSENT && !json_is_integer(json_object_get(o, f)))
+		return true;
+	char path[160];
+	path_fmt(p, f, path, sizeof path);
+	return range_ok(path, *out, r, err);
+}
+
+static bool get_count(const json_t *o, const struct jpath *p, const char *f,
+		      long long *out, char err[KMS_ERRLEN])
+{
+	return get_ranged(o, p, f, &R_COUNT, out, err);
 }
 
 static bool get_bool(const json_t *o, const struct jpath *p, const char *f,
@@ -178,17 +217,7 @@ static bool get_time(const json_t *o, const struct jpath *p, const char *f,
 static bool get_license(const json_t *o, const struct jpath *p, const char *f,
 			long long *out, char err[KMS_ERRLEN])
 {
-	if (!get_int(o, p, f, out, err))
-		return false;
-	if (json_is_integer(json_object_get(o, f)) &&
-	    (*out < LIC_UNLICENSED || *out > LIC_EXTENDED_GRACE)) {
-		char path[160];
-		path_fmt(p, f, path, sizeof path);
-		snprintf(err, KMS_ERRLEN, "%s: %lld is not a license state (0..6)",
-			 path, *out);
-		return false;
-	}
-	return true;
+	return get_ranged(o, p, f, &R_LICENSE, out, err);
 }
 
 /* An HRESULT text; *has says whether one was there. */
@@ -210,6 +239,43 @@ static bool get_hresult(const json_t *o, const struct jpath *p, const char *f,
 	}
 	*has = true;
 	return true;
+}
+
+/* A GUID as Windows writes it ("55c92734-...", "{55C92734-...}", blanks
+ * around or inside the braces) into out as lower-case 8-4-4-4-12 text.
+ * false when text is no such GUID. */
+static bool guid_norm(const char *text, char out[37])
+{
+	const char *b = text, *e = text + strlen(text);
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	if (e - b >= 2 && *b == '{' && e[-1] == '}') {
+		b++;
+		e--;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+	}
+	if (e - b != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		unsigned char c = (unsigned char)b[i];
+		if (dash ? c != '-' : !isxdigit(c))
+			return false;
+		out[i] = (char)tolower(c);
+	}
+	out[36] = '\0';
+	return true;
+}
+
+static bool fail_guid(const char *path, const char *text, char err[KMS_ERRLEN])
+{
+	snprintf(err, KMS_ERRLEN, "%s: not a GUID: \"%.64s\"", path, text);
+	return false;
 }
 
 static char *xstrdup(const char *s)
@@ -339,14 +405,18 @@ static bool load_host(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 		return fail_type(&top, "name", "string", name, err);
 	free(h->name);
 	h->name = xstrdup(json_string_value(name));
+	if (!h->name[0]) {
+		snprintf(err, KMS_ERRLEN, "$.host.name: empty");
+		return false;
+	}
 	if (!get_bool(v, &top, "kms_enabled", &h->kms_enabled, err) ||
-	    !get_int(v, &top, "port", &h->port, err) ||
+	    !get_ranged(v, &top, "port", &R_PORT, &h->port, err) ||
 	    !get_str(v, &top, "service_state", &s, err) ||
 	    !get_bool(v, &top, "dns_publishing", &h->dns_publishing, err) ||
-	    !get_int(v, &top, "activation_interval_minutes",
-		     &h->activation_interval_minutes, err) ||
-	    !get_int(v, &top, "renewal_interval_minutes",
-		     &h->renewal_interval_minutes, err))
+	    !get_count(v, &top, "activation_interval_minutes",
+		       &h->activation_interval_minutes, err) ||
+	    !get_count(v, &top, "renewal_interval_minutes",
+		       &h->renewal_interval_minutes, err))
 		return false;
 	h->service_state = xstrdup(s);
 	L->seen_host = true;
@@ -394,15 +464,26 @@ static bool load_product(const json_t *o, size_t i, struct doc_product *pr,
 	    !get_str(o, &p, "application_id", &appid, err))
 		return false;
 	pr->name = xstrdup(name);
-	pr->application_id = xstrdup(appid);
-	for (char *c = pr->application_id; c && *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	if (appid) {
+		char id[37];
+		if (!guid_norm(appid, id)) {
+			char path[160];
+			path_fmt(&p, "application_id", path, sizeof path);
+			return fail_guid(path, appid, err);
+		}
+		pr->application_id = xstrdup(id);
+	}
 	if (!get_license(o, &p, "license_status", &pr->license_status, err) ||
-	    !get_int(o, &p, "grace_remaining_minutes",
-		     &pr->grace_remaining_minutes, err) ||
+	    !get_count(o, &p, "grace_remaining_minutes",
+		       &pr->grace_remaining_minutes, err) ||
 	    !get_int(o, &p, "current_count", &pr->current_count, err))
 		return false;
-	if (pr->current_count < -1) {
+	/* -1 is what the schema (after WMI) writes for "not a KMS host or no
+	 * request yet": absent, said so here and nowhere else */
+	bool given = json_is_integer(json_object_get(o, "current_count"));
+	if (given && pr->current_count == -1)
+		pr->current_count = DOC_ABSENT;
+	else if (given && pr->current_count < 0) {
 		char path[160];
 		path_fmt(&p, "current_count", path, sizeof path);
 		snprintf(err, KMS_ERRLEN,
@@ -451,7 +532,7 @@ static bool load_events(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 		d->n_events = i + 1;
 		if (!json_is_object(o))
 			return fail_type(&p, NULL, "object", o, err);
-		if (!get_int(o, &p, "id", &e->id, err) ||
+		if (!get_ranged(o, &p, "id", &R_EVENT, &e->id, err) ||
 		    !get_time(o, &p, "at", &e->at, err) ||
 		    !get_hresult(o, &p, "hresult", &hr, &has, &code, err) ||
 		    !get_str(o, &p, "message", &msg, err))
@@ -597,24 +678,59 @@ static bool cv_time(const struct jv *f, size_t idx, size_t k, double *out,
 	return false;
 }
 
-/* Validate one client's member values into *c (strings point into f). */
+/* An optional client integer held to r. */
+static bool cv_ranged(const struct jv *f, size_t idx, size_t k,
+		      const struct irange *r, long long *out, char err[KMS_ERRLEN])
+{
+	if (!cv_int(f, idx, k, out, err))
+		return false;
+	if (f[k].t != JV_INT)
+		return true;
+	char path[160];
+	snprintf(path, sizeof path, "$.clients[%zu].%s", idx, client_fields[k]);
+	return range_ok(path, *out, r, err);
+}
+
+/* An optional client GUID, normalised into buf; *s then points to buf. */
+static bool cv_guid(const struct jv *f, size_t idx, size_t k, const char **s,
+		    char buf[37], char err[KMS_ERRLEN])
+{
+	if (!cv_str(f, idx, k, s, err))
+		return false;
+	if (!*s)
+		return true;
+	if (!guid_norm(*s, buf)) {
+		char path[160];
+		snprintf(path, sizeof path, "$.clients[%zu].%s", idx, client_fields[k]);
+		return fail_guid(path, *s, err);
+	}
+	*s = buf;
+	return true;
+}
+
+/* Normalised GUIDs of the client being loaded. */
+struct client_guids {
+	char cmid[37], sku[37], app[37];
+};
+
+/* Validate one client's member values into *c (strings point into f or g). */
 static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
-			char err[KMS_ERRLEN])
+			struct client_guids *g, char err[KMS_ERRLEN])
 {
 	memset(c, 0, sizeof *c);
 	c->index = i;
 	if (!cv_str(f, i, CF_NAME, &c->name, err) ||
-	    !cv_str(f, i, CF_CMID, &c->cmid, err) ||
-	    !cv_str(f, i, CF_SKU, &c->sku_id, err) ||
-	    !cv_str(f, i, CF_APPID, &c->application_id, err) ||
+	    !cv_guid(f, i, CF_CMID, &c->cmid, g->cmid, err) ||
+	    !cv_guid(f, i, CF_SKU, &c->sku_id, g->sku, err) ||
+	    !cv_guid(f, i, CF_APPID, &c->application_id, g->app, err) ||
 	    !cv_bool(f, i, CF_VIRTUAL, &c->is_virtual, err) ||
-	    !cv_int(f, i, CF_REQUIRED, &c->required_count, err) ||
+	    !cv_ranged(f, i, CF_REQUIRED, &R_REQUIRED, &c->required_count, err) ||
 	    !cv_time(f, i, CF_FIRST, &c->first_seen_at, err) ||
 	    !cv_time(f, i, CF_LASTREQ, &c->last_request_at, err) ||
 	    !cv_time(f, i, CF_LASTSUCC, &c->last_success_at, err) ||
 	    !cv_str(f, i, CF_RESULT, &c->last_result, err) ||
-	    !cv_int(f, i, CF_LICENSE, &c->license_state, err) ||
-	    !cv_int(f, i, CF_EXPIRES, &c->state_expires_in_minutes, err))
+	    !cv_ranged(f, i, CF_LICENSE, &R_LICENSE, &c->license_state, err) ||
+	    !cv_ranged(f, i, CF_EXPIRES, &R_COUNT, &c->state_expires_in_minutes, err))
 		return false;
 	/* DESIGN.md makes a client's name optional (the event log may give
 	 * none): fall back to its CMID, then to its place in the inventory, so
@@ -636,13 +752,6 @@ static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
 			return false;
 		}
 		c->has_result_code = true;
-	}
-	if (f[CF_LICENSE].t == JV_INT &&
-	    (c->license_state < LIC_UNLICENSED || c->license_state > LIC_EXTENDED_GRACE)) {
-		snprintf(err, KMS_ERRLEN,
-			 "$.clients[%zu].license_state: %lld is not a license state (0..6)",
-			 i, c->license_state);
-		return false;
 	}
 	return true;
 }
@@ -673,7 +782,8 @@ static bool h_elem(void *ctx, const char *key, size_t index, char *raw,
 		jv_from_json(v, f);
 	}
 	struct doc_client c;
-	bool ok = load_client(f, index, &c, err);
+	struct client_guids g;
+	bool ok = load_client(f, index, &c, &g, err);
 	if (ok && L->on_client) {
 		err[0] = '\0';
 		ok = L->on_client(&c, L->ctx, err);
@@ -854,6 +964,9 @@ struct doc *doc_load_or_die(const struct common_opts *co,
 		 * https://..."); say it once */
 		if (strstr(err, shown))
 			die("status document: %s", err);
+		/* "is UTF-16; ..." continues the sentence */
+		if (strncmp(err, "is ", 3) == 0)
+			die("status document %s %s", shown, err);
 		die("status document %s: %s", shown, err);
 	}
 	state_t st = doc_freshness(d, wall_now(), co->max_age, co->stale_state,
@@ -885,27 +998,48 @@ const char *license_state_name(long long st)
 
 enum app_family app_family(const char *application_id)
 {
-	if (!application_id)
+	char id[37];
+	if (!application_id || !guid_norm(application_id, id))
 		return APP_OTHER;
-	if (strcasecmp(application_id, APPID_WINDOWS) == 0)
+	if (strcmp(id, APPID_WINDOWS) == 0)
 		return APP_WINDOWS;
-	if (strcasecmp(application_id, APPID_OFFICE2013) == 0 ||
-	    strcasecmp(application_id, APPID_OFFICE2010) == 0)
+	if (strcmp(id, APPID_OFFICE2013) == 0 || strcmp(id, APPID_OFFICE2010) == 0)
+		return APP_OFFICE;
+	return APP_OTHER;
+}
+
+/* Where the word w (case-insensitive) first starts in name, not inside a
+ * longer word of letters ("Office 16" and "Office16ProPlus" yes,
+ * "BackOffice" and "WindowsXP" no); NULL when nowhere. */
+static const char *word_at(const char *name, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *q = name; (q = strcasestr(q, w)); q++)
+		if ((q == name || !isalpha((unsigned char)q[-1])) &&
+		    !isalpha((unsigned char)q[n]))
+			return q;
+	return NULL;
+}
+
+/* By name: the first of the words Windows and Office decides ("Windows(R),
+ * ServerStandard edition", "Office 16, Office16ProPlusKMSHostVL_KMS_Host
+ * edition"). */
+static enum app_family family_by_name(const char *name)
+{
+	if (!name)
+		return APP_OTHER;
+	const char *w = word_at(name, "windows"), *o = word_at(name, "office");
+	if (w && (!o || w < o))
+		return APP_WINDOWS;
+	if (o)
 		return APP_OFFICE;
 	return APP_OTHER;
 }
 
 enum app_family product_family(const struct doc_product *p)
 {
-	if (p->application_id)
-		return app_family(p->application_id);
-	if (!p->name)
-		return APP_OTHER;
-	if (strncasecmp(p->name, "Windows", 7) == 0)
-		return APP_WINDOWS;
-	if (strcasestr(p->name, "Office"))
-		return APP_OFFICE;
-	return APP_OTHER;
+	enum app_family f = app_family(p->application_id);
+	return f != APP_OTHER ? f : family_by_name(p->name);
 }
 
 const char *product_short_name(const struct doc_product *p)
@@ -917,28 +1051,24 @@ const char *product_short_name(const struct doc_product *p)
 		return "Office 2013+";
 	if (id && strcasecmp(id, APPID_OFFICE2010) == 0)
 		return "Office 2010";
+	/* an id this plugin does not know, or none: the family the name says,
+	 * so line 1 and the perfdata label stay short and stable */
+	switch (family_by_name(p->name)) {
+	case APP_WINDOWS: return "Windows";
+	case APP_OFFICE: return "Office";
+	default: break;
+	}
 	if (p->name)
 		return p->name;
 	return id ? id : "unnamed product";
 }
 
-static bool is_guid(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 /* See doc.h. */
 bool app_selector_valid(const char *option, const char *text, char err[KMS_ERRLEN])
 {
+	char id[37];
 	if (strcasecmp(text, "windows") == 0 || strcasecmp(text, "office") == 0 ||
-	    is_guid(text))
+	    guid_norm(text, id))
 		return true;
 	snprintf(err, KMS_ERRLEN, "invalid %s \"%.64s\": expected windows, office or an "
 		 "application id (GUID)", option, text);
@@ -947,11 +1077,14 @@ bool app_selector_valid(const char *option, const char *text, char err[KMS_ERRLE
 
 bool app_matches(const char *application_id, const char *selector)
 {
+	char a[37], b[37];
 	if (!application_id || !selector)
 		return false;
 	if (strcasecmp(selector, "windows") == 0)
 		return app_family(application_id) == APP_WINDOWS;
 	if (strcasecmp(selector, "office") == 0)
 		return app_family(application_id) == APP_OFFICE;
+	if (guid_norm(application_id, a) && guid_norm(selector, b))
+		return strcmp(a, b) == 0;
 	return strcasecmp(application_id, selector) == 0;
 }

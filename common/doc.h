@@ -13,7 +13,24 @@
  * "$.host.name: missing"; version > 1: "format version 2 is newer than this
  * plugin understands (1)". Unknown fields are ignored. Optional fields may be
  * absent or null: integers then read DOC_ABSENT, times NAN, strings NULL,
- * booleans DOC_ABSENT. */
+ * booleans DOC_ABSENT.
+ *
+ * Values are held to the schema (packaging/schema/kms-status-v1.schema.json)
+ * with the path named: "$.products[0].grace_remaining_minutes: -5 is
+ * negative", "$.host.port: 70000 is not a port number (1..65535)". Every
+ * integer field has a range that excludes DOC_ABSENT, so no number in a
+ * document can read as absent; the one value Windows writes for "not
+ * applicable", current_count -1, is mapped to DOC_ABSENT on purpose.
+ *
+ * GUIDs (application_id, sku_id, cmid) are accepted in the forms Windows
+ * writes, "{55C92734-...}", any case, blanks around, and held as lower-case
+ * 8-4-4-4-12 text; anything else is refused ("...: not a GUID: "x"").
+ *
+ * Encoding: a UTF-8 byte-order mark at the start is skipped; a UTF-16
+ * document (BOM FF FE or FE FF, or ASCII paired with zero bytes in its first
+ * 4 bytes) fails with
+ * "is UTF-16; the exporter writes UTF-8" (doc_load_or_die reads it as
+ * "status document URL is UTF-16; ..."). */
 #ifndef KMS_DOC_H
 #define KMS_DOC_H
 
@@ -23,7 +40,9 @@
 #include "fetch.h"
 #include "state.h"
 
-#define DOC_ABSENT (-1LL) /* an optional integer or boolean that is absent/null */
+/* An optional integer or boolean that is absent or null. Far outside every
+ * field's range, so a document's -1 is a value, never "absent". */
+#define DOC_ABSENT (-0x7fffffffffffffffLL - 1)
 
 /* License states as WMI's LicenseStatus. */
 enum license_state {
@@ -37,20 +56,22 @@ const char *license_state_name(long long st);
 struct doc_requests {
 	bool present;
 	long long total, failed, unlicensed, licensed, oob_grace, oot_grace,
-		non_genuine_grace, notification; /* DOC_ABSENT each when absent */
+		non_genuine_grace, notification; /* >= 0, DOC_ABSENT each when absent */
 };
 
 struct doc_product {
 	char *name;                 /* NULL when absent */
 	char *application_id;       /* lower-case GUID text, NULL when absent */
 	long long license_status;   /* 0..6 or DOC_ABSENT */
-	long long grace_remaining_minutes;
-	long long current_count;    /* -1 when absent, null or -1 */
+	long long grace_remaining_minutes; /* >= 0 or DOC_ABSENT */
+	long long current_count;    /* >= 0, or DOC_ABSENT when absent, null or
+				       -1 (WMI: not a KMS host / no request yet) */
 	struct doc_requests requests;
 };
 
 struct doc_event {
-	long long id;               /* 12290..12294, others kept */
+	long long id;               /* 0..65535 (12290..12294 and others kept),
+				       DOC_ABSENT */
 	double at;                  /* Unix seconds; NAN when absent */
 	char *hresult;              /* NULL when absent */
 	char *message;              /* NULL when absent */
@@ -59,11 +80,11 @@ struct doc_event {
 struct doc_host {
 	char *name;                 /* required */
 	long long kms_enabled;      /* 1, 0, or DOC_ABSENT */
-	long long port;
+	long long port;             /* 1..65535 or DOC_ABSENT */
 	char *service_state;        /* "running"... NULL when absent */
 	long long dns_publishing;   /* 1, 0, or DOC_ABSENT */
-	long long activation_interval_minutes;
-	long long renewal_interval_minutes;
+	long long activation_interval_minutes; /* >= 0 or DOC_ABSENT */
+	long long renewal_interval_minutes;    /* >= 0 or DOC_ABSENT */
 };
 
 struct doc {
@@ -85,15 +106,16 @@ struct doc_client {
 	size_t index;               /* position in $.clients */
 	const char *name;           /* never NULL: the name, else the CMID, else
 				       "client #N" (N from 1) */
-	const char *cmid, *sku_id, *application_id; /* NULL when absent */
+	const char *cmid, *sku_id, *application_id; /* lower-case GUID text,
+							NULL when absent */
 	long long is_virtual;       /* 1, 0, DOC_ABSENT */
-	long long required_count;
+	long long required_count;   /* >= 1 or DOC_ABSENT */
 	double first_seen_at, last_request_at, last_success_at; /* NAN if absent/null */
 	const char *last_result;    /* "0xC004F038" or NULL */
 	bool has_result_code;
 	uint32_t result_code;       /* parsed last_result when has_result_code */
 	long long license_state;    /* 0..6 or DOC_ABSENT */
-	long long state_expires_in_minutes;
+	long long state_expires_in_minutes; /* >= 0 or DOC_ABSENT */
 };
 
 /* Called for each valid client in document order. Return false (filling
@@ -133,27 +155,31 @@ struct doc *doc_load_or_die(const struct common_opts *co,
 state_t doc_freshness(const struct doc *d, double now, double max_age,
 		      state_t stale_state, char msg[KMS_ERRLEN]);
 
-/* "Windows", "Office 2013+", "Office 2010", or the product name when the
- * application id is not one of those. Never NULL. */
+/* "Windows", "Office 2013+", "Office 2010" by the application id; for an id
+ * not one of those (or none), "Windows" or "Office" when the name says so
+ * (see product_family), else the product name, else the id, else "unnamed
+ * product". Never NULL. */
 const char *product_short_name(const struct doc_product *p);
 
-/* Which family an application id belongs to. */
+/* Which family an application id belongs to (any GUID form doc.h accepts);
+ * APP_OTHER for NULL, an unknown id or no GUID. */
 enum app_family { APP_WINDOWS, APP_OFFICE, APP_OTHER };
 enum app_family app_family(const char *application_id);
 
-/* The family of a KMS host product: by its application id, or, when the
- * document gives none, by its name ("Windows..." or one naming Office), so
- * a Windows product is never held to Office's thresholds. */
+/* The family of a KMS host product: by its application id; when the id is
+ * absent or unknown, by its name (the first of the words "Windows" and
+ * "Office" in it), so a Windows product is never held to Office's
+ * thresholds. APP_OTHER when neither says: the caller must not guess. */
 enum app_family product_family(const struct doc_product *p);
 
 /* Is text a valid --product / --application selector: "windows",
- * "office" (any case) or a GUID (8-4-4-4-12 hex digits)? When not, writes
- * 'invalid <option> "TEXT": expected windows, office or an application id
- * (GUID)' into err. */
+ * "office" (any case) or a GUID (8-4-4-4-12 hex digits, braces and blanks
+ * around allowed)? When not, writes 'invalid <option> "TEXT": expected
+ * windows, office or an application id (GUID)' into err. */
 bool app_selector_valid(const char *option, const char *text, char err[KMS_ERRLEN]);
 
 /* Does application_id match a --product / --application selector:
- * "windows", "office", or a GUID (case-insensitive)? */
+ * "windows", "office", or a GUID (any form, case-insensitive)? */
 bool app_matches(const char *application_id, const char *selector);
 
 #define APPID_WINDOWS     "55c92734-d682-4d71-983e-d6ec3f16059f"

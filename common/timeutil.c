@@ -139,7 +139,9 @@ double wall_now(void)
 }
 
 /* strftime_fmt NULL means "%Y-%m-%d %H:%M UTC". A time that is not finite
- * or out of gmtime's range is written as "unknown time". Returns buf. */
+ * or out of gmtime's range is written as "unknown time". %Y is written here,
+ * as at least 4 digits ("0000", "0999", "-0001"): glibc's strftime writes
+ * year 0 as "0", which no reader takes for a year. Returns buf. */
 char *fmt_utc(char *buf, size_t len, double t, const char *strftime_fmt)
 {
 	if (len == 0)
@@ -155,9 +157,36 @@ char *fmt_utc(char *buf, size_t len, double t, const char *strftime_fmt)
 		snprintf(buf, len, "unknown time");
 		return buf;
 	}
+	/* the format with each %Y replaced by the year's digits */
+	char year[24], f2[256];
+	long long y = (long long)tm.tm_year + 1900;
+	snprintf(year, sizeof year, "%s%04lld", y < 0 ? "-" : "", y < 0 ? -y : y);
+	size_t o = 0;
+	for (const char *q = fmt; *q; q++) {
+		const char *ins = NULL;
+		char two[3] = { q[0], q[1], '\0' };
+		if (q[0] == '%' && q[1] == 'Y') {
+			ins = year;
+			q++;
+		} else if (q[0] == '%' && q[1]) {
+			ins = two; /* another conversion, or %%: strftime's */
+			q++;
+		} else {
+			two[1] = '\0';
+			ins = two;
+		}
+		size_t n = strlen(ins);
+		if (o + n >= sizeof f2) {
+			buf[0] = '\0';
+			return buf;
+		}
+		memcpy(f2 + o, ins, n);
+		o += n;
+	}
+	f2[o] = '\0';
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	size_t n = strftime(buf, len, fmt, &tm);
+	size_t n = strftime(buf, len, f2, &tm);
 #pragma GCC diagnostic pop
 	if (n == 0)
 		buf[0] = '\0';

@@ -305,6 +305,20 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 {
 	const struct doc_product *p = e->p;
 	enum app_family fam = product_family(p);
+	if (fam == APP_OTHER) {
+		/* the thresholds differ five-fold: guessing Office would call a
+		 * Windows count of 12 OK */
+		size_t idx = (size_t)(p - d->products);
+		e->st = STATE_UNKNOWN;
+		snprintf(e->frag, sizeof(e->frag),
+			 "$.products[%zu]: neither application_id nor name tells Windows from Office",
+			 idx);
+		result_add(r, e->st, "$.products[%zu] (name %s%s%s, application_id %s): neither "
+			   "says whether it is Windows or Office, so no threshold applies",
+			   idx, p->name ? "\"" : "", p->name ? p->name : "absent", p->name ? "\"" : "",
+			   p->application_id ? p->application_id : "absent");
+		return;
+	}
 	bool win = fam == APP_WINDOWS;
 	long long cap = (win && !cfg->servers_only) ? 50 : 10;
 	struct thresholds th;
@@ -392,17 +406,23 @@ static void evaluate_product(struct result *r, const struct config *cfg,
 	}
 }
 
+/* windows/office select by product_family(); a product of neither family is
+ * selected by both, since it may be either and must be said to be unknown;
+ * a GUID selects by application id. */
 static bool product_selected(const struct config *cfg, const struct doc_product *p)
 {
 	if (cfg->n_selectors == 0)
 		return true;
-	static const char *const family_word[] = { "windows", "office", NULL };
+	enum app_family fam = product_family(p);
 	for (size_t i = 0; i < cfg->n_selectors; i++) {
 		const char *sel = cfg->selectors[i];
-		if (p->application_id ? app_matches(p->application_id, sel)
-		    : family_word[product_family(p)] &&
-		      strcasecmp(sel, family_word[product_family(p)]) == 0)
+		bool win = strcasecmp(sel, "windows") == 0, off = strcasecmp(sel, "office") == 0;
+		if (win || off) {
+			if (fam == APP_OTHER || fam == (win ? APP_WINDOWS : APP_OFFICE))
+				return true;
+		} else if (app_matches(p->application_id, sel)) {
 			return true;
+		}
 	}
 	return false;
 }
@@ -545,6 +565,10 @@ static const char count_notes[] =
 	"(e.g. -c 25: -w 30:); one alone leaves the other unset.\n"
 	"A current_count of -1 or absent is CRITICAL: not enabled as a KMS host or\n"
 	"no request received yet.\n"
+	"A product is Windows or Office by its application id, else by its name\n"
+	"(the word Windows or Office in it); one neither says is UNKNOWN, never\n"
+	"judged with the other family's thresholds (--product windows and office\n"
+	"both select it; select the others by application id to leave it out).\n"
 	"\n"
 	"Forecast: clients whose last request is within the host's renewal interval\n"
 	"(default 7 days) plus 2 days are active and assumed to keep renewing; every\n"

@@ -73,6 +73,17 @@ function Format-HResult($Text) {
     return ('0x{0:X}' -f $n)
 }
 
+# A WMI uint32 as the schema wants it: $null for absent and for WMI's "not
+# applicable" (4294967295, which an [int] cast would refuse or write as -1),
+# and for anything outside [Min, Max]; else the number.
+function ConvertFrom-WmiUInt32($Value, [int64]$Min = 0, [int64]$Max = 4294967294) {
+    if ($null -eq $Value -or "$Value" -eq '') { return $null }
+    $n = [int64]0
+    if (-not [int64]::TryParse("$Value", [ref]$n)) { return $null }
+    if ($n -eq 4294967295 -or $n -lt $Min -or $n -gt $Max) { return $null }
+    return $n
+}
+
 # A property of a parsed JSON object, or $null when it is absent
 # (StrictMode makes reading an absent property an error).
 function Get-Field($Object, [string]$Name) {
@@ -104,18 +115,20 @@ function Get-HostState {
     $svc = Get-CimInstance -ClassName SoftwareLicensingService
     $cs = Get-CimInstance -ClassName Win32_ComputerSystem
     $name = if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { $cs.DNSHostName }
-    $port = [int]$svc.KeyManagementServiceListeningPort
+    $port = ConvertFrom-WmiUInt32 $svc.KeyManagementServiceListeningPort
     if ($port -eq 0) { $port = 1688 }       # 0 = never set = the default port
+    elseif ($port -gt 65535) { $port = $null }
     $spp = Get-Service -Name sppsvc -ErrorAction SilentlyContinue
+    $svcCount = ConvertFrom-WmiUInt32 $svc.KeyManagementServiceCurrentCount
     return [ordered]@{
         name                        = $name.ToLowerInvariant()
         kms_enabled                 = ([int]$svc.IsKeyManagementServiceMachine -eq 1)
         port                        = $port
         service_state               = if ($spp) { "$($spp.Status)".ToLowerInvariant() } else { $null }
         dns_publishing              = [bool]$svc.KeyManagementServiceDnsPublishing
-        activation_interval_minutes = [int]$svc.VLActivationInterval
-        renewal_interval_minutes    = [int]$svc.VLRenewalInterval
-        _service_count              = [int]$svc.KeyManagementServiceCurrentCount
+        activation_interval_minutes = ConvertFrom-WmiUInt32 $svc.VLActivationInterval
+        renewal_interval_minutes    = ConvertFrom-WmiUInt32 $svc.VLRenewalInterval
+        _service_count              = $(if ($null -eq $svcCount) { -1 } else { $svcCount })
     }
 }
 
@@ -139,18 +152,18 @@ function Get-Products {
         $out += [ordered]@{
             name                    = $p.Name
             application_id          = "$($p.ApplicationID)".ToLowerInvariant()
-            license_status          = [int]$p.LicenseStatus
-            grace_remaining_minutes = [int]$p.GracePeriodRemaining
-            current_count           = [int]$p.KeyManagementServiceCurrentCount
+            license_status          = ConvertFrom-WmiUInt32 $p.LicenseStatus 0 6
+            grace_remaining_minutes = ConvertFrom-WmiUInt32 $p.GracePeriodRemaining
+            current_count           = ConvertFrom-WmiUInt32 $p.KeyManagementServiceCurrentCount
             requests                = [ordered]@{
-                total             = [int64]$p.KeyManagementServiceTotalRequests
-                failed            = [int64]$p.KeyManagementServiceFailedRequests
-                unlicensed        = [int64]$p.KeyManagementServiceUnlicensedRequests
-                licensed          = [int64]$p.KeyManagementServiceLicensedRequests
-                oob_grace         = [int64]$p.KeyManagementServiceOOBGraceRequests
-                oot_grace         = [int64]$p.KeyManagementServiceOOTGraceRequests
-                non_genuine_grace = [int64]$p.KeyManagementServiceNonGenuineGraceRequests
-                notification      = [int64]$p.KeyManagementServiceNotificationRequests
+                total             = ConvertFrom-WmiUInt32 $p.KeyManagementServiceTotalRequests
+                failed            = ConvertFrom-WmiUInt32 $p.KeyManagementServiceFailedRequests
+                unlicensed        = ConvertFrom-WmiUInt32 $p.KeyManagementServiceUnlicensedRequests
+                licensed          = ConvertFrom-WmiUInt32 $p.KeyManagementServiceLicensedRequests
+                oob_grace         = ConvertFrom-WmiUInt32 $p.KeyManagementServiceOOBGraceRequests
+                oot_grace         = ConvertFrom-WmiUInt32 $p.KeyManagementServiceOOTGraceRequests
+                non_genuine_grace = ConvertFrom-WmiUInt32 $p.KeyManagementServiceNonGenuineGraceRequests
+                notification      = ConvertFrom-WmiUInt32 $p.KeyManagementServiceNotificationRequests
             }
         }
     }
@@ -159,8 +172,8 @@ function Get-Products {
         if ($os) {
             $out += [ordered]@{
                 name = $os.Name; application_id = $WindowsAppId
-                license_status = [int]$os.LicenseStatus
-                grace_remaining_minutes = [int]$os.GracePeriodRemaining
+                license_status = ConvertFrom-WmiUInt32 $os.LicenseStatus 0 6
+                grace_remaining_minutes = ConvertFrom-WmiUInt32 $os.GracePeriodRemaining
                 current_count = -1; requests = $null
             }
         }
@@ -202,7 +215,7 @@ function Get-RequestFields($Record) {
 # Applies one 12290 request to the inventory (hashtable CMID -> client).
 # Requests older than what the inventory already holds are ignored, so
 # re-reading an overlapping window changes nothing.
-function Update-Client($Inventory, $Fields, [datetime]$At, $SkuMap, $Counts, [int]$ServiceCount) {
+function Update-Client($Inventory, $Fields, [datetime]$At, $SkuMap, $Counts, [int64]$ServiceCount) {
     $cmid = $Fields[3].ToLowerInvariant()
     $c = $Inventory[$cmid]
     if ($null -ne $c -and $c.last_request_at -and $c.last_request_at -ge $At) { return }
@@ -229,7 +242,7 @@ function Update-Client($Inventory, $Fields, [datetime]$At, $SkuMap, $Counts, [in
     $c.sku_id = $sku
     $c.application_id = $app
     $c.virtual = ($Fields[5] -eq '1')
-    $c.required_count = $need
+    $c.required_count = if ($need -ge 1) { $need } else { $null }
     $c.last_request_at = $At
     $c.last_result = $result
     if ($null -eq $c.first_seen_at -or $At -lt $c.first_seen_at) { $c.first_seen_at = $At }
@@ -240,8 +253,8 @@ function Update-Client($Inventory, $Fields, [datetime]$At, $SkuMap, $Counts, [in
         $c.license_state = 1
         $c.state_expires_in_minutes = 180 * 1440
     } else {
-        $c.license_state = [int]$Fields[6]
-        $c.state_expires_in_minutes = [int]$Fields[7]
+        $c.license_state = ConvertFrom-WmiUInt32 $Fields[6] 0 6
+        $c.state_expires_in_minutes = ConvertFrom-WmiUInt32 $Fields[7]
     }
 }
 

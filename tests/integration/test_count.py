@@ -201,37 +201,147 @@ def test_invalid_forecast_days(tmp_path, value, message):
     assert res.first == "KMS COUNT UNKNOWN - " + message, res
 
 
+UNCLASSIFIED = "neither application_id nor name tells Windows from Office"
+
+
 def test_repeated_and_unknown_products(tmp_path):
     other = "12345678-1234-1234-1234-123456789abc"
     doc = write_doc(tmp_path, [product(WIN, 40, "Win A"), product(WIN, 41, "Win B"),
                                product(other, 3, "Visio KMS")])
     res = run(PLUGIN, "-u", doc)
-    assert res.first == ("KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate); "
-                         "Windows 40 OK; Windows #2 41 OK"), res
-    # unique labels; an unknown product is held to the 5/7 defaults, cap 10
-    assert res.perf_text == ("Windows=40;30:;25:;0;50 'Windows #2'=41;30:;25:;0;50 "
-                             "'Visio KMS'=3;7:;5:;0;10"), res
+    # an unknown id and a name of neither family: UNKNOWN, never Office's 5/7
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - $.products[2]: %s; Windows 40 OK; "
+                         "Windows #2 41 OK" % UNCLASSIFIED), res
+    assert res.long[0] == ('[UNKNOWN] $.products[2] (name "Visio KMS", application_id %s): '
+                           "neither says whether it is Windows or Office, so no threshold "
+                           "applies" % other), res
+    # unique labels; no perfdata for the product no threshold applies to
+    assert res.perf_text == "Windows=40;30:;25:;0;50 'Windows #2'=41;30:;25:;0;50", res
     res = run(PLUGIN, "-u", doc, "--product", other)
-    assert res.first == "KMS COUNT CRITICAL - Visio KMS 3/5 (nothing can activate)", res
+    assert res.first == "KMS COUNT UNKNOWN - $.products[2]: " + UNCLASSIFIED, res
+    assert res.perf == {}, res
+    # selecting Windows by its id leaves it out
+    res = run(PLUGIN, "-u", doc, "--product", WIN)
+    assert res.first == "KMS COUNT OK - Windows 40 OK; Windows #2 41 OK", res
 
 
 def test_product_without_application_id_judged_by_name(tmp_path):
     """A document without application ids: a Windows product is still held
-    to the client threshold (25, cap 50), an Office one to 5 (cap 10)."""
+    to the client threshold (25, cap 50), an Office one to 5 (cap 10), and
+    named by its family."""
     win = {"name": WIN_NAME, "license_status": 1, "current_count": 18}
     off = {"name": "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition",
            "license_status": 1, "current_count": 6}
     doc = write_doc(tmp_path, [win, off])
     res = run(PLUGIN, "-u", doc)
     assert res.code == 2, res
-    assert res.first == ("KMS COUNT CRITICAL - %s 18/25 (clients cannot activate); "
-                         "+1 more" % win["name"]), res
-    assert res.perf[WIN_NAME]["raw"].endswith("=18;30:;25:;0;50"), res
+    assert res.first == ("KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate); "
+                         "Office 6/7 (close to 5)"), res
+    assert res.perf_text == "Windows=18;30:;25:;0;50 Office=6;7:;5:;0;10", res
     res = run(PLUGIN, "-u", doc, "--product", "windows")
-    assert res.first == "KMS COUNT CRITICAL - %s 18/25 (clients cannot activate)" % WIN_NAME, res
+    assert res.first == "KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate)", res
     res = run(PLUGIN, "-u", doc, "--product", "office")
-    assert res.first == ("KMS COUNT WARNING - Office 16, Office16ProPlusKMSHostVL_KMS_Host "
-                         "edition 6/7 (close to 5)"), res
+    assert res.first == "KMS COUNT WARNING - Office 6/7 (close to 5)", res
+    res = run(PLUGIN, "-v", "-u", doc, "--product", "windows")
+    assert res.long[0].startswith("[CRITICAL] Windows (%s, no application id): count 18"
+                                  % WIN_NAME), res
+
+
+# ---- issue 14 item 1: a Windows product is never judged as Office -----------
+
+@pytest.mark.parametrize("spelling", [
+    WIN.upper(), "{%s}" % WIN, "{%s}" % WIN.upper(), " %s " % WIN, "\t{%s}\n" % WIN.upper(),
+    "{ %s }" % WIN, "{55C92734-d682-4D71-983e-D6EC3F16059F}",
+])
+@pytest.mark.parametrize("count,state,frag", [
+    (12, "CRITICAL", "Windows 12/25 (clients cannot activate)"),
+    (27, "WARNING", "Windows 27/30 (close to 25)"),
+    (40, "OK", "Windows 40 OK"),
+])
+def test_windows_guid_spellings_get_windows_thresholds(tmp_path, spelling, count, state, frag):
+    clients = [{"name": "pc%d" % i, "application_id": s, "last_request_at": "2026-11-25T10:00:00Z"}
+               for i, s in enumerate([spelling, WIN, WIN.upper(), "{%s}" % WIN])]
+    doc = write_doc(tmp_path, [dict(product(WIN, count), application_id=spelling)], clients)
+    res = run(PLUGIN, "-u", doc)
+    assert res.first == "KMS COUNT %s - %s" % (state, frag), res
+    # every client spelling lands on the product
+    assert res.perf_text == ("Windows=%d;30:;25:;0;50 'Windows active'=4;;;0 "
+                             "'Windows lapsing'=0;;;0" % count), res
+    for sel in ("windows", WIN, "{%s}" % WIN.upper()):
+        assert run(PLUGIN, "-u", doc, "--product", sel).first == res.first
+
+
+@pytest.mark.parametrize("app", ["12345678-1234-1234-1234-123456789abc",
+                                 "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}", None])
+@pytest.mark.parametrize("name,count,first,perf", [
+    (WIN_NAME, 12, "CRITICAL - Windows 12/25 (clients cannot activate)", "Windows=12;30:;25:;0;50"),
+    ("Windows(R), ServerDatacenter edition", 27, "WARNING - Windows 27/30 (close to 25)",
+     "Windows=27;30:;25:;0;50"),
+    ("Microsoft Windows Server 2022 KMS host", 50, "OK - Windows 50 OK", "Windows=50;30:;25:;0;50"),
+    ("Office 16, Office16ProPlusKMSHostVL_KMS_Host edition", 6, "WARNING - Office 6/7 (close to 5)",
+     "Office=6;7:;5:;0;10"),
+    ("office 15, OfficeKMSHostVL_KMS_Host edition", 4, "CRITICAL - Office 4/5 (nothing can activate)",
+     "Office=4;7:;5:;0;10"),
+    ("Office 14 KMS host", 12, "OK - Office 12 OK",
+     "Office=12;7:;5:;0;10"),
+])
+def test_unknown_or_absent_id_classified_by_name(tmp_path, app, name, count, first, perf):
+    p = {"name": name, "license_status": 1, "current_count": count}
+    if app is not None:
+        p["application_id"] = app
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [p]))
+    assert res.first == "KMS COUNT " + first, res
+    assert res.perf_text == perf, res
+
+
+@pytest.mark.parametrize("p", [
+    {"name": "Visio KMS", "application_id": "12345678-1234-1234-1234-123456789abc"},
+    {"name": "BackOffice Server", "application_id": "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}"},
+    {"name": "Project 2016 host"},
+    {"application_id": "12345678-1234-1234-1234-123456789abc"},
+    {"name": None, "application_id": None},
+    {},
+])
+@pytest.mark.parametrize("args", [[], ["--product", "windows"], ["--product", "office"],
+                                  ["-w", "30:", "-c", "25:"], ["--servers-only"]])
+def test_unclassifiable_product_is_unknown(tmp_path, p, args):
+    p = dict(p, license_status=1, current_count=12)
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [p]), *args)
+    assert res.code == 3, res
+    assert res.first == "KMS COUNT UNKNOWN - $.products[0]: " + UNCLASSIFIED, res
+    assert res.perf == {}, res
+    # beside a Windows product: that one is still judged, this one UNKNOWN
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 12), p]), *args)
+    if args == ["--product", "office"]:
+        assert res.first == "KMS COUNT UNKNOWN - $.products[1]: " + UNCLASSIFIED, res
+        assert res.perf == {}, res
+    elif args == ["--servers-only"]:
+        assert res.first == ("KMS COUNT UNKNOWN - $.products[1]: %s; Windows 12 OK"
+                             % UNCLASSIFIED), res
+        assert list(res.perf) == ["Windows"], res
+    else:
+        assert res.code == 2, res
+        assert res.first.startswith("KMS COUNT CRITICAL - Windows 12/") and \
+            res.first.endswith("; $.products[1]: " + UNCLASSIFIED), res
+        assert list(res.perf) == ["Windows"], res
+
+
+@pytest.mark.parametrize("value", ["Windows", "", "55c92734", "{55c92734-d682-4d71-983e-d6ec3f16059f",
+                                   "55c92734d6824d71983ed6ec3f16059f"])
+@pytest.mark.parametrize("where", ["product", "client"])
+def test_application_id_that_is_no_guid(tmp_path, value, where):
+    if where == "product":
+        path = write_doc(tmp_path, [dict(product(WIN, 31), application_id=value)])
+        at = "$.products[0].application_id"
+    else:
+        path = write_doc(tmp_path, [product(WIN, 31)],
+                         [{"name": "a", "application_id": WIN}, {"name": "b", "application_id": value}])
+        at = "$.clients[1].application_id"
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first == ('KMS COUNT UNKNOWN - status document %s: %s: not a GUID: "%s"'
+                         % (path, at, value)), res
 
 
 # ---- --servers-only ---------------------------------------------------------

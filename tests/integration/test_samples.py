@@ -181,7 +181,7 @@ def mutate(doc, path, value=None, delete=False):
     return d
 
 
-@pytest.mark.parametrize("path,value,delete", [
+SCHEMA_REJECTS = [
     (("host", "name"), None, True),
     (("host",), None, True),
     (("products",), None, True),
@@ -201,17 +201,70 @@ def mutate(doc, path, value=None, delete=False):
     (("clients", 0, "cmid"), "not-a-guid", False),
     (("clients", 0, "virtual"), "no", False),
     (("events", 0, "id"), "12294", False),
-])
-def test_schema_rejects(validator, path, value, delete):
-    assert errors(validator, mutate(load("healthy"), path, value, delete)) != []
-
-
-@pytest.mark.parametrize("path,value", [
+    # issue 14: the ranges the loader enforces, the schema says
+    (("host", "port"), 0, False),
+    (("host", "port"), 70000, False),
+    (("host", "port"), 4294967295, False),
+    (("host", "name"), "", False),
+    (("host", "activation_interval_minutes"), -1, False),
+    (("host", "renewal_interval_minutes"), -1, False),
+    (("products", 0, "grace_remaining_minutes"), -5, False),
+    (("products", 0, "license_status"), 7, False),
+    (("products", 0, "requests", "total"), -1, False),
+    (("clients", 0, "state_expires_in_minutes"), -1, False),
+    (("clients", 0, "required_count"), 0, False),
+    (("clients", 0, "required_count"), -1, False),
+    (("events", 0, "id"), -1, False),
+    (("events", 0, "id"), 65536, False),
+    (("products", 0, "application_id"), "{55c92734-d682-4d71-983e-d6ec3f16059f", False),
+    (("products", 0, "application_id"), "55c92734d6824d71983ed6ec3f16059f", False),
+    (("clients", 0, "sku_id"), "(5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01)", False),
+]
+SCHEMA_ACCEPTS = [
     (("clients", 0, "last_success_at"), None),
     (("products", 0, "current_count"), None),
     (("host", "future_field"), {"anything": [1, 2]}),
     (("generated_at",), "2026-11-25T15:00:00.123+01:00"),
-])
+    # -1 is Windows' "no count"; GUIDs in the forms Windows writes
+    (("products", 0, "current_count"), -1),
+    (("products", 0, "application_id"), "{55C92734-D682-4D71-983E-D6EC3F16059F}"),
+    (("products", 0, "application_id"), " 55c92734-d682-4d71-983e-d6ec3f16059f "),
+    (("clients", 0, "cmid"), "{ 0D6B5C2E-1111-4A4A-8B8B-0123456789AB }"),
+    (("clients", 0, "sku_id"), "\t5A1E0C4B-7E2D-4C1A-9F3E-2B8D6A0C1E01\n"),
+    (("host", "port"), 1),
+    (("host", "port"), 65535),
+    (("clients", 0, "required_count"), 1),
+    (("events", 0, "id"), 0),
+]
+
+
+@pytest.mark.parametrize("path,value,delete", SCHEMA_REJECTS)
+def test_schema_rejects(validator, path, value, delete):
+    assert errors(validator, mutate(load("healthy"), path, value, delete)) != []
+
+
+def run_count(tmp_path, doc):
+    import harness
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    return harness.run("check_kms_count", "-u", str(path))
+
+
+# The loader and the schema agree (issue 14): what one refuses, the other does.
+@pytest.mark.parametrize("path,value,delete", SCHEMA_REJECTS)
+def test_loader_rejects_what_the_schema_rejects(tmp_path, path, value, delete):
+    res = run_count(tmp_path, mutate(load("healthy"), path, value, delete))
+    assert res.code == 3, res
+    assert res.first.startswith("KMS COUNT UNKNOWN - "), res
+
+
+@pytest.mark.parametrize("path,value", SCHEMA_ACCEPTS)
+def test_loader_accepts_what_the_schema_accepts(tmp_path, path, value):
+    res = run_count(tmp_path, mutate(load("healthy"), path, value))
+    assert res.code != 3, res
+
+
+@pytest.mark.parametrize("path,value", SCHEMA_ACCEPTS)
 def test_schema_accepts_nulls_offsets_and_unknown_fields(validator, path, value):
     assert errors(validator, mutate(load("healthy"), path, value)) == []
 

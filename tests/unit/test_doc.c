@@ -112,8 +112,8 @@ static const char FULL[] =
 	"  }, { \"application_id\": \"0ff1ce15-a989-479d-af46-f275c6370663\", \"current_count\": -1 } ],\n"
 	"  \"clients_complete_since\": \"2026-05-01T00:00:00Z\",\n"
 	"  \"clients\": [ {\n"
-	"    \"name\": \"pc0001.corp.example\", \"cmid\": \"0d6b5c2e-1111\",\n"
-	"    \"sku_id\": \"ae2ee509-2222\", \"application_id\": \"55c92734-d682-4d71-983e-d6ec3f16059f\",\n"
+	"    \"name\": \"pc0001.corp.example\", \"cmid\": \"{0D6B5C2E-1111-4A4A-8B8B-0123456789AB}\",\n"
+	"    \"sku_id\": \" ae2ee509-2222-4c4c-9d9d-abcdefabcdef \", \"application_id\": \"55c92734-d682-4d71-983e-d6ec3f16059f\",\n"
 	"    \"virtual\": false, \"required_count\": 25,\n"
 	"    \"first_seen_at\": \"2026-03-02T08:00:00Z\",\n"
 	"    \"last_request_at\": \"2026-11-20T08:15:00Z\", \"last_result\": \"0xC004F038\",\n"
@@ -189,7 +189,7 @@ START_TEST(full_document)
 	ck_assert_str_eq(product_short_name(p), "Windows");
 	p = &d->products[1];
 	ck_assert_ptr_null(p->name);
-	ck_assert_int_eq(p->current_count, -1);
+	ck_assert_int_eq(p->current_count, DOC_ABSENT); /* -1: WMI's "no count" */
 	ck_assert_int_eq(p->license_status, DOC_ABSENT);
 	ck_assert(!p->requests.present);
 	ck_assert_int_eq(p->requests.total, DOC_ABSENT);
@@ -199,8 +199,8 @@ START_TEST(full_document)
 	ck_assert_uint_eq(d->n_clients, 1);
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_str_eq(s.name[0], "pc0001.corp.example");
-	ck_assert_str_eq(s.cmid, "0d6b5c2e-1111");
-	ck_assert_str_eq(s.sku, "ae2ee509-2222");
+	ck_assert_str_eq(s.cmid, "0d6b5c2e-1111-4a4a-8b8b-0123456789ab"); /* braces, case */
+	ck_assert_str_eq(s.sku, "ae2ee509-2222-4c4c-9d9d-abcdefabcdef");  /* blanks */
 	ck_assert_str_eq(s.appid, APPID_WINDOWS);
 	ck_assert_str_eq(s.result, "0xC004F038");
 	ck_assert_int_eq(s.first.is_virtual, 0);
@@ -274,7 +274,7 @@ START_TEST(null_optionals)
 	ck_assert_ptr_null(d->host.service_state);
 	ck_assert_int_eq(d->host.kms_enabled, DOC_ABSENT);
 	ck_assert_ptr_null(d->products[0].name);
-	ck_assert_int_eq(d->products[0].current_count, -1);
+	ck_assert_int_eq(d->products[0].current_count, DOC_ABSENT);
 	ck_assert(!d->products[0].requests.present);
 	ck_assert(isnan(d->clients_complete_since));
 	ck_assert(!d->has_events);
@@ -298,13 +298,18 @@ START_TEST(current_count_minus_one_absent_and_negative)
 	char *t = mkdoc("{\"name\":\"h\"}",
 			"[{\"current_count\":-1},{},{\"current_count\":0}]", "");
 	struct doc *d = load_ok(t, NULL, NULL);
-	ck_assert_int_eq(d->products[0].current_count, -1);
-	ck_assert_int_eq(d->products[1].current_count, -1);
+	/* -1 is the one negative the schema allows, mapped to absent on purpose */
+	ck_assert_int_eq(d->products[0].current_count, DOC_ABSENT);
+	ck_assert_int_eq(d->products[1].current_count, DOC_ABSENT);
 	ck_assert_int_eq(d->products[2].current_count, 0);
 	doc_free(d);
 	free(t);
 	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{},{\"current_count\":-2}]", ""),
 			"$.products[1].current_count: -2 is negative (only -1, for no count, is allowed)");
+	/* the internal "absent" value written in a document is no way round */
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{\"current_count\":-9223372036854775808}]", ""),
+			"$.products[0].current_count: -9223372036854775808 is negative (only -1, "
+			"for no count, is allowed)");
 	expect_err_free(mkdoc("{\"name\":\"h\"}", "[{\"requests\":{\"failed\":-1}}]", ""),
 			"$.products[0].requests.failed: -1 is negative");
 }
@@ -491,12 +496,13 @@ END_TEST
 START_TEST(client_without_name)
 {
 	struct seen s = { .stop_at = -1 };
-	char *text = mkclients("[{\"name\":\"a\"},{\"cmid\":\"x\"},{\"name\":null},{}]");
+	char *text = mkclients("[{\"name\":\"a\"},{\"cmid\":\"{ABCDEF01-2345-6789-ABCD-EF0123456789}\"},"
+			       "{\"name\":null},{}]");
 	struct doc *d = load_ok(text, record, &s);
 	free(text);
 	ck_assert_uint_eq(s.n, 4);
 	ck_assert_str_eq(s.name[0], "a");
-	ck_assert_str_eq(s.name[1], "x");
+	ck_assert_str_eq(s.name[1], "abcdef01-2345-6789-abcd-ef0123456789");
 	ck_assert_str_eq(s.name[2], "client #3");
 	ck_assert_str_eq(s.name[3], "client #4");
 	doc_free(d);
@@ -618,9 +624,10 @@ END_TEST
 START_TEST(fast_and_slow_paths_agree)
 {
 	const char *fields =
-		"\"cmid\":\"c1\",\"virtual\":true,\"required_count\":25,"
+		"\"cmid\":\" {C1C1C1C1-0000-4000-8000-00000000C1C1}\",\"virtual\":true,"
+		"\"required_count\":25,"
 		"\"last_request_at\":\"2026-11-20T08:15:00Z\",\"last_result\":\"0x0\","
-		"\"license_state\":1,\"state_expires_in_minutes\":-5";
+		"\"license_state\":1,\"state_expires_in_minutes\":5";
 	char *fast, *slow, *a, *b;
 	ck_assert_int_ge(asprintf(&a, "[{\"name\":\"pc1\",%s}]", fields), 0);
 	ck_assert_int_ge(asprintf(&b, "[{\"name\":\"p\\u00631\",\"o\":{},%s}]", fields), 0);
@@ -630,7 +637,8 @@ START_TEST(fast_and_slow_paths_agree)
 	struct doc *d1 = load_ok(fast, record, &s1), *d2 = load_ok(slow, record, &s2);
 	ck_assert_str_eq(s1.name[0], "pc1");
 	ck_assert_str_eq(s2.name[0], "pc1");
-	ck_assert_str_eq(s1.cmid, s2.cmid);
+	ck_assert_str_eq(s1.cmid, "c1c1c1c1-0000-4000-8000-00000000c1c1");
+	ck_assert_str_eq(s2.cmid, s1.cmid);
 	ck_assert_str_eq(s1.result, "0x0");
 	ck_assert_str_eq(s2.result, "0x0");
 	ck_assert_int_eq(s1.first.is_virtual, 1);
@@ -638,8 +646,8 @@ START_TEST(fast_and_slow_paths_agree)
 	ck_assert_int_eq(s1.first.required_count, s2.first.required_count);
 	ck_assert_double_eq(s1.first.last_request_at, 1795162500.0);
 	ck_assert_double_eq(s2.first.last_request_at, 1795162500.0);
-	ck_assert_int_eq(s1.first.state_expires_in_minutes, -5);
-	ck_assert_int_eq(s2.first.state_expires_in_minutes, -5);
+	ck_assert_int_eq(s1.first.state_expires_in_minutes, 5);
+	ck_assert_int_eq(s2.first.state_expires_in_minutes, 5);
 	ck_assert_uint_eq(s1.first.result_code, 0);
 	ck_assert(s1.first.has_result_code && s2.first.has_result_code);
 	doc_free(d1);
@@ -908,6 +916,352 @@ START_TEST(names_and_families)
 }
 END_TEST
 
+/* ---- issue 14: GUID forms, ranges, encodings ----------------------------- */
+
+/* Each GUID spelling Windows writes, for a product and for a client's three
+ * GUIDs, on the fast path (plain ASCII) and on jansson's (an escape in the
+ * name forces it): all read as the canonical lower-case text. */
+START_TEST(guid_forms_normalised)
+{
+	static const char *const forms[] = {
+		"55c92734-d682-4d71-983e-d6ec3f16059f",
+		"55C92734-D682-4D71-983E-D6EC3F16059F",
+		"{55c92734-d682-4d71-983e-d6ec3f16059f}",
+		"{55C92734-D682-4d71-983E-d6ec3f16059F}",
+		" 55c92734-d682-4d71-983e-d6ec3f16059f",
+		"55C92734-D682-4D71-983E-D6EC3F16059F  ",
+		"  {55C92734-D682-4D71-983E-D6EC3F16059F} ",
+		"{ 55c92734-d682-4d71-983e-d6ec3f16059f }",
+		"\\t{55c92734-d682-4d71-983e-d6ec3f16059f}\\r\\n",
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		char prod[256], cl[512];
+		snprintf(prod, sizeof prod, "[{\"name\":\"x\",\"application_id\":\"%s\"}]", forms[i]);
+		for (int slow = 0; slow < 2; slow++) {
+			snprintf(cl, sizeof cl,
+				 ",\"clients\":[{\"name\":\"%s\",\"cmid\":\"%s\",\"sku_id\":\"%s\","
+				 "\"application_id\":\"%s\"}]",
+				 slow ? "p\\u00631" : "pc1", forms[i], forms[i], forms[i]);
+			char *t = mkdoc("{\"name\":\"h\"}", prod, cl);
+			struct seen s = { .stop_at = -1 };
+			struct doc *d = load_ok(t, record, &s);
+			ck_assert_str_eq(d->products[0].application_id, APPID_WINDOWS);
+			ck_assert_int_eq(product_family(&d->products[0]), APP_WINDOWS);
+			ck_assert_str_eq(product_short_name(&d->products[0]), "Windows");
+			ck_assert_str_eq(s.cmid, APPID_WINDOWS);
+			ck_assert_str_eq(s.sku, APPID_WINDOWS);
+			ck_assert_str_eq(s.appid, APPID_WINDOWS);
+			doc_free(d);
+			free(t);
+		}
+		/* the selectors take the same forms */
+		char sel[64];
+		snprintf(sel, sizeof sel, "%s", forms[i]);
+		if (!strchr(sel, '\\')) {
+			char err[KMS_ERRLEN];
+			ck_assert_msg(app_selector_valid("--product", sel, err), "%s", sel);
+			ck_assert(app_matches(APPID_WINDOWS, sel));
+			ck_assert_int_eq(app_family(sel), APP_WINDOWS);
+		}
+	}
+}
+END_TEST
+
+/* What is no GUID is refused with the path, for products and clients. */
+START_TEST(guid_refused)
+{
+	static const char *const bad[] = {
+		"", " ", "{}", "x", "55c92734-d682-4d71-983e-d6ec3f16059",
+		"55c92734-d682-4d71-983e-d6ec3f16059f0", "55c92734d6824d71983ed6ec3f16059f",
+		"{55c92734-d682-4d71-983e-d6ec3f16059f", "55c92734-d682-4d71-983e-d6ec3f16059f}",
+		"{{55c92734-d682-4d71-983e-d6ec3f16059f}}", "55c92734-d682-4d71-983e-d6ec3f1605g9",
+		"55c92734_d682_4d71_983e_d6ec3f16059f", "(55c92734-d682-4d71-983e-d6ec3f16059f)",
+	};
+	static const char *const client_fields_[] = { "cmid", "sku_id", "application_id" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char prod[256], msg[256], cl[256];
+		snprintf(prod, sizeof prod, "[{},{\"application_id\":\"%s\"}]", bad[i]);
+		snprintf(msg, sizeof msg, "$.products[1].application_id: not a GUID: \"%s\"", bad[i]);
+		expect_err_free(mkdoc("{\"name\":\"h\"}", prod, ""), msg);
+		for (size_t k = 0; k < 3; k++) {
+			snprintf(cl, sizeof cl, "[{},{\"%s\":\"%s\"}]", client_fields_[k], bad[i]);
+			snprintf(msg, sizeof msg, "$.clients[1].%s: not a GUID: \"%s\"",
+				 client_fields_[k], bad[i]);
+			expect_err_free(mkclients(cl), msg);
+		}
+	}
+}
+END_TEST
+
+/* Classification: by id, else by the name's first word of Windows/Office,
+ * else none (the plugins must not guess). */
+START_TEST(product_families)
+{
+	static const struct {
+		const char *name, *id;
+		enum app_family fam;
+		const char *short_name;
+	} cases[] = {
+		{ "Office 16 KMS host", APPID_WINDOWS, APP_WINDOWS, "Windows" },
+		{ NULL, APPID_OFFICE2013, APP_OFFICE, "Office 2013+" },
+		{ "Windows(R), ServerStandard edition VOLUME_KMS_R2_C channel", NULL,
+		  APP_WINDOWS, "Windows" },
+		{ "Windows(R), ServerStandard edition", "12345678-1234-1234-1234-123456789abc",
+		  APP_WINDOWS, "Windows" },
+		{ "Microsoft windows Server 2022 KMS", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+		  APP_WINDOWS, "Windows" },
+		{ "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition", NULL, APP_OFFICE, "Office" },
+		{ "office 15, OfficeKMSHostVL_KMS_Host edition", "12345678-1234-1234-1234-123456789abc",
+		  APP_OFFICE, "Office" },
+		{ "Office for Windows", NULL, APP_OFFICE, "Office" },
+		{ "Windows KMS for Office", NULL, APP_WINDOWS, "Windows" },
+		{ "Visio KMS", "12345678-1234-1234-1234-123456789abc", APP_OTHER, "Visio KMS" },
+		{ "Office16ProPlus", NULL, APP_OFFICE, "Office" },
+		{ "BackOffice Server", NULL, APP_OTHER, "BackOffice Server" },
+		{ "WindowsXP", NULL, APP_OTHER, "WindowsXP" },
+		{ NULL, "12345678-1234-1234-1234-123456789abc", APP_OTHER,
+		  "12345678-1234-1234-1234-123456789abc" },
+		{ NULL, NULL, APP_OTHER, "unnamed product" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct doc_product p = { .name = (char *)cases[i].name,
+					 .application_id = (char *)cases[i].id };
+		ck_assert_msg(product_family(&p) == cases[i].fam, "case %zu", i);
+		ck_assert_str_eq(product_short_name(&p), cases[i].short_name);
+	}
+}
+END_TEST
+
+/* Every schema minimum and range, with the path; the bounds themselves and
+ * absent/null load. One value per line: where, the JSON, the message. */
+START_TEST(value_ranges)
+{
+	static const struct {
+		const char *host, *products, *rest, *msg;
+	} bad[] = {
+		{ "{\"name\":\"h\",\"port\":0}", "[]", "", "$.host.port: 0 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"port\":-1}", "[]", "", "$.host.port: -1 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"port\":65536}", "[]", "", "$.host.port: 65536 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"port\":70000}", "[]", "", "$.host.port: 70000 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"port\":4294967295}", "[]", "",
+		  "$.host.port: 4294967295 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"port\":-9223372036854775808}", "[]", "",
+		  "$.host.port: -9223372036854775808 is not a port number (1..65535)" },
+		{ "{\"name\":\"h\",\"activation_interval_minutes\":-1}", "[]", "",
+		  "$.host.activation_interval_minutes: -1 is negative" },
+		{ "{\"name\":\"h\",\"renewal_interval_minutes\":-10080}", "[]", "",
+		  "$.host.renewal_interval_minutes: -10080 is negative" },
+		{ "{\"name\":\"\"}", "[]", "", "$.host.name: empty" },
+		{ "{\"name\":\"h\"}", "[{\"grace_remaining_minutes\":-5}]", "",
+		  "$.products[0].grace_remaining_minutes: -5 is negative" },
+		{ "{\"name\":\"h\"}", "[{},{\"grace_remaining_minutes\":-1}]", "",
+		  "$.products[1].grace_remaining_minutes: -1 is negative" },
+		{ "{\"name\":\"h\"}", "[{\"license_status\":-1}]", "",
+		  "$.products[0].license_status: -1 is not a license state (0..6)" },
+		{ "{\"name\":\"h\"}", "[{\"license_status\":7}]", "",
+		  "$.products[0].license_status: 7 is not a license state (0..6)" },
+		{ "{\"name\":\"h\"}", "[{\"requests\":{\"total\":-1}}]", "",
+		  "$.products[0].requests.total: -1 is negative" },
+		{ "{\"name\":\"h\"}", "[{\"requests\":{\"notification\":-3}}]", "",
+		  "$.products[0].requests.notification: -3 is negative" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{\"state_expires_in_minutes\":-1}]",
+		  "$.clients[0].state_expires_in_minutes: -1 is negative" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{},{\"state_expires_in_minutes\":-43200}]",
+		  "$.clients[1].state_expires_in_minutes: -43200 is negative" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{\"required_count\":0}]",
+		  "$.clients[0].required_count: 0 is below the minimum 1" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{\"required_count\":-1}]",
+		  "$.clients[0].required_count: -1 is below the minimum 1" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{\"license_state\":-1}]",
+		  "$.clients[0].license_state: -1 is not a license state (0..6)" },
+		{ "{\"name\":\"h\"}", "[]", ",\"clients\":[{\"license_state\":7}]",
+		  "$.clients[0].license_state: 7 is not a license state (0..6)" },
+		{ "{\"name\":\"h\"}", "[]",
+		  ",\"clients\":[{\"license_state\":-9223372036854775808}]",
+		  "$.clients[0].license_state: -9223372036854775808 is not a license state (0..6)" },
+		{ "{\"name\":\"h\"}", "[]", ",\"events\":[{\"id\":-1}]",
+		  "$.events[0].id: -1 is not an event id (0..65535)" },
+		{ "{\"name\":\"h\"}", "[]", ",\"events\":[{\"id\":65536}]",
+		  "$.events[0].id: 65536 is not an event id (0..65535)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		expect_err_free(mkdoc(bad[i].host, bad[i].products, bad[i].rest), bad[i].msg);
+		/* the same client on jansson's path (an escape in its name) */
+		if (strstr(bad[i].rest, "clients")) {
+			char rest[256];
+			const char *brace = strrchr(bad[i].rest, '{');
+			snprintf(rest, sizeof rest, "%.*s{\"name\":\"\\u0061\",%s",
+				 (int)(brace - bad[i].rest), bad[i].rest, brace + 1);
+			expect_err_free(mkdoc(bad[i].host, bad[i].products, rest), bad[i].msg);
+		}
+	}
+	/* the bounds load */
+	char *t = mkdoc("{\"name\":\"h\",\"port\":65535,\"activation_interval_minutes\":0,"
+			"\"renewal_interval_minutes\":0}",
+			"[{\"grace_remaining_minutes\":0,\"license_status\":0,\"current_count\":0,"
+			"\"requests\":{\"total\":0}},{\"license_status\":6}]",
+			",\"clients\":[{\"required_count\":1,\"state_expires_in_minutes\":0,"
+			"\"license_state\":0},{\"license_state\":6}],"
+			"\"events\":[{\"id\":0},{\"id\":65535}]");
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = load_ok(t, record, &s);
+	ck_assert_int_eq(d->host.port, 65535);
+	ck_assert_int_eq(d->host.activation_interval_minutes, 0);
+	ck_assert_int_eq(d->products[0].grace_remaining_minutes, 0);
+	ck_assert_int_eq(d->products[0].current_count, 0);
+	ck_assert_int_eq(d->products[1].license_status, 6);
+	ck_assert_int_eq(s.first.required_count, 1);
+	ck_assert_int_eq(s.first.state_expires_in_minutes, 0);
+	ck_assert_int_eq(d->events[1].id, 65535);
+	doc_free(d);
+	free(t);
+	t = mkdoc("{\"name\":\"h\",\"port\":1}", "[]", "");
+	d = load_ok(t, NULL, NULL);
+	ck_assert_int_eq(d->host.port, 1);
+	doc_free(d);
+	free(t);
+	/* absent and null read DOC_ABSENT, which no document value can be */
+	ck_assert_int_lt(DOC_ABSENT, -1);
+	t = mkdoc("{\"name\":\"h\",\"activation_interval_minutes\":null}",
+		  "[{\"grace_remaining_minutes\":null}]",
+		  ",\"clients\":[{\"required_count\":null}],\"events\":[{}]");
+	memset(&s, 0, sizeof s);
+	s.stop_at = -1;
+	d = load_ok(t, record, &s);
+	ck_assert_int_eq(d->host.activation_interval_minutes, DOC_ABSENT);
+	ck_assert_int_eq(d->host.renewal_interval_minutes, DOC_ABSENT);
+	ck_assert_int_eq(d->products[0].grace_remaining_minutes, DOC_ABSENT);
+	ck_assert_int_eq(s.first.required_count, DOC_ABSENT);
+	ck_assert_int_eq(s.first.state_expires_in_minutes, DOC_ABSENT);
+	ck_assert_int_eq(d->events[0].id, DOC_ABSENT);
+	doc_free(d);
+	free(t);
+}
+END_TEST
+
+/* Feed text to the loader's scanner in chunks of n bytes through doc_load
+ * (a file: fetch_stream reads it in its own chunks) and doc_load_buffer. */
+static void expect_err_file(const char *text, size_t len, const char *msg)
+{
+	char path[] = "/tmp/test_doc_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	struct fetch_opts fo = { .max_size = FETCH_DEFAULT_MAX_SIZE };
+	struct doc *d = (struct doc *)1;
+	char err[KMS_ERRLEN] = "";
+	ck_assert(!doc_load(path, &fo, NULL, NULL, &d, err));
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err, msg);
+	unlink(path);
+	d = (struct doc *)1;
+	ck_assert(!doc_load_buffer(text, len, NULL, NULL, &d, err));
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err, msg);
+}
+
+/* A scanner that only counts members, fed in chunks of n bytes. */
+static bool count_stream(void *ctx, const char *key) { (void)ctx; (void)key; return false; }
+static bool count_member(void *ctx, const char *key, const char *raw, size_t len,
+		       const struct scan_pos *at, char err[KMS_ERRLEN])
+{
+	(void)key; (void)raw; (void)len; (void)at; (void)err;
+	(*(int *)ctx)++;
+	return true;
+}
+
+static bool scan_in_chunks(const char *text, size_t len, size_t n, int *members,
+			 char err[KMS_ERRLEN])
+{
+	struct scan_handlers h = { .stream = count_stream, .member = count_member, .ctx = members };
+	struct scan *s = scan_new(&h);
+	bool ok = true;
+	for (size_t off = 0; ok && off < len; off += n)
+		ok = scan_feed(s, text + off, len - off < n ? len - off : n, err);
+	ok = ok && scan_finish(s, err);
+	scan_free(s);
+	return ok;
+}
+
+START_TEST(byte_order_mark_and_utf16)
+{
+	/* a UTF-8 BOM is skipped, whole or split across chunks */
+	size_t flen = sizeof FULL - 1;
+	char *bom = malloc(flen + 3);
+	memcpy(bom, "\xEF\xBB\xBF", 3);
+	memcpy(bom + 3, FULL, flen);
+	struct seen s = { .stop_at = -1 };
+	struct doc *d = NULL;
+	char err[KMS_ERRLEN] = "";
+	ck_assert_msg(doc_load_buffer(bom, flen + 3, record, &s, &d, err), "%s", err);
+	ck_assert_str_eq(d->host.name, "kms01.corp.example");
+	ck_assert_uint_eq(s.n, 1);
+	doc_free(d);
+	for (size_t n = 1; n <= 8; n++) {
+		int m = 0;
+		ck_assert_msg(scan_in_chunks(bom, flen + 3, n, &m, err), "chunk %zu: %s", n, err);
+		ck_assert_int_eq(m, 8);
+	}
+	/* positions count from after it: the same as without */
+	expect_err("\xEF\xBB\xBF{\n \"format\": ]}",
+		   "invalid JSON at line 2, column 12: expected a value");
+	expect_err("{\n \"format\": ]}", "invalid JSON at line 2, column 12: expected a value");
+	/* only one BOM, and only at the start */
+	expect_err("\xEF\xBB\xBF\xEF\xBB\xBF{}",
+		   "invalid JSON at line 1, column 1: the document must be a JSON object");
+	expect_err(" \xEF\xBB\xBF{}",
+		   "invalid JSON at line 1, column 2: the document must be a JSON object");
+	expect_err("\xEF\xBB\xBF", "invalid JSON: the document is empty");
+	expect_err("\xEF\xBB\xBF \n", "invalid JSON: the document is empty");
+	expect_err("\xEF\xBB", "invalid JSON at line 1, column 1: the document must be a JSON object");
+	free(bom);
+
+	/* UTF-16, LE and BE, with and without a BOM, whole, in chunks, from
+	 * a file: refused by name */
+	static const char U16[] = "is UTF-16; the exporter writes UTF-8";
+	const char *ascii = "{\"format\":\"kms-status\"}";
+	size_t alen = strlen(ascii);
+	for (int be = 0; be < 2; be++) {
+		for (int with_bom = 0; with_bom < 2; with_bom++) {
+			char u[128];
+			size_t n = 0;
+			if (with_bom) {
+				u[n++] = be ? '\xFE' : '\xFF';
+				u[n++] = be ? '\xFF' : '\xFE';
+			}
+			for (size_t i = 0; i < alen; i++) {
+				u[n++] = be ? '\0' : ascii[i];
+				u[n++] = be ? ascii[i] : '\0';
+			}
+			expect_err_file(u, n, U16);
+			for (size_t c = 1; c <= 5; c++) {
+				int m = 0;
+				ck_assert(!scan_in_chunks(u, n, c, &m, err));
+				ck_assert_str_eq(err, U16);
+				ck_assert_int_eq(m, 0);
+			}
+			/* a BOM alone, or a UTF-16 "{" of 2 bytes, is still UTF-16 */
+			expect_err_file(u, 2, U16);
+		}
+	}
+	/* UTF-16 with leading blanks: " \0{\0" */
+	expect_err_file(" \0{\0}\0", 6, U16);
+	expect_err_file("{\0", 2, U16);
+	expect_err_file("\0{", 2, U16);
+	/* NULs that are no UTF-16 pattern (binary garbage, UTF-32) are JSON's
+	 * business, and so is a NUL after the first 4 bytes */
+	expect_err_file("\0\0\0\0\1\2", 6,
+			"invalid JSON at line 1, column 1: the document must be a JSON object");
+	expect_err_file("\0", 1,
+			"invalid JSON at line 1, column 1: the document must be a JSON object");
+	expect_err_file("{\0\0\0", 4,
+			"invalid JSON at line 1, column 2: expected a member name in double quotes");
+	expect_err_file("{ \"a\0\":1}", 9,
+			"invalid JSON at line 1, column 4: control character 0x0 near '\"a'");
+}
+END_TEST
+
 static Suite *doc_suite(void)
 {
 	Suite *s = suite_create("doc");
@@ -938,6 +1292,11 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, load_from_file);
 	tcase_add_test(tc, freshness_messages);
 	tcase_add_test(tc, names_and_families);
+	tcase_add_test(tc, guid_forms_normalised);
+	tcase_add_test(tc, guid_refused);
+	tcase_add_test(tc, product_families);
+	tcase_add_test(tc, value_ranges);
+	tcase_add_test(tc, byte_order_mark_and_utf16);
 	suite_add_tcase(s, tc);
 	return s;
 }

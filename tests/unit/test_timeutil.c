@@ -134,6 +134,32 @@ START_TEST(utc_format)
 }
 END_TEST
 
+/* Years print as 4 digits at least, whatever glibc's %Y does: every RFC
+ * 3339 year parses and prints back the same, 0000 included. */
+START_TEST(utc_format_years)
+{
+	static const char *const times[] = {
+		"0000-01-01T00:00:00Z", "0000-02-29T12:34:56Z", "0000-12-31T23:59:59Z",
+		"0001-01-01T00:00:00Z", "0009-06-15T01:02:03Z", "0099-07-04T00:00:00Z",
+		"0999-12-31T23:59:59Z", "1000-01-01T00:00:00Z", "1899-12-31T23:59:59Z",
+		"1900-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "9999-12-31T23:59:59Z",
+	};
+	char buf[64], err[KMS_ERRLEN];
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		double t;
+		ck_assert_msg(rfc3339_parse(times[i], &t, err), "%s: %s", times[i], err);
+		ck_assert_str_eq(fmt_utc(buf, sizeof buf, t, "%Y-%m-%dT%H:%M:%SZ"), times[i]);
+	}
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, -62167219200.0, NULL), "0000-01-01 00:00 UTC");
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, -62167219200.0, "%Y"), "0000");
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, -62167219200.0 - 1, "%Y-%m-%d"), "-0001-12-31");
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, 253402300800.0, "%Y-%m-%d"), "10000-01-01");
+	/* %% and other conversions stay strftime's; a %Y in the middle too */
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, -62167219200.0, "%%Y=%Y %j%%"), "%Y=0000 001%");
+	ck_assert_str_eq(fmt_utc(buf, sizeof buf, 0, "year %Y, day %d"), "year 1970, day 01");
+}
+END_TEST
+
 START_TEST(durations)
 {
 	char buf[64];
@@ -167,6 +193,7 @@ int main(void)
 	tcase_add_test(tc, now_override);
 	tcase_add_test(tc, now_override_invalid);
 	tcase_add_test(tc, utc_format);
+	tcase_add_test(tc, utc_format_years);
 	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
