@@ -92,8 +92,8 @@ def test_impossible_value_is_unknown_with_its_path(tmp_path, plugin, path, value
 def test_ports_in_range_are_named(tmp_path, port):
     res = run("check_kms_service", "-u", write(tmp_path, mutate(("host", "port"), port)))
     assert res.code == 0, res
-    assert res.first.startswith("KMS SERVICE OK - kms01.corp.example: KMS running on port %d, "
-                                % port), res
+    assert res.first.startswith("KMS SERVICE OK - kms01.corp.example: KMS running, "), res
+    assert "[OK] KMS enabled on kms01.corp.example, port %d" % port in res.long, res
 
 
 def test_grace_state_without_expiry_is_not_a_minus_one(tmp_path):
