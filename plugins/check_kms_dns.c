@@ -619,8 +619,8 @@ int main(int argc, char **argv)
 	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, cname));
 	if (p->count) {
 		bool one = p->count == 1;
-		snprintf(p->lead, sizeof p->lead, "SRV target%s %s, not host name%s (RFC 2782): ",
-			 one ? "" : "s", one ? "is a CNAME" : "are CNAMEs", one ? "" : "s");
+		snprintf(p->lead, sizeof p->lead, "SRV target%s, not %s (RFC 2782): ",
+			 one ? " is a CNAME" : "s are CNAMEs", one ? "a host name" : "host names");
 		snprintf(p->lead_short, sizeof p->lead_short, "CNAME ");
 	} else {
 		n--;
@@ -688,7 +688,9 @@ static const struct plugin_option dns_options[] = {
 	  "listed host not published is WARNING. Case and a trailing dot are ignored.",
 	  'e' },
 	{ "min-hosts", 0, true, "N",
-	  "CRITICAL when fewer than N SRV records are published (default 1).",
+	  "CRITICAL when fewer than N KMS hosts are published (default 1):\n"
+	  "distinct SRV target names; a target published on several ports counts\n"
+	  "once, target \".\" (service not available) not at all.",
 	  OPT_MIN_HOSTS },
 	{ "port", 0, true, "N",
 	  "The port the records should name; another port is WARNING (default 1688).",
@@ -713,10 +715,16 @@ static const char dns_notes[] =
 	"a rogue host, the DNS server answering SERVFAIL/REFUSED or a malformed\n"
 	"message, no answer within -t (state from -t SECONDS:STATE), a failed probe.\n"
 	"WARNING: an expected host not published, a target without any address, a\n"
-	"record on another port than 1688 (or --port).\n"
+	"target that is a CNAME (RFC 2782 wants a host name), a record on another\n"
+	"port than 1688 (or --port).\n"
 	"A record with target \".\" (RFC 2782: service not available) names no host:\n"
 	"it is reported (WARNING), never counted as a host or as rogue; published\n"
 	"alone it is CRITICAL, as no record at all.\n"
+	"\n"
+	"The first line names every problem, worst first, in at most 100 characters:\n"
+	"a list of hosts shows the first and \"+N more\", and when the sentences do\n"
+	"not fit they become short forms (\"corp.example: rogue kms09.corp.example\n"
+	"+2 more; missing kms02.corp.example\"). The long output has everything.\n"
 	"\n"
 	"Perfdata: records (published), expected_found and rogue (with -e), time\n"
 	"(seconds the SRV query took).\n"

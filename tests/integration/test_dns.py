@@ -432,3 +432,120 @@ def test_srv_target_root_does_not_count_for_min_hosts(dnsmasq):
     # not rogue, though not in -e: it names no host
     assert res.first == ('KMS DNS CRITICAL - corp.example: only 1 KMS host, 2 needed; '
                          'SRV target "." beside 1 host'), res
+
+
+# ---- a CNAME as SRV target (RFC 2782: the target must be a host name) ---------
+
+CNAME_WHY = "SRV targets must be host names with A/AAAA records, RFC 2782"
+
+
+@pytest.mark.parametrize("alias,target,hops", [
+    ("kms01.corp.example", "real01.corp.example", []),
+    ("kms01.corp.example", "kms-real.corp.example", ["hop.corp.example"]),   # a chain: first hop named
+    ("kms01.corp.example", "KMS01-Host.Corp.Example", []),
+])
+def test_cname_target_that_resolves_warning(dnsmasq, alias, target, hops):
+    first_hop = (hops or [target])[0].lower()
+    cnames = {alias: first_hop}
+    chain = hops + [target]
+    for a, b in zip(chain, chain[1:]):
+        cnames[a] = b
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "cnames": cnames,
+                   "hosts": {target: ["10.0.0.11"]}})
+    res = dns_run(dns.server, "-e", "kms01.corp.example")
+    assert res.code == 1, res
+    assert res.first == ("KMS DNS WARNING - SRV target is a CNAME, not a host name (RFC 2782): "
+                         "kms01.corp.example"), res
+    # it resolves (through the alias) and is expected: only the CNAME is wrong
+    assert res.long == ["[WARNING] kms01.corp.example:1688 -> 10.0.0.11: is a CNAME (to %s): %s "
+                        "(prio 0, weight 100, ttl 3600)" % (first_hop, CNAME_WHY)], res
+    assert res.perf_text.startswith("records=1;;;0 expected_found=1;;;0 rogue=0;;0;0 time="), res
+
+
+@pytest.mark.parametrize("ghost", ["ghost.corp.example", "nowhere.other.example"])
+def test_cname_target_without_address_warning(dnsmasq, ghost):
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "cnames": {"kms01.corp.example": ghost}})
+    res = dns_run(dns.server)
+    assert res.code == 1, res
+    assert res.first == ("KMS DNS WARNING - corp.example: CNAME kms01.corp.example; "
+                         "no address: kms01.corp.example"), res
+    assert res.long == ["[WARNING] kms01.corp.example:1688: is a CNAME (to %s): %s; does not resolve "
+                        "to any address (CNAME target %s has no A or AAAA record) "
+                        "(prio 0, weight 100, ttl 3600)" % (ghost, CNAME_WHY, ghost)], res
+
+
+@pytest.mark.parametrize("n_alias", [1, 2, 5])
+def test_cname_targets_mixed_with_host_names(dnsmasq, n_alias):
+    aliases = ["kms%02d.corp.example" % i for i in range(2, 2 + n_alias)]
+    srv = [KMS01] + [(a, 1688, 10, 100) for a in aliases]
+    dns = dnsmasq({"domain": D, "srv": srv, "cnames": {a: "real.corp.example" for a in aliases},
+                   "hosts": {"kms01.corp.example": ["10.0.0.11"], "real.corp.example": ["10.0.0.20"]}})
+    res = dns_run(dns.server, "--min-hosts", str(1 + n_alias))
+    assert res.code == 1, res
+    more = "" if n_alias == 1 else " +%d more" % (n_alias - 1)
+    plural = ("s are CNAMEs, not host names" if n_alias > 1 else " is a CNAME, not a host name")
+    assert res.first == "KMS DNS WARNING - SRV target%s (RFC 2782): kms02.corp.example%s" % (plural, more), res
+    assert res.long[-1] == "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)"
+    assert res.long[:-1] == ["[WARNING] %s:1688 -> 10.0.0.20: is a CNAME (to real.corp.example): %s "
+                             "(prio 10, weight 100, ttl 3600)" % (a, CNAME_WHY) for a in aliases], res
+    assert res.perf["records"]["value"] == 1 + n_alias
+
+
+# ---- --min-hosts counts hosts: distinct target names ---------------------------
+
+@pytest.mark.parametrize("srv,min_hosts,code", [
+    ([KMS01, ("kms01.corp.example", 1689, 10, 100)], 2, 2),   # one host on two ports
+    ([KMS01, ("KMS01.corp.example", 1688, 5, 10)], 2, 2),     # one host, case differs
+    ([KMS01, KMS02], 2, 0),
+    ([KMS01, KMS02, ("kms02.corp.example", 1688, 20, 0)], 3, 2),
+    ([KMS01], 0, 0),
+])
+def test_min_hosts_counts_distinct_hosts(dnsmasq, srv, min_hosts, code):
+    dns = dnsmasq({"domain": D, "srv": srv, "hosts": HOSTS})
+    res = dns_run(dns.server, "--min-hosts", str(min_hosts), "--port", "1688")
+    hosts = len({t.lower() for t, *_ in srv})
+    assert res.perf["records"]["value"] == len(srv)
+    if code == 2:
+        assert res.code == 2, res
+        assert "only %d KMS host%s" % (hosts, "" if hosts == 1 else "s") in res.first, res
+        assert res.long[0] == "[CRITICAL] %d KMS host%s published for corp.example, --min-hosts %d" % (
+            hosts, "" if hosts == 1 else "s", min_hosts), res
+    else:
+        assert res.code == 0, res
+        assert res.first == "KMS DNS OK - %d KMS host%s published for corp.example" % (
+            hosts, "" if hosts == 1 else "s"), res
+
+
+def _option_text_help(opt):
+    import subprocess
+    out = subprocess.run([harness.plugin("check_kms_dns"), "--help"], capture_output=True,
+                         text=True, timeout=30).stdout
+    lines = out.split("\n")
+    start = next(i for i, l in enumerate(lines) if l.strip().startswith(opt))
+    body = []
+    for l in lines[start + 1:]:
+        if not l.startswith("    ") or not l.strip():
+            break
+        body.append(l.strip())
+    return " ".join(body)
+
+
+def _option_text_man(opt):
+    import os
+    import re
+    with open(os.path.join(harness.ROOT, "packaging", "man", "check_kms_dns.1"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    start = next(i for i, l in enumerate(lines) if l.startswith(".BI") and opt.replace("-", "\\-") in l)
+    body = []
+    for l in lines[start + 1:]:
+        if l.startswith("."):
+            break
+        body.append(l)
+    text = " ".join(body).replace("\\-", "-").replace('\\(dq', '"')
+    return re.sub(r"\\f[BIR]", "", text)
+
+
+def test_min_hosts_help_and_man_page_say_the_same():
+    h, m = _option_text_help("--min-hosts"), _option_text_man("--min-hosts")
+    assert h == m, (h, m)
+    assert "distinct" in h and '"."' in h, h
