@@ -549,3 +549,155 @@ def test_min_hosts_help_and_man_page_say_the_same():
     h, m = _option_text_help("--min-hosts"), _option_text_man("--min-hosts")
     assert h == m, (h, m)
     assert "distinct" in h and '"."' in h, h
+
+
+# ---- line 1: at most 100 characters in every state --------------------------
+# The rule: the sentences if they fit; else short forms after the domain;
+# else without it; else the first problems and "+N more problems"; else the
+# first host name cut with "...". Line 1 always keeps the state, the first
+# object (whole, or its beginning before "...") and the count ("+N more").
+
+def long_name(kind, i, length, domain=D):
+    """A valid host name of exactly `length` bytes under domain, sorting by i."""
+    head = "%s%02d" % (kind, i)
+    fill = length - len(head) - len(domain) - 1
+    while True:
+        assert fill >= 0, (kind, length, domain)
+        rest = head + "x" * fill
+        labels = [rest[k:k + 60] for k in range(0, len(rest), 60)]
+        name = ".".join(labels + [domain])
+        if len(name) <= length:
+            break
+        fill -= 1   # a label boundary costs a "."
+    assert len(name) in (length, length - 1), name
+    assert all(0 < len(l) <= 63 for l in name.split(".")), name
+    return name
+
+
+def assert_line1(res, state, first, count):
+    assert len(res.first) <= 100, (len(res.first), res)
+    assert res.state == state, res
+    s = res.summary
+    if first not in s:
+        # cut: its beginning (at least a few bytes) and "..."
+        cut = s.split("...")[0]
+        k = max(i for i in range(len(first) + 1) if cut.endswith(first[:i]))
+        assert k >= 8, (first, res)
+    if count > 1:
+        assert "+%d more" % (count - 1) in s, res
+
+
+SCENARIOS = ["rogue+missing", "no-address", "port", "cname"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 20])
+@pytest.mark.parametrize("length", [20, 45, 90, 250])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_line1_fits_with_many_long_host_names(dnsmasq, scenario, count, length):
+    names = [long_name("kms", i, length) for i in range(count)]
+    spec = {"domain": D, "srv": [(n, 1688, 0, 100) for n in names],
+            "hosts": {n: ["10.0.1.%d" % (i + 1)] for i, n in enumerate(names)}}
+    args = []
+    if scenario == "rogue+missing":
+        missing = [long_name("exp", i, length) for i in range(count)]
+        args = ["-e", ",".join(missing)]
+        state, first = "CRITICAL", names[0]
+    elif scenario == "no-address":
+        spec["hosts"] = {}
+        state, first = "WARNING", names[0]
+    elif scenario == "port":
+        spec["srv"] = [(n, 1689, 0, 100) for n in names]
+        state, first = "WARNING", names[0]
+    else:
+        spec["cnames"] = {n: "real.corp.example" for n in names}
+        spec["hosts"] = {"real.corp.example": ["10.0.0.9"]}
+        state, first = "WARNING", names[0]
+    dns = dnsmasq(spec)
+    res = dns_run(dns.server, *args)
+    assert res.code == {"WARNING": 1, "CRITICAL": 2}[state], res
+    assert_line1(res, state, first, count)
+    assert res.perf["records"]["value"] == count
+    if scenario == "rogue+missing":
+        assert res.perf["rogue"]["value"] == count
+        # the second problem: named, or counted
+        assert ("missing " in res.summary or "not published" in res.summary
+                or "+1 more problem" in res.summary), res
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 20])
+def test_line1_every_problem_at_once(dnsmasq, count):
+    """rogue, missing, CNAME, no address and port together: the worst
+    first, the rest as many as fit, then counted."""
+    rogue = [long_name("rogue", i, 40) for i in range(count)]
+    alias = [long_name("alias", i, 40) for i in range(count)]
+    spec = {"domain": D, "srv": [(n, 1689, 0, 100) for n in rogue + alias],
+            "cnames": {n: "ghost.corp.example" for n in alias}}
+    dns = dnsmasq(spec)
+    res = dns_run(dns.server, "-e", ",".join(alias + [long_name("exp", i, 40) for i in range(count)]))
+    assert res.code == 2, res
+    assert_line1(res, "CRITICAL", rogue[0], count)
+    assert res.summary.startswith(("rogue", "corp.example: rogue")), res
+
+
+@pytest.mark.parametrize("length", [13, 60, 120, 240])
+def test_line1_ok_with_a_long_domain(dnsmasq, length):
+    domain = long_name("dom", 0, length, domain="example")
+    host = long_name("kms", 1, min(253, length + 10), domain=domain) if length < 240 else domain
+    dns = dnsmasq({"domain": domain, "srv": [(host, 1688, 0, 100)], "hosts": {host: ["10.0.0.11"]}})
+    res = run("check_kms_dns", "-D", domain, "-s", dns.server, "-e", host)
+    assert res.code == 0, res
+    assert len(res.first) <= 100, res
+    assert res.summary.startswith("1 KMS host published"), res
+    assert res.summary.endswith(", all 1 expected"), res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("length", [12, 60, 200])
+def test_line1_timeout_with_ignored_answers(dns_hostile, length):
+    domain = long_name("dom", 0, length, domain="example") if length > 12 else D
+    h = dns_hostile("wrong_id")
+    res = run("check_kms_dns", "-D", domain, "-s", h.server, "-t", "2")
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - no answer from DNS server %s within 2 s; "
+                         "2 unusable answers ignored" % h.server), res
+    assert len(res.first) <= 100
+    # the long output keeps the query and the reason
+    assert res.long == ["[CRITICAL] SRV query for _vlmcs._tcp.%s: no answer from DNS server %s "
+                        "within 2 s; 2 unusable answers ignored (wrong ID or question)"
+                        % (domain, h.server)], res
+
+
+@pytest.mark.parametrize("mode", ["servfail", "refused", "nxdomain"])
+@pytest.mark.parametrize("length", [60, 200])
+def test_line1_lookup_failures_with_a_long_domain(dns_hostile, mode, length):
+    domain = long_name("dom", 0, length, domain="example")
+    h = dns_hostile(mode)
+    res = run("check_kms_dns", "-D", domain, "-s", h.server, "-t", "3")
+    assert res.code == 2, res
+    assert len(res.first) <= 100, res
+    want = {"servfail": "DNS server %s answered SERVFAIL" % h.server,
+            "refused": "DNS server %s answered REFUSED" % h.server,
+            "nxdomain": "no _vlmcs._tcp SRV record: clients cannot find a KMS host"}[mode]
+    assert res.summary.endswith(want), res
+
+
+# ---- "... and N more" counts the records left out ---------------------------
+
+@pytest.mark.parametrize("n_records,length,n_missing", [(60, 120, 0), (120, 90, 10), (40, 250, 5)])
+def test_long_output_cap_counts_records_left_out(dnsmasq, n_records, length, n_missing):
+    names = [long_name("kms", i, length) for i in range(n_records)]
+    missing = [long_name("exp", i, 60) for i in range(n_missing)]
+    dns = dnsmasq({"domain": D, "srv": [(n, 1688, 0, 100) for n in names],
+                   "hosts": {n: ["10.0.2.%d" % (i % 250 + 1)] for i, n in enumerate(names)}})
+    args = ["-e", ",".join(names[:10] + missing)] if n_missing else []
+    res = dns_run(dns.server, "-t", "20", *args)
+    assert len(res.stdout.encode()) <= 8000, len(res.stdout)
+    assert res.long[-1].startswith("... and "), res.long[-1]
+    left_out = int(res.long[-1].split()[2])
+    shown = res.long[:-1]
+    # every line shown is one object: a record or an expected host missing
+    shown_records = [l for l in shown if ":1688 -> " in l]
+    shown_missing = [l for l in shown if l.endswith(" is expected but not published")]
+    assert len(shown_records) + len(shown_missing) == len(shown), shown
+    assert len(shown) + left_out == n_records + n_missing, (len(shown), left_out)
+    assert len(res.first) <= 100, res
