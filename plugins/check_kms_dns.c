@@ -321,6 +321,8 @@ static void compose(char *buf, size_t len, const struct phrase *ph, size_t n, co
  * else the first object's name cut; else the line cut. */
 static void line1_set(struct result *r, struct phrase *ph, size_t n, const char *domain)
 {
+	if (n == 0)
+		return; /* nothing to say: output.c shows the worst partial */
 	/* stable, worst first */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && state_rank(ph[j].st) > state_rank(ph[j - 1].st); j--) {
