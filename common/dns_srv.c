@@ -205,52 +205,57 @@ static bool server_parse(const char *spec, struct dns_server *s, char err[KMS_ER
 {
 	if (spec == NULL || spec[0] == '\0')
 		return server_from_resolv(s, err);
+	/* The spec as quoted in errors, cut so that the message fits line 1. */
+	char q[32];
+	if (strlen(spec) <= 23)
+		snprintf(q, sizeof q, "%s", spec);
+	else
+		snprintf(q, sizeof q, "%.20s...", spec);
 	char addr[INET6_ADDRSTRLEN + 8];
 	unsigned port = DNS_DEFAULT_PORT;
 	const char *colon = strchr(spec, ':');
 	if (spec[0] == '[') {
 		const char *close = strchr(spec, ']');
 		if (!close || (size_t)(close - spec - 1) >= sizeof addr) {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": missing ']' after the IPv6 address", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": missing ']' after the IPv6 address", q);
 			return false;
 		}
 		memcpy(addr, spec + 1, (size_t)(close - spec - 1));
 		addr[close - spec - 1] = '\0';
 		if (close[1] == ':') {
 			if (!parse_port(close + 2, &port)) {
-				snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": port must be 1..65535", spec);
+				snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": port must be 1..65535", q);
 				return false;
 			}
 		} else if (close[1] != '\0') {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": unexpected text after ']'", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": unexpected text after ']'", q);
 			return false;
 		}
 		if (strchr(addr, ':') == NULL) {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": brackets are for IPv6 addresses", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": brackets are for IPv6 addresses", q);
 			return false;
 		}
 	} else if (colon && strchr(colon + 1, ':') == NULL) {
 		/* exactly one colon: ADDR:PORT */
 		if ((size_t)(colon - spec) >= sizeof addr) {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": not a numeric IPv4 or IPv6 address", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": not a numeric IPv4 or IPv6 address", q);
 			return false;
 		}
 		memcpy(addr, spec, (size_t)(colon - spec));
 		addr[colon - spec] = '\0';
 		if (!parse_port(colon + 1, &port)) {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": port must be 1..65535", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": port must be 1..65535", q);
 			return false;
 		}
 	} else {
 		if (strlen(spec) >= sizeof addr) {
-			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%.64s...\": not a numeric IPv4 or IPv6 address", spec);
+			snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": not a numeric IPv4 or IPv6 address", q);
 			return false;
 		}
 		strcpy(addr, spec);
 	}
 	if (!set_addr(s, addr, port)) {
-		snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": not a numeric IPv4 or IPv6 address "
-			 "(use ADDR, ADDR:PORT or [IPV6]:PORT)", spec);
+		snprintf(err, KMS_ERRLEN, "invalid DNS server \"%s\": not a numeric IPv4 or IPv6 address", q);
 		return false;
 	}
 	return true;
@@ -366,7 +371,7 @@ static bool diagnose(const unsigned char *msg, size_t len, char err[KMS_ERRLEN])
 			unsigned rdlen = ns_get16(msg + pos + 8);
 			pos += 10;
 			if (pos + rdlen > len) {
-				snprintf(err, KMS_ERRLEN, "rdlength %u of %s runs past the end of the message (%zu bytes)",
+				snprintf(err, KMS_ERRLEN, "rdlength %u of %s runs past the message end (%zu bytes)",
 					 rdlen, where, len);
 				return true;
 			}
@@ -450,18 +455,50 @@ static bool rr_addr(const ns_rr *rr, char *out, size_t len, char err[KMS_ERRLEN]
 	return true;
 }
 
+/* Set rec->cname when rr is a CNAME owned by name. */
+static void note_cname(const ns_msg *h, const ns_rr *rr, const char *name, struct srv_record *rec)
+{
+	if (ns_rr_type(*rr) != ns_t_cname || ns_rr_class(*rr) != ns_c_in || rec->cname[0] ||
+	    !dns_name_equal(ns_rr_name(*rr), name))
+		return;
+	char alias[NS_MAXDNAME];
+	if (dn_expand(ns_msg_base(*h), ns_msg_end(*h), ns_rr_rdata(*rr), alias, sizeof alias) < 0)
+		return; /* an unreadable alias: the address lookup still tells */
+	copy_str(rec->cname, sizeof rec->cname, alias[0] ? alias : ".");
+	name_normalize(rec->cname);
+}
+
+/* An NXDOMAIN answer to an address query may still carry the CNAME that
+ * led to the missing name (RFC 6604): note it, best effort. */
+static void cnames_of_error(const unsigned char *msg, size_t len, const char *name,
+			    struct srv_record *rec)
+{
+	ns_msg h;
+	if (ns_initparse(msg, (int)len, &h) < 0)
+		return;
+	for (int i = 0; i < ns_msg_count(h, ns_s_an); i++) {
+		ns_rr rr;
+		if (ns_parserr(&h, ns_s_an, i, &rr) < 0)
+			return;
+		note_cname(&h, &rr, name, rec);
+	}
+}
+
 /* Parse msg. With srv: collect SRV records of the answer section and attach
- * A/AAAA of the answer and additional sections to them. With addr_rec:
- * append A/AAAA of the answer section to it. */
+ * A/AAAA (and note CNAMEs) of the answer and additional sections to them.
+ * With addr_rec: append A/AAAA of the answer section to it and note a CNAME
+ * owned by addr_name. */
 static enum dns_status parse_message(const unsigned char *msg, size_t len,
 				     struct srv_answer *srv, struct srv_record *addr_rec,
-				     char err[KMS_ERRLEN])
+				     const char *addr_name, char err[KMS_ERRLEN])
 {
 	if (len < NS_HFIXEDSZ) {
 		diagnose(msg, len, err);
 		return DNS_MALFORMED;
 	}
 	enum dns_status st = rcode_status(msg, err);
+	if (st == DNS_NXDOMAIN && addr_rec)
+		cnames_of_error(msg, len, addr_name, addr_rec);
 	if (st != DNS_OK)
 		return st;
 	ns_msg h;
@@ -537,6 +574,11 @@ static enum dns_status parse_message(const unsigned char *msg, size_t len,
 			if (ns_parserr(&h, (ns_sect)sect, i, &rr) < 0)
 				continue; /* cannot happen: the first pass parsed it */
 			int type = ns_rr_type(rr);
+			if (addr_rec)
+				note_cname(&h, &rr, addr_name, addr_rec);
+			if (srv)
+				for (size_t k = 0; k < srv->n; k++)
+					note_cname(&h, &rr, srv->records[k].target, &srv->records[k]);
 			if (ns_rr_class(rr) != ns_c_in || (type != ns_t_a && type != ns_t_aaaa))
 				continue;
 			char text[INET6_ADDRSTRLEN];
@@ -565,7 +607,7 @@ enum dns_status dns_srv_parse(const unsigned char *msg, size_t len,
 {
 	memset(out, 0, sizeof *out);
 	err[0] = '\0';
-	enum dns_status st = parse_message(msg, len, out, NULL, err);
+	enum dns_status st = parse_message(msg, len, out, NULL, NULL, err);
 	if (st != DNS_OK)
 		srv_answer_free(out);
 	return st;
@@ -759,7 +801,7 @@ static enum dns_status exchange(const struct dns_server *s, const unsigned char 
 				continue; /* time to send again */
 			fmt_wait(w, sizeof w, mono_now() - start);
 			if (ignored)
-				snprintf(err, KMS_ERRLEN, "no answer from DNS server %s within %s (%u unusable answer%s with a wrong ID or question ignored)",
+				snprintf(err, KMS_ERRLEN, "no answer from DNS server %s within %s; %u unusable answer%s ignored (wrong ID or question)",
 					 s->text, w, ignored, ignored == 1 ? "" : "s");
 			else
 				snprintf(err, KMS_ERRLEN, "no answer from DNS server %s within %s", s->text, w);
@@ -879,7 +921,7 @@ enum dns_status dns_addr_lookup(const char *server, const char *name,
 		errs[i][0] = '\0';
 		res[i] = query(&s, name, types[i], deadline, &ans, &alen, errs[i]);
 		if (res[i] == DNS_OK) {
-			res[i] = parse_message(ans, alen, NULL, rec, errs[i]);
+			res[i] = parse_message(ans, alen, NULL, rec, name, errs[i]);
 			free(ans);
 		}
 		if (res[i] == DNS_TIMEOUT)
@@ -893,10 +935,16 @@ enum dns_status dns_addr_lookup(const char *server, const char *name,
 			copy_str(err, KMS_ERRLEN, errs[i]);
 			return res[i];
 		}
+	/* Behind an alias the missing name is the alias's target. */
+	char what[300];
+	if (rec->cname[0])
+		snprintf(what, sizeof what, "CNAME target %s", rec->cname);
+	else
+		snprintf(what, sizeof what, "%s", name);
 	if (res[0] == DNS_NXDOMAIN) {
-		snprintf(err, KMS_ERRLEN, "%s does not exist (NXDOMAIN)", name);
+		snprintf(err, KMS_ERRLEN, "%s does not exist (NXDOMAIN)", what);
 		return DNS_NXDOMAIN;
 	}
-	snprintf(err, KMS_ERRLEN, "%s has no A or AAAA record", name);
+	snprintf(err, KMS_ERRLEN, "%s has no A or AAAA record", what);
 	return DNS_NODATA;
 }

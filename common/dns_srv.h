@@ -31,6 +31,9 @@ struct srv_record {
 	uint32_t ttl;
 	char addrs[DNS_MAX_ADDRS][64]; /* numeric; from additional section or lookups */
 	size_t n_addrs;
+	char cname[256];       /* "" unless target is an alias (RFC 2782 forbids
+				* that): the CNAME's target, the first hop only,
+				* lower-case, no trailing dot */
 };
 
 struct srv_answer {
@@ -49,13 +52,19 @@ struct srv_answer {
 
 /* Look up SRV records of name (e.g. "_vlmcs._tcp.corp.example") through
  * server before the absolute deadline (mono_now() seconds). Addresses from
- * the additional section are attached to the records. */
+ * the additional section are attached to the records, and a CNAME there
+ * whose owner is a target sets that record's cname. A timeout names the
+ * datagrams ignored on the way: "no answer from DNS server S within 2 s;
+ * 2 unusable answers ignored (wrong ID or question)". */
 enum dns_status dns_srv_lookup(const char *server, const char *name,
 			       double deadline, struct srv_answer *out,
 			       char err[KMS_ERRLEN]);
 
 /* Resolve A and AAAA of name through the same server; appends to rec->addrs
- * (without duplicates). */
+ * (without duplicates). A CNAME owned by name in either answer sets
+ * rec->cname, even when the alias leads nowhere; then a failure names the
+ * alias's target ("CNAME target ghost.corp.example has no A or AAAA record",
+ * "... does not exist (NXDOMAIN)"). */
 enum dns_status dns_addr_lookup(const char *server, const char *name,
 				double deadline, struct srv_record *rec,
 				char err[KMS_ERRLEN]);

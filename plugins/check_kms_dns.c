@@ -47,7 +47,7 @@ struct rec_eval {
 	state_t st;
 	char problems[1024];   /* "; "-joined phrases, "" when none */
 	char probe_text[512];  /* "127.0.0.1 answers KMS RPC in 1.2 ms" */
-	bool rogue, unresolved, bad_port, probe_failed;
+	bool rogue, unresolved, bad_port, probe_failed, cname;
 };
 
 static void problem(struct rec_eval *e, state_t st, const char *fmt, ...)
@@ -71,6 +71,17 @@ static double perf_seconds(double s)
 	return round(s * 1e6) / 1e6;
 }
 
+/* "kms01.corp.example" or, past max bytes, its first max-3 and "...":
+ * error messages quote what the user gave and must still fit line 1. */
+static const char *quote_cut(char *buf, size_t len, const char *s, size_t max)
+{
+	if (strlen(s) <= max)
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "%.*s...", (int)(max - 3), s);
+	return buf;
+}
+
 /* ---- options ---------------------------------------------------------------- */
 
 static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
@@ -92,8 +103,10 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 				return false;
 			}
 			const char *why;
+			char q[64];
 			if (!dns_name_valid(tok, &why)) {
-				snprintf(err, KMS_ERRLEN, "-e: \"%.80s\" is not a valid host name (%s)", tok, why);
+				snprintf(err, KMS_ERRLEN, "-e: \"%s\" is not a valid host name (%s)",
+					 quote_cut(q, sizeof q, tok, 22), why);
 				free(copy);
 				return false;
 			}
@@ -147,16 +160,25 @@ static bool is_expected(const struct config *c, const char *target)
 
 /* ---- gather ----------------------------------------------------------------- */
 
-/* Fill in addresses of targets the additional section did not cover. */
+/* Fill in addresses of targets the additional section did not cover, and
+ * judge an alias as target. An address in the additional section owned by
+ * the target itself proves it is no alias (a CNAME has no other data). */
 static void resolve_targets(const char *server, struct srv_answer *a, struct rec_eval *ev,
 			    double deadline)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct srv_record *rec = &a->records[i];
-		if (rec->n_addrs > 0 || strcmp(rec->target, ".") == 0)
+		if (strcmp(rec->target, ".") == 0)
 			continue;
-		char err[KMS_ERRLEN];
-		enum dns_status st = dns_addr_lookup(server, rec->target, deadline, rec, err);
+		char err[KMS_ERRLEN] = "";
+		enum dns_status st = DNS_OK;
+		if (rec->n_addrs == 0)
+			st = dns_addr_lookup(server, rec->target, deadline, rec, err);
+		if (rec->cname[0]) {
+			ev[i].cname = true;
+			problem(&ev[i], STATE_WARNING, "is a CNAME (to %s): SRV targets must be host names "
+				"with A/AAAA records, RFC 2782", rec->cname);
+		}
 		if (st != DNS_OK) {
 			ev[i].unresolved = true;
 			problem(&ev[i], STATE_WARNING, "does not resolve to any address (%s)", err);
@@ -223,12 +245,132 @@ static void add_record_line(struct result *r, const struct rec_eval *e)
 		   (unsigned)rec->ttl);
 }
 
-/* "a, b, c" of the targets of records whose flag is set (at most 3 shown). */
-static void list_targets(char *buf, size_t len, const struct rec_eval *ev, size_t n,
-			 size_t flag_offset, size_t *count)
+/* ---- the first line ------------------------------------------------------ */
+
+/* Line 1 must fit a phone: at most this many characters before '|'. */
+#define LINE1_MAX 100
+
+/* One thing line 1 says, worded three ways: the sentence naming the domain
+ * (lead), the sentence once the domain is named (lead_nodom) and the compact
+ * form (lead_short). Each is followed by the first object it is about, if
+ * any, and "+N more" for the others: the long output lists them all. */
+struct phrase {
+	state_t st;
+	char lead[1024], lead_nodom[1024], lead_short[1024];
+	char first[256]; /* "" when the phrase names no object */
+	size_t count;    /* objects, counting the first */
+};
+
+static struct phrase *phrase_add(struct phrase *ph, size_t *n, state_t st)
+{
+	struct phrase *p = &ph[(*n)++];
+	memset(p, 0, sizeof *p);
+	p->st = st;
+	return p;
+}
+
+/* form 0 the sentence, 1 the sentence without the domain, 2 compact; the
+ * first object cut to name_max bytes (with "...") when it is longer. */
+static void phrase_render(char *buf, size_t len, const struct phrase *p, int form, size_t name_max)
+{
+	const char *lead = form == 0 ? p->lead : form == 1 && p->lead_nodom[0] ? p->lead_nodom :
+			   form == 1 ? p->lead : p->lead_short;
+	text_append(buf, len, "%s", lead);
+	if (!p->first[0])
+		return;
+	size_t nl = strlen(p->first);
+	if (nl > name_max)
+		text_append(buf, len, "%.*s...", (int)name_max, p->first);
+	else
+		text_append(buf, len, "%s", p->first);
+	if (p->count > 1)
+		text_append(buf, len, " +%zu more", p->count - 1);
+}
+
+/* Compose line 1 from ph (worst first) in one of the ways below. */
+static void compose(char *buf, size_t len, const struct phrase *ph, size_t n, const char *domain,
+		    bool sentences, bool with_domain, size_t keep, size_t name_max)
 {
 	buf[0] = '\0';
-	*count = 0;
+	if (sentences) {
+		bool named = false;
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				text_append(buf, len, "; ");
+			/* the domain once: in the first phrase whose sentence
+			 * names it (those have a lead_nodom) */
+			phrase_render(buf, len, &ph[i], named ? 1 : 0, SIZE_MAX);
+			named = named || ph[i].lead_nodom[0];
+		}
+		return;
+	}
+	if (with_domain)
+		text_append(buf, len, "%s: ", domain);
+	for (size_t i = 0; i < keep; i++) {
+		if (i)
+			text_append(buf, len, "; ");
+		phrase_render(buf, len, &ph[i], 2, i == 0 ? name_max : SIZE_MAX);
+	}
+	if (keep < n)
+		text_append(buf, len, "; +%zu more problem%s", n - keep, n - keep == 1 ? "" : "s");
+}
+
+/* Set line 1 to the phrases, worst first, within LINE1_MAX. The rule, for
+ * every state: the sentences if they fit; else the compact forms after the
+ * domain; else without it; else the first phrases with "+N more problems";
+ * else the first object's name cut; else the line cut. */
+static void line1_set(struct result *r, struct phrase *ph, size_t n, const char *domain)
+{
+	if (n == 0)
+		return; /* nothing to say: output.c shows the worst partial */
+	/* stable, worst first */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && state_rank(ph[j].st) > state_rank(ph[j - 1].st); j--) {
+			struct phrase t = ph[j];
+			ph[j] = ph[j - 1];
+			ph[j - 1] = t;
+		}
+	state_t st = result_state(r);
+	size_t fixed = strlen("KMS  ") + strlen(output_aspect()) + strlen(state_name(st)) + strlen(" - ");
+	size_t budget = LINE1_MAX > fixed ? LINE1_MAX - fixed : 0;
+	char buf[4096];
+	compose(buf, sizeof buf, ph, n, domain, true, false, n, SIZE_MAX);
+	if (strlen(buf) <= budget)
+		goto done;
+	compose(buf, sizeof buf, ph, n, domain, false, true, n, SIZE_MAX);
+	if (strlen(buf) <= budget)
+		goto done;
+	for (size_t keep = n; keep >= 1; keep--) {
+		compose(buf, sizeof buf, ph, n, domain, false, false, keep, SIZE_MAX);
+		if (strlen(buf) <= budget)
+			goto done;
+	}
+	if (n > 0 && ph[0].first[0]) {
+		compose(buf, sizeof buf, ph, n, domain, false, false, 1, 0);
+		size_t used = strlen(buf); /* with "..." for the name */
+		if (used + 1 <= budget) {
+			compose(buf, sizeof buf, ph, n, domain, false, false, 1, budget - used);
+			goto done;
+		}
+	}
+	/* A lead longer than the line (a long server name in an error): cut
+	 * it, on a UTF-8 boundary. */
+	if (strlen(buf) > budget && budget > 3) {
+		size_t cut = budget - 3;
+		while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
+			cut--;
+		memcpy(buf + cut, "...", 4);
+	}
+done:
+	result_summary(r, "%s", buf);
+}
+
+/* The distinct targets of records whose flag is set: the first and how
+ * many, into p. */
+static void phrase_targets(struct phrase *p, const struct rec_eval *ev, size_t n, size_t flag_offset)
+{
+	p->first[0] = '\0';
+	p->count = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!*(const bool *)((const char *)&ev[i] + flag_offset))
 			continue;
@@ -239,11 +381,27 @@ static void list_targets(char *buf, size_t len, const struct rec_eval *ev, size_
 				dup = true;
 		if (dup)
 			continue;
-		if (*count < 3)
-			text_append(buf, len, "%s%s", *count ? ", " : "", ev[i].rec->target);
-		else if (*count == 3)
-			text_append(buf, len, ", ...");
-		(*count)++;
+		if (p->count++ == 0)
+			snprintf(p->first, sizeof p->first, "%s", ev[i].rec->target);
+	}
+}
+
+/* The error text without a trailing " (...)": line 1's compact form leaves
+ * the elaboration to the long output. */
+static void drop_trailing_parenthetical(char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[n - 1] != ')')
+		return;
+	int depth = 0;
+	for (size_t i = n; i-- > 0;) {
+		if (s[i] == ')')
+			depth++;
+		else if (s[i] == '(' && --depth == 0) {
+			if (i > 0 && s[i - 1] == ' ')
+				s[i - 1] = '\0';
+			return;
+		}
 	}
 }
 
@@ -253,33 +411,45 @@ static _Noreturn void report_lookup_failure(enum dns_status st, const char *doma
 					    const char *err, state_t timeout_st)
 {
 	struct result *r = result_new();
+	struct phrase ph[1];
+	size_t n = 0;
+	struct phrase *p = phrase_add(ph, &n, STATE_CRITICAL);
 	switch (st) {
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		result_add(r, STATE_CRITICAL, "DNS server %s: _vlmcs._tcp.%s %s", server, domain,
 			   st == DNS_NXDOMAIN ? "does not exist (NXDOMAIN)" : "has no SRV record (NOERROR, no data)");
-		result_summary(r, "no _vlmcs._tcp SRV record for %s: clients cannot find a KMS host", domain);
+		snprintf(p->lead, sizeof p->lead, "no _vlmcs._tcp SRV record for %s: clients cannot find a KMS host",
+			 domain);
+		snprintf(p->lead_short, sizeof p->lead_short,
+			 "no _vlmcs._tcp SRV record: clients cannot find a KMS host");
 		result_perf(r, "records", 0, "", NULL, 0, NAN);
 		break;
 	case DNS_SERVFAIL:
 	case DNS_REFUSED:
 		result_add(r, STATE_CRITICAL, "DNS server %s answered %s for _vlmcs._tcp.%s", server, err, domain);
-		result_summary(r, "DNS server %s answered %s for _vlmcs._tcp.%s", server,
-			       dns_status_name(st), domain);
-		break;
-	case DNS_TIMEOUT:
-		result_add(r, timeout_st, "%s", err);
-		result_summary(r, "SRV query for _vlmcs._tcp.%s: %s", domain, err);
+		snprintf(p->lead, sizeof p->lead, "DNS server %s answered %s for _vlmcs._tcp.%s", server,
+			 dns_status_name(st), domain);
+		snprintf(p->lead_short, sizeof p->lead_short, "DNS server %s answered %s", server,
+			 dns_status_name(st));
 		break;
 	case DNS_MALFORMED:
-		result_add(r, STATE_CRITICAL, "%s", err);
-		result_summary(r, "malformed DNS answer from %s for _vlmcs._tcp.%s: %s", server, domain, err);
+		result_add(r, STATE_CRITICAL, "malformed answer from DNS server %s for _vlmcs._tcp.%s: %s",
+			   server, domain, err);
+		snprintf(p->lead, sizeof p->lead, "malformed DNS answer from %s for _vlmcs._tcp.%s: %s",
+			 server, domain, err);
+		snprintf(p->lead_short, sizeof p->lead_short, "malformed DNS answer: %s", err);
+		drop_trailing_parenthetical(p->lead_short);
 		break;
-	default:
-		result_add(r, STATE_CRITICAL, "%s", err);
-		result_summary(r, "SRV query for _vlmcs._tcp.%s: %s", domain, err);
+	default: /* DNS_TIMEOUT, DNS_ERROR: err names the server */
+		p->st = st == DNS_TIMEOUT ? timeout_st : STATE_CRITICAL;
+		result_add(r, p->st, "SRV query for _vlmcs._tcp.%s: %s", domain, err);
+		snprintf(p->lead, sizeof p->lead, "SRV query for _vlmcs._tcp.%s: %s", domain, err);
+		snprintf(p->lead_short, sizeof p->lead_short, "%s", err);
+		drop_trailing_parenthetical(p->lead_short);
 		break;
 	}
+	line1_set(r, ph, n, domain);
 	if (st != DNS_TIMEOUT)
 		result_perf(r, "time", perf_seconds(a->elapsed_s), "s", NULL, NAN, NAN);
 	result_exit(r);
@@ -294,13 +464,13 @@ int main(int argc, char **argv)
 	if (!co.domain)
 		die("no domain given: use -D DOMAIN (the _vlmcs._tcp SRV records of DOMAIN are checked)");
 
-	char domain[256], server[80], err[KMS_ERRLEN];
+	char domain[256], server[80], err[KMS_ERRLEN], q[64];
 	size_t dl = strlen(co.domain);
 	if (dl > 1 && co.domain[dl - 1] == '.')
 		dl--;
 	const char *why;
 	if (!dns_name_valid(co.domain, &why))
-		die("-D: \"%.80s\" is not a valid domain name (%s)", co.domain, why);
+		die("-D: \"%s\" is not a valid domain name (%s)", quote_cut(q, sizeof q, co.domain, 20), why);
 	if (dl > 240)
 		die("-D: domain name longer than 240 bytes (the SRV name must fit in 253)");
 	snprintf(domain, sizeof domain, "%.*s", (int)dl, co.domain);
@@ -312,7 +482,7 @@ int main(int argc, char **argv)
 	/* gather */
 	char qname[300], activity[512];
 	snprintf(qname, sizeof qname, "_vlmcs._tcp.%s", domain);
-	snprintf(activity, sizeof activity, "asking DNS server %s for %s SRV", server, qname);
+	snprintf(activity, sizeof activity, "SRV query to DNS server %s", server);
 	timeout_set_activity(activity);
 	double deadline = mono_now() + deadline_left();
 	struct srv_answer a;
@@ -334,15 +504,22 @@ int main(int argc, char **argv)
 
 	/* evaluate: each record. Target "." (RFC 2782) says the service is
 	 * decidedly not available: it names no host, so it is neither rogue nor
-	 * on a wrong port, and it does not count as a KMS host. */
+	 * on a wrong port, and it does not count as a KMS host. Hosts are
+	 * distinct target names: two records of one host are one host. */
 	size_t rogue = 0, hosts = 0;
+	bool root = false;
 	for (size_t i = 0; i < a.n; i++) {
 		struct rec_eval *e = &ev[i];
 		if (strcmp(e->rec->target, ".") == 0) {
 			problem(e, STATE_WARNING, "target \".\": the service is declared not available");
+			root = true;
 			continue;
 		}
-		hosts++;
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(a.records[j].target, e->rec->target) == 0)
+				seen = true;
+		hosts += !seen;
 		if (cfg.have_expected && !is_expected(&cfg, e->rec->target)) {
 			e->rogue = true;
 			rogue++;
@@ -357,40 +534,67 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < a.n; i++)
 		add_record_line(r, &ev[i]);
 
-	/* evaluate: the set */
-	char names[800];
-	size_t cnt;
-	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, rogue), &cnt);
-	if (cnt)
-		result_headline(r, cfg.rogue_state, "rogue KMS host%s published for %s: %s",
-			 cnt == 1 ? "" : "s", domain, names);
+	/* evaluate: the set, one phrase per kind of problem */
+	struct phrase ph[10];
+	size_t n = 0;
+	struct phrase *p;
+	const char *hs = hosts == 1 ? "" : "s";
+	p = phrase_add(ph, &n, cfg.rogue_state);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, rogue));
+	if (p->count) {
+		const char *s = p->count == 1 ? "" : "s";
+		snprintf(p->lead, sizeof p->lead, "rogue KMS host%s published for %s: ", s, domain);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "rogue KMS host%s: ", s);
+		snprintf(p->lead_short, sizeof p->lead_short, "rogue ");
+	} else {
+		n--;
+	}
 	if (hosts == 0) {
 		result_add(r, STATE_CRITICAL, "no KMS host published for %s: only SRV target \".\" "
 			   "(service not available)", domain);
-		result_headline(r, STATE_CRITICAL, "no KMS host published for %s (SRV target \".\": "
-				"service not available): clients cannot find a KMS host", domain);
+		p = phrase_add(ph, &n, STATE_CRITICAL);
+		snprintf(p->lead, sizeof p->lead, "no KMS host published for %s (SRV target \".\": "
+			 "service not available): clients cannot find a KMS host", domain);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "no KMS host published (SRV target \".\": "
+			 "service not available)");
+		snprintf(p->lead_short, sizeof p->lead_short, "no KMS host, only SRV target \".\" "
+			 "(service not available)");
 	} else if ((long long)hosts < cfg.min_hosts) {
 		result_add(r, STATE_CRITICAL, "%zu KMS host%s published for %s, --min-hosts %lld",
-			   hosts, hosts == 1 ? "" : "s", domain, cfg.min_hosts);
-		result_headline(r, STATE_CRITICAL, "only %zu KMS host%s published for %s (at least %lld needed)",
-			 hosts, hosts == 1 ? "" : "s", domain, cfg.min_hosts);
+			   hosts, hs, domain, cfg.min_hosts);
+		p = phrase_add(ph, &n, STATE_CRITICAL);
+		snprintf(p->lead, sizeof p->lead, "only %zu KMS host%s published for %s (at least %lld needed)",
+			 hosts, hs, domain, cfg.min_hosts);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "only %zu KMS host%s published (at least %lld needed)",
+			 hosts, hs, cfg.min_hosts);
+		snprintf(p->lead_short, sizeof p->lead_short, "only %zu KMS host%s, %lld needed",
+			 hosts, hs, cfg.min_hosts);
 	}
-	if (hosts > 0 && hosts < a.n)
-		result_headline(r, STATE_WARNING, "SRV target \".\" (service not available) "
-				"published for %s beside %zu KMS host%s", domain, hosts,
-				hosts == 1 ? "" : "s");
-	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, probe_failed), &cnt);
-	if (cnt) {
-		state_t pst = STATE_OK;
+	if (hosts > 0 && root) {
+		p = phrase_add(ph, &n, STATE_WARNING);
+		snprintf(p->lead, sizeof p->lead, "SRV target \".\" (service not available) "
+			 "published for %s beside %zu KMS host%s", domain, hosts, hs);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "SRV target \".\" (service not available) "
+			 "beside %zu KMS host%s", hosts, hs);
+		snprintf(p->lead_short, sizeof p->lead_short, "SRV target \".\" beside %zu host%s", hosts, hs);
+	}
+	p = phrase_add(ph, &n, STATE_OK);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, probe_failed));
+	if (p->count) {
 		for (size_t i = 0; i < a.n; i++)
 			if (ev[i].probe_failed)
-				pst = state_worst(pst, ev[i].st);
-		result_headline(r, pst, "%zu of %zu KMS host%s published for %s do%s not answer KMS RPC: %s",
-			 cnt, a.n, a.n == 1 ? "" : "s", domain, cnt == 1 ? "es" : "", names);
+				p->st = state_worst(p->st, ev[i].st);
+		const char *does = p->count == 1 ? "does" : "do";
+		snprintf(p->lead, sizeof p->lead, "%zu of %zu KMS host%s published for %s %s not answer KMS RPC: ",
+			 p->count, hosts, hs, domain, does);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "%zu of %zu KMS host%s %s not answer KMS RPC: ",
+			 p->count, hosts, hs, does);
+		snprintf(p->lead_short, sizeof p->lead_short, "no KMS RPC answer from ");
+	} else {
+		n--;
 	}
-	size_t found = 0;
-	names[0] = '\0';
-	size_t missing = 0;
+	size_t found = 0, missing = 0;
+	p = phrase_add(ph, &n, STATE_WARNING);
 	for (size_t i = 0; i < cfg.n_expected; i++) {
 		bool pub = false;
 		for (size_t k = 0; k < a.n; k++)
@@ -401,37 +605,62 @@ int main(int argc, char **argv)
 			continue;
 		}
 		result_add(r, STATE_WARNING, "%s is expected but not published", cfg.expected[i]);
-		if (missing < 3)
-			text_append(names, sizeof names, "%s%s", missing ? ", " : "", cfg.expected[i]);
-		else if (missing == 3)
-			text_append(names, sizeof names, ", ...");
-		missing++;
+		if (missing++ == 0)
+			snprintf(p->first, sizeof p->first, "%s", cfg.expected[i]);
 	}
-	if (missing)
-		result_headline(r, STATE_WARNING, "expected KMS host%s not published for %s: %s",
-			 missing == 1 ? "" : "s", domain, names);
-	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, unresolved), &cnt);
-	if (cnt)
-		result_headline(r, STATE_WARNING, "published KMS host%s without an address: %s",
-			 cnt == 1 ? "" : "s", names);
-	list_targets(names, sizeof names, ev, a.n, offsetof(struct rec_eval, bad_port), &cnt);
-	if (cnt)
-		result_headline(r, STATE_WARNING, "KMS host%s published on a port other than %lld: %s",
-			 cnt == 1 ? "" : "s", cfg.port, names);
+	if (missing) {
+		const char *s = missing == 1 ? "" : "s";
+		p->count = missing;
+		snprintf(p->lead, sizeof p->lead, "expected KMS host%s not published for %s: ", s, domain);
+		snprintf(p->lead_nodom, sizeof p->lead_nodom, "expected KMS host%s not published: ", s);
+		snprintf(p->lead_short, sizeof p->lead_short, "missing ");
+	} else {
+		n--;
+	}
+	p = phrase_add(ph, &n, STATE_WARNING);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, cname));
+	if (p->count) {
+		bool one = p->count == 1;
+		snprintf(p->lead, sizeof p->lead, "SRV target%s, not %s (RFC 2782): ",
+			 one ? " is a CNAME" : "s are CNAMEs", one ? "a host name" : "host names");
+		snprintf(p->lead_short, sizeof p->lead_short, "CNAME ");
+	} else {
+		n--;
+	}
+	p = phrase_add(ph, &n, STATE_WARNING);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, unresolved));
+	if (p->count) {
+		snprintf(p->lead, sizeof p->lead, "published KMS host%s without an address: ",
+			 p->count == 1 ? "" : "s");
+		snprintf(p->lead_short, sizeof p->lead_short, "no address: ");
+	} else {
+		n--;
+	}
+	p = phrase_add(ph, &n, STATE_WARNING);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, bad_port));
+	if (p->count) {
+		snprintf(p->lead, sizeof p->lead, "KMS host%s published on a port other than %lld: ",
+			 p->count == 1 ? "" : "s", cfg.port);
+		snprintf(p->lead_short, sizeof p->lead_short, "port not %lld: ", cfg.port);
+	} else {
+		n--;
+	}
 
-	/* the first line: the headlines above, every problem worst first; when
-	 * all is well, the good news */
+	/* the first line: every problem worst first; when all is well (a
+	 * rogue host with --rogue-state OK included), the good news */
 	if (result_state(r) == STATE_OK) {
-		char summary[1024];
-		snprintf(summary, sizeof summary, "%zu KMS host%s published for %s", hosts,
-			 hosts == 1 ? "" : "s", domain);
+		n = 0;
+		p = phrase_add(ph, &n, STATE_OK);
+		char more[200] = "";
 		if (cfg.have_expected)
-			text_append(summary, sizeof summary, ", all %zu expected", cfg.n_expected);
+			text_append(more, sizeof more, ", all %zu expected", cfg.n_expected);
 		if (cfg.probe)
-			text_append(summary, sizeof summary, ", %s answer%s KMS RPC",
+			text_append(more, sizeof more, ", %s answer%s KMS RPC",
 				    hosts == 1 ? "it" : "all", hosts == 1 ? "s" : "");
-		result_summary(r, "%s", summary);
+		snprintf(p->lead, sizeof p->lead, "%zu KMS host%s published for %s%s", hosts, hs, domain, more);
+		snprintf(p->lead_short, sizeof p->lead_short, "%zu KMS host%s published%s", hosts, hs, more);
 	}
+	line1_set(r, ph, n, domain);
 
 	/* report */
 	result_perf(r, "records", (double)a.n, "", NULL, 0, NAN);
@@ -461,7 +690,9 @@ static const struct plugin_option dns_options[] = {
 	  "listed host not published is WARNING. Case and a trailing dot are ignored.",
 	  'e' },
 	{ "min-hosts", 0, true, "N",
-	  "CRITICAL when fewer than N SRV records are published (default 1).",
+	  "CRITICAL when fewer than N KMS hosts are published (default 1):\n"
+	  "distinct SRV target names; a target published on several ports counts\n"
+	  "once, target \".\" (service not available) not at all.",
 	  OPT_MIN_HOSTS },
 	{ "port", 0, true, "N",
 	  "The port the records should name; another port is WARNING (default 1688).",
@@ -486,10 +717,16 @@ static const char dns_notes[] =
 	"a rogue host, the DNS server answering SERVFAIL/REFUSED or a malformed\n"
 	"message, no answer within -t (state from -t SECONDS:STATE), a failed probe.\n"
 	"WARNING: an expected host not published, a target without any address, a\n"
-	"record on another port than 1688 (or --port).\n"
+	"target that is a CNAME (RFC 2782 wants a host name), a record on another\n"
+	"port than 1688 (or --port).\n"
 	"A record with target \".\" (RFC 2782: service not available) names no host:\n"
 	"it is reported (WARNING), never counted as a host or as rogue; published\n"
 	"alone it is CRITICAL, as no record at all.\n"
+	"\n"
+	"The first line names every problem, worst first, in at most 100 characters:\n"
+	"a list of hosts shows the first and \"+N more\", and when the sentences do\n"
+	"not fit they become short forms (\"corp.example: rogue kms09.corp.example\n"
+	"+2 more; missing kms02.corp.example\"). The long output has everything.\n"
 	"\n"
 	"Perfdata: records (published), expected_found and rogue (with -e), time\n"
 	"(seconds the SRV query took).\n"

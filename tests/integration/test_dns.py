@@ -161,8 +161,12 @@ def test_dnsmasq_stopped_ends_within_timeout(dnsmasq):
     res = dns_run(dns.server, "-t", "2")
     assert res.code == 2, res
     assert res.elapsed < 3
-    assert res.first == ("KMS DNS CRITICAL - SRV query for _vlmcs._tcp.corp.example: DNS server %s "
+    # the sentence ("SRV query for _vlmcs._tcp.corp.example: ...") is over
+    # 100 characters: the domain once, then the cause
+    assert res.first == ("KMS DNS CRITICAL - corp.example: DNS server %s "
                          "is not answering: port unreachable" % dns.server)
+    assert res.long == ["[CRITICAL] SRV query for _vlmcs._tcp.corp.example: DNS server %s "
+                        "is not answering: port unreachable" % dns.server]
 
 
 @pytest.mark.skipif(not dnsmasq_can_listen_v6(), reason="no IPv6 loopback")
@@ -185,17 +189,25 @@ def test_refused_named(dnsmasq):
 
 # --- hostile responder --------------------------------------------------------
 
+# line 1 within 100 characters: the sentence naming server and query does
+# not fit, so the compact form (after the domain when that fits); the long
+# output keeps the whole sentence
 HOSTILE = {
-    "truncated": "malformed DNS answer from {s} for _vlmcs._tcp.corp.example: message truncated in answer record 1",
-    "loop": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
-             "name compression loop at offset 60 in answer record 1"),
-    "ancount": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
-                "header claims 3 answer records but the message holds only 1"),
-    "rdlength": ("malformed DNS answer from {s} for _vlmcs._tcp.corp.example: "
-                 "rdlength 200 of answer record 1 runs past the end of the message (80 bytes)"),
+    "truncated": "corp.example: malformed DNS answer: message truncated in answer record 1",
+    "loop": "malformed DNS answer: name compression loop at offset 60 in answer record 1",
+    "ancount": "malformed DNS answer: header claims 3 answer records but the message holds only 1",
+    "rdlength": "malformed DNS answer: rdlength 200 of answer record 1 runs past the message end",
     "servfail": "DNS server {s} answered SERVFAIL for _vlmcs._tcp.corp.example",
     "refused": "DNS server {s} answered REFUSED for _vlmcs._tcp.corp.example",
     "nxdomain": "no _vlmcs._tcp SRV record for corp.example: clients cannot find a KMS host",
+}
+
+
+MALFORMED_LONG = {
+    "truncated": "message truncated in answer record 1",
+    "loop": "name compression loop at offset 60 in answer record 1",
+    "ancount": "header claims 3 answer records but the message holds only 1",
+    "rdlength": "rdlength 200 of answer record 1 runs past the message end (80 bytes)",
 }
 
 
@@ -205,6 +217,10 @@ def test_hostile_answers_named(dns_hostile, mode):
     res = dns_run(h.server, "-t", "3")
     assert res.code == 2, res
     assert res.first == "KMS DNS CRITICAL - " + HOSTILE[mode].format(s=h.server)
+    assert len(res.first) <= 100, res
+    if mode in MALFORMED_LONG:
+        assert res.long == ["[CRITICAL] malformed answer from DNS server %s for _vlmcs._tcp.corp.example: %s"
+                            % (h.server, MALFORMED_LONG[mode])]
 
 
 @pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
@@ -214,9 +230,18 @@ def test_no_usable_answer_times_out(dns_hostile, mode):
     res = dns_run(h.server, "-t", "2")
     assert res.code == 2, res
     assert 1.9 < res.elapsed < 3
-    extra = " (2 unusable answers with a wrong ID or question ignored)" if mode == "wrong_id" else ""
-    assert res.first == ("KMS DNS CRITICAL - SRV query for _vlmcs._tcp.corp.example: "
-                         "no answer from DNS server %s within 2 s%s" % (h.server, extra))
+    # line 1: the domain once when it fits, the count of ignored answers
+    # but not why (the long output says it)
+    if mode == "wrong_id":
+        assert res.first == ("KMS DNS CRITICAL - no answer from DNS server %s within 2 s; "
+                             "2 unusable answers ignored" % h.server)
+        assert res.long == ["[CRITICAL] SRV query for _vlmcs._tcp.corp.example: no answer from DNS "
+                            "server %s within 2 s; 2 unusable answers ignored (wrong ID or question)"
+                            % h.server]
+    else:
+        assert res.first == ("KMS DNS CRITICAL - corp.example: no answer from DNS server %s within 2 s"
+                             % h.server)
+    assert len(res.first) <= 100, res
     assert h.queries == 2, "sent once, then once more half way to the deadline"
     assert "time" not in res.perf
 
@@ -251,12 +276,20 @@ def test_truncated_udp_answer_retried_over_tcp(dns_hostile):
 @pytest.mark.parametrize("args,msg", [
     ([], "no domain given: use -D DOMAIN (the _vlmcs._tcp SRV records of DOMAIN are checked)"),
     (["-D", D, "-s", "dns.corp.example"],
-     'invalid DNS server "dns.corp.example": not a numeric IPv4 or IPv6 address (use ADDR, ADDR:PORT or [IPV6]:PORT)'),
+     'invalid DNS server "dns.corp.example": not a numeric IPv4 or IPv6 address'),
+    (["-D", D, "-s", "kms-dns-server-01.branch.corp.example"],
+     'invalid DNS server "kms-dns-server-01.br...": not a numeric IPv4 or IPv6 address'),
+    (["-D", D, "-s", "[fd00:1111:2222:3333:4444:5555:6666:7777]:99999"],
+     'invalid DNS server "[fd00:1111:2222:3333...": port must be 1..65535'),
     (["-D", D, "-s", "127.0.0.1:99999"], 'invalid DNS server "127.0.0.1:99999": port must be 1..65535'),
     (["-D", D, "-s", "[::1:53"], "invalid DNS server \"[::1:53\": missing ']' after the IPv6 address"),
     (["-D", "bad..name", "-s", "127.0.0.1"], '-D: "bad..name" is not a valid domain name (empty label)'),
     (["-D", "a" * 64 + ".example", "-s", "127.0.0.1"],
-     '-D: "%s.example" is not a valid domain name (label longer than 63 bytes)' % ("a" * 64)),
+     '-D: "%s..." is not a valid domain name (label longer than 63 bytes)' % ("a" * 17)),
+    (["-D", ("b" * 60 + ".") * 5 + "example", "-s", "127.0.0.1"],
+     '-D: "%s..." is not a valid domain name (longer than 253 bytes)' % ("b" * 17)),
+    (["-D", D, "-s", "127.0.0.1", "-e", "kms01.corp.example,kms-" + "c" * 70 + ".corp.example"],
+     '-e: "kms-%s..." is not a valid host name (label longer than 63 bytes)' % ("c" * 15)),
     (["-D", D, "-s", "127.0.0.1", "-e", "kms01,,", "-e", "kms02..corp.example"],
      '-e: "kms02..corp.example" is not a valid host name (empty label)'),
     (["-D", D, "-s", "127.0.0.1", "--rogue-state", "bad"],
@@ -266,6 +299,7 @@ def test_bad_input_unknown(args, msg):
     res = run("check_kms_dns", *args)
     assert res.code == 3, res
     assert res.first == "KMS DNS UNKNOWN - " + msg
+    assert len(res.first) <= 100, res
 
 
 def test_bad_numbers_unknown():
@@ -307,8 +341,9 @@ def test_probe_connection_refused_critical(dnsmasq):
                    "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
     res = dns_run(dns.server, "--port", str(port), "--probe", "-t", "3")
     assert res.code == 2, res
-    assert res.first == ("KMS DNS CRITICAL - 1 of 1 KMS host published for corp.example does not answer "
-                         "KMS RPC: kms01.corp.example")
+    # the sentence "1 of 1 KMS host published for corp.example does not
+    # answer KMS RPC: kms01.corp.example" is over 100 characters
+    assert res.first == "KMS DNS CRITICAL - corp.example: no KMS RPC answer from kms01.corp.example"
     assert res.long == ["[CRITICAL] kms01.corp.example:%d: 127.0.0.1 connection refused "
                         "(prio 0, weight 100, ttl 3600)" % port]
 
@@ -346,9 +381,9 @@ def test_probe_other_interface_critical(dnsmasq, kms_rpc_server, other_rpc_serve
                    "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.1"]}})
     res = dns_run(dns.server, "--port", str(kport), "--probe", "-t", "5")
     assert res.code == 2, res
-    # the worst problem first, the others counted (each has its long line)
-    assert res.first == ("KMS DNS CRITICAL - 1 of 2 KMS hosts published for corp.example does not answer "
-                         "KMS RPC: kms02.corp.example; +1 more"), res
+    # both problems on the first line, in short forms, the worst first
+    assert res.first == ("KMS DNS CRITICAL - no KMS RPC answer from kms02.corp.example; "
+                         "port not %d: kms02.corp.example" % kport)
     assert res.long[0].startswith("[CRITICAL] kms02.corp.example:%d: port %d, not %d; 127.0.0.1 "
                                   % (oport, oport, kport)), res
     # impacket drops a bind to an interface it does not serve
@@ -368,8 +403,7 @@ def test_srv_target_root_beside_a_real_host_warning(dnsmasq):
     dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET, KMS01], "hosts": HOSTS})
     res = dns_run(dns.server)
     assert res.code == 1, res
-    assert res.first == ('KMS DNS WARNING - SRV target "." (service not available) published '
-                         'for corp.example beside 1 KMS host'), res
+    assert res.first == 'KMS DNS WARNING - corp.example: SRV target "." beside 1 host', res
     assert res.long == [
         "[WARNING] " + ROOT_LINE,
         "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)",
@@ -382,8 +416,8 @@ def test_srv_target_root_alone_is_no_kms_host(dnsmasq):
     dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET], "hosts": HOSTS})
     res = dns_run(dns.server)
     assert res.code == 2, res
-    assert res.first == ('KMS DNS CRITICAL - no KMS host published for corp.example (SRV target ".": '
-                         'service not available): clients cannot find a KMS host'), res
+    assert res.first == ('KMS DNS CRITICAL - corp.example: no KMS host, only SRV target "." '
+                         '(service not available)'), res
     assert res.long == [
         '[CRITICAL] no KMS host published for corp.example: only SRV target "." '
         '(service not available)',
@@ -396,5 +430,274 @@ def test_srv_target_root_does_not_count_for_min_hosts(dnsmasq):
     res = dns_run(dns.server, "--min-hosts", "2", "-e", "kms01.corp.example")
     assert res.code == 2, res
     # not rogue, though not in -e: it names no host
-    assert res.first == ('KMS DNS CRITICAL - only 1 KMS host published for corp.example '
-                         '(at least 2 needed); +1 more'), res
+    assert res.first == ('KMS DNS CRITICAL - corp.example: only 1 KMS host, 2 needed; '
+                         'SRV target "." beside 1 host'), res
+
+
+# ---- a CNAME as SRV target (RFC 2782: the target must be a host name) ---------
+
+CNAME_WHY = "SRV targets must be host names with A/AAAA records, RFC 2782"
+
+
+@pytest.mark.parametrize("alias,target,hops", [
+    ("kms01.corp.example", "real01.corp.example", []),
+    ("kms01.corp.example", "kms-real.corp.example", ["hop.corp.example"]),   # a chain: first hop named
+    ("kms01.corp.example", "KMS01-Host.Corp.Example", []),
+])
+def test_cname_target_that_resolves_warning(dnsmasq, alias, target, hops):
+    first_hop = (hops or [target])[0].lower()
+    cnames = {alias: first_hop}
+    chain = hops + [target]
+    for a, b in zip(chain, chain[1:]):
+        cnames[a] = b
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "cnames": cnames,
+                   "hosts": {target: ["10.0.0.11"]}})
+    res = dns_run(dns.server, "-e", "kms01.corp.example")
+    assert res.code == 1, res
+    assert res.first == ("KMS DNS WARNING - SRV target is a CNAME, not a host name (RFC 2782): "
+                         "kms01.corp.example"), res
+    # it resolves (through the alias) and is expected: only the CNAME is wrong
+    assert res.long == ["[WARNING] kms01.corp.example:1688 -> 10.0.0.11: is a CNAME (to %s): %s "
+                        "(prio 0, weight 100, ttl 3600)" % (first_hop, CNAME_WHY)], res
+    assert res.perf_text.startswith("records=1;;;0 expected_found=1;;;0 rogue=0;;0;0 time="), res
+
+
+@pytest.mark.parametrize("ghost", ["ghost.corp.example", "nowhere.other.example"])
+def test_cname_target_without_address_warning(dnsmasq, ghost):
+    dns = dnsmasq({"domain": D, "srv": [KMS01], "cnames": {"kms01.corp.example": ghost}})
+    res = dns_run(dns.server)
+    assert res.code == 1, res
+    assert res.first == ("KMS DNS WARNING - corp.example: CNAME kms01.corp.example; "
+                         "no address: kms01.corp.example"), res
+    assert res.long == ["[WARNING] kms01.corp.example:1688: is a CNAME (to %s): %s; does not resolve "
+                        "to any address (CNAME target %s has no A or AAAA record) "
+                        "(prio 0, weight 100, ttl 3600)" % (ghost, CNAME_WHY, ghost)], res
+
+
+@pytest.mark.parametrize("n_alias", [1, 2, 5])
+def test_cname_targets_mixed_with_host_names(dnsmasq, n_alias):
+    aliases = ["kms%02d.corp.example" % i for i in range(2, 2 + n_alias)]
+    srv = [KMS01] + [(a, 1688, 10, 100) for a in aliases]
+    dns = dnsmasq({"domain": D, "srv": srv, "cnames": {a: "real.corp.example" for a in aliases},
+                   "hosts": {"kms01.corp.example": ["10.0.0.11"], "real.corp.example": ["10.0.0.20"]}})
+    res = dns_run(dns.server, "--min-hosts", str(1 + n_alias))
+    assert res.code == 1, res
+    more = "" if n_alias == 1 else " +%d more" % (n_alias - 1)
+    plural = ("s are CNAMEs, not host names" if n_alias > 1 else " is a CNAME, not a host name")
+    assert res.first == "KMS DNS WARNING - SRV target%s (RFC 2782): kms02.corp.example%s" % (plural, more), res
+    assert res.long[-1] == "[OK] kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)"
+    assert res.long[:-1] == ["[WARNING] %s:1688 -> 10.0.0.20: is a CNAME (to real.corp.example): %s "
+                             "(prio 10, weight 100, ttl 3600)" % (a, CNAME_WHY) for a in aliases], res
+    assert res.perf["records"]["value"] == 1 + n_alias
+
+
+# ---- --min-hosts counts hosts: distinct target names ---------------------------
+
+@pytest.mark.parametrize("srv,min_hosts,code", [
+    ([KMS01, ("kms01.corp.example", 1689, 10, 100)], 2, 2),   # one host on two ports
+    ([KMS01, ("KMS01.corp.example", 1688, 5, 10)], 2, 2),     # one host, case differs
+    ([KMS01, KMS02], 2, 0),
+    ([KMS01, KMS02, ("kms02.corp.example", 1688, 20, 0)], 3, 2),
+    ([KMS01], 0, 0),
+])
+def test_min_hosts_counts_distinct_hosts(dnsmasq, srv, min_hosts, code):
+    dns = dnsmasq({"domain": D, "srv": srv, "hosts": HOSTS})
+    res = dns_run(dns.server, "--min-hosts", str(min_hosts), "--port", "1688")
+    hosts = len({t.lower() for t, *_ in srv})
+    assert res.perf["records"]["value"] == len(srv)
+    if code == 2:
+        assert res.code == 2, res
+        assert "only %d KMS host%s" % (hosts, "" if hosts == 1 else "s") in res.first, res
+        assert res.long[0] == "[CRITICAL] %d KMS host%s published for corp.example, --min-hosts %d" % (
+            hosts, "" if hosts == 1 else "s", min_hosts), res
+    else:
+        assert res.code == 0, res
+        assert res.first == "KMS DNS OK - %d KMS host%s published for corp.example" % (
+            hosts, "" if hosts == 1 else "s"), res
+
+
+def _option_text_help(opt):
+    import subprocess
+    out = subprocess.run([harness.plugin("check_kms_dns"), "--help"], capture_output=True,
+                         text=True, timeout=30).stdout
+    lines = out.split("\n")
+    start = next(i for i, l in enumerate(lines) if l.strip().startswith(opt))
+    body = []
+    for l in lines[start + 1:]:
+        if not l.startswith("    ") or not l.strip():
+            break
+        body.append(l.strip())
+    return " ".join(body)
+
+
+def _option_text_man(opt):
+    import os
+    import re
+    with open(os.path.join(harness.ROOT, "packaging", "man", "check_kms_dns.1"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    start = next(i for i, l in enumerate(lines) if l.startswith(".BI") and opt.replace("-", "\\-") in l)
+    body = []
+    for l in lines[start + 1:]:
+        if l.startswith("."):
+            break
+        body.append(l)
+    text = " ".join(body).replace("\\-", "-").replace('\\(dq', '"')
+    return re.sub(r"\\f[BIR]", "", text)
+
+
+def test_min_hosts_help_and_man_page_say_the_same():
+    h, m = _option_text_help("--min-hosts"), _option_text_man("--min-hosts")
+    assert h == m, (h, m)
+    assert "distinct" in h and '"."' in h, h
+
+
+# ---- line 1: at most 100 characters in every state --------------------------
+# The rule: the sentences if they fit; else short forms after the domain;
+# else without it; else the first problems and "+N more problems"; else the
+# first host name cut with "...". Line 1 always keeps the state, the first
+# object (whole, or its beginning before "...") and the count ("+N more").
+
+def long_name(kind, i, length, domain=D):
+    """A valid host name of exactly `length` bytes under domain, sorting by i."""
+    head = "%s%02d" % (kind, i)
+    fill = length - len(head) - len(domain) - 1
+    while True:
+        assert fill >= 0, (kind, length, domain)
+        rest = head + "x" * fill
+        labels = [rest[k:k + 60] for k in range(0, len(rest), 60)]
+        name = ".".join(labels + [domain])
+        if len(name) <= length:
+            break
+        fill -= 1   # a label boundary costs a "."
+    assert len(name) in (length, length - 1), name
+    assert all(0 < len(l) <= 63 for l in name.split(".")), name
+    return name
+
+
+def assert_line1(res, state, first, count):
+    assert len(res.first) <= 100, (len(res.first), res)
+    assert res.state == state, res
+    s = res.summary
+    if first not in s:
+        # cut: its beginning (at least a few bytes) and "..."
+        cut = s.split("...")[0]
+        k = max(i for i in range(len(first) + 1) if cut.endswith(first[:i]))
+        assert k >= 8, (first, res)
+    if count > 1:
+        assert "+%d more" % (count - 1) in s, res
+
+
+SCENARIOS = ["rogue+missing", "no-address", "port", "cname"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 20])
+@pytest.mark.parametrize("length", [20, 45, 90, 250])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_line1_fits_with_many_long_host_names(dnsmasq, scenario, count, length):
+    names = [long_name("kms", i, length) for i in range(count)]
+    spec = {"domain": D, "srv": [(n, 1688, 0, 100) for n in names],
+            "hosts": {n: ["10.0.1.%d" % (i + 1)] for i, n in enumerate(names)}}
+    args = []
+    if scenario == "rogue+missing":
+        missing = [long_name("exp", i, length) for i in range(count)]
+        args = ["-e", ",".join(missing)]
+        state, first = "CRITICAL", names[0]
+    elif scenario == "no-address":
+        spec["hosts"] = {}
+        state, first = "WARNING", names[0]
+    elif scenario == "port":
+        spec["srv"] = [(n, 1689, 0, 100) for n in names]
+        state, first = "WARNING", names[0]
+    else:
+        spec["cnames"] = {n: "real.corp.example" for n in names}
+        spec["hosts"] = {"real.corp.example": ["10.0.0.9"]}
+        state, first = "WARNING", names[0]
+    dns = dnsmasq(spec)
+    res = dns_run(dns.server, *args)
+    assert res.code == {"WARNING": 1, "CRITICAL": 2}[state], res
+    assert_line1(res, state, first, count)
+    assert res.perf["records"]["value"] == count
+    if scenario == "rogue+missing":
+        assert res.perf["rogue"]["value"] == count
+        # the second problem: named, or counted
+        assert ("missing " in res.summary or "not published" in res.summary
+                or "+1 more problem" in res.summary), res
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 20])
+def test_line1_every_problem_at_once(dnsmasq, count):
+    """rogue, missing, CNAME, no address and port together: the worst
+    first, the rest as many as fit, then counted."""
+    rogue = [long_name("rogue", i, 40) for i in range(count)]
+    alias = [long_name("alias", i, 40) for i in range(count)]
+    spec = {"domain": D, "srv": [(n, 1689, 0, 100) for n in rogue + alias],
+            "cnames": {n: "ghost.corp.example" for n in alias}}
+    dns = dnsmasq(spec)
+    res = dns_run(dns.server, "-e", ",".join(alias + [long_name("exp", i, 40) for i in range(count)]))
+    assert res.code == 2, res
+    assert_line1(res, "CRITICAL", rogue[0], count)
+    assert res.summary.startswith(("rogue", "corp.example: rogue")), res
+
+
+@pytest.mark.parametrize("length", [13, 60, 120, 240])
+def test_line1_ok_with_a_long_domain(dnsmasq, length):
+    domain = long_name("dom", 0, length, domain="example")
+    host = long_name("kms", 1, min(253, length + 10), domain=domain) if length < 240 else domain
+    dns = dnsmasq({"domain": domain, "srv": [(host, 1688, 0, 100)], "hosts": {host: ["10.0.0.11"]}})
+    res = run("check_kms_dns", "-D", domain, "-s", dns.server, "-e", host)
+    assert res.code == 0, res
+    assert len(res.first) <= 100, res
+    assert res.summary.startswith("1 KMS host published"), res
+    assert res.summary.endswith(", all 1 expected"), res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("length", [12, 60, 200])
+def test_line1_timeout_with_ignored_answers(dns_hostile, length):
+    domain = long_name("dom", 0, length, domain="example") if length > 12 else D
+    h = dns_hostile("wrong_id")
+    res = run("check_kms_dns", "-D", domain, "-s", h.server, "-t", "2")
+    assert res.code == 2, res
+    assert res.first == ("KMS DNS CRITICAL - no answer from DNS server %s within 2 s; "
+                         "2 unusable answers ignored" % h.server), res
+    assert len(res.first) <= 100
+    # the long output keeps the query and the reason
+    assert res.long == ["[CRITICAL] SRV query for _vlmcs._tcp.%s: no answer from DNS server %s "
+                        "within 2 s; 2 unusable answers ignored (wrong ID or question)"
+                        % (domain, h.server)], res
+
+
+@pytest.mark.parametrize("mode", ["servfail", "refused", "nxdomain"])
+@pytest.mark.parametrize("length", [60, 200])
+def test_line1_lookup_failures_with_a_long_domain(dns_hostile, mode, length):
+    domain = long_name("dom", 0, length, domain="example")
+    h = dns_hostile(mode)
+    res = run("check_kms_dns", "-D", domain, "-s", h.server, "-t", "3")
+    assert res.code == 2, res
+    assert len(res.first) <= 100, res
+    want = {"servfail": "DNS server %s answered SERVFAIL" % h.server,
+            "refused": "DNS server %s answered REFUSED" % h.server,
+            "nxdomain": "no _vlmcs._tcp SRV record: clients cannot find a KMS host"}[mode]
+    assert res.summary.endswith(want), res
+
+
+# ---- "... and N more" counts the records left out ---------------------------
+
+@pytest.mark.parametrize("n_records,length,n_missing", [(60, 120, 0), (120, 90, 10), (40, 250, 5)])
+def test_long_output_cap_counts_records_left_out(dnsmasq, n_records, length, n_missing):
+    names = [long_name("kms", i, length) for i in range(n_records)]
+    missing = [long_name("exp", i, 60) for i in range(n_missing)]
+    dns = dnsmasq({"domain": D, "srv": [(n, 1688, 0, 100) for n in names],
+                   "hosts": {n: ["10.0.2.%d" % (i % 250 + 1)] for i, n in enumerate(names)}})
+    args = ["-e", ",".join(names[:10] + missing)] if n_missing else []
+    res = dns_run(dns.server, "-t", "20", *args)
+    assert len(res.stdout.encode()) <= 8000, len(res.stdout)
+    assert res.long[-1].startswith("... and "), res.long[-1]
+    left_out = int(res.long[-1].split()[2])
+    shown = res.long[:-1]
+    # every line shown is one object: a record or an expected host missing
+    shown_records = [l for l in shown if ":1688 -> " in l]
+    shown_missing = [l for l in shown if l.endswith(" is expected but not published")]
+    assert len(shown_records) + len(shown_missing) == len(shown), shown
+    assert len(shown) + left_out == n_records + n_missing, (len(shown), left_out)
+    assert len(res.first) <= 100, res

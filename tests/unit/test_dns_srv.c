@@ -279,7 +279,7 @@ START_TEST(rdlength_past_end)
 	struct srv_answer a;
 	char err[KMS_ERRLEN];
 	ck_assert_int_eq(dns_srv_parse(m.b, m.n, &a, err), DNS_MALFORMED);
-	ck_assert_str_eq(err, "rdlength 200 of answer record 1 runs past the end of the message (80 bytes)");
+	ck_assert_str_eq(err, "rdlength 200 of answer record 1 runs past the message end (80 bytes)");
 }
 END_TEST
 
@@ -414,6 +414,58 @@ START_TEST(name_equality)
 }
 END_TEST
 
+
+/* A CNAME RR owned by the name at name_ptr, aliasing to alias. */
+static void cname_rr(struct msg *m, unsigned name_ptr, const char *alias)
+{
+	put16(m, 0xc000 | name_ptr);
+	put16(m, 5);
+	put16(m, 1);
+	put32(m, 3600);
+	size_t rdlen_at = m->n;
+	put16(m, 0);
+	put_name(m, alias);
+	size_t rdlen = m->n - rdlen_at - 2;
+	m->b[rdlen_at] = (unsigned char)(rdlen >> 8);
+	m->b[rdlen_at + 1] = (unsigned char)rdlen;
+}
+
+START_TEST(cname_of_target_noted)
+{
+	/* RFC 2782 forbids an alias as target; a server may still put the
+	 * CNAME (and the alias's address) into the additional section. Only
+	 * the record whose target owns the CNAME gets it, and the address of
+	 * the alias's target is not taken for the alias's own. */
+	static const char *const aliases[] = { "real.corp.example", "Real.Other.Example.", "x.y" };
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+		struct msg m;
+		header(&m, 0, 1, 2, 0, 2);
+		question(&m);
+		size_t t1 = srv_rr(&m, 0, 100, 1688, "kms01.corp.example", 3600);
+		srv_rr(&m, 0, 50, 1688, "kms02.corp.example", 3600);
+		size_t alias_at = m.n + 12;
+		cname_rr(&m, (unsigned)t1, aliases[i]);
+		a_rr(&m, (unsigned)alias_at, A11, 4);
+		struct srv_answer a;
+		char err[KMS_ERRLEN];
+		ck_assert_int_eq(dns_srv_parse(m.b, m.n, &a, err), DNS_OK);
+		ck_assert_uint_eq(a.n, 2);
+		ck_assert_str_eq(a.records[0].target, "kms01.corp.example");
+		char want[64];
+		snprintf(want, sizeof want, "%s", aliases[i]);
+		for (char *c = want; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+		size_t wl = strlen(want);
+		if (want[wl - 1] == '.')
+			want[wl - 1] = '\0';
+		ck_assert_str_eq(a.records[0].cname, want);
+		ck_assert_uint_eq(a.records[0].n_addrs, 0);
+		ck_assert_str_eq(a.records[1].cname, "");
+		srv_answer_free(&a);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns_srv");
@@ -435,6 +487,7 @@ int main(void)
 	tcase_add_test(tc, trailing_garbage);
 	tcase_add_test(tc, server_specs);
 	tcase_add_test(tc, name_equality);
+	tcase_add_test(tc, cname_of_target_noted);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

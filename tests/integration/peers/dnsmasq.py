@@ -16,6 +16,10 @@ the test.
             "srv_name": "_vlmcs._tcp.corp.example",  # default from domain
             "ttl": 3600,                             # TTL of all records
             "listen": "127.0.0.1",                   # or "::1"
+            "cnames": {"kms03.corp.example": "real.corp.example"},
+                                 # alias -> target (--cname); dnsmasq answers
+                                 # an alias whose target it does not know
+                                 # with the CNAME alone (NOERROR)
         })
         run("check_kms_dns", "-D", "corp.example", "-s", dns.server)
         dns.stop()   # optional (e.g. to test a server that went away)
@@ -110,6 +114,8 @@ class Dnsmasq:
         for name, addrs in spec.get("hosts", {}).items():
             for a in addrs:
                 cmd.append("--host-record=%s,%s,%d" % (name, a, ttl))
+        for alias, target in spec.get("cnames", {}).items():
+            cmd.append("--cname=%s,%s,%d" % (alias, target, ttl))
         for extra in spec.get("args", []):
             cmd.append(extra)
         self.peer = harness.Peer(cmd, lambda: dns_answers(self.host, self.port, "ready.kms-test.invalid"),
