@@ -506,23 +506,57 @@ static char *render_alloc(const struct result *r, size_t *len)
 	}
 	sb_str(&out, "\n");
 
-	/* Whole long lines, as many as fit with the marker for the rest. */
-	size_t room = OUTPUT_MAX - out.n, used = 0, total = 0, shown = 0;
+	/* Whole long lines, as many as fit. The marker counts the objects left
+	 * out: the partials. The lines that are not objects (the whole summary
+	 * first, the notes after the marker) are kept whole when they take at
+	 * most half the room; else everything is cut in order and the marker
+	 * counts lines. */
+	size_t room = OUTPUT_MAX - out.n, total = 0;
+	size_t first_part = whole ? 1 : 0, n_parts = r->n_parts;
+	size_t end_parts = first_part + n_parts;
 	for (size_t i = 0; i < nlines; i++)
 		total += lines[i].len;
-	if (total <= room) {
-		shown = nlines;
+	size_t fixed = total;
+	for (size_t i = first_part; i < end_parts; i++)
+		fixed -= lines[i].len;
+	bool all = total <= room, keep_fixed = fixed <= room / 2;
+	size_t used = 0, shown = first_part, left_out = 0;
+	if (all) {
+		shown = end_parts;
+	} else if (keep_fixed) {
+		while (shown < end_parts &&
+		       fixed + used + lines[shown].len + more_len(end_parts - shown - 1) <= room)
+			used += lines[shown++].len;
+		left_out = end_parts - shown;
+	}
+	if (all || keep_fixed) {
+		for (size_t i = 0; i < nlines; i++) {
+			if (i >= shown && i < end_parts)
+				continue;
+			if (i == end_parts && left_out) {
+				char more[64];
+				snprintf(more, sizeof more, "... and %zu more\n", left_out);
+				sb_str(&out, more);
+			}
+			sb_str(&out, lines[i].tag);
+			sb_str(&out, lines[i].text);
+			sb_str(&out, "\n");
+		}
+		if (left_out && end_parts == nlines) {
+			char more[64];
+			snprintf(more, sizeof more, "... and %zu more\n", left_out);
+			sb_str(&out, more);
+		}
 	} else {
+		shown = 0;
 		while (shown < nlines &&
 		       used + lines[shown].len + more_len(nlines - shown - 1) <= room)
 			used += lines[shown++].len;
-	}
-	for (size_t i = 0; i < shown; i++) {
-		sb_str(&out, lines[i].tag);
-		sb_str(&out, lines[i].text);
-		sb_str(&out, "\n");
-	}
-	if (shown < nlines) {
+		for (size_t i = 0; i < shown; i++) {
+			sb_str(&out, lines[i].tag);
+			sb_str(&out, lines[i].text);
+			sb_str(&out, "\n");
+		}
 		char more[64];
 		snprintf(more, sizeof more, "... and %zu more\n", nlines - shown);
 		sb_str(&out, more);

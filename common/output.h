@@ -12,8 +12,9 @@
  *
  * The whole output is assembled in memory and written with one write(2), so
  * a timeout can never interleave with it; it is capped below 8 KB (Nagios'
- * plugin output buffer) by dropping whole long-output lines and ending with
- * "... and N more". Every text is cleaned with text_clean() ('|' would
+ * plugin output buffer) by dropping whole partial lines, counted by
+ * "... and N more" (the objects left out); the notes follow the marker
+ * whole, unless they alone take more than half the room. Every text is cleaned with text_clean() ('|' would
  * start perfdata in Nagios, a newline or a bidi control would rearrange
  * the output).
  *

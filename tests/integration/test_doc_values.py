@@ -203,3 +203,36 @@ def test_year_9999_in_the_future(tmp_path):
     assert res.first == ("KMS SERVICE UNKNOWN - status document is dated %s in the future "
                          "(generated 9999-12-31 23:59 UTC, now 2026-11-25 14:00 UTC): check "
                          "the clocks" % age), res
+
+
+# ---- item 13: names that would rearrange or break lines -------------------------
+
+BREAKERS = ["\u0085", "\u2028", "\u2029", "\u202e", "\u202d", "\u200f", "\u200e",
+            "\u2066", "\u2069", "\u061c", "\r\n", "\x1b", "|"]
+
+
+@pytest.mark.parametrize("ch", BREAKERS, ids=[hex(ord(c[0])) for c in BREAKERS])
+def test_host_and_client_names_cannot_break_lines(tmp_path, ch):
+    """A host or client name from the document carrying a line or paragraph
+    separator, NEL or a bidi control comes out as one space ('|' as '/'),
+    on line 1 and in the long output, through every document plugin."""
+    d = mutate(("host", "name"), "kms01%scorp.example" % ch)
+    d["clients"][0]["name"] = "pc%sevil" % ch
+    d["clients"][0]["license_state"] = 0   # listed by check_kms_renewal
+    clean = "".join("/" if c == "|" else " " for c in ch)   # one space per character
+    want_host = "kms01%scorp.example" % clean
+    path = write(tmp_path, d)
+    for plugin in PLUGINS:
+        res = run(plugin, "-u", path, "--max-list", "50") if plugin == "check_kms_renewal" \
+            else run(plugin, "-u", path)
+        out = res.stdout
+        for bad in ("\u0085", "\u2028", "\u2029", "\u202e", "\u202d", "\u200f", "\u200e",
+                    "\u2066", "\u2069", "\u061c", "\r", "\x1b"):
+            assert bad not in out, (plugin, res)
+        # one '|' at most, the perfdata separator: the name's became '/'
+        assert res.stdout.split("\n")[0].count("|") <= 1, (plugin, res)
+        assert all("|" not in ln for ln in res.long), (plugin, res)
+        if plugin == "check_kms_service":
+            assert res.first.startswith("KMS SERVICE OK - %s: " % want_host), res
+        if plugin == "check_kms_renewal":
+            assert any(("pc%sevil" % clean) in ln for ln in res.long), res

@@ -370,3 +370,15 @@ def test_rpm_builds(tmp_path):
     assert "/usr/share/icinga2/include/plugins-contrib.d/kms-plugins.conf" in files
     assert any(re.match(r"/usr/lib(64)?/nagios/plugins/check_kms_count$", f) for f in files), files
     assert "/usr/share/doc/kms-plugins/examples/kms-plugins.cfg" in files
+
+
+def test_nagios_cfg_names_its_installed_file():
+    """The .cfg's header says where the Debian package puts it; both agree
+    (it once said kms.cfg)."""
+    with open(os.path.join(NAGIOS_DIR, "kms-plugins.cfg")) as f:
+        text = f.read()
+    with open(os.path.join(ROOT, "packaging", "debian", "kms-plugins.install")) as f:
+        install = f.read()
+    assert "packaging/nagios/kms-plugins.cfg etc/nagios-plugins/config/" in install
+    named = re.findall(r"/etc/nagios-plugins/config/[\w.-]+", text)
+    assert named == ["/etc/nagios-plugins/config/kms-plugins.cfg"], named

@@ -268,6 +268,32 @@ START_TEST(cap_notes_dropped_first)
 }
 END_TEST
 
+/* The cap's marker counts the objects left out (the partials), for any
+ * number of them; the notes still follow it, whole. */
+START_TEST(cap_marker_counts_partials_notes_follow)
+{
+	for (int n = 100; n <= 400; n += 75) {
+		struct result *r = result_new();
+		for (int i = 0; i < n; i++)
+			result_add(r, STATE_WARNING, "client%03d.corp.example: grace ends 2026-12-01, last "
+				   "request failed 0xC004F038 (KMS count insufficient)", i);
+		result_note(r, "Failing last request: %d clients with 0xC004F038", n);
+		result_note(r, "inventory complete since 2026-05-01");
+		const char *o = render(r);
+		ck_assert_uint_le(strlen(o), OUTPUT_MAX);
+		int shown = 0;
+		for (const char *p = o; (p = strstr(p, "\n[WARNING] ")); p++)
+			shown++;
+		char tail[200];
+		snprintf(tail, sizeof tail, "\n... and %d more\nFailing last request: %d clients with "
+			 "0xC004F038\ninventory complete since 2026-05-01\n", n - shown, n);
+		ck_assert_msg(shown > 0 && shown < n, "n=%d shown=%d", n, shown);
+		ck_assert_str_eq(o + strlen(o) - strlen(tail), tail);
+		result_free(r);
+	}
+}
+END_TEST
+
 START_TEST(cap_long_summary_shortened)
 {
 	struct result *r = result_new();
@@ -684,6 +710,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, out_of_range_state_counts_as_unknown);
 	tcase_add_test(tc, pipes_and_newlines_are_cleaned);
 	tcase_add_test(tc, unicode_line_breakers_and_bidi_are_cleaned);
+	tcase_add_test(tc, cap_marker_counts_partials_notes_follow);
 	tcase_add_test(tc, headlines_fit_line1_with_more);
 	tcase_add_test(tc, long_summary_cut_at_word_whole_below);
 	tcase_add_test(tc, verbose_lines_follow_status_line);
