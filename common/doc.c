@@ -960,10 +960,12 @@ struct doc *doc_load_or_die(const struct common_opts *co,
 		die("status document: no -u/--url given");
 	url_redact(co->url, shown, sizeof shown);
 	if (!doc_load(co->url, &co->fetch, on_client, ctx, &d, err)) {
-		/* fetch errors already name the URL ("HTTP 404 Not Found from
-		 * https://..."); say it once */
-		if (strstr(err, shown))
-			die("status document: %s", err);
+		/* fetch errors already name the URL that failed ("HTTP 404 Not
+		 * Found from https://...", after a redirect the last hop's): say
+		 * it once and keep line 1's 100 characters for the cause */
+		if (strstr(err, shown) || strstr(err, "://") ||
+		    strncmp(err, "cannot open --", 14) == 0) /* --cacert FILE... */
+			die("%s", err);
 		/* "is UTF-16; ..." continues the sentence */
 		if (strncmp(err, "is ", 3) == 0)
 			die("status document %s %s", shown, err);

@@ -43,7 +43,7 @@ static void set_err(char err[KMS_ERRLEN], const char *fmt, ...)
 
 static void size_err(char err[KMS_ERRLEN], unsigned long long max)
 {
-	set_err(err, "body larger than --max-size %llu bytes", max);
+	set_err(err, "body over --max-size %llu bytes", max);
 }
 
 static unsigned long long effective_max(const struct fetch_opts *o)
@@ -696,7 +696,8 @@ static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
 	if (t->sink_failed)
 		return false; /* the sink's own message is in err */
 	if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		size_err(err, t->max);
+		/* named with its URL, like every other HTTP failure */
+		set_err(err, "body over --max-size %llu bytes from %s", t->max, shown);
 		return false;
 	}
 	/* an error status's body is refused by on_body: a write error */

@@ -46,7 +46,7 @@ typedef bool (*fetch_sink)(const char *data, size_t len, void *ctx,
  * https://...", "HTTP header over 100 KiB from https://...",
  * "https://a/x.json redirects to http://b/x.json: refusing to leave https",
  * "cannot open /x.json: No such file or directory",
- * "body larger than --max-size 67108864 bytes".
+ * "body over --max-size 67108864 bytes".
  * When the -t deadline passes during the transfer it does not return: it ends
  * the plugin with the -t state (die_state), as the timeout backstop would,
  * so "-t 10:CRITICAL" is honoured instead of turning into UNKNOWN. */

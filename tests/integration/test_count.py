@@ -500,7 +500,7 @@ def test_missing_file(tmp_path):
     path = str(tmp_path / "nope.json")
     res = run(PLUGIN, "-u", path)
     assert res.code == 3, res
-    assert res.first == ("KMS COUNT UNKNOWN - status document: cannot open %s: No such "
+    assert res.first == ("KMS COUNT UNKNOWN - cannot open %s: No such "
                          "file or directory" % path), res
 
 
@@ -556,9 +556,9 @@ def test_https_wrong_ca_and_404(nginx):
     nginx.put_sample("healthy.json", "count/healthy.json")
     res = run(PLUGIN, "-u", nginx.https_url("/count/healthy.json"), "--cacert", nginx.wrong_ca)
     assert res.code == 3, res
-    assert res.first == ("KMS COUNT UNKNOWN - status document: TLS: unknown CA for %s"
+    assert res.first == ("KMS COUNT UNKNOWN - TLS: unknown CA for %s"
                          % nginx.https_url("/count/healthy.json")), res
     res = run(PLUGIN, "-u", nginx.https_url("/count/missing.json"), "--cacert", nginx.ca)
     assert res.code == 3, res
-    assert res.first == ("KMS COUNT UNKNOWN - status document: HTTP 404 Not Found from %s"
+    assert res.first == ("KMS COUNT UNKNOWN - HTTP 404 Not Found from %s"
                          % nginx.https_url("/count/missing.json")), res

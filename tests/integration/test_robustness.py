@@ -314,8 +314,8 @@ def count(url, *extra):
 def test_endless_body_stops_at_max_size(http_peer):
     p = http_peer("endless")
     run = count(p.url(), "--max-size", "1M")
-    run.check(3, "KMS COUNT UNKNOWN - status document %s: body larger than --max-size "
-                 "1048576 bytes" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - body over --max-size 1048576 bytes from %s"
+              % p.url())
 
 
 def test_endless_body_default_max_size_in_bounded_memory(http_peer):
@@ -325,8 +325,8 @@ def test_endless_body_default_max_size_in_bounded_memory(http_peer):
     # usually reached before -t
     p = http_peer("endless")
     run = count(p.url())
-    run.check(3, re.compile(r"KMS COUNT UNKNOWN - (status document %s: body larger than "
-                            r"--max-size \d+ bytes|fetching %s timed out after 2 s)"
+    run.check(3, re.compile(r"KMS COUNT UNKNOWN - (body over "
+                            r"--max-size \d+ bytes from %s|fetching %s timed out after 2 s)"
                             % (re.escape(p.url()), re.escape(p.url()))))
 
 
@@ -334,8 +334,8 @@ def test_announced_huge_length_is_refused(http_peer):
     # Content-Length 10 GB: refused on the header or at the cap, never trusted
     p = http_peer("endless_cl")
     run = count(p.url(), "--max-size", "1M")
-    run.check(3, "KMS COUNT UNKNOWN - status document %s: body larger than --max-size "
-                 "1048576 bytes" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - body over --max-size 1048576 bytes from %s"
+              % p.url())
 
 
 def test_drip_ends_at_t(http_peer):
@@ -353,13 +353,13 @@ def test_drip_timeout_state_is_honoured(http_peer):
 def test_reset_mid_body(http_peer):
     p = http_peer("reset")
     run = count(p.url())
-    run.check(3, "KMS COUNT UNKNOWN - status document: connection reset by %s" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - connection reset by %s" % p.url())
 
 
 def test_truncated_body(http_peer):
     p = http_peer("truncated")
     run = count(p.url())
-    run.check(3, "KMS COUNT UNKNOWN - status document: truncated body from %s" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - truncated body from %s" % p.url())
 
 
 def test_tls_handshake_that_stalls(http_peer):
@@ -379,7 +379,7 @@ def test_binary_garbage_instead_of_http(http_peer):
     p = http_peer("garbage")
     run = count(p.url())
     # was "refused to follow URL: ... (only http and https)", as for a redirect
-    run.check(3, "KMS COUNT UNKNOWN - status document: not an HTTP answer from %s" % p.url())
+    run.check(3, "KMS COUNT UNKNOWN - not an HTTP answer from %s" % p.url())
 
 
 def test_garbage_json_body_names_the_position(http_peer):

@@ -684,5 +684,5 @@ def test_https_wrong_ca_is_unknown_with_tls_message(nginx):
     url = nginx.https_url("/service/dns-failure.json")
     res = run(PLUGIN, "-u", url, "--cacert", nginx.wrong_ca)
     assert res.code == 3, res
-    assert res.first == ("KMS SERVICE UNKNOWN - status document: TLS: unknown CA for %s"
+    assert res.first == ("KMS SERVICE UNKNOWN - TLS: unknown CA for %s"
                          % url), res

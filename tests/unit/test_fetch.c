@@ -101,7 +101,7 @@ START_TEST(file_in_chunks)
 	o.max_size = 199999;
 	c = (struct collect){ 0 };
 	ck_assert(!fetch_stream(path, &o, collect_sink, &c, err));
-	ck_assert_str_eq(err, "body larger than --max-size 199999 bytes");
+	ck_assert_str_eq(err, "body over --max-size 199999 bytes");
 	ck_assert_uint_eq(c.bytes, 0); /* refused before reading */
 	c = (struct collect){ .stop_after = 2 };
 	ck_assert(!fetch_stream(path, NULL, collect_sink, &c, err));
