@@ -5,6 +5,7 @@
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,7 +357,9 @@ END_TEST
 
 /* Run fn in a child with stdout on a pipe; return its exit status and what
  * it printed. */
-static int run_child(void (*fn)(void), char *buf, size_t len)
+/* Run fn in a child; its stdout (and its stderr too when merged, as
+ * Icinga 2 reads both through one pipe) into buf. Returns the exit code. */
+static int run_child_io(void (*fn)(void), char *buf, size_t len, bool merged)
 {
 	int fds[2];
 	ck_assert_int_eq(pipe(fds), 0);
@@ -366,6 +369,8 @@ static int run_child(void (*fn)(void), char *buf, size_t len)
 	if (pid == 0) {
 		close(fds[0]);
 		dup2(fds[1], STDOUT_FILENO);
+		if (merged)
+			dup2(fds[1], STDERR_FILENO);
 		close(fds[1]);
 		fn();
 		_exit(100); /* fn must not return */
@@ -381,6 +386,11 @@ static int run_child(void (*fn)(void), char *buf, size_t len)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+static int run_child(void (*fn)(void), char *buf, size_t len)
+{
+	return run_child_io(fn, buf, len, false);
 }
 
 static void child_die(void)
@@ -659,41 +669,13 @@ static void child_verbose_die(void)
 	die("status document: bad");
 }
 
-static int run_child_merged(void (*fn)(void), char *buf, size_t len)
-{
-	int fds[2];
-	ck_assert_int_eq(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[1]);
-		fn();
-		_exit(100);
-	}
-	close(fds[1]);
-	size_t n = 0;
-	ssize_t got;
-	while (n + 1 < len && (got = read(fds[0], buf + n, len - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = '\0';
-	close(fds[0]);
-	int status;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 START_TEST(verbose_lines_follow_status_line)
 {
 	char buf[OUTPUT_MAX * 2];
-	ck_assert_int_eq(run_child_merged(child_verbose_exit, buf, sizeof buf), 1);
+	ck_assert_int_eq(run_child_io(child_verbose_exit, buf, sizeof buf, true), 1);
 	ck_assert_str_eq(buf, "KMS TEST WARNING - slow\n[WARNING] slow\n"
 			      "connecting to 127.0.0.1:1688\nbind offered\n");
-	ck_assert_int_eq(run_child_merged(child_verbose_die, buf, sizeof buf), 3);
+	ck_assert_int_eq(run_child_io(child_verbose_die, buf, sizeof buf, true), 3);
 	ck_assert_str_eq(buf, "KMS TEST UNKNOWN - status document: bad\nreading the document\n");
 }
 END_TEST

@@ -7,10 +7,10 @@ Fixture:
   relative Location) to /<path>, so a test can check that the message names
   the URL that failed, not the first one.
 """
-import socket
-import threading
 
 import pytest
+
+import harness
 
 KIB = 1024
 # path -> (header bytes after the status line, without the final CRLF)
@@ -26,16 +26,9 @@ ANSWERS = {
 }
 
 
-class HttpBadServer:
+class HttpBadServer(harness.ThreadedServer):
     def __init__(self):
-        self.stopping = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.threads = []
+        super().__init__()
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -68,27 +61,6 @@ class HttpBadServer:
             except (OSError, IndexError):
                 return  # the client gave up, as it should
 
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def start(self):
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(3)
-        self.sock.close()
 
 
 @pytest.fixture

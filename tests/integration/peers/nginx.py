@@ -28,9 +28,7 @@ Fixtures:
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
@@ -311,19 +309,12 @@ def nginx(tmp_path_factory):
         peer.stop()
 
 
-class DripServer:
+class DripServer(harness.ThreadedServer):
     """Sends a 200 response's headers, then one body byte a second."""
 
     def __init__(self, interval=1.0, length=1000):
         self.interval, self.length = interval, length
-        self.stopping = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.threads = []
+        super().__init__()
 
     def url(self, path="/doc.json"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -342,27 +333,6 @@ class DripServer:
             except OSError:
                 return  # the client gave up, as it should
 
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def start(self):
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(3)
-        self.sock.close()
 
 
 @pytest.fixture
