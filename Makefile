@@ -55,7 +55,7 @@ DEB_PKGS := build-essential git pkg-config libcurl4-openssl-dev libjansson-dev c
             python3 python3-pytest python3-jsonschema python3-impacket python3-nagiosplugin \
             nginx-light dnsmasq-base icinga2-bin icinga2-common nagios4-core \
             monitoring-plugins-basic tshark hyperfine time procps iproute2 \
-            debhelper devscripts lintian fakeroot rpm
+            debhelper devscripts lintian fakeroot rpm nodejs
 
 # keep objects between runs: without this make deletes the plugins' .o files
 # as intermediates and rebuilds them every time
@@ -88,13 +88,25 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The PowerShell syntax check of the Windows exporter (test_exporter.py): no
+# PowerShell runs here, so the tree-sitter grammar (WebAssembly, no native
+# build) parses it. Pinned by the lock file; one place for every BUILD.
+# npm comes with the machine's Node.js; without it the check is skipped.
+PS_PARSER := build/ps-parser/node_modules/.installed
+$(PS_PARSER): tests/integration/ps-parser/package.json tests/integration/ps-parser/package-lock.json
+	@command -v npm >/dev/null || { echo "npm missing: test_exporter.py will skip the PowerShell syntax check"; exit 0; }; \
+	mkdir -p build/ps-parser && \
+	cp tests/integration/ps-parser/package.json tests/integration/ps-parser/package-lock.json build/ps-parser/ && \
+	( cd build/ps-parser && npm ci --no-audit --no-fund --ignore-scripts ) && touch $@ || \
+	echo "npm ci failed: test_exporter.py will skip the PowerShell syntax check"
+
 # --- tests -------------------------------------------------------------------
 check: check-unit check-integration
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-check-integration: $(PLUGINS) $(TOOL_BIN)
+check-integration: $(PLUGINS) $(TOOL_BIN) $(PS_PARSER)
 	KMS_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q tests/integration
 
 check-sanitize:

@@ -1,0 +1,199 @@
+"""The Windows exporter (packaging/windows, issue 15), checked without Windows.
+
+Owns: every expected document of the exporter's -SelfTest fixtures is valid
+against the schema, keys its clients by (CMID, SKU) and loads in
+check_kms_count, check_kms_renewal and check_kms_service with the exact
+first line; the fixtures hold the odd records the exporter must survive;
+the script parses as PowerShell (tree-sitter grammar, when `make` could
+install it: no PowerShell exists here, so nothing in the script RUNS)."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+
+from harness import ROOT, run
+
+WINDOWS = os.path.join(ROOT, "packaging", "windows")
+SCRIPT = os.path.join(WINDOWS, "kms-status-exporter.ps1")
+FIXTURES = os.path.join(WINDOWS, "fixtures")
+EXPECTED = os.path.join(FIXTURES, "expected")
+SCHEMA = os.path.join(ROOT, "packaging", "schema", "kms-status-v1.schema.json")
+PARSER = os.path.join(ROOT, "tests", "integration", "ps-parser", "parse.cjs")
+PARSER_MODULES = os.environ.get("KMS_PS_PARSER", os.path.join(ROOT, "build", "ps-parser", "node_modules"))
+NA = 4294967295
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+CASES = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(FIXTURES, "*.json")))
+WRITING = [c for c in CASES if not load(os.path.join(FIXTURES, c + ".json")).get("expect_error")]
+FAILING = [c for c in CASES if c not in WRITING]
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = load(SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_case_has_its_outcome():
+    assert CASES, "no fixture"
+    assert sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(EXPECTED, "*.json"))) == WRITING
+    for c in FAILING:
+        assert not os.path.exists(os.path.join(EXPECTED, c + ".json"))
+    assert {"fresh-host", "mixed-requests", "merge-previous", "not-kms"} <= set(WRITING)
+    assert {"log-access-denied", "log-missing"} <= set(FAILING)
+
+
+@pytest.mark.parametrize("case", WRITING)
+def test_expected_document_is_valid(validator, case):
+    doc = load(os.path.join(EXPECTED, case + ".json"))
+    errors = sorted(e.message for e in validator.iter_errors(doc))
+    assert errors == []
+
+
+def _numbers(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _numbers(v)
+
+
+@pytest.mark.parametrize("case", WRITING)
+def test_expected_document_keys_clients_by_machine_and_product(case):
+    doc = load(os.path.join(EXPECTED, case + ".json"))
+    pairs = [(c["cmid"], c["sku_id"]) for c in doc["clients"]]
+    assert len(pairs) == len(set(pairs)), "a (CMID, SKU) pair twice"
+    for c in doc["clients"]:
+        # the event names the SKU, never the application: no guess
+        assert c["application_id"] is None
+        assert c["cmid"] == c["cmid"].lower() and c["sku_id"] == c["sku_id"].lower()
+    # WMI's uint32 "-1" is never published as a number
+    assert NA not in set(_numbers(doc))
+    assert doc["exporter"]["requests_skipped"] == len(doc["exporter"]["skipped"])
+    assert doc["generated_at"] == load(os.path.join(FIXTURES, case + ".json"))["now"]
+
+
+def test_one_machine_holds_windows_and_office():
+    doc = load(os.path.join(EXPECTED, "mixed-requests.json"))
+    cmid = "0d6b5c2e-1a2b-4c3d-8e9f-000000000001"
+    mine = {c["sku_id"]: c for c in doc["clients"] if c["cmid"] == cmid}
+    assert sorted(mine) == ["73111121-5638-40f6-bc11-f1d7b0d64300", "fbdb3e18-a8ef-4fb3-9183-dffd60bd0984"]
+    # the Office request did not flip the Windows record, and the other way round
+    win, office = mine["73111121-5638-40f6-bc11-f1d7b0d64300"], mine["fbdb3e18-a8ef-4fb3-9183-dffd60bd0984"]
+    assert (win["required_count"], win["last_result"], win["last_success_at"]) == (25, "0xC004F074", "2026-11-25T08:00:00Z")
+    assert (office["required_count"], office["last_result"], office["last_success_at"]) == (5, "0x0", "2026-11-24T08:01:00Z")
+
+
+# The odd records of the fixtures and what the exporter makes of them
+@pytest.mark.parametrize("name, field, value", [
+    ("pc0002.corp.example", "last_result", "0xC004F038"),   # 10-value layout, CMID in braces, upper case
+    ("pc0002.corp.example", "virtual", True),
+    ("pc0003.corp.example", "last_result", "0x0"),          # one comma-joined string, German message
+    ("srv0004.corp.example", "last_result", "0xC004F038"),  # signed decimal -1073418184
+    ("srv0004.corp.example", "state_expires_in_minutes", None),  # 4294967295 in the event
+    ("srv0005.corp.example", "last_result", "0x989680"),    # 8 decimal digits: decimal
+])
+def test_odd_records(name, field, value):
+    doc = load(os.path.join(EXPECTED, "mixed-requests.json"))
+    (client,) = [c for c in doc["clients"] if c["name"] == name]
+    assert client[field] == value
+
+
+def test_bad_records_are_counted_and_the_bookmark_passes_them():
+    doc = load(os.path.join(EXPECTED, "mixed-requests.json"))
+    ex = doc["exporter"]
+    assert [s["record_id"] for s in ex["skipped"]] == [107, 108, 109, 110]
+    assert (ex["requests_read"], ex["requests_skipped"]) == (12, 4)
+    assert ex["last_request_event_at"] == "2026-11-25T09:00:00Z"
+
+
+def test_only_the_spp_provider_counts():
+    case = load(os.path.join(FIXTURES, "mixed-requests.json"))
+    assert {"VSS"} < {r["ProviderName"] for r in case["application"]}
+    doc = load(os.path.join(EXPECTED, "mixed-requests.json"))
+    # the VSS 12294 inside the window is not a DNS success: the SPP one of
+    # October (outside it) is the newest 12294 reported
+    assert [(e["id"], e["at"]) for e in doc["events"]] == [
+        (12294, "2026-10-01T06:00:00Z"), (12293, "2026-11-25T13:02:11Z")]
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_unreadable_log_fails_the_run(case):
+    c = load(os.path.join(FIXTURES, case + ".json"))
+    assert not c["requests_error"]["FullyQualifiedErrorId"].startswith("NoMatchingEventsFound")
+
+
+def test_fixtures_carry_the_odd_shapes():
+    case = load(os.path.join(FIXTURES, "mixed-requests.json"))
+    shapes = {len(r["Properties"]) for r in case["requests"]}
+    assert {1, 3, 9, 10} <= shapes
+    assert any("Informationen" in (r.get("Message") or "") for r in case["requests"])
+    fresh = load(os.path.join(FIXTURES, "fresh-host.json"))
+    assert fresh["products"][0]["KeyManagementServiceCurrentCount"] == NA
+
+
+# Exact first lines of the document plugins on each expected document
+FIRST_LINES = [
+    ("fresh-host", "check_kms_count", 2, "KMS COUNT CRITICAL - Windows not enabled as a KMS host or no request received yet"),
+    ("fresh-host", "check_kms_renewal", 0, "KMS RENEWAL OK - the client inventory is empty: no client has asked this host for activation"),
+    ("fresh-host", "check_kms_service", 1, "KMS SERVICE WARNING - idle: no activation request recorded"),
+    ("merge-previous", "check_kms_count", 0, "KMS COUNT OK - Windows 31 OK"),
+    ("merge-previous", "check_kms_renewal", 0, "KMS RENEWAL OK - none of 3 clients loses activation within 30 days"),
+    ("merge-previous", "check_kms_service", 0, "KMS SERVICE OK - kms01.corp.example: KMS running, host key licensed, last request 8 min ago"),
+    ("mixed-requests", "check_kms_count", 0, "KMS COUNT OK - Windows 31 OK; Office 2013+ 12 OK"),
+    ("mixed-requests", "check_kms_renewal", 2, "KMS RENEWAL CRITICAL - 1 of 6 clients loses activation within 30 days (0 within 7 days), 1 already lost, 1 without a known deadline"),
+    ("mixed-requests", "check_kms_service", 2, "KMS SERVICE CRITICAL - 1 of 1 clients failing: 1 with 0xC004F074 (no KMS reachable); +1 more"),
+    ("not-kms", "check_kms_count", 2, "KMS COUNT CRITICAL - Windows not enabled as a KMS host or no request received yet"),
+    ("not-kms", "check_kms_renewal", 0, "KMS RENEWAL OK - the client inventory is empty: no client has asked this host for activation"),
+    ("not-kms", "check_kms_service", 2, "KMS SERVICE CRITICAL - KMS is not enabled on ws01 (clients get 0xC004F039)"),
+]
+
+
+def test_first_lines_cover_every_case_and_plugin():
+    assert sorted({(c, p) for c, p, _, _ in FIRST_LINES}) == sorted(
+        (c, p) for c in WRITING for p in ("check_kms_count", "check_kms_renewal", "check_kms_service"))
+
+
+@pytest.mark.parametrize("case, plugin, code, first", FIRST_LINES)
+def test_plugins_load_the_document(case, plugin, code, first):
+    res = run(plugin, "-u", os.path.join(EXPECTED, case + ".json"))
+    assert res.code != 3, res
+    assert (res.code, res.first) == (code, first), res
+
+
+def test_script_parses_as_powershell():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node missing: PowerShell syntax check not run (Debian package nodejs)")
+    if not os.path.exists(os.path.join(PARSER_MODULES, "tree-sitter-powershell", "tree-sitter-powershell.wasm")):
+        pytest.skip("tree-sitter-powershell not installed in %s: run `make build/ps-parser/node_modules/.installed`" % PARSER_MODULES)
+    res = subprocess.run([node, PARSER, PARSER_MODULES, SCRIPT], capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stdout) == (0, ""), res.stdout + res.stderr
+
+
+def test_parser_finds_a_syntax_error(tmp_path):
+    # the check can fail: a script with an unclosed condition is refused
+    node = shutil.which("node")
+    if node is None or not os.path.exists(os.path.join(PARSER_MODULES, "tree-sitter-powershell")):
+        pytest.skip("PowerShell parser not installed (see test_script_parses_as_powershell)")
+    bad = tmp_path / "bad.ps1"
+    with open(SCRIPT, encoding="utf-8") as f:
+        text = f.read()
+    bad.write_text(text.replace("if ($SelfTest) {", "if ($SelfTest {", 1), encoding="utf-8")
+    res = subprocess.run([node, PARSER, PARSER_MODULES, str(bad)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "syntax error" in res.stdout, res.stdout + res.stderr
