@@ -302,7 +302,10 @@ def test_deb_files(deb, tmp_path):
     for f in ("copyright", "README.md.gz", "examples/example.conf",
               "examples/example-services.cfg", "exporter/kms-status-exporter.ps1",
               "exporter/README.md.gz", "samples/healthy.json",
-              "samples/kms-status-v1.schema.json"):
+              "samples/kms-status-v1.schema.json",
+              # -SelfTest reads its fixtures beside the script, uncompressed
+              "exporter/fixtures/mixed-requests.json",
+              "exporter/fixtures/expected/mixed-requests.json"):
         assert (doc / f).exists(), f
     for name in want_plugins:
         exe = plugdir / name
