@@ -5,8 +5,19 @@
  * top-level members other than "clients" are small and parsed with jansson
  * into struct doc; each element of "clients" is parsed on its own, validated,
  * passed to the caller's callback as a struct doc_client, and freed. A
- * 1M-client document is thus read in flat memory (the caller keeps only what
- * it aggregates). Field names and rules: ../shared/DESIGN.md.
+ * 1M-client document is thus read without holding its clients (the caller
+ * keeps only what it aggregates); the one thing kept per client is its
+ * (CMID, product) key, 24 bytes in a hash set. Field names and rules:
+ * ../shared/DESIGN.md.
+ *
+ * The inventory is keyed by (CMID, product): one record per machine and
+ * product, since Office 2013+ sends the CMID of the machine's licensing
+ * service, the same as Windows. The product is the application id the rule
+ * of sku.h settles (the sku_id through the SKU table, required_count 25,
+ * the record's application_id). A second record of a pair is refused:
+ * "$.clients[7]: CMID 0d6b...-... and product Windows already at
+ * $.clients[2]". Records without a CMID, or of a product the rule leaves
+ * open (required_count 5 alone, nothing at all), are not checked.
  *
  * Errors name the JSON path: "$.products[2].current_count: expected integer,
  * got string"; invalid JSON names line and column; a missing required field
@@ -171,6 +182,10 @@ enum app_family app_family(const char *application_id);
  * "Office" in it), so a Windows product is never held to Office's
  * thresholds. APP_OTHER when neither says: the caller must not guess. */
 enum app_family product_family(const struct doc_product *p);
+
+/* A GUID in any form this loader accepts (see above) as lower-case
+ * 8-4-4-4-12 text in out; false for NULL or no GUID. */
+bool guid_canon(const char *text, char out[37]);
 
 /* Is text a valid --product / --application selector: "windows",
  * "office" (any case) or a GUID (8-4-4-4-12 hex digits, braces and blanks

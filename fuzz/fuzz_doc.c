@@ -7,6 +7,7 @@
 #include "doc.h"
 #include "fuzz.h"
 #include "hresult.h"
+#include "sku.h"
 
 static volatile size_t sink;
 
@@ -77,6 +78,17 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		sink += app_matches(c->application_id, "windows");
 		sink += app_matches(c->application_id, "office");
 	}
+	/* the classification: a settled product has an application id, an
+	 * unsettled one none, and a name always */
+	struct client_product cp;
+	client_product(c, &cp);
+	if (!cp.name || !cp.name[0])
+		fuzz_fail("client product without a name");
+	if ((cp.basis == PB_AMBIGUOUS || cp.basis == PB_UNKNOWN) != (cp.app_id == NULL))
+		fuzz_fail("client product basis %d with application %s", (int)cp.basis,
+			  cp.app_id ? cp.app_id : "(none)");
+	check_guid("client product application", cp.app_id);
+	touch_str(cp.name);
 	/* the callback may refuse; exercise that path on some clients */
 	if (c->name[0] == '!') {
 		snprintf(err, KMS_ERRLEN, "refused by the fuzzer");

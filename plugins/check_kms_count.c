@@ -5,7 +5,11 @@
  *
  * Owns: the per-product thresholds and their wording, the client-inventory
  * aggregation (a per-application histogram of request ages, never a client
- * list, so a 1M-client document stays in flat memory) and the forecast. */
+ * list, so a 1M-client document stays in flat memory) and the forecast.
+ * A client's application is the one sku.h's rule settles (SKU table,
+ * required_count 25, application_id); the loader keeps one record per
+ * (CMID, product), so a histogram counts each machine once per product: a
+ * machine with Windows and Office records is in each forecast once. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +22,7 @@
 #include "options.h"
 #include "output.h"
 #include "range.h"
+#include "sku.h"
 #include "timeutil.h"
 
 #define MAX_SELECTORS 16
@@ -51,6 +56,7 @@ struct gather {
 	struct app_hist apps[MAX_APPS];
 	size_t n_apps;
 	size_t skipped; /* clients of further application ids (vlog only) */
+	size_t ambiguous, unknown; /* in the window, product not settled */
 };
 
 /* What the inventory says about one product. */
@@ -91,14 +97,24 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 {
 	struct gather *g = ctx;
 	(void)err;
-	if (!c->application_id || isnan(c->last_request_at))
+	if (isnan(c->last_request_at))
 		return true;
 	long long age = g->now_min - (long long)floor(c->last_request_at / 60.0);
 	if (age > COUNT_WINDOW_MIN)
 		return true;
 	if (age < 0)
 		age = 0; /* clock skew: a request "from the future" is recent */
-	struct app_hist *h = app_slot(g, c->application_id);
+	struct client_product cp;
+	client_product(c, &cp);
+	if (!cp.app_id) {
+		/* never guessed into a product's forecast: said in a note */
+		if (cp.basis == PB_AMBIGUOUS)
+			g->ambiguous++;
+		else
+			g->unknown++;
+		return true;
+	}
+	struct app_hist *h = app_slot(g, cp.app_id);
 	if (!h) {
 		g->skipped++;
 		return true;
@@ -524,6 +540,14 @@ int main(int argc, char **argv)
 	struct result *r = result_new();
 	if (!d->has_clients)
 		result_note(r, "Forecast: no client inventory in the document");
+	if (g.ambiguous)
+		result_note(r, "Forecast: %zu client%s seen within 30 days left out: server OS or "
+			    "Office, ambiguous (required_count 5, SKU not in the table, no "
+			    "application_id)", g.ambiguous, g.ambiguous == 1 ? "" : "s");
+	if (g.unknown)
+		result_note(r, "Forecast: %zu client%s seen within 30 days left out: unknown product "
+			    "(neither sku_id, required_count nor application_id tells)",
+			    g.unknown, g.unknown == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++)
 		evaluate_product(r, &count_config, &co, have_user ? &user : NULL, &g, d, &ev[i]);
 
@@ -570,7 +594,13 @@ static const char count_notes[] =
 	"judged with the other family's thresholds (--product windows and office\n"
 	"both select it; select the others by application id to leave it out).\n"
 	"\n"
-	"Forecast: clients whose last request is within the host's renewal interval\n"
+	"Forecast: a client belongs to a product by its sku_id (a table of KMS client\n"
+	"SKUs), else by required_count 25 (a Windows client OS), else by its\n"
+	"application_id; one none of them settles (required_count 5 alone: a server\n"
+	"OS or Office) is left out and counted in a note, never guessed. The\n"
+	"inventory holds one record per (CMID, product): a machine with Windows and\n"
+	"Office counts once in each.\n"
+	"Clients whose last request is within the host's renewal interval\n"
 	"(default 7 days) plus 2 days are active and assumed to keep renewing; every\n"
 	"other client seen in the last 30 days leaves the count 30 days after its\n"
 	"last request. Without a client inventory in the document there is no\n"

@@ -7,7 +7,10 @@
  * --application filters, and the aggregation of the client inventory into
  * counters, a bounded heap of the --max-list most urgent clients (names
  * copied) and per-HRESULT groups of failing clients, so a 1M-client document
- * is read in flat memory. */
+ * is read in flat memory. A client record is one machine and product (the
+ * loader refuses a second record of a (CMID, product) pair), so "known"
+ * counts (CMID, product) pairs: a machine with Windows and Office is known
+ * once in each. Its product is the one sku.h's rule settles. */
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include "options.h"
 #include "output.h"
 #include "range.h"
+#include "sku.h"
 #include "timeutil.h"
 
 #define DAY_S 86400.0
@@ -30,6 +34,7 @@
 #define MAX_EXCLUDES 32
 #define DEFAULT_WARN "2%"
 #define DEFAULT_CRIT "10%"
+#define MAX_PRODUCTS 8              /* per-product known counts kept */
 
 enum { OPT_DAYS = 256, OPT_EXCLUDE, OPT_APPLICATION, OPT_MAX_LIST };
 
@@ -52,7 +57,7 @@ enum verdict {
 
 /* One listed client: everything its output line needs, name copied. */
 struct entry {
-	char *name;
+	char *name;               /* "pc01", "pc01 (Windows 10/11 Enterprise)" */
 	enum verdict v;
 	double deadline;          /* NAN for V_NO_DEADLINE */
 	size_t index;             /* document order breaks ties */
@@ -71,6 +76,14 @@ struct gather {
 	struct entry *heap;       /* max-heap on urgency: heap[0] least urgent kept */
 	size_t n_heap, listed;    /* listed: every client that earns a line */
 	struct hgroups failing_by_code; /* clients whose last request failed */
+	/* known clients per product: application id (or NULL for the two
+	 * unsettled kinds) and how many; the rest in by_app_other */
+	struct {
+		char app[40];
+		const char *name;
+		size_t n;
+	} by_app[MAX_PRODUCTS];
+	size_t n_by_app, by_app_other, ambiguous, unknown;
 };
 
 /* ---- gather --------------------------------------------------------------- */
@@ -184,12 +197,38 @@ static bool excluded(const struct config *cfg, const char *name)
 	return false;
 }
 
+/* One more known client of product cp. */
+static void count_product(struct gather *g, const struct client_product *cp)
+{
+	if (!cp->app_id) {
+		if (cp->basis == PB_AMBIGUOUS)
+			g->ambiguous++;
+		else
+			g->unknown++;
+		return;
+	}
+	for (size_t i = 0; i < g->n_by_app; i++)
+		if (strcmp(g->by_app[i].app, cp->app_id) == 0) {
+			g->by_app[i].n++;
+			return;
+		}
+	if (g->n_by_app == MAX_PRODUCTS) {
+		g->by_app_other++;
+		return;
+	}
+	snprintf(g->by_app[g->n_by_app].app, sizeof g->by_app[0].app, "%s", cp->app_id);
+	g->by_app[g->n_by_app].name = app_short_name(cp->app_id);
+	g->by_app[g->n_by_app++].n = 1;
+}
+
 /* The doc_load callback: filter, classify, count, and offer to the heap. */
 static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
 {
 	struct gather *g = ctx;
 	(void)err;
-	if (g->cfg->application && !app_matches(c->application_id, g->cfg->application)) {
+	struct client_product cp;
+	client_product(c, &cp);
+	if (g->cfg->application && !app_matches(cp.app_id, g->cfg->application)) {
 		g->other_app++;
 		return true;
 	}
@@ -198,6 +237,7 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		return true;
 	}
 	g->known++;
+	count_product(g, &cp);
 
 	struct entry e = {
 		.name = NULL, .v = V_FINE, .deadline = NAN, .index = c->index,
@@ -231,7 +271,14 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		}
 	}
 	g->listed++;
-	heap_offer(g, &e, c->name);
+	/* the edition, when the SKU table knows it, names which of a machine's
+	 * records this is (Windows and Office share the CMID and the name) */
+	char label[512];
+	if (cp.sku)
+		snprintf(label, sizeof label, "%s (%s)", c->name, cp.sku->edition);
+	else
+		snprintf(label, sizeof label, "%s", c->name);
+	heap_offer(g, &e, label);
 	return true;
 }
 
@@ -370,6 +417,29 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 		result_note(r, "Failing last request: %zu more client%s with other codes",
 			    h->other, h->other == 1 ? "" : "s");
 
+	/* per product, when the inventory holds more than one */
+	size_t kinds = g->n_by_app + (g->by_app_other > 0) + (g->ambiguous > 0) + (g->unknown > 0);
+	if (kinds > 1) {
+		char line[1024] = "";
+		for (size_t i = 0; i < g->n_by_app; i++) {
+			if (g->by_app[i].name)
+				text_append(line, sizeof line, "%s%s %zu", i ? ", " : "",
+					    g->by_app[i].name, g->by_app[i].n);
+			else
+				text_append(line, sizeof line, "%sapplication %s %zu", i ? ", " : "",
+					    g->by_app[i].app, g->by_app[i].n);
+		}
+		if (g->by_app_other)
+			text_append(line, sizeof line, "%sother applications %zu",
+				    line[0] ? ", " : "", g->by_app_other);
+		if (g->ambiguous)
+			text_append(line, sizeof line, "%sserver OS or Office (ambiguous) %zu",
+				    line[0] ? ", " : "", g->ambiguous);
+		if (g->unknown)
+			text_append(line, sizeof line, "%sunknown product %zu",
+				    line[0] ? ", " : "", g->unknown);
+		result_note(r, "Known clients by product: %s", line);
+	}
 	if (g->excluded)
 		result_note(r, "Excluded by --exclude: %zu client%s", g->excluded,
 			    g->excluded == 1 ? "" : "s");
@@ -524,7 +594,8 @@ static const struct plugin_option renewal_options[] = {
 	  OPT_EXCLUDE },
 	{ "application", 0, true, "windows|office|APPID",
 	  "Check only clients of this application: windows, office (2010 and\n"
-	  "2013+) or an application id. Default: every client.",
+	  "2013+) or an application id, as classified (see below). Default: every\n"
+	  "client.",
 	  OPT_APPLICATION },
 	{ "max-list", 0, true, "N",
 	  "List at most N clients in the long output, most urgent first (0-10000,\n"
@@ -543,6 +614,14 @@ static const char renewal_notes[] =
 	"A client lacking the times its rule needs (or without license_state) has no\n"
 	"known deadline: it is listed as [UNKNOWN] and counted as no_deadline, but\n"
 	"does not change the state.\n"
+	"\n"
+	"A client record is one machine and product (CMID, product): a machine with\n"
+	"Windows and Office has two, listed with their editions when the SKU table\n"
+	"knows them. The product is told by sku_id (that table), else by\n"
+	"required_count 25 (\"Windows client OS\"), else by application_id; what\n"
+	"none settles is \"server OS or Office\" (required_count 5 alone) or\n"
+	"\"unknown product\", never taken for Windows or Office: --application\n"
+	"does not select it.\n"
 	"\n"
 	"-w and -c are ranges over expiring + expired clients. A trailing % on a\n"
 	"bound makes it a share of the known clients (those left after --application\n"

@@ -562,3 +562,102 @@ def test_https_wrong_ca_and_404(nginx):
     assert res.code == 3, res
     assert res.first == ("KMS COUNT UNKNOWN - HTTP 404 Not Found from %s"
                          % nginx.https_url("/count/missing.json")), res
+
+
+# ---- issue 15: clients classified by sku_id, keyed by (CMID, product) --------
+
+SKU_ENT = "73111121-5638-40f6-bc11-f1d7b0d64300"     # Windows 10/11 Enterprise
+SKU_SRV22 = "ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03"   # Windows Server 2022 Datacenter
+SKU_PP24 = "8d368fc1-9470-4be2-8d66-90e836cbb051"    # Office LTSC Professional Plus 2024
+SKU_PP10 = "6f327760-8c5c-417c-9b61-836a98287e0c"    # Office Professional Plus 2010
+SKU_SYN = "5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01"     # in no table
+RECENT = "2026-11-24T10:00:00Z"
+
+
+def cmid(i):
+    return "0d6b5c2e-0000-4000-8000-%012d" % i
+
+
+def cl(i, **kw):
+    c = {"name": "m%02d.corp.example" % i, "cmid": cmid(i), "last_request_at": RECENT}
+    c.update(kw)
+    return c
+
+
+def test_machine_with_windows_and_office_counts_once_in_each(tmp_path):
+    """Ten machines each hold a Windows and an Office record (same CMID, as
+    Office 2013+ sends it): each forecast counts ten, not twenty, not zero;
+    the records carry only the sku_id the 12290 event gives."""
+    clients = []
+    for i in range(10):
+        clients.append(cl(i, sku_id=SKU_ENT.upper(), required_count=25))
+        clients.append(cl(i, sku_id="{%s}" % SKU_PP24, required_count=5))
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31), product(O2013, 10)], clients))
+    assert res.first == "KMS COUNT OK - Windows 31 OK; Office 2013+ 10 OK", res
+    assert res.perf_text == ("Windows=31;30:;25:;0;50 'Windows active'=10;;;0 "
+                             "'Windows lapsing'=0;;;0 'Office 2013+'=10;7:;5:;0;10 "
+                             "'Office 2013+ active'=10;;;0 'Office 2013+ lapsing'=0;;;0"), res
+
+
+@pytest.mark.parametrize("fields,win,office,o2010", [
+    # by the table, whatever application_id says
+    ({"sku_id": SKU_ENT}, 1, 0, 0),
+    ({"sku_id": SKU_SRV22, "required_count": 5}, 1, 0, 0),
+    ({"sku_id": SKU_PP24, "application_id": WIN}, 0, 1, 0),
+    ({"sku_id": SKU_PP10}, 0, 0, 1),
+    # an unknown SKU asking for 25 is a Windows client OS
+    ({"sku_id": SKU_SYN, "required_count": 25}, 1, 0, 0),
+    ({"required_count": 25, "application_id": O2013}, 1, 0, 0),
+    # 5 leaves it to application_id
+    ({"sku_id": SKU_SYN, "required_count": 5, "application_id": O2013}, 0, 1, 0),
+    ({"required_count": 5, "application_id": WIN}, 1, 0, 0),
+])
+def test_clients_classified_by_sku_then_count_then_application(tmp_path, fields, win,
+                                                                office, o2010):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31), product(O2013, 10),
+                                                 product(O2010, 10)], [cl(1, **fields)]))
+    assert res.code == 0, res
+    assert res.perf["Windows active"]["value"] == win, res
+    assert res.perf["Office 2013+ active"]["value"] == office, res
+    assert res.perf["Office 2010 active"]["value"] == o2010, res
+    assert not [ln for ln in res.long if "left out" in ln], res
+
+
+@pytest.mark.parametrize("fields,note", [
+    ({"required_count": 5},
+     "Forecast: 1 client seen within 30 days left out: server OS or Office, ambiguous "
+     "(required_count 5, SKU not in the table, no application_id)"),
+    ({"sku_id": SKU_SYN, "required_count": 5},
+     "Forecast: 1 client seen within 30 days left out: server OS or Office, ambiguous "
+     "(required_count 5, SKU not in the table, no application_id)"),
+    ({},
+     "Forecast: 1 client seen within 30 days left out: unknown product (neither sku_id, "
+     "required_count nor application_id tells)"),
+    ({"sku_id": SKU_SYN, "required_count": 50},
+     "Forecast: 1 client seen within 30 days left out: unknown product (neither sku_id, "
+     "required_count nor application_id tells)"),
+])
+def test_unsettled_clients_are_never_windows_or_office(tmp_path, fields, note):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [product(WIN, 31), product(O2013, 10)],
+                                      [cl(1, **fields), cl(2, **fields)]))
+    assert res.first == "KMS COUNT OK - Windows 31 OK; Office 2013+ 10 OK", res
+    assert res.perf["Windows active"]["value"] == 0, res
+    assert res.perf["Office 2013+ active"]["value"] == 0, res
+    assert note.replace("1 client ", "2 clients ") in res.long, res
+
+
+@pytest.mark.parametrize("a,b,prod", [
+    ({"sku_id": SKU_ENT}, {"sku_id": SKU_ENT}, "Windows"),
+    ({"sku_id": SKU_ENT}, {"sku_id": SKU_SYN, "required_count": 25}, "Windows"),
+    ({"sku_id": SKU_PP24}, {"required_count": 5, "application_id": O2013.upper()},
+     "Office 2013+"),
+])
+def test_duplicate_cmid_and_product_is_unknown(tmp_path, a, b, prod):
+    clients = [cl(0, sku_id=SKU_ENT), cl(1, sku_id=SKU_PP24), cl(7, **a), cl(8), cl(7, **b)]
+    path = write_doc(tmp_path, [product(WIN, 31)], clients)
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    # line 1 is cut to 100 characters; the whole text follows on line 2
+    assert res.first == ("KMS COUNT UNKNOWN - status document %s: $.clients[4]: CMID %s and "
+                         "product %s already at $.clients[2]" % (path, cmid(7), prod)), res
+    assert len(res.line1) <= 100 and res.line1.endswith("..."), res

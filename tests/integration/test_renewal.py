@@ -495,6 +495,9 @@ def test_sample_expiring_long_output():
         "last request failed 0xC004F038 (KMS count insufficient)",
         "... and 16 more",
         "Failing last request: 15 clients with 0xC004F038 (KMS count insufficient)",
+        # the samples' SKUs are synthetic: required_count 25 tells Windows,
+        # 5 leaves it to application_id (servers: Windows; Office 2013+)
+        "Known clients by product: Windows 26, Office 2013+ 8",
     ]
 
 
@@ -638,3 +641,103 @@ def test_nothing_expiring_says_none_only_when_ok(tmp_path, args, code, lead):
     res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a"), renewed("b"), renewed("c")]), *args)
     assert res.code == code, res
     assert res.summary == lead + " activation within 30 days", res
+
+
+# ---- issue 15: one record per (CMID, product), classified by sku_id ---------------
+
+SKU_ENT = "73111121-5638-40f6-bc11-f1d7b0d64300"     # Windows 10/11 Enterprise
+SKU_PP24 = "8d368fc1-9470-4be2-8d66-90e836cbb051"    # Office LTSC Professional Plus 2024
+SKU_SYN = "5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01"     # in no table
+
+
+def cmid(i):
+    return "0d6b5c2e-0000-4000-8000-%012d" % i
+
+
+def rec(name, i, sku=None, count=None, app=None, expiring=False):
+    """A client record of machine i, its product told only by what is given."""
+    c = client(name, 1, NOW - DAY, NOW - ((170 if expiring else 3) * DAY), app=app)
+    c["cmid"] = cmid(i)
+    if sku:
+        c["sku_id"] = sku
+    if count:
+        c["required_count"] = count
+    return c
+
+
+def test_machine_with_windows_and_office_is_known_once_in_each(tmp_path):
+    """pc01 holds a Windows and an Office record (one CMID): known twice
+    overall, once per product, each line naming its edition."""
+    c = [rec("pc01.corp.example", 1, SKU_ENT, 25, expiring=True),
+         rec("pc01.corp.example", 1, "{%s}" % SKU_PP24.upper(), 5, expiring=True),
+         rec("pc02.corp.example", 2, SKU_ENT, 25), rec("pc03.corp.example", 3, SKU_ENT, 25)]
+    path = write_doc(tmp_path, c)
+    res = run(PLUGIN, "-u", path, "-w", "3", "-c", "4")
+    assert res.first == "KMS RENEWAL OK - 2 of 4 clients lose activation within 30 days " \
+        "(0 within 7 days)", res
+    assert res.perf_text == "expiring=2;3;4;0;4 expired=0;;;0;4 known=4;;;0 failing=0;;;0 " \
+        "no_deadline=0;;;0 min_days_left=10", res
+    assert res.long[:2] == [
+        "[WARNING] pc01.corp.example (Windows 10/11 Enterprise): activation expires %s "
+        "(last renewal %s, last contact %s)" % (day(NOW + 10 * DAY), day(NOW - 170 * DAY),
+                                                day(NOW - DAY)),
+        "[WARNING] pc01.corp.example (Office LTSC Professional Plus 2024): activation "
+        "expires %s (last renewal %s, last contact %s)" % (day(NOW + 10 * DAY),
+                                                          day(NOW - 170 * DAY), day(NOW - DAY)),
+    ]
+    assert "Known clients by product: Windows 3, Office 2013+ 1" in res.long, res
+    for sel, known, lines in (("windows", 3, 1), ("office", 1, 1)):
+        r = run(PLUGIN, "-u", path, "--application", sel, "-w", "3", "-c", "4")
+        assert r.perf["known"]["value"] == known, r
+        assert r.perf["expiring"]["value"] == lines, r
+        assert not any(ln.startswith("Known clients by product") for ln in r.long), r
+
+
+@pytest.mark.parametrize("fields,sel,known", [
+    ({"sku": SKU_ENT}, "windows", 1),
+    ({"sku": SKU_ENT, "app": O2013}, "office", 0),      # the table wins
+    ({"sku": SKU_PP24}, "office", 1),
+    ({"sku": SKU_SYN, "count": 25}, "windows", 1),      # unknown SKU, 25: Windows
+    ({"count": 25, "app": O2013}, "windows", 1),
+    ({"sku": SKU_SYN, "count": 5, "app": O2013}, "office", 1),
+    ({"count": 5}, "windows", 0),                       # ambiguous: never selected
+    ({"count": 5}, "office", 0),
+    ({}, "windows", 0),                                 # unknown: never selected
+    ({}, "office", 0),
+])
+def test_application_selects_by_classified_product(tmp_path, fields, sel, known):
+    c = [rec("x", 1, fields.get("sku"), fields.get("count"), fields.get("app")),
+         rec("win", 2, SKU_ENT), rec("off", 3, SKU_PP24)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--application", sel)
+    assert res.code == 0, res
+    assert res.perf["known"]["value"] == known + 1, res
+    others = 2 - known
+    assert "Not of --application %s: %d client%s" % (sel, others, "" if others == 1 else "s") \
+        in res.long, res
+
+
+@pytest.mark.parametrize("fields,kind", [
+    ({"count": 5}, "server OS or Office (ambiguous)"),
+    ({"sku": SKU_SYN, "count": 5}, "server OS or Office (ambiguous)"),
+    ({}, "unknown product"),
+    ({"sku": SKU_SYN}, "unknown product"),
+])
+def test_unsettled_products_are_named_not_guessed(tmp_path, fields, kind):
+    c = [rec("x%d" % i, i, fields.get("sku"), fields.get("count"), expiring=True)
+         for i in range(2)] + [rec("win", 9, SKU_ENT)]
+    res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "5", "-c", "5")
+    assert res.first.startswith("KMS RENEWAL OK - 2 of 3 clients lose activation"), res
+    assert "Known clients by product: Windows 1, %s 2" % kind in res.long, res
+    # no edition to name: the line names the client only
+    assert res.long[0].startswith("[WARNING] x0: activation expires "), res
+
+
+def test_duplicate_cmid_and_product_is_unknown(tmp_path):
+    c = [rec("a", 1, SKU_ENT), rec("a", 1, SKU_PP24), rec("b", 2, SKU_ENT),
+         rec("a-clone", 1, SKU_SYN, 25)]
+    path = write_doc(tmp_path, c)
+    res = run(PLUGIN, "-u", path)
+    assert res.code == 3, res
+    assert res.first == ("KMS RENEWAL UNKNOWN - status document %s: $.clients[3]: CMID %s and "
+                         "product Windows already at $.clients[0]" % (path, cmid(1))), res
+    assert len(res.line1) <= 100, res

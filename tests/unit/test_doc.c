@@ -1262,6 +1262,141 @@ START_TEST(byte_order_mark_and_utf16)
 }
 END_TEST
 
+/* ---- issue 15: the inventory is keyed by (CMID, product) ----------------- */
+
+#define CM "0d6b5c2e-1111-4a4a-8b8b-0123456789ab"
+#define SKU_ENT "73111121-5638-40f6-bc11-f1d7b0d64300"   /* Windows 10/11 Enterprise */
+#define SKU_PP24 "8d368fc1-9470-4be2-8d66-90e836cbb051"  /* Office LTSC ProPlus 2024 */
+#define SKU_SYN "5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01"   /* in no table */
+
+/* Clients a and b (member text without braces) at $.clients[2] and [4] among
+ * fillers without a CMID; slow puts an escape in every name, so each element
+ * takes jansson's path. */
+static char *pair_doc(const char *a, const char *b, bool slow)
+{
+	const char *nm = slow ? "\"name\":\"p\\u0063\"," : "\"name\":\"pc\",";
+	char *arr, *t;
+	ck_assert_int_ge(asprintf(&arr, "[{%s\"x\":1},{%s\"x\":2},{%s%s},{%s\"x\":3},{%s%s}]",
+				  nm, nm, nm, a, nm, nm, b), 0);
+	t = mkclients(arr);
+	free(arr);
+	return t;
+}
+
+START_TEST(duplicate_cmid_and_product_refused)
+{
+	static const struct {
+		const char *a, *b, *product;
+	} dup[] = {
+		/* the same SKU twice */
+		{ "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"",
+		  "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"", "Windows" },
+		/* the CMID in another spelling, the product settled another way */
+		{ "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"",
+		  "\"cmid\":\"{0D6B5C2E-1111-4A4A-8B8B-0123456789AB}\",\"required_count\":25", "Windows" },
+		{ "\"cmid\":\"" CM "\",\"application_id\":\"" APPID_WINDOWS "\"",
+		  "\"cmid\":\" " CM "\",\"sku_id\":\"" SKU_SYN "\",\"required_count\":25", "Windows" },
+		{ "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_PP24 "\"",
+		  "\"cmid\":\"" CM "\",\"required_count\":5,\"application_id\":\"0FF1CE15-A989-479D-AF46-F275C6370663\"",
+		  "Office 2013+" },
+		{ "\"cmid\":\"" CM "\",\"application_id\":\"" APPID_OFFICE2010 "\"",
+		  "\"cmid\":\"" CM "\",\"application_id\":\"" APPID_OFFICE2010 "\"", "Office 2010" },
+		/* an application this plugin does not know is still a product */
+		{ "\"cmid\":\"" CM "\",\"application_id\":\"12345678-1234-1234-1234-123456789abc\"",
+		  "\"cmid\":\"" CM "\",\"application_id\":\"12345678-1234-1234-1234-123456789ABC\"",
+		  "12345678-1234-1234-1234-123456789abc" },
+	};
+	for (size_t i = 0; i < sizeof dup / sizeof dup[0]; i++)
+		for (int slow = 0; slow < 2; slow++) {
+			char want[KMS_ERRLEN];
+			snprintf(want, sizeof want,
+				 "$.clients[4]: CMID " CM " and product %s already at $.clients[2]",
+				 dup[i].product);
+			struct seen s = { .stop_at = -1 };
+			char *t = pair_doc(dup[i].a, dup[i].b, slow);
+			struct doc *d = (struct doc *)1;
+			char err[KMS_ERRLEN] = "";
+			ck_assert_msg(!doc_load_buffer(t, strlen(t), record, &s, &d, err),
+				      "case %zu accepted", i);
+			ck_assert_ptr_null(d);
+			ck_assert_str_eq(err, want);
+			/* the callback saw the clients before the duplicate only */
+			ck_assert_uint_eq(s.n, 4);
+			expect_err(t, want); /* and without a callback */
+			free(t);
+		}
+}
+END_TEST
+
+START_TEST(same_cmid_other_product_accepted)
+{
+	static const struct {
+		const char *a, *b;
+	} ok[] = {
+		/* the case of issue 15: Windows and Office 2013+ on one machine */
+		{ "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"",
+		  "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_PP24 "\"" },
+		{ "\"cmid\":\"" CM "\",\"required_count\":25",
+		  "\"cmid\":\"" CM "\",\"required_count\":5,\"application_id\":\"" APPID_OFFICE2013 "\"" },
+		{ "\"cmid\":\"" CM "\",\"application_id\":\"" APPID_OFFICE2013 "\"",
+		  "\"cmid\":\"" CM "\",\"application_id\":\"" APPID_OFFICE2010 "\"" },
+		/* a product the rule leaves open is not checked: a server OS and
+		 * its Office both ask for 5 */
+		{ "\"cmid\":\"" CM "\",\"required_count\":5",
+		  "\"cmid\":\"" CM "\",\"required_count\":5" },
+		{ "\"cmid\":\"" CM "\"", "\"cmid\":\"" CM "\"" },
+		{ "\"cmid\":\"" CM "\",\"required_count\":5",
+		  "\"cmid\":\"" CM "\",\"sku_id\":\"ef6cfc9f-8c5d-44ac-9aad-de6a2ea0ae03\"" },
+		/* records without a CMID are not checked */
+		{ "\"sku_id\":\"" SKU_ENT "\"", "\"sku_id\":\"" SKU_ENT "\"" },
+		{ "\"cmid\":null,\"sku_id\":\"" SKU_ENT "\"", "\"sku_id\":\"" SKU_ENT "\"" },
+		/* other machines, same product */
+		{ "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"",
+		  "\"cmid\":\"0d6b5c2e-1111-4a4a-8b8b-0123456789ac\",\"sku_id\":\"" SKU_ENT "\"" },
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		for (int slow = 0; slow < 2; slow++) {
+			struct seen s = { .stop_at = -1 };
+			char *t = pair_doc(ok[i].a, ok[i].b, slow);
+			struct doc *d = load_ok(t, record, &s);
+			ck_assert_uint_eq(s.n, 5);
+			ck_assert_uint_eq(d->n_clients, 5);
+			doc_free(d);
+			free(t);
+		}
+}
+END_TEST
+
+/* Many machines with two products each, in a table that grows many times:
+ * all accepted; then the first pair again at the end is found. */
+START_TEST(many_pairs_then_one_duplicate)
+{
+	size_t n = 20000, cap = n * 190 + 400;
+	char *arr = malloc(cap), *p = arr;
+	ck_assert_ptr_nonnull(arr);
+	p += sprintf(p, "[");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s{\"name\":\"m\",\"cmid\":\"%08zx-0000-4000-8000-%012zx\",\"sku_id\":\"%s\"}",
+			     i ? "," : "", i / 2, i / 2, i % 2 ? SKU_PP24 : SKU_ENT);
+	p += sprintf(p, "]");
+	char *t = mkclients(arr);
+	struct doc *d = load_ok(t, NULL, NULL);
+	ck_assert_uint_eq(d->n_clients, n);
+	doc_free(d);
+	free(t);
+	p[-1] = '\0';
+	p += sprintf(p - 1, ",{\"name\":\"m\",\"cmid\":\"00000002-0000-4000-8000-000000000002\","
+		     "\"sku_id\":\"%s\"}]", SKU_PP24) - 1;
+	t = mkclients(arr);
+	char want[KMS_ERRLEN];
+	snprintf(want, sizeof want, "$.clients[%zu]: CMID 00000002-0000-4000-8000-000000000002 "
+		 "and product Office 2013+ already at $.clients[5]", n);
+	expect_err(t, want);
+	free(t);
+	free(arr);
+}
+END_TEST
+
 static Suite *doc_suite(void)
 {
 	Suite *s = suite_create("doc");
@@ -1297,6 +1432,9 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, product_families);
 	tcase_add_test(tc, value_ranges);
 	tcase_add_test(tc, byte_order_mark_and_utf16);
+	tcase_add_test(tc, duplicate_cmid_and_product_refused);
+	tcase_add_test(tc, same_cmid_other_product_accepted);
+	tcase_add_test(tc, many_pairs_then_one_duplicate);
 	suite_add_tcase(s, tc);
 	return s;
 }
