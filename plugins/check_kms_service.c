@@ -10,6 +10,7 @@
  * client list, so a 1M-client document stays in flat memory); the request
  * counters as perfdata counters. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -269,8 +270,11 @@ static void eval_dns(struct result *r, const struct config *cfg,
 			text_append(line, sizeof(line), "; %zu failures since %s", n_fail,
 			       fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC));
 		result_add(r, STATE_WARNING, "%s", line);
+		/* on the document's own UTC day the date is noise on line 1 */
+		bool same_day = floor(d->generated_at / 86400) == floor(first_fail->at / 86400);
 		result_headline(r, STATE_WARNING, "DNS publishing failing since %s (%s)",
-		     fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC), code);
+		     fmt_utc(t2, sizeof(t2), first_fail->at, same_day ? "%H:%M UTC" : TIME_FMT_UTC),
+		     code);
 		return;
 	}
 	if (fail && (!ok || fail->at > ok->at)) {
