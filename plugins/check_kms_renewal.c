@@ -88,7 +88,8 @@ struct gather {
 
 /* ---- gather --------------------------------------------------------------- */
 
-/* When c loses activation (Unix seconds), following DESIGN.md; false when
+/* When c loses activation (Unix seconds), following docs/DESIGN.md
+ * ("The client deadline rule"); false when
  * the document lacks what the rule needs. A licensed client without
  * last_success_at is counted from last_request_at: the state was reported
  * then, so it renewed at the latest then (an upper bound). */
