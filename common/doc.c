@@ -904,9 +904,10 @@ static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
 	    !cv_ranged(f, i, CF_LICENSE, &R_LICENSE, &c->license_state, err) ||
 	    !cv_ranged(f, i, CF_EXPIRES, &R_COUNT, &c->state_expires_in_minutes, err))
 		return false;
-	/* DESIGN.md makes a client's name optional (the event log may give
-	 * none): fall back to its CMID, then to its place in the inventory, so
-	 * every client can still be named in output */
+	/* docs/DESIGN.md ("The status document") makes a client's name
+	 * optional (the event log may give none): fall back to its CMID, then
+	 * to its place in the inventory, so every client can still be named in
+	 * output */
 	if (!c->name) {
 		static char unnamed[48]; /* valid for this callback only, as c */
 		if (c->cmid)

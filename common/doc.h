@@ -8,7 +8,7 @@
  * 1M-client document is thus read without holding its clients (the caller
  * keeps only what it aggregates); the one thing kept per client is its
  * (CMID, product) key, 24 bytes in a hash set. Field names and rules:
- * ../shared/DESIGN.md.
+ * docs/DESIGN.md, "The status document".
  *
  * The inventory is keyed by (CMID, product): one record per machine and
  * product, since Office 2013+ sends the CMID of the machine's licensing

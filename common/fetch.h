@@ -3,7 +3,8 @@
  *
  * libcurl is loaded with dlopen() only when the URL is http(s): a document
  * check of a local file then costs about 1 ms of CPU instead of 7 (Debian's
- * libcurl drags some 30 libraries into every process start; see DESIGN.md).
+ * libcurl drags some 30 libraries into every process start; see
+ * docs/DESIGN.md, "Start-up cost").
  * TLS is verified unless insecure. Redirects (301, 302, 303, 307, 308) are
  * followed hop by hop, at most 5, to http or https only, and from an https
  * URL to https only: a downgrade is an error naming both URLs. Connect and

@@ -3,10 +3,10 @@
  * bind_nak parser, one probe (connect, bind, read one answer, close) and
  * many probes in parallel.
  *
- * Non-invasion (DESIGN.md): the only PDU ever written to a socket here is
- * the bind built by rpc_bind_build(). A bind registers no KMS client; a
- * request PDU (ptype 0) would be an activation attempt, so there is no code
- * that could build one.
+ * Non-invasion (docs/DESIGN.md, "Non-invasion"): the only PDU ever
+ * written to a socket here is the bind built by rpc_bind_build(). A bind
+ * registers no KMS client; a request PDU (ptype 0) would be an activation
+ * attempt, so there is no code that could build one.
  *
  * Trust: the answer is read into a fixed RPC_MAX_PDU buffer; frag_length only
  * tells how much more to wait for, never how much to read past what arrived,

@@ -1,8 +1,8 @@
 /* rpc_bind.h - prove a KMS host answers with a DCE/RPC bind, never with an
  * activation request.
  *
- * A bind registers no client on the host (see DESIGN.md, non-invasion): the
- * probe connects, sends one bind PDU for the KMS interface
+ * A bind registers no client on the host (docs/DESIGN.md, "Non-invasion"):
+ * the probe connects, sends one bind PDU for the KMS interface
  * 51c82175-844e-4750-b0d8-ec255555bc06 v1.0 (NDR 2.0, plus NDR64 and the
  * bind-time feature negotiation context as Windows sends them), reads one
  * answer PDU, and closes. The response parser trusts no length it has not

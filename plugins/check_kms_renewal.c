@@ -3,14 +3,15 @@
  * grace period runs out, and clients already unlicensed or in notification
  * mode, counted against -w/-c and the most urgent listed by name.
  *
- * Owns: the per-client deadline rule, the --days window, the --exclude and
- * --application filters, and the aggregation of the client inventory into
- * counters, a bounded heap of the --max-list most urgent clients (names
- * copied) and per-HRESULT groups of failing clients, so a 1M-client document
- * is read in flat memory. A client record is one machine and product (the
- * loader refuses a second record of a (CMID, product) pair), so "known"
- * counts (CMID, product) pairs: a machine with Windows and Office is known
- * once in each. Its product is the one sku.h's rule settles. */
+ * Owns: the --days window around each client's deadline (the rule itself
+ * is common/deadline.h), the --exclude and --application filters, and the
+ * aggregation of the client inventory into counters, a bounded heap of the
+ * --max-list most urgent clients (names copied) and per-HRESULT groups of
+ * failing clients, so a 1M-client document is read in flat memory. A client
+ * record is one machine and product (the loader refuses a second record of
+ * a (CMID, product) pair), so "known" counts (CMID, product) pairs: a
+ * machine with Windows and Office is known once in each. Its product is the
+ * one sku.h's rule settles. */
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deadline.h"
 #include "doc.h"
 #include "hgroups.h"
 #include "options.h"
@@ -29,7 +31,6 @@
 #include "timeutil.h"
 
 #define DAY_S 86400.0
-#define VALIDITY_S (180.0 * DAY_S)  /* a KMS activation is valid 180 days */
 #define SOON_DAYS 7                 /* the "(N within 7 days)" sub-count */
 #define MAX_EXCLUDES 32
 #define DEFAULT_WARN "2%"
@@ -87,40 +88,6 @@ struct gather {
 };
 
 /* ---- gather --------------------------------------------------------------- */
-
-/* When c loses activation (Unix seconds), following DESIGN.md; false when
- * the document lacks what the rule needs. A licensed client without
- * last_success_at is counted from last_request_at: the state was reported
- * then, so it renewed at the latest then (an upper bound). */
-static bool client_deadline(const struct doc_client *c, double now, double *out)
-{
-	switch (c->license_state) {
-	case LIC_LICENSED:
-		if (!isnan(c->last_success_at))
-			*out = c->last_success_at + VALIDITY_S;
-		else if (!isnan(c->last_request_at))
-			*out = c->last_request_at + VALIDITY_S;
-		else
-			return false;
-		return true;
-	case LIC_OOB_GRACE:
-	case LIC_OOT_GRACE:
-	case LIC_NON_GENUINE_GRACE:
-	case LIC_EXTENDED_GRACE:
-		if (isnan(c->last_request_at) || c->state_expires_in_minutes == DOC_ABSENT)
-			return false;
-		*out = c->last_request_at + 60.0 * (double)c->state_expires_in_minutes;
-		return true;
-	case LIC_UNLICENSED:
-	case LIC_NOTIFICATION:
-		/* already lost, whenever it was last heard of */
-		*out = (!isnan(c->last_request_at) && c->last_request_at < now)
-			       ? c->last_request_at : now;
-		return true;
-	default:
-		return false; /* license_state absent */
-	}
-}
 
 /* Urgency order: expired and expiring by deadline, then clients without a
  * deadline; document order within equals. true when a is more urgent. */
@@ -450,7 +417,7 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 	if (isnan(d->clients_complete_since))
 		result_note(r, "The document does not say how far back the inventory reaches "
 			    "(no clients_complete_since): clients silent for long may not be seen");
-	else if (d->clients_complete_since > g->now - VALIDITY_S)
+	else if (d->clients_complete_since > g->now - KMS_VALIDITY_S)
 		result_note(r, "Inventory reaches back only to %s (less than 180 days): "
 			    "clients silent since before then are not seen",
 			    day(date, sizeof(date), d->clients_complete_since));

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Writes the kms-status v1 document (DESIGN.md) of this KMS host.
+    Writes the kms-status v1 document (docs/DESIGN.md) of this KMS host.
 
 .DESCRIPTION
     Runs on the KMS host as a scheduled task every few minutes. It only
@@ -68,7 +68,7 @@ $UInt32NotApplicable = [int64]4294967295   # WMI's uint32 "-1"; written as a dec
 # range under its own provider: those must not count.
 $SppProviders = @('Microsoft-Windows-Security-SPP', 'Software Protection Platform Service',
     'Microsoft-Windows-Security-Licensing-SLC')
-# The client fields of the document, in order (DESIGN.md).
+# The client fields of the document, in order (docs/DESIGN.md, "The status document").
 $ClientKeys = 'name', 'cmid', 'sku_id', 'application_id', 'virtual', 'required_count',
     'first_seen_at', 'last_request_at', 'last_result', 'last_success_at',
     'license_state', 'state_expires_in_minutes'

@@ -1,7 +1,7 @@
 """The sample documents, the schema and the generator (issue 3).
 
 Owns: every sample validates against packaging/schema/kms-status-v1;
-the schema rejects what DESIGN.md forbids; the samples say what
+the schema rejects what docs/DESIGN.md forbids; the samples say what
 packaging/samples/README.md claims (counts, deadlines, events);
 generate.py is deterministic, valid, and its --lapsing clients sit exactly
 where --help says.  Pure Python: no plugin binary needed."""

@@ -491,8 +491,8 @@ START_TEST(missing_required_fields)
 }
 END_TEST
 
-/* A client's name is optional (DESIGN.md): the CMID stands in, else the
- * client's place in the inventory. */
+/* A client's name is optional (docs/DESIGN.md, "The status document"):
+ * the CMID stands in, else the client's place in the inventory. */
 START_TEST(client_without_name)
 {
 	struct seen s = { .stop_at = -1 };
