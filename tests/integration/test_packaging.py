@@ -299,7 +299,7 @@ def test_deb_files(deb, tmp_path):
     nag = tmp_path / "etc/nagios-plugins/config/kms-plugins.cfg"
     assert nag.read_text() == open(os.path.join(NAGIOS_DIR, "kms-plugins.cfg")).read()
     doc = tmp_path / "usr/share/doc/kms-plugins"
-    for f in ("copyright", "README.md.gz", "examples/example.conf",
+    for f in ("copyright", "README.md.gz", "DESIGN.md.gz", "examples/example.conf",
               "examples/example-services.cfg", "exporter/kms-status-exporter.ps1",
               "exporter/README.md.gz", "samples/healthy.json",
               "samples/kms-status-v1.schema.json",
