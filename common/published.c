@@ -2,6 +2,7 @@
  * The contract and the reasons for the verdicts are in published.h. */
 #include "published.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,13 @@ size_t published_resolve(const char *server, struct srv_answer *a, double deadli
 	for (size_t i = 0; i < a->n; i++) {
 		struct srv_record *rec = &a->records[i];
 		char err[KMS_ERRLEN] = "";
-		/* the published names may be unknown to the system's resolver:
-		 * ask the server that published them */
-		if (!is_root(rec) && rec->n_addrs == 0 &&
-		    dns_addr_lookup(server, rec->target, deadline, rec, err) != DNS_OK &&
-		    !err[0])
-			snprintf(err, sizeof err, "no address");
+		/* always asked, even when the additional section had some: a
+		 * server drops additional records that do not fit a datagram
+		 * without setting TC (dnsmasq does), so it may hold only some
+		 * of a target's addresses. The server that published the names
+		 * is asked, as the system's resolver may not know them. */
+		if (!is_root(rec))
+			dns_addr_lookup(server, rec->target, deadline, rec, err);
 		if (!is_root(rec) && rec->n_addrs == 0) {
 			missing++;
 			if (!err[0])
@@ -43,6 +45,20 @@ static bool family_ok(const char *addr, int family)
 {
 	bool v6 = strchr(addr, ':') != NULL;
 	return family == AF_UNSPEC || (family == AF_INET6) == v6;
+}
+
+/* Addresses in numeric order, IPv4 first: a DNS server rotates them, and
+ * the same set must read the same in every run and every plugin. */
+static int addr_cmp(const void *pa, const void *pb)
+{
+	const struct published_addr *a = pa, *b = pb;
+	unsigned char x[17] = { 0 }, y[17] = { 0 };
+	x[0] = inet_pton(AF_INET, a->addr, x + 1) == 1 ? 4 :
+	       inet_pton(AF_INET6, a->addr, x + 1) == 1 ? 6 : 9;
+	y[0] = inet_pton(AF_INET, b->addr, y + 1) == 1 ? 4 :
+	       inet_pton(AF_INET6, b->addr, y + 1) == 1 ? 6 : 9;
+	int c = memcmp(x, y, sizeof x);
+	return c ? c : strcmp(a->addr, b->addr);
 }
 
 /* The verdict of one host from its probes (published.h). */
@@ -149,6 +165,8 @@ void published_probe(const char *server, struct srv_answer *a, int family,
 	free(res);
 	for (size_t i = 0; i < a->n; i++) {
 		struct published_host *h = &out->hosts[i];
+		if (h->n_addrs > 1)
+			qsort(h->addrs, h->n_addrs, sizeof *h->addrs, addr_cmp);
 		for (size_t j = 0; j < h->n_addrs; j++)
 			h->n_dead += !h->addrs[j].answers;
 		judge_host(h);
@@ -231,10 +249,10 @@ void published_headline(const struct published_host *h, char *buf, size_t len)
 		if (!h->addrs[j].answers)
 			dead = h->addrs[j].addr;
 	if (h->n_dead == 1 && dead)
-		snprintf(buf, len, "%s: %s does not answer", h->rec->target, dead);
+		snprintf(buf, len, "%s of %s does not answer", dead, h->rec->target);
 	else
-		snprintf(buf, len, "%s: %zu of %zu addresses do not answer", h->rec->target,
-			 h->n_dead, h->n_addrs);
+		snprintf(buf, len, "%zu of %zu addresses of %s do not answer", h->n_dead,
+			 h->n_addrs, h->rec->target);
 }
 
 bool published_answers(const struct published_host *h)

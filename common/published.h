@@ -41,7 +41,8 @@ struct published_addr {
 /* One published host (one SRV record) and its verdict. */
 struct published_host {
 	const struct srv_record *rec;
-	struct published_addr *addrs; /* the probed addresses, in DNS order */
+	struct published_addr *addrs; /* the probed addresses, in numeric
+				       * order (IPv4 first): DNS servers rotate */
 	size_t n_addrs, n_dead;
 	bool resolve_failed;          /* the target has no address at all */
 	char resolve_err[KMS_ERRLEN]; /* why, when resolve_failed */
@@ -57,9 +58,10 @@ struct published {
 	struct published_addr *block; /* every host's addrs, one allocation */
 };
 
-/* Fill in the addresses of the SRV targets the answer's additional section
- * did not cover: A and AAAA of each through server (the -s server or NULL,
- * as dns_srv_lookup), before the absolute deadline (mono_now() seconds).
+/* Resolve A and AAAA of every SRV target through server (the -s server or
+ * NULL, as dns_srv_lookup), before the absolute deadline (mono_now()
+ * seconds), adding to the addresses of the answer's additional section
+ * (which a server may have cut to fit a datagram).
  * Target "." is skipped. errs (may be NULL) gets a[i]'s failure, "" when it
  * resolved; returns how many targets have no address. */
 size_t published_resolve(const char *server, struct srv_answer *a, double deadline,
@@ -84,14 +86,15 @@ void published_probe(const char *server, struct srv_answer *a, int family,
  *   "kms04.corp.example:1688: all 2 addresses answer: ..."
  *   "kms05.corp.example:1688: name does not resolve (...)"
  * one "ADDRESS PHRASE" per address (rpc_probe_describe, with
- * " (outside -w 0.5 s)" when th judged it), the dead ones first. family
+ * " (outside -w 0.5 s)" when th judged it), the dead ones first, each
+ * group in address order. family
  * names the missing family when none of the addresses was of it. */
 void published_line(const struct published_host *h, const struct thresholds *th,
 		    int family, char *buf, size_t len);
 
 /* The short form for line 1 of a host with dead addresses beside live ones:
- * "kms02.corp.example: 10.0.0.13 does not answer", or
- * "kms02.corp.example: 2 of 3 addresses do not answer". */
+ * "10.0.0.13 of kms02.corp.example does not answer", or
+ * "2 of 3 addresses of kms02.corp.example do not answer". */
 void published_headline(const struct published_host *h, char *buf, size_t len);
 
 /* Does the host answer at all (at least one address answered)? */

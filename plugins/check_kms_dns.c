@@ -594,11 +594,7 @@ int main(int argc, char **argv)
 				snprintf(p->first, sizeof p->first, "%s", ev[i].degraded_text);
 				break;
 			}
-		snprintf(p->lead, sizeof p->lead, "KMS host%s published for %s with dead addresses: ",
-			 p->count == 1 ? "" : "s", domain);
-		snprintf(p->lead_nodom, sizeof p->lead_nodom, "KMS host%s with dead addresses: ",
-			 p->count == 1 ? "" : "s");
-		snprintf(p->lead_short, sizeof p->lead_short, "degraded ");
+		/* the headline is a sentence of its own, in every form */
 	} else {
 		n--;
 	}

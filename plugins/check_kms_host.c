@@ -266,7 +266,7 @@ static _Noreturn void check_domain(const struct common_opts *co,
 	else
 		st = worst_ok;
 	result_set_state(r, st);
-	char head[96], tail[64] = " answer", note[400] = "";
+	char head[512], tail[64] = " answer", note[400] = "";
 	snprintf(head, sizeof head, "%zu of %zu KMS hosts published for ", n_ok, ans.n);
 	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
 		snprintf(tail, sizeof tail, " answer (--min-ok %lld)", cfg.min_ok);
@@ -276,6 +276,17 @@ static _Noreturn void check_domain(const struct common_opts *co,
 		snprintf(note, sizeof note, "; %s", hl);
 		if (n_degraded > 1)
 			text_append(note, sizeof note, " +%zu more", n_degraded - 1);
+		/* the dead address is the news: without the domain when the
+		 * sentence does not fit */
+		size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
+		if (strlen(head) + strlen(domain) + strlen(tail) + strlen(note) > budget) {
+			if (n_ok == ans.n) /* then the count is no news */
+				snprintf(head, sizeof head, "%s", note + 2);
+			else
+				snprintf(head, sizeof head, "%zu of %zu hosts answer%s", n_ok,
+					 ans.n, note);
+			domain[0] = tail[0] = note[0] = '\0';
+		}
 	}
 	summary_fit(r, st, head, domain, tail, NULL, note);
 
