@@ -17,12 +17,12 @@
 #include "dns_srv.h"
 #include "options.h"
 #include "output.h"
+#include "published.h"
 #include "range.h"
 #include "rpc_bind.h"
 #include "timeout.h"
 
 #define MAX_EXPECTED 64
-#define MAX_PROBES 64 /* rpc_bind_probe_many's limit */
 #define KMS_PORT 1688
 
 enum { OPT_MIN_HOSTS = 256, OPT_PORT, OPT_ROGUE_STATE, OPT_PROBE };
@@ -46,8 +46,9 @@ struct rec_eval {
 	struct srv_record *rec;
 	state_t st;
 	char problems[1024];   /* "; "-joined phrases, "" when none */
-	char probe_text[512];  /* "127.0.0.1 answers KMS RPC in 1.2 ms" */
-	bool rogue, unresolved, bad_port, probe_failed, cname;
+	char probe_text[4096]; /* published_line(): the host line of --probe */
+	char degraded_text[256]; /* published_headline() when degraded */
+	bool rogue, unresolved, bad_port, probe_failed, probe_degraded, cname;
 };
 
 static void problem(struct rec_eval *e, state_t st, const char *fmt, ...)
@@ -160,88 +161,68 @@ static bool is_expected(const struct config *c, const char *target)
 
 /* ---- gather ----------------------------------------------------------------- */
 
-/* Fill in addresses of targets the additional section did not cover, and
- * judge an alias as target. An address in the additional section owned by
- * the target itself proves it is no alias (a CNAME has no other data). */
-static void resolve_targets(const char *server, struct srv_answer *a, struct rec_eval *ev,
-			    double deadline)
+/* Judge the targets once resolved (published_resolve or published_probe):
+ * an alias as target, a target without address. errs[i] is a->records[i]'s
+ * resolution failure, "" when it resolved. With --probe the host line says
+ * a missing address (CRITICAL, no client can reach it), so only the alias
+ * is judged here. */
+static void judge_targets(const struct srv_answer *a, struct rec_eval *ev,
+			  const char (*errs)[KMS_ERRLEN], bool probed)
 {
 	for (size_t i = 0; i < a->n; i++) {
-		struct srv_record *rec = &a->records[i];
+		const struct srv_record *rec = &a->records[i];
 		if (strcmp(rec->target, ".") == 0)
 			continue;
-		char err[KMS_ERRLEN] = "";
-		enum dns_status st = DNS_OK;
-		if (rec->n_addrs == 0)
-			st = dns_addr_lookup(server, rec->target, deadline, rec, err);
 		if (rec->cname[0]) {
 			ev[i].cname = true;
 			problem(&ev[i], STATE_WARNING, "is a CNAME (to %s): SRV targets must be host names "
 				"with A/AAAA records, RFC 2782", rec->cname);
 		}
-		if (st != DNS_OK) {
+		if (rec->n_addrs == 0 && !probed) {
 			ev[i].unresolved = true;
-			problem(&ev[i], STATE_WARNING, "does not resolve to any address (%s)", err);
+			problem(&ev[i], STATE_WARNING, "does not resolve to any address (%s)", errs[i]);
 		}
 	}
 }
 
-/* Bind-probe every address of every record, in parallel, within what is
- * left of -t; fold each result into its record. */
-static void probe_targets(struct srv_answer *a, struct rec_eval *ev, state_t timeout_st)
+/* Fold the verdict of each probed host (published.c) into its record. */
+static void fold_probes(const struct published *pub, struct rec_eval *ev)
 {
-	struct rpc_target targets[MAX_PROBES];
-	size_t owner[MAX_PROBES], n = 0;
-	char ports[MAX_PROBES][8];
-	for (size_t i = 0; i < a->n && n < MAX_PROBES; i++)
-		for (size_t k = 0; k < a->records[i].n_addrs && n < MAX_PROBES; k++) {
-			snprintf(ports[n], sizeof ports[n], "%u", a->records[i].port);
-			targets[n].host = a->records[i].addrs[k];
-			targets[n].port = ports[n];
-			owner[n++] = i;
-		}
-	if (n == 0)
-		return;
-	double left = deadline_left() - 0.1;
-	if (left < 0.05)
-		left = 0.05;
-	struct rpc_probe_result *res = calloc(n, sizeof *res);
-	if (!res)
-		die("out of memory");
-	timeout_set_activity("probing the published KMS hosts with a DCE/RPC bind");
-	rpc_bind_probe_many(targets, n, AF_UNSPEC, left, res);
-	for (size_t j = 0; j < n; j++) {
-		struct rec_eval *e = &ev[owner[j]];
-		char desc[KMS_ERRLEN];
-		rpc_probe_describe(&res[j], desc, sizeof desc);
-		state_t st = rpc_probe_state(&res[j], timeout_st);
-		text_append(e->probe_text, sizeof e->probe_text, "%s%s %s",
-		       e->probe_text[0] ? ", " : "", res[j].address[0] ? res[j].address : targets[j].host, desc);
-		if (st != STATE_OK) {
-			e->probe_failed = true;
-			e->st = state_worst(e->st, st);
-		}
+	for (size_t i = 0; i < pub->n; i++) {
+		const struct published_host *h = &pub->hosts[i];
+		if (strcmp(h->rec->target, ".") == 0)
+			continue;
+		published_line(h, NULL, AF_UNSPEC, ev[i].probe_text, sizeof ev[i].probe_text);
+		ev[i].st = state_worst(ev[i].st, h->st);
+		ev[i].probe_failed = !published_answers(h);
+		ev[i].probe_degraded = published_degraded(h);
+		if (ev[i].probe_degraded)
+			published_headline(h, ev[i].degraded_text, sizeof ev[i].degraded_text);
 	}
-	free(res);
 }
 
 /* ---- evaluate --------------------------------------------------------------- */
 
 /* One long-output line per record:
- * "kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)". */
+ * "kms01.corp.example:1688 -> 10.0.0.11 (prio 0, weight 100, ttl 3600)";
+ * with --probe the host line of published.h in place of the target and
+ * its addresses, the same as check_kms_host -D prints. */
 static void add_record_line(struct result *r, const struct rec_eval *e)
 {
 	const struct srv_record *rec = e->rec;
-	char addrs[1200] = "";
-	for (size_t k = 0; k < rec->n_addrs; k++)
-		text_append(addrs, sizeof addrs, "%s%s", k ? ", " : " -> ", rec->addrs[k]);
-	char detail[1600] = "";
-	if (e->problems[0])
-		text_append(detail, sizeof detail, ": %s", e->problems);
-	if (e->probe_text[0])
-		text_append(detail, sizeof detail, "%s%s", e->problems[0] ? "; " : ": ", e->probe_text);
-	result_add(r, e->st, "%s:%u%s%s (prio %u, weight %u, ttl %u)", rec->target, rec->port,
-		   e->probe_text[0] ? "" : addrs, detail, rec->priority, rec->weight,
+	char head[4400] = "";
+	if (e->probe_text[0]) {
+		text_append(head, sizeof head, "%s", e->probe_text);
+		if (e->problems[0])
+			text_append(head, sizeof head, "; %s", e->problems);
+	} else {
+		text_append(head, sizeof head, "%s:%u", rec->target, rec->port);
+		for (size_t k = 0; k < rec->n_addrs; k++)
+			text_append(head, sizeof head, "%s%s", k ? ", " : " -> ", rec->addrs[k]);
+		if (e->problems[0])
+			text_append(head, sizeof head, ": %s", e->problems);
+	}
+	result_add(r, e->st, "%s (prio %u, weight %u, ttl %u)", head, rec->priority, rec->weight,
 		   (unsigned)rec->ttl);
 }
 
@@ -497,10 +478,20 @@ int main(int argc, char **argv)
 		die("out of memory");
 	for (size_t i = 0; i < a.n; i++)
 		ev[i].rec = &a.records[i];
-	timeout_set_activity("resolving the SRV targets");
-	resolve_targets(co.dns_server, &a, ev, deadline);
-	if (cfg.probe)
-		probe_targets(&a, ev, co.timeout_state);
+	struct published pub = { 0 };
+	if (cfg.probe) {
+		published_probe(co.dns_server, &a, AF_UNSPEC, deadline, NULL, co.timeout_state, &pub);
+		judge_targets(&a, ev, NULL, true);
+		fold_probes(&pub, ev);
+	} else {
+		char (*errs)[KMS_ERRLEN] = calloc(a.n ? a.n : 1, sizeof *errs);
+		if (!errs)
+			die("out of memory");
+		timeout_set_activity("resolving the SRV targets");
+		published_resolve(co.dns_server, &a, deadline, errs);
+		judge_targets(&a, ev, (const char (*)[KMS_ERRLEN])errs, false);
+		free(errs);
+	}
 
 	/* evaluate: each record. Target "." (RFC 2782) says the service is
 	 * decidedly not available: it names no host, so it is neither rogue nor
@@ -535,7 +526,7 @@ int main(int argc, char **argv)
 		add_record_line(r, &ev[i]);
 
 	/* evaluate: the set, one phrase per kind of problem */
-	struct phrase ph[10];
+	struct phrase ph[11];
 	size_t n = 0;
 	struct phrase *p;
 	const char *hs = hosts == 1 ? "" : "s";
@@ -593,14 +584,28 @@ int main(int argc, char **argv)
 	} else {
 		n--;
 	}
+	/* hosts that answer on some addresses only: degraded, the dead
+	 * address named (published.h says why this is no outage) */
+	p = phrase_add(ph, &n, STATE_WARNING);
+	phrase_targets(p, ev, a.n, offsetof(struct rec_eval, probe_degraded));
+	if (p->count) {
+		for (size_t i = 0; i < a.n; i++)
+			if (ev[i].probe_degraded) {
+				snprintf(p->first, sizeof p->first, "%s", ev[i].degraded_text);
+				break;
+			}
+		/* the headline is a sentence of its own, in every form */
+	} else {
+		n--;
+	}
 	size_t found = 0, missing = 0;
 	p = phrase_add(ph, &n, STATE_WARNING);
 	for (size_t i = 0; i < cfg.n_expected; i++) {
-		bool pub = false;
+		bool published = false;
 		for (size_t k = 0; k < a.n; k++)
 			if (dns_name_equal(cfg.expected[i], a.records[k].target))
-				pub = true;
-		if (pub) {
+				published = true;
+		if (published) {
 			found++;
 			continue;
 		}
@@ -676,6 +681,7 @@ int main(int argc, char **argv)
 	}
 	result_perf(r, "time", perf_seconds(a.elapsed_s), "s", NULL, NAN, NAN);
 	free(ev);
+	published_free(&pub);
 	srv_answer_free(&a);
 	config_free(&cfg);
 	result_exit(r);
@@ -711,7 +717,10 @@ static const char dns_notes[] =
 	"The query is _vlmcs._tcp.DOMAIN SRV, sent over UDP (again half way to the -t\n"
 	"deadline, over TCP when the answer is truncated) to the -s server or the\n"
 	"first nameserver of /etc/resolv.conf. Targets are resolved (A and AAAA)\n"
-	"through the same server; addresses in the answer's additional section count.\n"
+	"through the same server, added to the answer's additional section.\n"
+	"--probe judges each host as check_kms_host -D does, with the same line: a\n"
+	"host with some dead addresses is WARNING (clients retry the next address\n"
+	"and record: degraded, not down), one with none answering CRITICAL.\n"
 	"\n"
 	"CRITICAL: no SRV record (NXDOMAIN or no data), fewer than --min-hosts hosts,\n"
 	"a rogue host, the DNS server answering SERVFAIL/REFUSED or a malformed\n"

@@ -17,6 +17,7 @@
 #include "net.h"
 #include "options.h"
 #include "output.h"
+#include "published.h"
 #include "range.h"
 #include "rpc_bind.h"
 #include "state.h"
@@ -181,18 +182,6 @@ static _Noreturn void check_one(const struct common_opts *co,
 	result_exit(r);
 }
 
-/* One probe target: an address of a published host. */
-struct slot {
-	size_t record;
-	char port[8];
-};
-
-static bool addr_family_ok(const char *addr, int family)
-{
-	bool v6 = strchr(addr, ':') != NULL;
-	return family == AF_UNSPEC || (family == AF_INET6) == v6;
-}
-
 static _Noreturn void check_domain(const struct common_opts *co,
 				   const struct thresholds *th)
 {
@@ -225,96 +214,48 @@ static _Noreturn void check_domain(const struct common_opts *co,
 		die("DNS lookup of %s failed: %s", name, err);
 	}
 
-	/* targets without an address in the additional section: ask the same
-	 * server, since the published names may be unknown to the system's */
-	char (*resolve_err)[KMS_ERRLEN] = calloc(ans.n, sizeof *resolve_err);
-	size_t n_slots = 0;
-	for (size_t i = 0; i < ans.n; i++) {
-		struct srv_record *rec = &ans.records[i];
-		if (rec->n_addrs == 0) {
-			snprintf(act, sizeof act, "resolving %s", rec->target);
-			timeout_set_activity(act);
-			if (dns_addr_lookup(co->dns_server, rec->target, deadline, rec,
-					    resolve_err ? resolve_err[i] : err) != DNS_OK &&
-			    rec->n_addrs == 0 && resolve_err && !resolve_err[i][0])
-				snprintf(resolve_err[i], KMS_ERRLEN, "no address");
-		}
-		for (size_t j = 0; j < rec->n_addrs; j++)
-			n_slots += addr_family_ok(rec->addrs[j], co->family);
-	}
+	struct published pub;
+	published_probe(co->dns_server, &ans, co->family, deadline, th,
+			co->timeout_state, &pub);
 
-	struct rpc_target *targets = calloc(n_slots ? n_slots : 1, sizeof *targets);
-	struct slot *slots = calloc(n_slots ? n_slots : 1, sizeof *slots);
-	struct rpc_probe_result *res = calloc(n_slots ? n_slots : 1, sizeof *res);
-	if (!targets || !slots || !res || !resolve_err)
-		die("out of memory for %zu probe targets", n_slots);
-	size_t k = 0;
-	for (size_t i = 0; i < ans.n; i++) {
-		struct srv_record *rec = &ans.records[i];
-		for (size_t j = 0; j < rec->n_addrs; j++) {
-			if (!addr_family_ok(rec->addrs[j], co->family))
-				continue;
-			slots[k].record = i;
-			snprintf(slots[k].port, sizeof slots[k].port, "%u", rec->port);
-			targets[k].host = rec->addrs[j];
-			targets[k].port = slots[k].port;
-			k++;
-		}
-	}
-	snprintf(act, sizeof act, "probing %zu KMS hosts published for %s", ans.n, domain);
-	timeout_set_activity(act);
-	rpc_bind_probe_many(targets, n_slots, co->family, deadline_left(), res);
-
+	/* a host answers when one of its addresses does; one with dead
+	 * addresses beside live ones is degraded (published.h says why) */
 	struct result *r = result_new();
-	size_t n_ok = 0;
+	size_t n_ok = 0, n_degraded = 0;
 	state_t worst_ok = STATE_OK;
-	for (size_t i = 0; i < ans.n; i++) {
-		const struct srv_record *rec = &ans.records[i];
-		char where[300], desc[KMS_ERRLEN + 128], note[128], prefix[300];
-		snprintf(where, sizeof where, "%s:%u", rec->target, rec->port);
-		if (rec->port == 1688)
-			snprintf(prefix, sizeof prefix, "%s", rec->target);
-		else
-			snprintf(prefix, sizeof prefix, "%s", where);
-		/* the first address that answers speaks for the host, else the
-		 * first address's failure */
-		const struct rpc_probe_result *pick = NULL;
-		for (size_t s = 0; s < n_slots; s++) {
-			if (slots[s].record != i)
-				continue;
-			if (!pick)
-				pick = &res[s];
-			if (res[s].outcome == RPC_ACCEPTED) {
-				pick = &res[s];
-				break;
-			}
-		}
-		if (!pick) {
-			if (rec->n_addrs)
-				result_add(r, STATE_CRITICAL, "%s: name has no %s address",
-					   where, co->family == AF_INET6 ? "IPv6" : "IPv4");
-			else
-				result_add(r, STATE_CRITICAL, "%s: name does not resolve (%s)",
-					   where, resolve_err[i]);
-			continue;
-		}
-		state_t st = judge(pick, th, co->timeout_state);
-		rpc_probe_describe(pick, desc, sizeof desc);
-		threshold_note(th, pick->outcome == RPC_ACCEPTED ? st : STATE_OK, note,
-			       sizeof note);
-		result_add(r, st, "%s (%s): %s%s", where, pick->address, desc, note);
-		if (pick->outcome == RPC_ACCEPTED) {
+	const struct published_host *first_degraded = NULL;
+	for (size_t i = 0; i < pub.n; i++) {
+		const struct published_host *h = &pub.hosts[i];
+		const struct srv_record *rec = h->rec;
+		char line[OUTPUT_MAX], prefix[300];
+		published_line(h, th, co->family, line, sizeof line);
+		result_add(r, h->st, "%s", line);
+		if (published_answers(h)) {
 			n_ok++;
-			worst_ok = state_worst(worst_ok, st);
+			/* with --min-ok, hosts down or degraded are tolerated;
+			 * slow answers never are */
+			state_t slow = STATE_OK;
+			for (size_t j = 0; j < h->n_addrs; j++)
+				if (h->addrs[j].answers)
+					slow = state_worst(slow, h->addrs[j].st);
+			worst_ok = state_worst(worst_ok, cfg.min_ok ? slow : h->st);
+			if (published_degraded(h) && n_degraded++ == 0)
+				first_degraded = h;
 		}
+		if (!h->speaker)
+			continue;
 		/* the same target and port published twice: one set of perfdata,
 		 * since duplicate labels break graphing */
 		bool dup = false;
 		for (size_t e = 0; e < i; e++)
 			dup |= ans.records[e].port == rec->port &&
 			       strcmp(ans.records[e].target, rec->target) == 0;
+		if (rec->port == 1688)
+			snprintf(prefix, sizeof prefix, "%s", rec->target);
+		else
+			snprintf(prefix, sizeof prefix, "%s:%u", rec->target, rec->port);
 		if (!dup)
-			perf_host(r, prefix, pick, th);
+			perf_host(r, prefix, &h->speaker->probe, th);
 	}
 
 	state_t st;
@@ -325,11 +266,29 @@ static _Noreturn void check_domain(const struct common_opts *co,
 	else
 		st = worst_ok;
 	result_set_state(r, st);
-	char head[96], tail[64] = " answer";
+	char head[512], tail[64] = " answer", note[400] = "";
 	snprintf(head, sizeof head, "%zu of %zu KMS hosts published for ", n_ok, ans.n);
 	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
 		snprintf(tail, sizeof tail, " answer (--min-ok %lld)", cfg.min_ok);
-	summary_fit(r, st, head, domain, tail, NULL, "");
+	if (first_degraded && cfg.min_ok == 0) {
+		char hl[320];
+		published_headline(first_degraded, hl, sizeof hl);
+		snprintf(note, sizeof note, "; %s", hl);
+		if (n_degraded > 1)
+			text_append(note, sizeof note, " +%zu more", n_degraded - 1);
+		/* the dead address is the news: without the domain when the
+		 * sentence does not fit */
+		size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
+		if (strlen(head) + strlen(domain) + strlen(tail) + strlen(note) > budget) {
+			if (n_ok == ans.n) /* then the count is no news */
+				snprintf(head, sizeof head, "%s", note + 2);
+			else
+				snprintf(head, sizeof head, "%zu of %zu hosts answer%s", n_ok,
+					 ans.n, note);
+			domain[0] = tail[0] = note[0] = '\0';
+		}
+	}
+	summary_fit(r, st, head, domain, tail, NULL, note);
 
 	struct thresholds hth = { 0 };
 	char crit[32], warn[32];
@@ -338,10 +297,7 @@ static _Noreturn void check_domain(const struct common_opts *co,
 	thresholds_parse(&hth, cfg.min_ok > 0 ? NULL : warn, crit, 0, err);
 	result_perf(r, "hosts_ok", (double)n_ok, "", &hth, 0, (double)ans.n);
 
-	free(targets);
-	free(slots);
-	free(res);
-	free(resolve_err);
+	published_free(&pub);
 	srv_answer_free(&ans);
 	timeout_stop();
 	result_exit(r);
@@ -424,6 +380,9 @@ static const struct plugin_info info = {
 		"and each context result.\n"
 		"-D DOMAIN probes every host published as _vlmcs._tcp.DOMAIN (in parallel,\n"
 		"all within -t): CRITICAL when none answers, WARNING when some do not.\n"
+		"A host answers when one of its addresses does; one with some dead\n"
+		"addresses is WARNING, the dead named: a client retries the next address\n"
+		"and SRV record, so it is degraded, not down.\n"
 		"Perfdata: time, connect, bind (seconds); with -D prefixed by the host name\n"
 		"and hosts_ok.\n"
 		"Examples:\n"

@@ -686,3 +686,128 @@ def test_discovery_silent_host_bounded_by_t(dnsmasq, rpc_server_factory, hostile
     assert re.match(r"^\[CRITICAL\] kms02\.corp\.example:%d \(127\.0\.0\.1\): timed out after "
                     r"[12] s waiting for the bind answer$" % silent.port, res.long[0]), res
     assert res.elapsed <= 2.5, res
+
+
+# ------------------------------------- published hosts: -D and dns --probe agree
+# One module (common/published.c) probes every address of every SRV target
+# for both check_kms_host -D and check_kms_dns --probe: the same DNS answer
+# must give the same host line and state in both. Dead addresses are other
+# loopback addresses (127.0.0.0/8 is all loopback) on the live server's port,
+# where nothing listens: connection refused.
+
+@pytest.fixture
+def rpc_on(tmp_path):
+    """rpc_on(host, port): impacket's KMS server on exactly host:port."""
+    from peers.rpc import HERE, KMS_IFACE
+    peers = []
+
+    def start(h, port):
+        log = str(tmp_path / ("rpc-%s-%d.jsonl" % (h.replace(":", "_"), port)))
+        p = harness.Peer(["/usr/bin/python3", "%s/rpc_server.py" % HERE, h, str(port),
+                          KMS_IFACE, log],
+                         lambda: harness.wait_tcp(h, port, 0.2), "impacket rpc server",
+                         log=log + ".out")
+        peers.append(p)
+        return p.start()
+
+    yield start
+    for p in peers:
+        p.stop()
+
+
+def normal(line):
+    """A host line with its times replaced: two runs differ only there."""
+    return re.sub(r"in [\d.]+ ms", "in T ms", line)
+
+
+def both_plugins(dns, name, port):
+    """[STATE] host line of `name` from check_kms_host -D and check_kms_dns
+    --probe (told the port, so the record itself is right), and both
+    results."""
+    host = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "-t", "5")
+    dnsr = run("check_kms_dns", "-D", "corp.example", "-s", dns.server, "--probe",
+               "--port", str(port), "-t", "5")
+    hl = [normal(x) for x in host.long if x.split(" ", 1)[1].startswith(name + ":")]
+    dl = [normal(re.sub(r" \(prio \d+, weight \d+, ttl \d+\)$", "", x))
+          for x in dnsr.long if x.split(" ", 1)[1].startswith(name + ":")]
+    return hl, dl, host, dnsr
+
+
+ADDR_CASES = [
+    # (addresses of kms01, state, line after "kms01.corp.example:PORT")
+    (["127.0.0.1", "127.0.0.2"], "WARNING",
+     ": 1 of 2 addresses does not answer: 127.0.0.2 connection refused; "
+     "127.0.0.1 answers KMS RPC in T ms"),
+    (["127.0.0.3", "127.0.0.1", "127.0.0.2"], "WARNING",
+     ": 2 of 3 addresses do not answer: 127.0.0.2 connection refused; "
+     "127.0.0.3 connection refused; 127.0.0.1 answers KMS RPC in T ms"),
+    (["127.0.0.2", "127.0.0.3"], "CRITICAL",
+     ": none of 2 addresses answers: 127.0.0.2 connection refused; "
+     "127.0.0.3 connection refused"),
+    (["127.0.0.2"], "CRITICAL", " (127.0.0.2): connection refused"),
+    (["127.0.0.1", "::1"], "OK",
+     ": all 2 addresses answer: 127.0.0.1 answers KMS RPC in T ms; ::1 answers KMS RPC in T ms"),
+    (["127.0.0.1"], "OK", " (127.0.0.1): answers KMS RPC in T ms"),
+]
+
+
+@pytest.mark.parametrize("addrs, state, line", ADDR_CASES)
+def test_published_host_same_line_and_state_in_both(dnsmasq, rpc_on, addrs, state, line):
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    if "::1" in addrs:
+        rpc_on("::1", port)
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": addrs}})
+    hl, dl, host, dnsr = both_plugins(dns, "kms01.corp.example", port)
+    want = "[%s] kms01.corp.example:%d%s" % (state, port, line)
+    assert hl == [want], host
+    assert dl == [want], dnsr
+    code = {"OK": 0, "WARNING": 1, "CRITICAL": 2}[state]
+    assert host.code == code and dnsr.code == code, (host, dnsr)
+    if state == "OK":
+        assert host.first == "KMS HOST OK - 1 of 1 KMS hosts published for corp.example answer"
+    elif state == "CRITICAL":
+        assert host.first == ("KMS HOST CRITICAL - 0 of 1 KMS hosts published for "
+                              "corp.example answer"), host
+    else:
+        dead = [a for a in addrs if a != "127.0.0.1"]
+        hl1 = ("127.0.0.2 of kms01.corp.example does not answer" if len(dead) == 1 else
+               "%d of %d addresses of kms01.corp.example do not answer" % (len(dead), len(addrs)))
+        assert host.first == "KMS HOST WARNING - " + hl1, host
+        assert dnsr.first == "KMS DNS WARNING - " + hl1, dnsr
+    # the host's times are those of its slowest answering address, judged
+    # and graphed together
+    if state != "CRITICAL":
+        assert "kms01.corp.example:%d_time" % port in host.perf, host
+
+
+def test_published_more_than_64_addresses_all_probed(dnsmasq, rpc_on):
+    """5 hosts of 14 addresses each: 70 probes, more than the 64 threads;
+    every one probed and named in both plugins, none reported unprobed."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    names = ["kms%02d.corp.example" % i for i in range(1, 6)]
+    hosts = {n: ["127.0.0.1"] + ["127.0.%d.%d" % (i + 1, k) for k in range(2, 15)]
+             for i, n in enumerate(names)}
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [(n, port, 0, 100) for n in names], "hosts": hosts})
+    host = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "-t", "8")
+    dnsr = run("check_kms_dns", "-D", "corp.example", "-s", dns.server, "--probe",
+               "--port", str(port), "-t", "8")
+    assert host.code == 1 and dnsr.code == 1, (host, dnsr)
+    assert host.first == ("KMS HOST WARNING - 13 of 14 addresses of "
+                          "kms01.corp.example do not answer +4 more"), host
+    assert dnsr.first == ("KMS DNS WARNING - 13 of 14 addresses of kms01.corp.example "
+                          "do not answer +4 more"), dnsr
+    hlines = sorted(normal(x) for x in host.long)
+    dlines = sorted(normal(re.sub(r" \(prio \d+, weight \d+, ttl \d+\)$", "", x))
+                    for x in dnsr.long)
+    assert hlines == dlines and len(hlines) == 5, (host, dnsr)
+    for i, n in enumerate(names):
+        dead = "; ".join("127.0.%d.%d connection refused" % (i + 1, k) for k in range(2, 15))
+        # (numeric order: .2 before .10)
+        want = ("[WARNING] %s:%d: 13 of 14 addresses do not answer: %s; "
+                "127.0.0.1 answers KMS RPC in T ms" % (n, port, dead))
+        assert want in hlines, (want, host)

@@ -1,0 +1,275 @@
+/* published.c - resolve and probe the published KMS hosts, judge each one.
+ * The contract and the reasons for the verdicts are in published.h. */
+#include "published.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "timeout.h"
+
+static bool is_root(const struct srv_record *rec)
+{
+	return strcmp(rec->target, ".") == 0;
+}
+
+size_t published_resolve(const char *server, struct srv_answer *a, double deadline,
+			 char (*errs)[KMS_ERRLEN])
+{
+	size_t missing = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct srv_record *rec = &a->records[i];
+		char err[KMS_ERRLEN] = "";
+		/* always asked, even when the additional section had some: a
+		 * server drops additional records that do not fit a datagram
+		 * without setting TC (dnsmasq does), so it may hold only some
+		 * of a target's addresses. The server that published the names
+		 * is asked, as the system's resolver may not know them. */
+		if (!is_root(rec))
+			dns_addr_lookup(server, rec->target, deadline, rec, err);
+		if (!is_root(rec) && rec->n_addrs == 0) {
+			missing++;
+			if (!err[0])
+				snprintf(err, sizeof err, "no address");
+		}
+		if (errs)
+			snprintf(errs[i], KMS_ERRLEN, "%s", err);
+	}
+	return missing;
+}
+
+static bool family_ok(const char *addr, int family)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	return family == AF_UNSPEC || (family == AF_INET6) == v6;
+}
+
+/* Addresses in numeric order, IPv4 first: a DNS server rotates them, and
+ * the same set must read the same in every run and every plugin. */
+static int addr_cmp(const void *pa, const void *pb)
+{
+	const struct published_addr *a = pa, *b = pb;
+	unsigned char x[17] = { 0 }, y[17] = { 0 };
+	x[0] = inet_pton(AF_INET, a->addr, x + 1) == 1 ? 4 :
+	       inet_pton(AF_INET6, a->addr, x + 1) == 1 ? 6 : 9;
+	y[0] = inet_pton(AF_INET, b->addr, y + 1) == 1 ? 4 :
+	       inet_pton(AF_INET6, b->addr, y + 1) == 1 ? 6 : 9;
+	int c = memcmp(x, y, sizeof x);
+	return c ? c : strcmp(a->addr, b->addr);
+}
+
+/* The verdict of one host from its probes (published.h). */
+static void judge_host(struct published_host *h)
+{
+	if (is_root(h->rec)) {
+		h->st = STATE_OK;
+		return;
+	}
+	if (h->n_addrs == 0) {
+		h->st = STATE_CRITICAL;
+		return;
+	}
+	state_t live = STATE_OK, dead = STATE_OK;
+	const struct published_addr *slowest = NULL;
+	for (size_t j = 0; j < h->n_addrs; j++) {
+		const struct published_addr *pa = &h->addrs[j];
+		if (pa->answers) {
+			live = state_worst(live, pa->st);
+			if (!slowest || pa->probe.total_s > slowest->probe.total_s)
+				slowest = pa;
+		} else {
+			dead = state_worst(dead, pa->st);
+		}
+	}
+	h->speaker = slowest ? slowest : &h->addrs[0];
+	if (h->n_dead == 0)
+		h->st = live;
+	else if (h->n_dead < h->n_addrs)
+		h->st = state_worst(STATE_WARNING, live);
+	else
+		h->st = dead;
+}
+
+void published_probe(const char *server, struct srv_answer *a, int family,
+		     double deadline, const struct thresholds *th, state_t timeout_st,
+		     struct published *out)
+{
+	out->n = a->n;
+	out->hosts = calloc(a->n ? a->n : 1, sizeof *out->hosts);
+	char (*errs)[KMS_ERRLEN] = calloc(a->n ? a->n : 1, sizeof *errs);
+	if (!out->hosts || !errs)
+		die("out of memory for %zu published hosts", a->n);
+	timeout_set_activity("resolving the published KMS hosts");
+	published_resolve(server, a, deadline, errs);
+
+	size_t total = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct published_host *h = &out->hosts[i];
+		h->rec = &a->records[i];
+		if (is_root(h->rec))
+			continue;
+		if (h->rec->n_addrs == 0) {
+			h->resolve_failed = true;
+			snprintf(h->resolve_err, sizeof h->resolve_err, "%s", errs[i]);
+		}
+		for (size_t k = 0; k < h->rec->n_addrs; k++)
+			total += family_ok(h->rec->addrs[k], family);
+	}
+	free(errs);
+
+	/* one flat list for one parallel pass, so every probe shares what is
+	 * left before the deadline */
+	struct published_addr *all = calloc(total ? total : 1, sizeof *all);
+	struct rpc_target *targets = calloc(total ? total : 1, sizeof *targets);
+	char (*ports)[8] = calloc(total ? total : 1, sizeof *ports);
+	struct rpc_probe_result *res = calloc(total ? total : 1, sizeof *res);
+	if (!all || !targets || !ports || !res)
+		die("out of memory for %zu probes", total);
+	size_t n = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		struct published_host *h = &out->hosts[i];
+		if (is_root(h->rec))
+			continue;
+		h->addrs = &all[n];
+		for (size_t k = 0; k < h->rec->n_addrs; k++) {
+			if (!family_ok(h->rec->addrs[k], family))
+				continue;
+			all[n].addr = h->rec->addrs[k];
+			snprintf(ports[n], sizeof ports[n], "%u", h->rec->port);
+			targets[n].host = h->rec->addrs[k];
+			targets[n].port = ports[n];
+			h->n_addrs++;
+			n++;
+		}
+	}
+	if (n > 0) {
+		char act[128];
+		snprintf(act, sizeof act, "probing %zu addresses of %zu published KMS hosts", n, a->n);
+		timeout_set_activity(act);
+		/* a little before the deadline, so the answer is printed
+		 * before the -t backstop fires */
+		double left = deadline - mono_now() - 0.1;
+		rpc_bind_probe_many(targets, n, family, left < 0.05 ? 0.05 : left, res);
+	}
+	for (size_t j = 0; j < n; j++) {
+		all[j].probe = res[j];
+		all[j].answers = res[j].outcome == RPC_ACCEPTED;
+		all[j].st = all[j].answers && th ? thresholds_check(th, res[j].total_s)
+						 : rpc_probe_state(&res[j], timeout_st);
+	}
+	free(targets);
+	free(ports);
+	free(res);
+	for (size_t i = 0; i < a->n; i++) {
+		struct published_host *h = &out->hosts[i];
+		if (h->n_addrs > 1)
+			qsort(h->addrs, h->n_addrs, sizeof *h->addrs, addr_cmp);
+		for (size_t j = 0; j < h->n_addrs; j++)
+			h->n_dead += !h->addrs[j].answers;
+		judge_host(h);
+	}
+	out->block = all;
+}
+
+/* " (outside -w 0.5 s)" when th judged an answer not OK. */
+static void threshold_note(const struct thresholds *th, state_t st, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!th || st == STATE_OK)
+		return;
+	char rg[64];
+	range_format(st == STATE_CRITICAL ? &th->crit : &th->warn, rg, sizeof rg);
+	snprintf(buf, len, " (outside %s %s s)", st == STATE_CRITICAL ? "-c" : "-w", rg);
+}
+
+/* "10.0.0.11 answers KMS RPC in 1.2 ms" or, with show_addr false, the
+ * phrase alone. */
+static void addr_phrase(const struct published_addr *pa, const struct thresholds *th,
+			bool show_addr, char *buf, size_t len)
+{
+	char desc[KMS_ERRLEN + 128], note[128];
+	rpc_probe_describe(&pa->probe, desc, sizeof desc);
+	threshold_note(th, pa->answers ? pa->st : STATE_OK, note, sizeof note);
+	if (show_addr)
+		text_append(buf, len, "%s %s%s", pa->addr, desc, note);
+	else
+		text_append(buf, len, "%s%s", desc, note);
+}
+
+void published_line(const struct published_host *h, const struct thresholds *th,
+		    int family, char *buf, size_t len)
+{
+	const struct srv_record *rec = h->rec;
+	buf[0] = '\0';
+	text_append(buf, len, "%s:%u", rec->target, rec->port);
+	if (is_root(rec))
+		return;
+	if (h->resolve_failed) {
+		text_append(buf, len, ": name does not resolve (%s)", h->resolve_err);
+		return;
+	}
+	if (h->n_addrs == 0) {
+		text_append(buf, len, ": name has no %s address",
+			    family == AF_INET6 ? "IPv6" : "IPv4");
+		return;
+	}
+	if (h->n_addrs == 1) {
+		text_append(buf, len, " (%s): ", h->addrs[0].addr);
+		addr_phrase(&h->addrs[0], th, false, buf, len);
+		return;
+	}
+	if (h->n_dead == 0)
+		text_append(buf, len, ": all %zu addresses answer: ", h->n_addrs);
+	else if (h->n_dead == h->n_addrs)
+		text_append(buf, len, ": none of %zu addresses answers: ", h->n_addrs);
+	else
+		text_append(buf, len, ": %zu of %zu addresses %s not answer: ", h->n_dead,
+			    h->n_addrs, h->n_dead == 1 ? "does" : "do");
+	/* the dead first: they are the news */
+	bool first = true;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < h->n_addrs; j++) {
+			if (h->addrs[j].answers != (pass == 1))
+				continue;
+			if (!first)
+				text_append(buf, len, "; ");
+			first = false;
+			addr_phrase(&h->addrs[j], th, true, buf, len);
+		}
+}
+
+void published_headline(const struct published_host *h, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	const char *dead = NULL;
+	for (size_t j = 0; j < h->n_addrs && !dead; j++)
+		if (!h->addrs[j].answers)
+			dead = h->addrs[j].addr;
+	if (h->n_dead == 1 && dead)
+		snprintf(buf, len, "%s of %s does not answer", dead, h->rec->target);
+	else
+		snprintf(buf, len, "%zu of %zu addresses of %s do not answer", h->n_dead,
+			 h->n_addrs, h->rec->target);
+}
+
+bool published_answers(const struct published_host *h)
+{
+	return h->n_addrs > h->n_dead;
+}
+
+bool published_degraded(const struct published_host *h)
+{
+	return h->n_dead > 0 && h->n_dead < h->n_addrs;
+}
+
+void published_free(struct published *p)
+{
+	free(p->block);
+	free(p->hosts);
+	p->block = NULL;
+	p->hosts = NULL;
+	p->n = 0;
+}

@@ -1,0 +1,108 @@
+/* published.h - the KMS hosts published as _vlmcs._tcp SRV records, each
+ * resolved and every one of its addresses bind-probed, with one verdict per
+ * host. check_kms_host -D and check_kms_dns --probe both use it, so the same
+ * answer gives the same host lines and states in both.
+ *
+ * The verdict of a host (a record: target and port):
+ *   - every probed address answers: OK, or what -w/-c say of the slowest
+ *     answering address (that address speaks for the host: its times are
+ *     the ones graphed and judged);
+ *   - some addresses answer, some do not: WARNING (or worse by -w/-c), the
+ *     dead addresses named. A client that picks a dead address fails its
+ *     connection and tries the next address, then the next SRV record
+ *     (Windows' KMS client does both), so the host is degraded -- slower
+ *     activations, less redundancy -- but not down;
+ *   - no address answers: the worst state of its probes (CRITICAL, or the
+ *     -t state when every probe timed out);
+ *   - no address at all (the name does not resolve, or has none of the
+ *     -4/-6 family): CRITICAL, no client can reach it.
+ *
+ * Every address the DNS answer holds is probed, no cap of our own (the
+ * probes run on at most 64 threads, the rest queued). The DNS layer keeps
+ * at most DNS_MAX_ADDRS addresses per name (dns_srv.h). */
+#ifndef KMS_PUBLISHED_H
+#define KMS_PUBLISHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "dns_srv.h"
+#include "range.h"
+#include "rpc_bind.h"
+#include "state.h"
+
+/* One probed address of a host. */
+struct published_addr {
+	const char *addr;            /* into the srv_record */
+	struct rpc_probe_result probe;
+	state_t st;                  /* this probe alone (-w/-c when it answered) */
+	bool answers;                /* probe.outcome == RPC_ACCEPTED */
+};
+
+/* One published host (one SRV record) and its verdict. */
+struct published_host {
+	const struct srv_record *rec;
+	struct published_addr *addrs; /* the probed addresses, in numeric
+				       * order (IPv4 first): DNS servers rotate */
+	size_t n_addrs, n_dead;
+	bool resolve_failed;          /* the target has no address at all */
+	char resolve_err[KMS_ERRLEN]; /* why, when resolve_failed */
+	state_t st;                   /* the verdict, as above */
+	/* the address whose times speak for the host: the slowest that
+	 * answered, else the first probed; NULL when none was probed */
+	const struct published_addr *speaker;
+};
+
+struct published {
+	struct published_host *hosts; /* one per SRV record, in answer order */
+	size_t n;
+	struct published_addr *block; /* every host's addrs, one allocation */
+};
+
+/* Resolve A and AAAA of every SRV target through server (the -s server or
+ * NULL, as dns_srv_lookup), before the absolute deadline (mono_now()
+ * seconds), adding to the addresses of the answer's additional section
+ * (which a server may have cut to fit a datagram).
+ * Target "." is skipped. errs (may be NULL) gets a[i]'s failure, "" when it
+ * resolved; returns how many targets have no address. */
+size_t published_resolve(const char *server, struct srv_answer *a, double deadline,
+			 char (*errs)[KMS_ERRLEN]);
+
+/* Resolve (as published_resolve) and probe every address of family
+ * (AF_UNSPEC, AF_INET, AF_INET6) of every record of a except target ".",
+ * all in parallel, ending before the absolute deadline; then judge each
+ * host as above. th (NULL: none) judges an answering address by its total
+ * time; timeout_st is the -t state. out->hosts[i] belongs to a->records[i]
+ * (a target "." gets a host with n_addrs 0 and state OK); a must outlive
+ * out. Dies (UNKNOWN) on out of memory. */
+void published_probe(const char *server, struct srv_answer *a, int family,
+		     double deadline, const struct thresholds *th, state_t timeout_st,
+		     struct published *out);
+
+/* The long-output line of a host, the same in every plugin:
+ *   "kms01.corp.example:1688 (10.0.0.11): answers KMS RPC in 1.2 ms"
+ *   "kms02.corp.example:1688: 1 of 2 addresses does not answer:
+ *    10.0.0.13 connection refused; 10.0.0.12 answers KMS RPC in 1.4 ms"
+ *   "kms03.corp.example:1688: none of 2 addresses answers: ..."
+ *   "kms04.corp.example:1688: all 2 addresses answer: ..."
+ *   "kms05.corp.example:1688: name does not resolve (...)"
+ * one "ADDRESS PHRASE" per address (rpc_probe_describe, with
+ * " (outside -w 0.5 s)" when th judged it), the dead ones first, each
+ * group in address order. family
+ * names the missing family when none of the addresses was of it. */
+void published_line(const struct published_host *h, const struct thresholds *th,
+		    int family, char *buf, size_t len);
+
+/* The short form for line 1 of a host with dead addresses beside live ones:
+ * "10.0.0.13 of kms02.corp.example does not answer", or
+ * "2 of 3 addresses of kms02.corp.example do not answer". */
+void published_headline(const struct published_host *h, char *buf, size_t len);
+
+/* Does the host answer at all (at least one address answered)? */
+bool published_answers(const struct published_host *h);
+
+/* Some addresses answer and some do not. */
+bool published_degraded(const struct published_host *h);
+
+void published_free(struct published *p);
+
+#endif
