@@ -161,7 +161,7 @@ help:
 # with packaging/debian as debian/; the .deb lands in $(BUILD)/ and lintian
 # must report no error.
 .PHONY: deb rpm
-PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/options.h)
+PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/version.h)
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (apt-get install devscripts debhelper; or make deps)"; exit 1; }
 	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb: needs git and a git checkout (the package is built from git ls-files)"; exit 1; }
