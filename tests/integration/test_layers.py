@@ -7,6 +7,8 @@ cycles")."""
 import glob
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -135,3 +137,48 @@ def test_graph_is_read():
     g = graph()
     assert {"number", "text", "vlog"} <= g["timeout"]
     assert "timeout" in g["output"] and "output" in g["options"]
+
+
+def closure(mods, g):
+    seen, todo = set(), list(mods)
+    while todo:
+        m = todo.pop()
+        if m in seen or m not in g:
+            continue
+        seen.add(m)
+        todo.extend(g[m])
+    return seen
+
+
+def fuzz_link_objects(target):
+    """The common/ modules make would link into build-fuzz/<target> (a dry
+    run of the real Makefile: nothing is built)."""
+    out = subprocess.run(["make", "-s", "-n", "-B", "-C", ROOT, "build-fuzz/" + target],
+                         capture_output=True, text=True, check=True).stdout
+    link = [l for l in out.splitlines() if "-fsanitize=fuzzer " in l and " -o " in l]
+    assert len(link) == 1, out
+    return {module(w) for w in link[0].split() if re.match(r".*/common/[^/]+\.o$", w)}
+
+
+FUZZ_TARGETS = sorted(module(p) for p in glob.glob(os.path.join(ROOT, "fuzz", "fuzz_*.c")))
+
+
+# "A fuzz target links only the objects it needs": exactly the modules its
+# includes reach (those with a .c), so a target of a leaf links the leaf.
+@pytest.mark.skipif(shutil.which("make") is None, reason="make missing")
+@pytest.mark.parametrize("target", FUZZ_TARGETS)
+def test_fuzz_target_links_only_what_it_includes(target):
+    g = graph()
+    with_c = {module(p) for p in glob.glob(os.path.join(COMMON, "*.c"))}
+    want = closure(includes(os.path.join(ROOT, "fuzz", target + ".c")), g) & with_c
+    assert fuzz_link_objects(target) == want
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make missing")
+@pytest.mark.parametrize("target,objects", [
+    ("fuzz_range", {"range", "number", "state"}),
+    ("fuzz_hresult", {"hresult"}),
+    ("fuzz_doc_scan", {"doc-scan", "state"}),
+])
+def test_small_fuzz_targets_link_small(target, objects):
+    assert fuzz_link_objects(target) == objects
