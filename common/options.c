@@ -726,7 +726,6 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 	if (optind < ac)
 		die("unexpected argument \"%s\" (this plugin takes options only; see --help)",
 		    av[optind]);
-
 }
 
 /* See options.h. */
