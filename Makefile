@@ -161,7 +161,7 @@ help:
 # with packaging/debian as debian/; the .deb lands in $(BUILD)/ and lintian
 # must report no error.
 .PHONY: deb rpm
-PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/options.h)
+PKG_VERSION := $(shell sed -n 's/^\#define KMS_VERSION "\(.*\)"/\1/p' common/version.h)
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: dpkg-buildpackage missing (apt-get install devscripts debhelper; or make deps)"; exit 1; }
 	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb: needs git and a git checkout (the package is built from git ls-files)"; exit 1; }
@@ -194,7 +194,8 @@ rpm:
 
 # --- fuzzing -----------------------------------------------------------------
 # `make fuzz`: libFuzzer targets (fuzz/fuzz_*.c) built with clang, ASan and
-# UBSan into build-fuzz/, linked with common/ compiled the same way.
+# UBSan into build-fuzz/, each linked with only the common/ objects it needs
+# (FUZZ_LINK_<target>), compiled the same way.
 # `make fuzz-smoke`: run each target FUZZ_SECONDS on its seed corpus
 # (fuzz/corpus/<target>/) and the regression inputs (fuzz/regressions/<target>/),
 # FUZZ_JOBS targets at a time; any crash, leak, timeout (-timeout) or memory
@@ -212,6 +213,22 @@ FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_COMMON  := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
+# What each target links: the common/ modules it reaches through #include,
+# nothing more (tests/integration/test_layers.py keeps that graph acyclic).
+# A new fuzz/fuzz_X.c needs its FUZZ_LINK_X. FUZZ_EXIT is the exit layer
+# (die, vlog) with what it stands on.
+FUZZ_EXIT             := output timeout range number text vlog state
+FUZZ_LINK_range       := range number state
+FUZZ_LINK_hresult     := hresult
+FUZZ_LINK_doc_scan    := doc-scan state
+FUZZ_LINK_duration    := number timeutil $(FUZZ_EXIT)
+FUZZ_LINK_rfc3339     := timeutil $(FUZZ_EXIT)
+FUZZ_LINK_dns_srv     := dns_srv $(FUZZ_EXIT)
+FUZZ_LINK_rpc_bind    := rpc_bind net dns_srv $(FUZZ_EXIT)
+FUZZ_LINK_extra_opts  := options fetch $(FUZZ_EXIT)
+FUZZ_LINK_doc         := doc doc-fast doc-scan sku hresult timeutil options fetch $(FUZZ_EXIT)
+fuzz_objs = $(patsubst %,$(FUZZ_BUILD)/common/%.o,$(sort $(FUZZ_LINK_$(1))))
+
 fuzz: $(FUZZ_BIN)
 
 .SECONDARY: $(FUZZ_COMMON)
@@ -220,9 +237,13 @@ $(FUZZ_BUILD)/common/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_COMMON)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON) $(LDLIBS)
+define FUZZ_TARGET
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c fuzz/fuzz.h $(call fuzz_objs,$(1))
+	@test -n "$(FUZZ_LINK_$(1))" || { echo "Makefile: fuzz/fuzz_$(1).c has no FUZZ_LINK_$(1) (the objects it links)"; exit 1; }
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$< $(call fuzz_objs,$(1)) $$(LDLIBS)
+endef
+$(foreach t,$(FUZZ_SRC:fuzz/fuzz_%.c=%),$(eval $(call FUZZ_TARGET,$(t))))
 
 fuzz-smoke: $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_BUILD)/artifacts

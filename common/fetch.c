@@ -21,7 +21,7 @@
 
 #include <curl/curl.h>
 
-#include "options.h"
+#include "version.h"
 #include "output.h"
 #include "timeout.h"
 

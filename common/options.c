@@ -134,84 +134,6 @@ static size_t n_plugin_options(const struct plugin_info *info)
 
 /* ---- small parsers ------------------------------------------------------ */
 
-/* See options.h. */
-bool plain_decimal(const char *s, size_t n)
-{
-	size_t ndig = 0, ndot = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (isdigit((unsigned char)s[i]))
-			ndig++;
-		else if (s[i] == '.')
-			ndot++;
-		else
-			return false;
-	}
-	return ndig > 0 && ndot <= 1;
-}
-
-/* "90", "90s", "15m", "15min", "2h", "1d", decimals allowed ("1.5h"), at most
- * 100 years. Zero is accepted; negative, empty and junk are not. */
-bool duration_parse(const char *text, double *seconds, char err[KMS_ERRLEN])
-{
-	static const struct {
-		const char *suffix;
-		double factor;
-	} units[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "min", 60 },
-		      { "h", 3600 }, { "d", 86400 } };
-	if (!text)
-		text = "";
-	size_t n = 0;
-	while (isdigit((unsigned char)text[n]) || text[n] == '.')
-		n++;
-	if (n > 0 && n < 32 && plain_decimal(text, n)) {
-		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-			if (strcmp(text + n, units[i].suffix) != 0)
-				continue;
-			char num[32];
-			memcpy(num, text, n);
-			num[n] = '\0';
-			double v = strtod(num, NULL) * units[i].factor;
-			if (v > 100.0 * 366 * 86400) {
-				snprintf(err, KMS_ERRLEN,
-					 "invalid duration \"%.100s\": more than 100 years", text);
-				return false;
-			}
-			*seconds = v;
-			return true;
-		}
-	}
-	snprintf(err, KMS_ERRLEN,
-		 "invalid duration \"%.100s\": expected a number with an optional unit s, m, h or d (e.g. 90, 15m, 2h)",
-		 text);
-	return false;
-}
-
-/* Decimal digits only (an optional leading '-'), no spaces or trailing
- * text, within [min, max]. */
-bool number_parse(const char *name, const char *text, long long min,
-		  long long max, long long *out, char err[KMS_ERRLEN])
-{
-	const char *p = text ? text : "";
-	const char *d = *p == '-' ? p + 1 : p;
-	bool ok = *d != '\0';
-	for (const char *q = d; *q; q++)
-		if (!isdigit((unsigned char)*q))
-			ok = false;
-	if (!ok) {
-		snprintf(err, KMS_ERRLEN, "invalid %s \"%.100s\": not a whole number", name, p);
-		return false;
-	}
-	errno = 0;
-	long long v = strtoll(p, NULL, 10);
-	if (errno == ERANGE || v < min || v > max) {
-		snprintf(err, KMS_ERRLEN, "invalid %s \"%.100s\": must be %lld to %lld",
-			 name, p, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 /* BYTES with an optional K, M or G (powers of 1024), at least 1. */
 static bool size_parse(const char *text, unsigned long long *out, char err[KMS_ERRLEN])
 {
@@ -804,9 +726,13 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 	if (optind < ac)
 		die("unexpected argument \"%s\" (this plugin takes options only; see --help)",
 		    av[optind]);
+}
 
-	output_set_verbosity(out->verbose);
-	if (out->fetch.insecure)
+/* See options.h. */
+void options_start(const struct common_opts *co)
+{
+	output_set_verbosity(co->verbose);
+	if (co->fetch.insecure)
 		vlog(1, "TLS verification disabled (--insecure)");
-	timeout_start(out->timeout, out->timeout_state);
+	timeout_start(co->timeout, co->timeout_state, output_aspect());
 }

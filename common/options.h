@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "fetch.h"
+#include "number.h" /* number_parse(), duration_parse() for plugin options */
 #include "state.h"
+#include "version.h"
 
 /* Option groups a plugin can use. -h -V -v -t and --extra-opts are always on. */
 enum {
@@ -61,7 +63,7 @@ struct common_opts {
 /* Everything options_parse() needs to know about a plugin. */
 struct plugin_info {
 	const char *name;     /* "check_kms_count" */
-	const char *aspect;   /* "COUNT" */
+	const char *aspect;   /* "COUNT": plugin info, set by options_parse() */
 	const char *purpose;  /* one sentence for --help */
 	const char *usage;    /* synopsis after the program name */
 	unsigned groups;      /* OPTS_* */
@@ -75,11 +77,20 @@ struct plugin_info {
 };
 
 /* Parse argv (with --extra-opts expanded first, command line winning) into
- * *out, call info->handle for plugin options, set output aspect and
- * verbosity, and start the -t clock (timeout_start). Exits on --help,
- * --version, and on any error. */
+ * *out and call info->handle for plugin options. Only parses: no clock, no
+ * verbosity (options_start() does that). One side effect, first thing: the
+ * aspect is plugin info, so options_parse() sets it from info->aspect
+ * (output_set_aspect) before reading argv, and a die() for a bad option
+ * already reads "KMS <ASPECT> UNKNOWN - ...". Exits 0 on --help and
+ * --version, and with UNKNOWN (die) on any error. */
 void options_parse(int argc, char **argv, const struct plugin_info *info,
 		   struct common_opts *out);
+
+/* Start the check with the parsed options, right after options_parse() in
+ * every main: set the -v level, log --insecure at -v, and start the -t
+ * clock (timeout_start, with the aspect options_parse() set). Before it no
+ * alarm can fire and vlog() keeps nothing (the level is still 0). */
+void options_start(const struct common_opts *co);
 
 /* Print --help to stdout (what options_parse does for -h). */
 void options_print_help(const struct plugin_info *info);
@@ -93,18 +104,5 @@ void options_print_help(const struct plugin_info *info);
  * for a missing file, a missing section or a malformed line. */
 bool extra_opts_read(const char *spec, const char *plugin_name, char ***args,
 		     int *n, char err[KMS_ERRLEN]);
-
-/* Parse a duration: "90" (seconds), "90s", "15m", "2h", "1d". */
-bool duration_parse(const char *text, double *seconds, char err[KMS_ERRLEN]);
-
-/* true when s[0..n) is digits with at most one '.' and at least one digit:
- * no sign, no exponent, no "inf"/"nan" that strtod would take. */
-bool plain_decimal(const char *s, size_t n);
-
-/* Parse a whole number in [min, max] for option `name`. */
-bool number_parse(const char *name, const char *text, long long min,
-		  long long max, long long *out, char err[KMS_ERRLEN]);
-
-#define KMS_VERSION "0.1.0"
 
 #endif

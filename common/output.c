@@ -671,44 +671,6 @@ _Noreturn void die_state(state_t st, const char *fmt, ...)
 	vdie(st, fmt, ap);
 }
 
-char *fmt_number(char *buf, size_t len, double v, int decimals)
-{
-	char tmp[400]; /* DBL_MAX in fixed notation is 309 digits */
-
-	if (len == 0)
-		return buf;
-	if (isnan(v)) {
-		snprintf(buf, len, "%s", "NaN");
-		return buf;
-	}
-	if (isinf(v)) {
-		snprintf(buf, len, "%s", v < 0 ? "-inf" : "inf");
-		return buf;
-	}
-	if (decimals < 0) {
-		/* 15 significant digits: all a double holds reliably, so
-		 * 0.1 + 0.2 prints as 0.3 and 1e-7 still shows. */
-		double a = fabs(v);
-		decimals = a == 0 ? 0 : 15 - ((int)floor(log10(a)) + 1);
-	}
-	if (decimals < 0)
-		decimals = 0;
-	if (decimals > 20)
-		decimals = 20;
-	snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
-	if (strchr(tmp, '.')) {
-		size_t n = strlen(tmp);
-		while (tmp[n - 1] == '0')
-			tmp[--n] = '\0';
-		if (tmp[n - 1] == '.')
-			tmp[--n] = '\0';
-	}
-	if (strcmp(tmp, "-0") == 0)
-		strcpy(tmp, "0");
-	snprintf(buf, len, "%s", tmp);
-	return buf;
-}
-
 /* See output.h. */
 void text_append(char *buf, size_t len, const char *fmt, ...)
 {

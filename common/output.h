@@ -28,6 +28,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include "number.h" /* fmt_number(), for the many callers that print numbers */
 #include "range.h"
 #include "state.h"
 #include "text.h"
@@ -101,15 +102,6 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with a chosen state (for "-t 10:WARNING" style overrides). */
 _Noreturn void die_state(state_t st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* printf-style formatting of a number for humans and perfdata: fixed
- * notation, at most `decimals` decimals, trailing zeros trimmed ("0.003214",
- * "18", "2.5"). Never exponent notation. Returns buf.
- * decimals FMT_AUTO (< 0): as many decimals as 15 significant digits need
- * (1e-7 -> "0.0000001", 1e12 -> "1000000000000"); what perfdata uses.
- * NaN and infinities read "NaN", "inf", "-inf"; "-0" reads "0". */
-#define FMT_AUTO (-1)
-char *fmt_number(char *buf, size_t len, double v, int decimals);
 
 /* Append printf-formatted text to the NUL-terminated string in buf (size
  * len); what does not fit is cut, buf stays NUL-terminated. For building

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "number.h"
 
 /* Longest part of the offending text quoted in a message; keeps every
  * message well inside KMS_ERRLEN. */

@@ -19,8 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "options.h"
-#include "output.h"
+#include "number.h"
 #include "text.h"
 #include "vlog.h"
 
@@ -32,6 +31,7 @@ static double t_seconds = TIMEOUT_DEFAULT_S;
 static state_t t_state = STATE_UNKNOWN;
 static double t_start; /* mono_now() at timeout_start(); 0 = not started */
 static char t_activity[256] = "check";
+static char t_aspect[64]; /* "" until timeout_start() */
 
 static char t_msg[2][768];
 static size_t t_msg_len[2];
@@ -92,10 +92,9 @@ static void prepare_message(void)
 {
 	int next = t_msg_cur == 0 ? 1 : 0;
 	char num[32], pre[96], post[64];
-	const char *aspect = output_aspect();
 	fmt_number(num, sizeof num, t_seconds, 3);
 	int lp = snprintf(pre, sizeof pre, "KMS %s %s - ",
-			  aspect && *aspect ? aspect : "CHECK", state_name(t_state));
+			  *t_aspect ? t_aspect : "CHECK", state_name(t_state));
 	int lq = snprintf(post, sizeof post, " timed out after %s s", num);
 	if (lp < 0 || lq < 0)
 		return;
@@ -148,13 +147,16 @@ double mono_now(void)
 }
 
 /* Records the start, prepares the expiry line, installs the handler and arms
- * ITIMER_REAL at seconds + 0.3 s. Calling it again restarts the clock. */
-void timeout_start(double seconds, state_t st)
+ * ITIMER_REAL at seconds + 0.3 s. Calling it again restarts the clock. The
+ * aspect is copied (and cleaned), so the caller's string may go away. */
+void timeout_start(double seconds, state_t st, const char *aspect)
 {
 	if (!(seconds > 0) || seconds > TIMEOUT_MAX_S)
 		seconds = TIMEOUT_DEFAULT_S;
 	t_seconds = seconds;
 	t_state = st;
+	snprintf(t_aspect, sizeof t_aspect, "%s", aspect ? aspect : "");
+	text_clean(t_aspect);
 	t_start = mono_now();
 	prepare_message();
 

@@ -3,7 +3,8 @@
  * Network code works against deadline_left(); this is the backstop that ends
  * the process whatever it is blocked on (getaddrinfo, a stuck TLS read...).
  * The handler only calls async-signal-safe functions: it write(2)s a line
- * prepared in advance and _exit()s with the configured state. */
+ * prepared in advance and _exit()s with the configured state.
+ * Layer: above the leaves (number, text, vlog, state), below output. */
 #ifndef KMS_TIMEOUT_H
 #define KMS_TIMEOUT_H
 
@@ -16,8 +17,10 @@ bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,
 
 /* Start the clock: records the start time, arms the backstop alarm at
  * seconds + 0.3 s. The message printed on expiry is
- * "KMS <ASPECT> <STATE> - <what> timed out after N s". */
-void timeout_start(double seconds, state_t st);
+ * "KMS <ASPECT> <STATE> - <what> timed out after N s"; aspect is the
+ * plugin's word ("HOST"), given here because this layer sits below the
+ * output layer that keeps it ("CHECK" when NULL or empty). */
+void timeout_start(double seconds, state_t st, const char *aspect);
 
 /* Describe what is being waited on, for the expiry message ("fetching
  * https://host/doc.json"). Copied into a static buffer; must hold no secret. */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "fuzz.h"
-#include "options.h"
+#include "number.h"
 #include "timeutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

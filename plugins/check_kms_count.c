@@ -493,6 +493,7 @@ int main(int argc, char **argv)
 	struct common_opts co;
 
 	options_parse(argc, argv, &count_info, &co);
+	options_start(&co);
 	if (!co.url)
 		die("no status document given: use -u URL (http, https, file or a path)");
 

@@ -442,6 +442,7 @@ int main(int argc, char **argv)
 {
 	struct common_opts co;
 	options_parse(argc, argv, &dns_info, &co);
+	options_start(&co);
 	if (!co.domain)
 		die("no domain given: use -D DOMAIN (the _vlmcs._tcp SRV records of DOMAIN are checked)");
 

@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 	char err[KMS_ERRLEN];
 
 	options_parse(argc, argv, &info, &co);
+	options_start(&co);
 	if (!thresholds_parse(&th, co.warning, co.critical, 0, err))
 		die("%s", err);
 	if (co.hostname && co.domain)

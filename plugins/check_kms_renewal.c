@@ -470,6 +470,7 @@ int main(int argc, char **argv)
 	char err[KMS_ERRLEN];
 
 	options_parse(argc, argv, &renewal_info, &co);
+	options_start(&co);
 	if (!co.url)
 		die("no status document given: use -u URL (http, https, file or a path)");
 

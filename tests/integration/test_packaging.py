@@ -29,7 +29,7 @@ ICINGA_CONF = os.path.join(ROOT, "packaging", "icinga2", "kms-plugins.conf")
 PLUGINS = ["check_kms_host", "check_kms_dns", "check_kms_count",
            "check_kms_renewal", "check_kms_service"]
 VERSION = re.search(r'#define KMS_VERSION "([^"]+)"',
-                    open(os.path.join(ROOT, "common", "options.h")).read()).group(1)
+                    open(os.path.join(ROOT, "common", "version.h")).read()).group(1)
 
 slow = pytest.mark.skipif(os.environ.get("KMS_SKIP_SLOW") == "1",
                           reason="KMS_SKIP_SLOW=1: package builds skipped")

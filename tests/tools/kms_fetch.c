@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	}
 	struct common_opts co;
 	options_parse(n, args, &info, &co);
+	options_start(&co);
 	if (!co.url)
 		die("no URL given: kms_fetch [fetch options] URL");
 

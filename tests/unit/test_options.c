@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,11 +112,18 @@ static struct common_opts co;
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
-/* Parses in this process; disarms the alarm options_parse() started. */
+/* Parses in this process (options_parse arms no alarm). */
 static void parse(int argc, char **argv)
 {
 	memset(&pc, 0, sizeof pc);
 	options_parse(argc, argv, &info, &co);
+}
+
+/* Parses and starts as a plugin's main does, then disarms the alarm. */
+static void parse_start(int argc, char **argv)
+{
+	parse(argc, argv);
+	options_start(&co);
 	timeout_stop();
 }
 
@@ -127,6 +135,36 @@ static void parse_child(void *arg)
 	while (argv[argc])
 		argc++;
 	parse(argc, argv);
+}
+
+/* For run_child: parse and start, then block until the -t alarm ends the
+ * child (what a plugin stuck in a network call sees). */
+static void start_and_block_child(void *arg)
+{
+	char **argv = arg;
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	parse(argc, argv);
+	options_start(&co);
+	int p[2];
+	if (pipe(p) != 0)
+		_exit(99);
+	char c;
+	for (;;)
+		if (read(p[0], &c, 1) >= 0)
+			break;
+	_exit(98); /* the read returned: the test fails on this code */
+}
+
+/* For run_child: parse and start (no block); the caller reads stderr. */
+static void start_child(void *arg)
+{
+	char **argv = arg;
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	parse_start(argc, argv);
 }
 
 static void expect_die(char **argv, const char *message)
@@ -154,7 +192,7 @@ static void expect_die(char **argv, const char *message)
 START_TEST(defaults)
 {
 	char *argv[] = { "check_kms_test", NULL };
-	parse(ARGC(argv), argv);
+	parse_start(ARGC(argv), argv);
 	ck_assert_int_eq(co.verbose, 0);
 	ck_assert(co.timeout == 10);
 	ck_assert_int_eq(co.timeout_state, STATE_CRITICAL);
@@ -181,7 +219,7 @@ START_TEST(all_standard)
 			 "--netrc", "--netrc-file", "nrc", "--max-size", "2M",
 			 "--max-age", "2h", "--stale-state", "critical", "-t", "2.5:warning",
 			 NULL };
-	parse(ARGC(argv), argv);
+	parse_start(ARGC(argv), argv);
 	ck_assert_str_eq(co.warning, "5:");
 	ck_assert_str_eq(co.critical, "@1:2");
 	ck_assert_str_eq(co.hostname, "kms01");
@@ -223,14 +261,14 @@ END_TEST
 START_TEST(verbose_counting)
 {
 	char *one[] = { "check_kms_test", "-v", NULL };
-	parse(ARGC(one), one);
+	parse_start(ARGC(one), one);
 	ck_assert_int_eq(co.verbose, 1);
 	ck_assert_int_eq(output_verbosity(), 1);
 	char *two[] = { "check_kms_test", "--verbose", "-v", NULL };
 	parse(ARGC(two), two);
 	ck_assert_int_eq(co.verbose, 2);
 	char *many[] = { "check_kms_test", "-vv", "-v", "-vvv", NULL };
-	parse(ARGC(many), many);
+	parse_start(ARGC(many), many);
 	ck_assert_int_eq(co.verbose, 3);
 	ck_assert_int_eq(output_verbosity(), 3);
 }
@@ -404,12 +442,82 @@ START_TEST(insecure_logged)
 {
 	char *argv[] = { "check_kms_test", "-v", "--insecure", NULL };
 	struct run r;
-	run_child(parse_child, argv, &r);
+	run_child(start_child, argv, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.err, "TLS verification disabled (--insecure)\n");
 	char *quiet[] = { "check_kms_test", "--insecure", NULL };
-	run_child(parse_child, quiet, &r);
+	run_child(start_child, quiet, &r);
 	ck_assert_str_eq(r.err, "");
+	/* parsing alone logs nothing: the level is set by options_start() */
+	run_child(parse_child, argv, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+}
+END_TEST
+
+/* options_parse() only parses: whatever -v and -t say, the verbosity, the
+ * -t clock and the alarm are as before until options_start(). */
+START_TEST(parse_only_start_applies)
+{
+	static const struct {
+		const char *v, *t;
+		int level;
+		double secs;
+		state_t st;
+	} cases[] = {
+		{ "-v", "7:warning", 1, 7, STATE_WARNING },
+		{ "-vvv", "0.5", 3, 0.5, STATE_CRITICAL }, /* info's default state */
+		{ "-vv", "86400:ok", 2, 86400, STATE_OK },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		output_set_verbosity(0);
+		timeout_start(3, STATE_UNKNOWN, "BEFORE");
+		timeout_stop();
+		char *argv[] = { "check_kms_test", (char *)cases[i].v, "-t",
+				 (char *)cases[i].t, NULL };
+		parse(ARGC(argv), argv);
+		ck_assert_int_eq(co.verbose, cases[i].level);
+		ck_assert(co.timeout == cases[i].secs);
+		ck_assert_int_eq(co.timeout_state, cases[i].st);
+		ck_assert_int_eq(output_verbosity(), 0);
+		ck_assert(timeout_seconds() == 3);
+		ck_assert_int_eq(timeout_state(), STATE_UNKNOWN);
+		struct itimerval it;
+		ck_assert_int_eq(getitimer(ITIMER_REAL, &it), 0);
+		ck_assert(it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0);
+
+		options_start(&co);
+		ck_assert_int_eq(getitimer(ITIMER_REAL, &it), 0);
+		ck_assert(it.it_value.tv_sec != 0 || it.it_value.tv_usec != 0);
+		timeout_stop();
+		ck_assert_int_eq(output_verbosity(), cases[i].level);
+		ck_assert(timeout_seconds() == cases[i].secs);
+		ck_assert_int_eq(timeout_state(), cases[i].st);
+	}
+	output_set_verbosity(0);
+}
+END_TEST
+
+/* The clock options_start() arms names the aspect options_parse() set from
+ * plugin_info, with the -t state, as a plugin's -t expiry does. */
+START_TEST(start_arms_clock_with_aspect)
+{
+	static const struct {
+		const char *t;
+		int status;
+		const char *out;
+	} cases[] = {
+		{ "0.2", 2, "KMS TEST CRITICAL - check timed out after 0.2 s\n" },
+		{ "0.1:warning", 1, "KMS TEST WARNING - check timed out after 0.1 s\n" },
+		{ "0.15:ok", 0, "KMS TEST OK - check timed out after 0.15 s\n" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *argv[] = { "check_kms_test", "-t", (char *)cases[i].t, NULL };
+		struct run r;
+		run_child(start_and_block_child, argv, &r);
+		ck_assert_int_eq(r.status, cases[i].status);
+		ck_assert_str_eq(r.out, cases[i].out);
+	}
 }
 END_TEST
 
@@ -741,6 +849,8 @@ int main(void)
 	tcase_add_test(tc, help_only_asked_groups);
 	tcase_add_test(tc, version_exits_0);
 	tcase_add_test(tc, insecure_logged);
+	tcase_add_test(tc, parse_only_start_applies);
+	tcase_add_test(tc, start_arms_clock_with_aspect);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, numbers);
 	/* Exit tests end the runner itself when Check does not fork. */

@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "timeout.h"
 #include "unit.h"
 
@@ -72,7 +71,7 @@ START_TEST(clock_and_deadline)
 	usleep(20000);
 	double b = mono_now();
 	ck_assert(b - a >= 0.019 && b - a < 1);
-	timeout_start(5, STATE_WARNING);
+	timeout_start(5, STATE_WARNING, "HOST");
 	timeout_stop();
 	ck_assert(timeout_seconds() == 5);
 	ck_assert_int_eq(timeout_state(), STATE_WARNING);
@@ -84,12 +83,14 @@ START_TEST(clock_and_deadline)
 }
 END_TEST
 
+/* The aspect block_child() passes; a test may change it before forking. */
+static const char *block_aspect = "HOST";
+
 /* Runs in a child: arms the deadline and blocks in a read that never ends
  * (a pipe whose write end stays open). */
 static void block_child(double secs, state_t st, const char *activity)
 {
-	output_set_aspect("HOST");
-	timeout_start(secs, st);
+	timeout_start(secs, st, block_aspect);
 	if (activity)
 		timeout_set_activity(activity);
 	int p[2];
@@ -156,12 +157,36 @@ START_TEST(deadline_names_activity_and_state)
 }
 END_TEST
 
+/* The aspect is the caller's (timeout sits below output): copied, cleaned,
+ * "CHECK" when there is none. */
+START_TEST(deadline_names_given_aspect)
+{
+	static const struct {
+		const char *aspect, *word;
+	} cases[] = {
+		{ "COUNT", "COUNT" }, { "DNS", "DNS" }, { NULL, "CHECK" }, { "", "CHECK" },
+		{ "A|B", "A/B" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		block_aspect = cases[i].aspect;
+		struct expiry e;
+		run_expiry(0.1, STATE_CRITICAL, NULL, &e);
+		char want[128];
+		snprintf(want, sizeof want, "KMS %s CRITICAL - check timed out after 0.1 s\n",
+			 cases[i].word);
+		ck_assert_int_eq(e.status, 2);
+		ck_assert_str_eq(e.out, want);
+	}
+	block_aspect = "HOST";
+}
+END_TEST
+
 START_TEST(stop_disarms)
 {
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		timeout_start(0.05, STATE_CRITICAL);
+		timeout_start(0.05, STATE_CRITICAL, "HOST");
 		timeout_stop();
 		usleep(600000);
 		_exit(0);
@@ -183,6 +208,7 @@ int main(void)
 	tcase_add_test(tc, clock_and_deadline);
 	tcase_add_test(tc, deadline_ends_blocked_child);
 	tcase_add_test(tc, deadline_names_activity_and_state);
+	tcase_add_test(tc, deadline_names_given_aspect);
 	tcase_add_test(tc, stop_disarms);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
