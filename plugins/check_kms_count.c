@@ -488,31 +488,10 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 static struct config count_config = { .forecast_days = 7 };
 static const struct plugin_info count_info;
 
-int main(int argc, char **argv)
+/* The products to judge (--product), each with a unique perfdata label;
+ * ends UNKNOWN when none is left. The caller frees the array. */
+static struct product_eval *select_products(const struct doc *d, size_t *out_n)
 {
-	struct common_opts co;
-
-	options_parse(argc, argv, &count_info, &co);
-	options_start(&co);
-	if (!co.url)
-		die("no status document given: use -u URL (http, https, file or a path)");
-
-	struct thresholds user;
-	bool have_user = co.warning || co.critical;
-	char err[KMS_ERRLEN];
-	if (have_user && !thresholds_parse(&user, co.warning, co.critical, 0, err))
-		die("%s", err);
-
-	/* gather */
-	struct gather g;
-	memset(&g, 0, sizeof(g));
-	g.now_min = (long long)floor(wall_now() / 60.0);
-	struct doc *d = doc_load_or_die(&co, on_client, &g);
-	if (g.skipped)
-		vlog(1, "%zu clients of more than %d application ids not aggregated",
-		     g.skipped, MAX_APPS);
-
-	/* evaluate */
 	struct product_eval *ev = calloc(d->n_products ? d->n_products : 1, sizeof(*ev));
 	if (!ev)
 		die("out of memory");
@@ -538,17 +517,54 @@ int main(int argc, char **argv)
 		die("the status document lists no KMS host product (host %s)", d->host.name);
 	}
 
-	struct result *r = result_new();
+	*out_n = n;
+	return ev;
+}
+
+/* Why some clients are not in any forecast. */
+static void add_forecast_notes(struct result *r, const struct doc *d, const struct gather *g)
+{
 	if (!d->has_clients)
 		result_note(r, "Forecast: no client inventory in the document");
-	if (g.ambiguous)
+	if (g->ambiguous)
 		result_note(r, "Forecast: %zu client%s seen within 30 days left out: server OS or "
 			    "Office, ambiguous (required_count 5, SKU not in the table, no "
-			    "application_id)", g.ambiguous, g.ambiguous == 1 ? "" : "s");
-	if (g.unknown)
+			    "application_id)", g->ambiguous, g->ambiguous == 1 ? "" : "s");
+	if (g->unknown)
 		result_note(r, "Forecast: %zu client%s seen within 30 days left out: unknown product "
 			    "(neither sku_id, required_count nor application_id tells)",
-			    g.unknown, g.unknown == 1 ? "" : "s");
+			    g->unknown, g->unknown == 1 ? "" : "s");
+}
+
+int main(int argc, char **argv)
+{
+	struct common_opts co;
+
+	options_parse(argc, argv, &count_info, &co);
+	options_start(&co);
+	if (!co.url)
+		die("no status document given: use -u URL (http, https, file or a path)");
+
+	struct thresholds user;
+	bool have_user = co.warning || co.critical;
+	char err[KMS_ERRLEN];
+	if (have_user && !thresholds_parse(&user, co.warning, co.critical, 0, err))
+		die("%s", err);
+
+	/* gather */
+	struct gather g;
+	memset(&g, 0, sizeof(g));
+	g.now_min = (long long)floor(wall_now() / 60.0);
+	struct doc *d = doc_load_or_die(&co, on_client, &g);
+	if (g.skipped)
+		vlog(1, "%zu clients of more than %d application ids not aggregated",
+		     g.skipped, MAX_APPS);
+
+	/* evaluate */
+	size_t n;
+	struct product_eval *ev = select_products(d, &n);
+	struct result *r = result_new();
+	add_forecast_notes(r, d, &g);
 	for (size_t i = 0; i < n; i++)
 		evaluate_product(r, &count_config, &co, have_user ? &user : NULL, &g, d, &ev[i]);
 

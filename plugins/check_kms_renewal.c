@@ -463,40 +463,66 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 static struct config renewal_config = { .days = 30, .max_list = 20 };
 static const struct plugin_info renewal_info;
 
+/* -w/-c replace both defaults, as in check_kms_count. */
+static void parse_thresholds(const struct common_opts *co, struct thresholds *th)
+{
+	char err[KMS_ERRLEN];
+	const char *warn = co->warning, *crit = co->critical;
+	if (!warn && !crit) {
+		warn = DEFAULT_WARN;
+		crit = DEFAULT_CRIT;
+	}
+	if (!thresholds_parse(th, warn, crit, RANGE_ALLOW_PERCENT, err))
+		die("%s", err);
+}
+
+/* The aggregate before the first client: the window ends and the bounded
+ * heap of the most urgent --max-list clients. */
+static void gather_init(struct gather *g, struct config *cfg)
+{
+	memset(g, 0, sizeof(*g));
+	g->cfg = cfg;
+	g->now = wall_now();
+	g->window_end = g->now + (double)cfg->days * DAY_S;
+	g->soon_end = g->now + SOON_DAYS * DAY_S;
+	g->min_left = INFINITY;
+	if (cfg->max_list > 0) {
+		g->heap = calloc((size_t)cfg->max_list, sizeof(*g->heap));
+		if (!g->heap)
+			die("out of memory");
+	}
+}
+
+/* expiring carries the thresholds that judge expiring + expired. */
+static void add_perfdata(struct result *r, const struct gather *g, const struct thresholds *th)
+{
+	double known = (double)g->known;
+	result_perf(r, "expiring", (double)g->expiring, "", th, 0, known);
+	result_perf(r, "expired", (double)g->expired, "", NULL, 0, known);
+	result_perf(r, "known", known, "", NULL, 0, NAN);
+	result_perf(r, "failing", (double)g->failing_by_code.total, "", NULL, 0, NAN);
+	result_perf(r, "no_deadline", (double)g->no_deadline, "", NULL, 0, NAN);
+	if (isfinite(g->min_left))
+		result_perf(r, "min_days_left", floor(g->min_left / DAY_S * 100.0) / 100.0, "",
+			    NULL, NAN, NAN);
+}
+
 int main(int argc, char **argv)
 {
 	struct common_opts co;
 	struct config *cfg = &renewal_config;
-	char err[KMS_ERRLEN];
 
 	options_parse(argc, argv, &renewal_info, &co);
 	options_start(&co);
 	if (!co.url)
 		die("no status document given: use -u URL (http, https, file or a path)");
 
-	/* -w/-c replace both defaults, as in check_kms_count */
 	struct thresholds th;
-	const char *warn = co.warning, *crit = co.critical;
-	if (!warn && !crit) {
-		warn = DEFAULT_WARN;
-		crit = DEFAULT_CRIT;
-	}
-	if (!thresholds_parse(&th, warn, crit, RANGE_ALLOW_PERCENT, err))
-		die("%s", err);
+	parse_thresholds(&co, &th);
 
 	/* gather */
 	struct gather g;
-	memset(&g, 0, sizeof(g));
-	g.cfg = cfg;
-	g.now = wall_now();
-	g.window_end = g.now + (double)cfg->days * DAY_S;
-	g.soon_end = g.now + SOON_DAYS * DAY_S;
-	g.min_left = INFINITY;
-	if (cfg->max_list > 0) {
-		g.heap = calloc((size_t)cfg->max_list, sizeof(*g.heap));
-		if (!g.heap)
-			die("out of memory");
-	}
+	gather_init(&g, cfg);
 	struct doc *d = doc_load_or_die(&co, on_client, &g);
 	if (!d->has_clients) {
 		doc_free(d);
@@ -529,15 +555,7 @@ int main(int argc, char **argv)
 		entry_line(r, &g.heap[i]);
 	add_notes(r, &g, d);
 
-	double known = (double)g.known;
-	result_perf(r, "expiring", (double)g.expiring, "", &th, 0, known);
-	result_perf(r, "expired", (double)g.expired, "", NULL, 0, known);
-	result_perf(r, "known", known, "", NULL, 0, NAN);
-	result_perf(r, "failing", (double)g.failing_by_code.total, "", NULL, 0, NAN);
-	result_perf(r, "no_deadline", (double)g.no_deadline, "", NULL, 0, NAN);
-	if (isfinite(g.min_left))
-		result_perf(r, "min_days_left", floor(g.min_left / DAY_S * 100.0) / 100.0, "",
-			    NULL, NAN, NAN);
+	add_perfdata(r, &g, &th);
 
 	/* report */
 	for (size_t i = 0; i < g.n_heap; i++)
