@@ -36,6 +36,7 @@ enum {
 	ID_MAX_SIZE,
 	ID_MAX_AGE,
 	ID_STALE_STATE,
+	ID_OUTPUT_FORMAT,
 };
 
 #define GROUP_ALWAYS 0u
@@ -65,6 +66,10 @@ static const struct std_option std_options[] = {
 			  "/etc/monitoring-plugins/monitoring-plugins.ini,\n"
 			  "/etc/monitoring-plugins.ini and the older nagios paths.\n"
 			  "Lines are key=value or key; the command line wins.", ID_EXTRA_OPTS } },
+	{ GROUP_ALWAYS, { "output-format", 0, true, "FORMAT",
+			  "text (default: the Nagios plugin output), json (the result\n"
+			  "tree as one JSON object, exit code as with text) or\n"
+			  "mp-test-json (the same object, exit 0, as monitoring-plugins).", ID_OUTPUT_FORMAT } },
 	{ OPTS_THRESHOLDS, { "warning", 'w', true, "RANGE", "WARNING threshold (Nagios range syntax).", 'w' } },
 	{ OPTS_THRESHOLDS, { "critical", 'c', true, "RANGE", "CRITICAL threshold (Nagios range syntax).", 'c' } },
 	{ OPTS_HOST, { "hostname", 'H', true, "HOST", "KMS host name or address.", 'H' } },
@@ -620,6 +625,10 @@ static void handle_standard(int id, const char *arg, const struct plugin_info *i
 		if (!state_parse(arg, &co->stale_state))
 			die("--stale-state: \"%s\" is not a state (OK, WARNING, CRITICAL, UNKNOWN)", arg);
 		return;
+	case ID_OUTPUT_FORMAT:
+		if (!output_format_parse(arg, &co->output_format))
+			die("unknown --output-format '%.64s' (text, json or mp-test-json)", arg);
+		return;
 	case ID_EXTRA_OPTS:
 		/* Only the full spelling is expanded before parsing. */
 		die("write --extra-opts in full (abbreviations are not expanded)");
@@ -732,6 +741,7 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 void options_start(const struct common_opts *co)
 {
 	output_set_verbosity(co->verbose);
+	output_set_format(co->output_format);
 	if (co->fetch.insecure)
 		vlog(1, "TLS verification disabled (--insecure)");
 	timeout_start(co->timeout, co->timeout_state, output_aspect());

@@ -5,7 +5,7 @@
  *   -t --timeout SECONDS[:STATE]  -w --warning RANGE  -c --critical RANGE
  *   -H --hostname  -p --port  -4 -6  -D --domain  -s --dns-server ADDR[:PORT]
  *   -u --url URL  (+ the fetch and document options below)
- *   --extra-opts[=section][@file]
+ *   --extra-opts[=section][@file]  --output-format text|json|mp-test-json
  * A plugin asks for the groups it uses (OPTS_*) and adds its own options in a
  * table; --help is generated from the same tables, so help and parser never
  * drift apart. --help and --version print to stdout and exit 0 (documented in
@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include "fetch.h"
 #include "number.h" /* number_parse(), duration_parse() for plugin options */
+#include "render.h" /* enum output_format */
 #include "state.h"
 #include "version.h"
 
@@ -58,6 +59,7 @@ struct common_opts {
 				     --max-size */
 	double max_age;           /* --max-age SECONDS-or-DURATION, default 3600 */
 	state_t stale_state;      /* --stale-state, default UNKNOWN */
+	enum output_format output_format; /* --output-format, default text */
 };
 
 /* Everything options_parse() needs to know about a plugin. */
