@@ -265,3 +265,28 @@ state_t thresholds_check(const struct thresholds *t, double value)
 		return STATE_WARNING;
 	return STATE_OK;
 }
+
+struct range range_at_least(double start)
+{
+	return (struct range){ .start = start, .end_infinite = true };
+}
+
+struct range range_at_most(double end)
+{
+	return (struct range){ .end = end, .start_infinite = true };
+}
+
+struct range range_between(double start, double end)
+{
+	return (struct range){ .start = start, .end = end };
+}
+
+struct thresholds thresholds_of(const struct range *warn, const struct range *crit)
+{
+	struct thresholds t = { .has_warn = warn != NULL, .has_crit = crit != NULL };
+	if (warn)
+		t.warn = *warn;
+	if (crit)
+		t.crit = *crit;
+	return t;
+}

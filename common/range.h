@@ -42,6 +42,14 @@ void range_scale(struct range *r, double total);
  * uses exponent notation. Writes at most len bytes, always NUL-terminated. */
 void range_format(const struct range *r, char *buf, size_t len);
 
+/* Ranges as data, for defaults (never parsed from text):
+ *   range_at_least(10)  "10:"    alerts when value < 10
+ *   range_at_most(10)   "~:10"   alerts when value > 10
+ *   range_between(0,10) "0:10"   alerts outside 0..10 */
+struct range range_at_least(double start);
+struct range range_at_most(double end);
+struct range range_between(double start, double end);
+
 /* A warning/critical pair; either may be unset. */
 struct thresholds {
 	struct range warn, crit;
@@ -53,6 +61,9 @@ struct thresholds {
  * greater than end)'. */
 bool thresholds_parse(struct thresholds *t, const char *warn, const char *crit,
 		      int flags, char err[KMS_ERRLEN]);
+
+/* A pair from ranges as data: thresholds_of(&w, &c), either may be NULL. */
+struct thresholds thresholds_of(const struct range *warn, const struct range *crit);
 
 /* CRITICAL when crit is violated, else WARNING when warn is, else OK. */
 state_t thresholds_check(const struct thresholds *t, double value);

@@ -253,3 +253,111 @@ class Peer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# --- the three output formats of one result (issue 16) -----------------------
+
+_OUTPUT_SCHEMA = os.path.join(ROOT, "packaging", "schema", "check-output.schema.json")
+_output_validator = None
+
+
+def output_validator():
+    """The JSON Schema validator of --output-format json / mp-test-json."""
+    global _output_validator
+    if _output_validator is None:
+        import json
+        import jsonschema
+        with open(_OUTPUT_SCHEMA, encoding="utf-8") as f:
+            schema = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _output_validator = jsonschema.Draft202012Validator(schema)
+    return _output_validator
+
+
+def _bound(b):
+    return {"-inf": float("-inf"), "inf": float("inf")}.get(b, b)
+
+
+def range_violated(rng, value):
+    """Nagios range semantics of a JSON warn/crit object."""
+    inside = _bound(rng["start"]) <= value <= _bound(rng["end"])
+    return inside if rng["alert_on_inside"] else not inside
+
+
+_RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
+
+
+def metric_verdict(pd):
+    if "crit" in pd and range_violated(pd["crit"], pd["value"]):
+        return "CRITICAL"
+    if "warn" in pd and range_violated(pd["warn"], pd["value"]):
+        return "WARNING"
+    return "OK"
+
+
+def walk_checks(checks):
+    """Every subcheck of a JSON tree, depth first, parents before children."""
+    for sc in checks:
+        yield sc
+        yield from walk_checks(sc.get("checks", []))
+
+
+def assert_invariant(doc):
+    """No state hides a metric: a subcheck is at least as bad as each of its
+    metrics' own warn/crit verdicts and as each child; the check is the worst
+    of its top-level subchecks. So an OK check has no metric over its warn or
+    crit, a metric over crit means CRITICAL, over warn at least WARNING."""
+    worst = "OK"
+    for sc in doc["checks"]:
+        if _RANK[sc["state"]] > _RANK[worst]:
+            worst = sc["state"]
+    if doc["checks"]:
+        assert doc["state"] == worst, "check state %s, worst subcheck %s: %r" % (
+            doc["state"], worst, doc)
+    for sc in walk_checks(doc["checks"]):
+        for pd in sc.get("perfdata", []):
+            v = metric_verdict(pd)
+            assert _RANK[sc["state"]] >= _RANK[v], \
+                "metric %r is %s by its own thresholds under a %s subcheck: %r" % (
+                    pd["label"], v, sc["state"], doc)
+            assert _RANK[doc["state"]] >= _RANK[v], (pd, doc)
+        for kid in sc.get("checks", []):
+            assert _RANK[sc["state"]] >= _RANK[kid["state"]], (sc, doc)
+
+
+def json_labels(doc):
+    return [pd["label"] for sc in walk_checks(doc["checks"]) for pd in sc.get("perfdata", [])]
+
+
+def run_formats(name, *args, env=None, timeout=60):
+    """Run one check three times, as text, json and mp-test-json, and assert
+    they agree: the state (json's exit code is text's, mp-test-json exits
+    0), line 1's summary, every perfdata label and value, in order; both
+    documents validate against packaging/schema/check-output.schema.json
+    and satisfy assert_invariant. Returns (text Result, json document)."""
+    import json
+    text = run(name, *args, env=env, timeout=timeout)
+    docs = []
+    for fmt in ("json", "mp-test-json"):
+        res = run(name, "--output-format", fmt, *args, env=env, timeout=timeout,
+                  check_contract=False)
+        assert res.code != 99, "valgrind reported errors: %r" % res
+        assert "AddressSanitizer" not in res.stderr and "runtime error" not in res.stderr, res
+        assert len(res.lines) == 1, "%s is one line: %r" % (fmt, res)
+        doc = json.loads(res.stdout)
+        errs = sorted(e.message for e in output_validator().iter_errors(doc))
+        assert not errs, (errs, doc)
+        assert res.code == (0 if fmt == "mp-test-json" else text.code), (fmt, res, text)
+        docs.append(doc)
+    assert docs[0] == docs[1], "json and mp-test-json print the same document"
+    doc = docs[0]
+    assert doc["state"] == text.state, (doc, text)
+    head = re.match(r"^KMS \S+ \S+(?: - (.*))?$", text.line1)
+    assert doc["summary"] == (head.group(1) or ""), (doc["summary"], text.line1)
+    assert json_labels(doc) == list(text.perf), (json_labels(doc), text.perf_text)
+    for sc in walk_checks(doc["checks"]):
+        for pd in sc.get("perfdata", []):
+            assert abs(text.perf[pd["label"]]["value"] - pd["value"]) <= 1e-9 * max(1, abs(pd["value"])), \
+                (pd, text.perf[pd["label"]])
+    assert_invariant(doc)
+    return text, doc
