@@ -217,7 +217,7 @@ FUZZ_COMMON  := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o)
 # nothing more (tests/integration/test_layers.py keeps that graph acyclic).
 # A new fuzz/fuzz_X.c needs its FUZZ_LINK_X. FUZZ_EXIT is the exit layer
 # (die, vlog) with what it stands on.
-FUZZ_EXIT             := output timeout range number text vlog state
+FUZZ_EXIT             := output render result timeout range number text vlog xalloc state
 FUZZ_LINK_range       := range number state
 FUZZ_LINK_hresult     := hresult
 FUZZ_LINK_doc_scan    := doc-scan state
