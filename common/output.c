@@ -79,6 +79,7 @@ const char *output_aspect(void)
 void output_set_format(enum output_format f)
 {
 	format = f;
+	timeout_set_format(f != FORMAT_TEXT, f == FORMAT_MP_TEST_JSON);
 }
 
 enum output_format output_get_format(void)

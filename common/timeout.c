@@ -10,6 +10,7 @@
 #include "timeout.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ static char t_aspect[64]; /* "" until timeout_start() */
 static char t_msg[2][768];
 static size_t t_msg_len[2];
 static volatile sig_atomic_t t_msg_cur = -1; /* -1: nothing prepared */
+static bool t_json, t_exit_zero; /* timeout_set_format() */
+
+static void prepare_message(void);
 
 /* "SECONDS[:STATE]". See timeout.h. */
 bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,
@@ -85,6 +89,38 @@ bool timeout_parse(const char *text, state_t def, double *seconds, state_t *st,
 	return true;
 }
 
+/* The expiry as the JSON document of --output-format json (render.h's
+ * shape, no subchecks): the summary is line 1's, the activity escaped
+ * byte by byte (a byte outside ASCII becomes '?', so the line is always
+ * valid JSON). Returns the length written, NUL excluded. */
+static int json_message(char *buf, size_t size, int cut, bool was_cut, const char *post)
+{
+	size_t n = 0;
+	int w = snprintf(buf, size, "{\"state\":\"%s\",\"summary\":\"", state_name(t_state));
+	if (w < 0 || (size_t)w >= size)
+		return -1;
+	n = (size_t)w;
+	for (int i = 0; i < cut && n + 8 < size; i++) {
+		unsigned char c = (unsigned char)t_activity[i];
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(buf + n, size - n, "\\%c", c);
+		else if (c < 0x20)
+			n += (size_t)snprintf(buf + n, size - n, "\\u%04x", c);
+		else
+			buf[n++] = c < 0x80 ? (char)c : '?';
+	}
+	w = snprintf(buf + n, size - n, "%s%s\",\"checks\":[]}\n", was_cut ? "..." : "", post);
+	return w < 0 ? -1 : (int)n + w;
+}
+
+void timeout_set_format(bool json, bool exit_zero)
+{
+	t_json = json;
+	t_exit_zero = exit_zero;
+	if (t_msg_cur >= 0)
+		prepare_message();
+}
+
 /* Formats the expiry line into the idle buffer, then publishes it. Never
  * called from the handler. The activity is cut to keep the first line
  * within LINE1_MAX (text.h); then the whole message follows on line 2. */
@@ -109,6 +145,8 @@ static void prepare_message(void)
 				"%s%s\n", t_activity, post);
 	if (len < 0)
 		return;
+	if (t_json)
+		len = json_message(t_msg[next], sizeof t_msg[next], (int)cut, cut < alen, post);
 	if ((size_t)len >= sizeof t_msg[next]) {
 		len = (int)sizeof t_msg[next] - 1;
 		t_msg[next][len - 1] = '\n';
@@ -135,7 +173,7 @@ static void on_alarm(int sig)
 		}
 	}
 	vlog_flush(); /* after the status line: see vlog.h */
-	_exit((int)t_state);
+	_exit(t_exit_zero ? 0 : (int)t_state);
 }
 
 /* CLOCK_MONOTONIC in seconds: immune to wall-clock steps (NTP, admins). */

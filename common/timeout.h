@@ -26,6 +26,11 @@ void timeout_start(double seconds, state_t st, const char *aspect);
  * https://host/doc.json"). Copied into a static buffer; must hold no secret. */
 void timeout_set_activity(const char *what);
 
+/* The expiry in JSON (--output-format json or mp-test-json: the document
+ * of render.h with no subchecks), exiting 0 when exit_zero (mp-test-json).
+ * Set by output_set_format(). */
+void timeout_set_format(bool json, bool exit_zero);
+
 /* Seconds configured with timeout_start(), its state. */
 double timeout_seconds(void);
 state_t timeout_state(void);
