@@ -302,7 +302,7 @@ def test_deb_files(deb, tmp_path):
     for f in ("copyright", "README.md.gz", "DESIGN.md.gz", "examples/example.conf",
               "examples/example-services.cfg", "exporter/kms-status-exporter.ps1",
               "exporter/README.md.gz", "samples/healthy.json",
-              "samples/kms-status-v1.schema.json",
+              "samples/kms-status-v1.schema.json", "schema/check-output.schema.json",
               # -SelfTest reads its fixtures beside the script, uncompressed
               "exporter/fixtures/mixed-requests.json",
               "exporter/fixtures/expected/mixed-requests.json"):
