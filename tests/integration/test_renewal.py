@@ -85,19 +85,21 @@ def test_licensed_window_boundaries_to_the_second(tmp_path):
     assert res.code == 0, res
     assert res.summary == "3 of 5 clients lose activation within 30 days " \
         "(1 within 7 days), 1 already lost"
+    # at_risk 4 is under -w 10: the check is OK, and so is every line in it
+    # (issue 16: a line never reads worse than the check it belongs to)
     assert res.long == [
-        "[CRITICAL] lost-now: activation expired %s (last renewal %s)"
+        "[OK] lost-now: activation expired %s (last renewal %s)"
         % (day(NOW), day(NOW - 180 * DAY)),
-        "[WARNING] one-second-left: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] one-second-left: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 1), day(NOW - 180 * DAY + 1), day(NOW - DAY)),
-        "[WARNING] inside-1s: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] inside-1s: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 30 * DAY - 1), day(NOW - 150 * DAY - 1), day(NOW - DAY)),
-        "[WARNING] exactly-30d: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] exactly-30d: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 30 * DAY), day(NOW - 150 * DAY), day(NOW - DAY)),
     ]
     assert perf_raw(res) == {
-        "expiring": "expiring=3;10;20;0;5", "expired": "expired=1;;;0;5",
-        "known": "known=5;;;0", "failing": "failing=0;;;0",
+        "expiring": "expiring=3;;;0;5", "expired": "expired=1;;;0;5",
+        "at_risk": "at_risk=4;10;20;0;5", "known": "known=5;;;0", "failing": "failing=0;;;0",
         "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=0"}
 
 
@@ -109,8 +111,10 @@ def test_days_option_moves_the_window(tmp_path):
     assert res.perf["min_days_left"]["value"] == 10.0
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--days", "5", "-w", "5", "-c", "5")
     assert res.summary == "none of 2 clients loses activation within 5 days"
-    assert res.long == []
-    assert res.perf["expiring"]["raw"] == "expiring=0;5;5;0;2"
+    # no client listed: the subcheck is a leaf and speaks for itself
+    assert res.long == ["[OK] none of 2 clients loses activation within 5 days"]
+    assert res.perf["expiring"]["raw"] == "expiring=0;;;0;2"
+    assert res.perf["at_risk"]["raw"] == "at_risk=0;5;5;0;2"
 
 
 @pytest.mark.parametrize("state,name", [(2, "OOB grace"), (3, "OOT grace"),
@@ -126,12 +130,13 @@ def test_grace_states_end_at_request_plus_expiry(tmp_path, state, name):
     assert res.code == 0
     assert res.summary == "2 of 4 clients lose activation within 30 days " \
         "(0 within 7 days), 1 already lost"
+    # at_risk 3 is under -w 5: OK, every line OK
     assert res.long == [
-        "[CRITICAL] ended: %s ended %s (last contact %s), last request failed 0xC004F042 "
+        "[OK] ended: %s ended %s (last contact %s), last request failed 0xC004F042 "
         "(product not served by this KMS host)" % (name, day(NOW), day(NOW - 2 * DAY)),
-        "[WARNING] inside: %s ends %s (last contact %s), last request failed 0xC004F074 "
+        "[OK] inside: %s ends %s (last contact %s), last request failed 0xC004F074 "
         "(no KMS reachable)" % (name, day(NOW + 30 * DAY - 1), day(req)),
-        "[WARNING] edge: %s ends %s (last contact %s), last request failed 0xC004F038 "
+        "[OK] edge: %s ends %s (last contact %s), last request failed 0xC004F038 "
         "(KMS count insufficient)" % (name, day(NOW + 30 * DAY), day(req)),
         "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
         "Failing last request: 1 client with 0xC004F042 (product not served by this KMS host)",
@@ -160,7 +165,8 @@ def test_unlicensed_and_notification_are_already_lost(tmp_path):
         "Failing last request: 1 client with 0xC004F074 (no KMS reachable)",
     ]
     assert res.perf["expired"]["raw"] == "expired=3;;;0;5"
-    assert res.perf["expiring"]["raw"] == "expiring=0;1;2;0;5"
+    assert res.perf["expiring"]["raw"] == "expiring=0;;;0;5"
+    assert res.perf["at_risk"]["raw"] == "at_risk=3;1;2;0;5"
     assert res.perf["min_days_left"]["value"] == 0
 
 
@@ -174,14 +180,16 @@ def test_licensed_without_last_success_counts_from_last_request(tmp_path):
     assert res.code == 0
     assert res.summary == "1 of 5 clients loses activation within 30 days " \
         "(0 within 7 days), 3 without a known deadline"
+    # OK (at_risk 1 is under -w 5): the lines too, also those without a
+    # deadline, which never decide the state
     assert res.long == [
-        "[WARNING] no-success: activation expires %s (no last renewal recorded, counted "
+        "[OK] no-success: activation expires %s (no last renewal recorded, counted "
         "from last contact %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY)),
-        "[UNKNOWN] no-times: licensed, but neither last success nor last request time "
+        "[OK] no-times: licensed, but neither last success nor last request time "
         "in the document: deadline unknown",
-        "[UNKNOWN] grace-no-expiry: OOB grace, but no last request time or state expiry "
+        "[OK] grace-no-expiry: OOB grace, but no last request time or state expiry "
         "in the document: deadline unknown",
-        "[UNKNOWN] no-state: no license state in the document: deadline unknown",
+        "[OK] no-state: no license state in the document: deadline unknown",
     ]
     assert res.perf["no_deadline"]["raw"] == "no_deadline=3;;;0"
     assert res.perf["known"]["raw"] == "known=5;;;0"
@@ -193,11 +201,11 @@ def test_healthy_inventory_is_ok_with_min_days_left(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c))
     assert res.code == 0
     assert res.first == "KMS RENEWAL OK - none of 7 clients loses activation within 30 days"
-    assert res.long == []
+    assert res.long == ["[OK] none of 7 clients loses activation within 30 days"]
     # the client that renewed 7 days ago has 173 days left
     assert perf_raw(res) == {
-        "expiring": "expiring=0;0.14;0.7;0;7", "expired": "expired=0;;;0;7",
-        "known": "known=7;;;0", "failing": "failing=0;;;0",
+        "expiring": "expiring=0;;;0;7", "expired": "expired=0;;;0;7",
+        "at_risk": "at_risk=0;0.14;0.7;0;7", "known": "known=7;;;0", "failing": "failing=0;;;0",
         "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=173"}
 
 
@@ -218,8 +226,10 @@ def test_percent_thresholds_share_of_known_clients(tmp_path, losing, state):
     assert res.state == state
     assert res.summary == "%d of 200 clients lose activation within 30 days " \
         "(0 within 7 days)" % losing
-    assert res.perf["expiring"]["raw"] == "expiring=%d;10;20;0;200" % losing
-    assert res.long == ["... and %d more" % losing]
+    assert res.perf["at_risk"]["raw"] == "at_risk=%d;10;20;0;200" % losing
+    assert res.perf["expiring"]["raw"] == "expiring=%d;;;0;200" % losing
+    # --max-list 0 lists no client: the subcheck speaks for itself
+    assert res.long == ["[%s] %s" % (state, res.summary), "... and %d more" % losing]
 
 
 def test_percent_thresholds_count_expired_too(tmp_path):
@@ -243,7 +253,7 @@ def test_percent_thresholds_exclude_excluded_clients(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(11, total=111)), "-w", "10%",
               "-c", "20%", "--max-list", "0", "--exclude", "^ok00[0-9]$")
     assert res.state == "WARNING"  # 11 of 101 = 10.9 %
-    assert res.perf["expiring"]["raw"] == "expiring=11;10.1;20.2;0;101"
+    assert res.perf["at_risk"]["raw"] == "at_risk=11;10.1;20.2;0;101"
     assert "Excluded by --exclude: 10 clients" in res.long
 
 
@@ -252,20 +262,20 @@ def test_percent_thresholds_exclude_excluded_clients(tmp_path):
 def test_absolute_thresholds(tmp_path, losing, state):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 50)), "-w", "3", "-c", "5")
     assert res.state == state
-    assert res.perf["expiring"]["raw"] == "expiring=%d;3;5;0;50" % losing
+    assert res.perf["at_risk"]["raw"] == "at_risk=%d;3;5;0;50" % losing
 
 
 def test_default_thresholds_2_and_10_percent(tmp_path):
     for losing, state in [(2, "OK"), (3, "WARNING"), (10, "WARNING"), (11, "CRITICAL")]:
         res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 100)))
         assert res.state == state, (losing, res)
-        assert res.perf["expiring"]["raw"] == "expiring=%d;2;10;0;100" % losing
+        assert res.perf["at_risk"]["raw"] == "at_risk=%d;2;10;0;100" % losing
 
 
 def test_only_warning_given_replaces_both_defaults(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(50, 100)), "-w", "60")
     assert res.state == "OK"
-    assert res.perf["expiring"]["raw"] == "expiring=50;60;;0;100"
+    assert res.perf["at_risk"]["raw"] == "at_risk=50;60;;0;100"
 
 
 @pytest.mark.parametrize("args,msg", [
@@ -297,7 +307,7 @@ def test_exclude_one_regex_case_insensitive(tmp_path):
               "-w", "5", "-c", "5")
     assert res.summary == "2 of 4 clients lose activation within 30 days (1 within 7 days)"
     assert [ln.split(":")[0] for ln in res.long[:2]] == [
-        "[WARNING] lab7.LAB.corp.example", "[WARNING] pc0100.corp.example"]
+        "[OK] lab7.LAB.corp.example", "[OK] pc0100.corp.example"]
     assert "Excluded by --exclude: 2 clients" in res.long
     assert res.perf["known"]["value"] == 4
 
@@ -306,7 +316,7 @@ def test_exclude_two_regexes(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "^retired-",
               "--exclude", r"\.lab\.corp\.example$", "-w", "5", "-c", "5")
     assert res.summary == "1 of 3 clients loses activation within 30 days (0 within 7 days)"
-    assert res.long[0] == "[WARNING] pc0100.corp.example: activation expires %s " \
+    assert res.long[0] == "[OK] pc0100.corp.example: activation expires %s " \
         "(last renewal %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY))
     assert "Excluded by --exclude: 3 clients" in res.long
 
@@ -369,23 +379,24 @@ def test_list_cap_and_urgency_order(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "4", "-w", "50", "-c", "60")
     assert res.summary == "25 of 27 clients lose activation within 30 days " \
         "(7 within 7 days), 2 already lost"
+    # at_risk 27 is under -w 50: OK lines, most urgent first
     assert [ln.split(":")[0] for ln in res.long[:5]] == [
-        "[CRITICAL] lost-a", "[CRITICAL] lost-b", "[WARNING] pc01", "[WARNING] pc02",
+        "[OK] lost-a", "[OK] lost-b", "[OK] pc01", "[OK] pc02",
         "... and 23 more"]
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "50", "-c", "60")
     assert len([ln for ln in res.long if ln.startswith("[")]) == 20
-    assert res.long[19].startswith("[WARNING] pc18:")
+    assert res.long[19].startswith("[OK] pc18:")
     assert res.long[20] == "... and 7 more"
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "30", "-w", "50", "-c", "60")
     assert not any(ln.startswith("... and") for ln in res.long)
-    assert res.long[26].startswith("[WARNING] pc25:")
+    assert res.long[26].startswith("[OK] pc25:")
 
 
 def test_equal_deadlines_keep_document_order(tmp_path):
     c = [client("z%d" % i, 1, NOW - DAY, NOW - 170 * DAY) for i in range(6)]
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "3", "-w", "9")
     assert [ln.split(":")[0] for ln in res.long[:4]] == [
-        "[WARNING] z0", "[WARNING] z1", "[WARNING] z2", "... and 3 more"]
+        "[OK] z0", "[OK] z1", "[OK] z2", "... and 3 more"]
 
 
 def test_failing_clients_grouped_biggest_first(tmp_path):
@@ -395,6 +406,7 @@ def test_failing_clients_grouped_biggest_first(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c, complete_since="2026-05-29T14:00:00Z"))
     assert res.code == 0
     assert res.long == [
+        "[OK] none of 9 clients loses activation within 30 days",
         "Failing last request: 4 clients with 0xC004F074 (no KMS reachable)",
         "Failing last request: 3 clients with 0xC004F038 (KMS count insufficient)",
         "Failing last request: 1 client with 0x80070005",
@@ -416,7 +428,8 @@ def test_failing_clients_grouped_biggest_first(tmp_path):
 def test_clients_complete_since(tmp_path, since, note):
     res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")], complete_since=since))
     assert res.code == 0
-    assert res.long == ([note] if note else [])
+    assert res.long == ["[OK] none of 1 client loses activation within 30 days"] + \
+        ([note] if note else [])
 
 
 def test_no_clients_array_is_unknown(tmp_path):
@@ -675,13 +688,13 @@ def test_machine_with_windows_and_office_is_known_once_in_each(tmp_path):
     res = run(PLUGIN, "-u", path, "-w", "3", "-c", "4")
     assert res.first == "KMS RENEWAL OK - 2 of 4 clients lose activation within 30 days " \
         "(0 within 7 days)", res
-    assert res.perf_text == "expiring=2;3;4;0;4 expired=0;;;0;4 known=4;;;0 failing=0;;;0 " \
-        "no_deadline=0;;;0 min_days_left=10", res
+    assert res.perf_text == "expiring=2;;;0;4 expired=0;;;0;4 at_risk=2;3;4;0;4 known=4;;;0 " \
+        "failing=0;;;0 no_deadline=0;;;0 min_days_left=10", res
     assert res.long[:2] == [
-        "[WARNING] pc01.corp.example (Windows 10/11 Enterprise): activation expires %s "
+        "[OK] pc01.corp.example (Windows 10/11 Enterprise): activation expires %s "
         "(last renewal %s, last contact %s)" % (day(NOW + 10 * DAY), day(NOW - 170 * DAY),
                                                 day(NOW - DAY)),
-        "[WARNING] pc01.corp.example (Office LTSC Professional Plus 2024): activation "
+        "[OK] pc01.corp.example (Office LTSC Professional Plus 2024): activation "
         "expires %s (last renewal %s, last contact %s)" % (day(NOW + 10 * DAY),
                                                           day(NOW - 170 * DAY), day(NOW - DAY)),
     ]
@@ -729,7 +742,7 @@ def test_unsettled_products_are_named_not_guessed(tmp_path, fields, kind):
     assert res.first.startswith("KMS RENEWAL OK - 2 of 3 clients lose activation"), res
     assert "Known clients by product: Windows 1, %s 2" % kind in res.long, res
     # no edition to name: the line names the client only
-    assert res.long[0].startswith("[WARNING] x0: activation expires "), res
+    assert res.long[0].startswith("[OK] x0: activation expires "), res
 
 
 def test_duplicate_cmid_and_product_is_unknown(tmp_path):
