@@ -187,6 +187,30 @@ static void count_product(struct gather *g, const struct client_product *cp)
 	g->by_app[g->n_by_app++].n = 1;
 }
 
+/* Count one known client by its class (deadline.h's client_risk) and keep
+ * the smallest time left of any client with a deadline. */
+static void tally(struct gather *g, const struct entry *e)
+{
+	switch (e->v) {
+	case RISK_NO_DEADLINE:
+		g->no_deadline++;
+		return;
+	case RISK_EXPIRED:
+		g->expired++;
+		break;
+	case RISK_EXPIRING:
+		g->expiring++;
+		if (e->deadline <= g->soon_end)
+			g->soon++;
+		break;
+	case RISK_FINE:
+		break;
+	}
+	double left = e->deadline > g->now ? e->deadline - g->now : 0;
+	if (left < g->min_left)
+		g->min_left = left;
+}
+
 /* The doc_load callback: filter, classify, count, and offer to the heap. */
 static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
 {
@@ -216,22 +240,9 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		hgroups_add(&g->failing_by_code, c->result_code);
 
 	e.v = client_risk(c, g->now, g->window_s, &e.deadline);
-	if (e.v == RISK_NO_DEADLINE) {
-		g->no_deadline++;
-	} else {
-		double left = e.deadline > g->now ? e.deadline - g->now : 0;
-		if (left < g->min_left)
-			g->min_left = left;
-	}
+	tally(g, &e);
 	if (e.v == RISK_FINE)
 		return true; /* no line */
-	if (e.v == RISK_EXPIRED)
-		g->expired++;
-	if (e.v == RISK_EXPIRING) {
-		g->expiring++;
-		if (e.deadline <= g->soon_end)
-			g->soon++;
-	}
 	g->listed++;
 	/* the edition, when the SKU table knows it, names which of a machine's
 	 * records this is (Windows and Office share the CMID and the name) */
