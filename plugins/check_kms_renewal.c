@@ -3,8 +3,9 @@
  * grace period runs out, and clients already unlicensed or in notification
  * mode, counted against -w/-c and the most urgent listed by name.
  *
- * Owns: the --days window around each client's deadline (the rule itself
- * is common/deadline.h), the --exclude and --application filters, and the
+ * Owns: the --exclude and --application filters (the deadline rule and
+ * the at-risk class of a client in the --days window are common/
+ * deadline.h's client_deadline and client_risk), and the
  * aggregation of the client inventory into counters, a bounded heap of the
  * --max-list most urgent clients (names copied) and per-HRESULT groups of
  * failing clients, so a 1M-client document is read in flat memory. A client
