@@ -1,4 +1,5 @@
-/* deadline.c - owns the client deadline rule (deadline.h). */
+/* deadline.c - owns the client deadline rule and the at-risk classification
+ * built on it (deadline.h). */
 #include "deadline.h"
 
 #include <math.h>
@@ -31,4 +32,18 @@ bool client_deadline(const struct doc_client *c, double now, double *out)
 	default:
 		return false; /* license_state absent */
 	}
+}
+
+enum client_risk client_risk(const struct doc_client *c, double now, double window_s,
+			     double *deadline)
+{
+	double dl;
+	if (!client_deadline(c, now, &dl)) {
+		*deadline = NAN;
+		return RISK_NO_DEADLINE;
+	}
+	*deadline = dl;
+	if (dl <= now)
+		return RISK_EXPIRED;
+	return dl <= now + window_s ? RISK_EXPIRING : RISK_FINE;
 }

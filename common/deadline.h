@@ -27,4 +27,21 @@
  * last_request_at or state_expires_in_minutes) or has no license state. */
 bool client_deadline(const struct doc_client *c, double now, double *out);
 
+/* Where a client stands at now, with a window of window_s seconds (the
+ * --days of check_kms_renewal): the at-risk classification. */
+enum client_risk {
+	RISK_FINE,        /* deadline after now + window_s */
+	RISK_EXPIRING,    /* deadline in (now, now + window_s]: loses it soon */
+	RISK_EXPIRED,     /* deadline <= now: activation already lost */
+	RISK_NO_DEADLINE, /* client_deadline() found none: at risk unknown */
+};
+
+/* The class of c by client_deadline() at now: a deadline exactly at now
+ * is already lost, one exactly at now + window_s is still expiring, one a
+ * second later is fine. *deadline gets the deadline, NAN for
+ * RISK_NO_DEADLINE. Expiring and expired together are the clients at
+ * risk, the value check_kms_renewal judges with -w/-c. */
+enum client_risk client_risk(const struct doc_client *c, double now, double window_s,
+			     double *deadline);
+
 #endif

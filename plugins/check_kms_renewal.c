@@ -3,15 +3,23 @@
  * grace period runs out, and clients already unlicensed or in notification
  * mode, counted against -w/-c and the most urgent listed by name.
  *
- * Owns: the --days window around each client's deadline (the rule itself
- * is common/deadline.h), the --exclude and --application filters, and the
+ * Owns: the --exclude and --application filters (the deadline rule and
+ * the at-risk class of a client in the --days window are common/
+ * deadline.h's client_deadline and client_risk), and the
  * aggregation of the client inventory into counters, a bounded heap of the
  * --max-list most urgent clients (names copied) and per-HRESULT groups of
  * failing clients, so a 1M-client document is read in flat memory. A client
  * record is one machine and product (the loader refuses a second record of
  * a (CMID, product) pair), so "known" counts (CMID, product) pairs: a
  * machine with Windows and Office is known once in each. Its product is the
- * one sku.h's rule settles. */
+ * one sku.h's rule settles.
+ *
+ * The result (docs/DESIGN.md, "The result model"): one top-level subcheck,
+ * its output the summary, judged by the at_risk metric (expiring + expired
+ * against -w/-c, so the value judged is the value graphed); the listed
+ * clients are its children, each at its own state (expired CRITICAL,
+ * expiring WARNING, no deadline UNKNOWN) capped at at_risk's verdict, so no
+ * line reads worse than the check and a child never changes its parent. */
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -33,8 +41,8 @@
 #define DAY_S 86400.0
 #define SOON_DAYS 7                 /* the "(N within 7 days)" sub-count */
 #define MAX_EXCLUDES 32
-#define DEFAULT_WARN "2%"
-#define DEFAULT_CRIT "10%"
+#define DEFAULT_WARN_PCT 2.0        /* -w 2% */
+#define DEFAULT_CRIT_PCT 10.0       /* -c 10% */
 #define MAX_PRODUCTS 8              /* per-product known counts kept */
 
 enum { OPT_DAYS = 256, OPT_EXCLUDE, OPT_APPLICATION, OPT_MAX_LIST };
@@ -48,19 +56,11 @@ struct config {
 	size_t n_exclude;
 };
 
-/* Where a client stands at now. */
-enum verdict {
-	V_FINE,      /* deadline beyond the --days window */
-	V_EXPIRING,  /* deadline in (now, now + days] */
-	V_EXPIRED,   /* deadline <= now: activation already lost */
-	V_NO_DEADLINE /* the document lacks the times the rule needs */
-};
-
 /* One listed client: everything its output line needs, name copied. */
 struct entry {
 	char *name;               /* "pc01", "pc01 (Windows 10/11 Enterprise)" */
-	enum verdict v;
-	double deadline;          /* NAN for V_NO_DEADLINE */
+	enum client_risk v;       /* deadline.h: never RISK_FINE here */
+	double deadline;          /* NAN for RISK_NO_DEADLINE */
 	size_t index;             /* document order breaks ties */
 	long long license_state;
 	double last_request_at, last_success_at;
@@ -70,7 +70,7 @@ struct entry {
 
 struct gather {
 	const struct config *cfg;
-	double now, window_end, soon_end;
+	double now, window_s, soon_end;
 	size_t known, expiring, soon, expired, no_deadline;
 	size_t excluded, other_app;
 	double min_left;          /* seconds, INFINITY when no deadline seen */
@@ -93,7 +93,7 @@ struct gather {
  * deadline; document order within equals. true when a is more urgent. */
 static bool more_urgent(const struct entry *a, const struct entry *b)
 {
-	bool ad = a->v != V_NO_DEADLINE, bd = b->v != V_NO_DEADLINE;
+	bool ad = a->v != RISK_NO_DEADLINE, bd = b->v != RISK_NO_DEADLINE;
 	if (ad != bd)
 		return ad;
 	if (ad && a->deadline != b->deadline)
@@ -188,6 +188,30 @@ static void count_product(struct gather *g, const struct client_product *cp)
 	g->by_app[g->n_by_app++].n = 1;
 }
 
+/* Count one known client by its class (deadline.h's client_risk) and keep
+ * the smallest time left of any client with a deadline. */
+static void tally(struct gather *g, const struct entry *e)
+{
+	switch (e->v) {
+	case RISK_NO_DEADLINE:
+		g->no_deadline++;
+		return;
+	case RISK_EXPIRED:
+		g->expired++;
+		break;
+	case RISK_EXPIRING:
+		g->expiring++;
+		if (e->deadline <= g->soon_end)
+			g->soon++;
+		break;
+	case RISK_FINE:
+		break;
+	}
+	double left = e->deadline > g->now ? e->deadline - g->now : 0;
+	if (left < g->min_left)
+		g->min_left = left;
+}
+
 /* The doc_load callback: filter, classify, count, and offer to the heap. */
 static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
 {
@@ -207,7 +231,7 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 	count_product(g, &cp);
 
 	struct entry e = {
-		.name = NULL, .v = V_FINE, .deadline = NAN, .index = c->index,
+		.name = NULL, .index = c->index,
 		.license_state = c->license_state, .last_request_at = c->last_request_at,
 		.last_success_at = c->last_success_at,
 		.failed = c->has_result_code && c->result_code != 0,
@@ -216,27 +240,10 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 	if (e.failed)
 		hgroups_add(&g->failing_by_code, c->result_code);
 
-	double dl;
-	if (!client_deadline(c, g->now, &dl)) {
-		e.v = V_NO_DEADLINE;
-		g->no_deadline++;
-	} else {
-		e.deadline = dl;
-		double left = dl > g->now ? dl - g->now : 0;
-		if (left < g->min_left)
-			g->min_left = left;
-		if (dl <= g->now) {
-			e.v = V_EXPIRED;
-			g->expired++;
-		} else if (dl <= g->window_end) {
-			e.v = V_EXPIRING;
-			g->expiring++;
-			if (dl <= g->soon_end)
-				g->soon++;
-		} else {
-			return true; /* fine: no line */
-		}
-	}
+	e.v = client_risk(c, g->now, g->window_s, &e.deadline);
+	tally(g, &e);
+	if (e.v == RISK_FINE)
+		return true; /* no line */
 	g->listed++;
 	/* the edition, when the SKU table knows it, names which of a machine's
 	 * records this is (Windows and Office share the CMID and the name) */
@@ -277,18 +284,29 @@ static const char *day(char *buf, size_t len, double t)
 	return fmt_utc(buf, len, t, "%Y-%m-%d");
 }
 
-/* One long-output line: name, what happens when, last contact, last result. */
-static void entry_line(struct result *r, const struct entry *e)
+/* A listed client's state: its own (lost CRITICAL, expiring WARNING, no
+ * deadline UNKNOWN), never worse than the verdict of at_risk, the metric
+ * that judges the parent: a child's state counts toward its parent, so a
+ * line can neither contradict the check nor decide it. */
+static state_t line_state(enum client_risk v, state_t verdict)
+{
+	state_t own = v == RISK_EXPIRED ? STATE_CRITICAL
+		    : v == RISK_EXPIRING ? STATE_WARNING : STATE_UNKNOWN;
+	return state_rank(own) > state_rank(verdict) ? verdict : own;
+}
+
+/* One client line, a child of sc: name, what happens when, last contact,
+ * last result. */
+static void entry_line(struct subcheck *sc, const struct entry *e, state_t verdict)
 {
 	char line[1024], when[32], req[32], ok[32];
-	bool lost = e->v == V_EXPIRED;
-	state_t st = lost ? STATE_CRITICAL : e->v == V_EXPIRING ? STATE_WARNING : STATE_UNKNOWN;
+	bool lost = e->v == RISK_EXPIRED;
 
 	snprintf(line, sizeof(line), "%s: ", e->name);
 	day(when, sizeof(when), e->deadline);
 	day(req, sizeof(req), e->last_request_at);
 	day(ok, sizeof(ok), e->last_success_at);
-	switch (e->v == V_NO_DEADLINE ? -1 : e->license_state) {
+	switch (e->v == RISK_NO_DEADLINE ? -1 : e->license_state) {
 	case -1:
 		if (e->license_state == DOC_ABSENT)
 			text_append(line, sizeof(line), "no license state in the document: deadline unknown");
@@ -327,64 +345,45 @@ static void entry_line(struct result *r, const struct entry *e)
 		break;
 	}
 	append_failure(line, sizeof(line), e);
-	result_add(r, st, "%s", line);
+	subcheck_set_state(subcheck_add(sc, "%s", line), line_state(e->v, verdict));
 }
 
 /* "37 of 812 clients lose activation within 30 days (12 within 7 days), 3
- * already lost" and its quieter forms. A line that is not OK never opens
- * with "none": it leads with what is wrong ("5 of 43 clients have lost
- * activation"). */
-static void summarize(struct result *r, const struct gather *g, long long days, state_t st)
+ * already lost" and its quieter forms, into s. A line that is not OK never
+ * opens with "none": it leads with what is wrong ("5 of 43 clients have
+ * lost activation"). st is the verdict of at_risk. */
+static void summarize(char *s, size_t len, const struct gather *g, long long days, state_t st)
 {
-	char s[512];
 	if (g->known == 0) {
-		result_summary(r, "the client inventory is empty: no client has asked this "
-			       "host for activation");
+		snprintf(s, len, "the client inventory is empty: no client has asked this "
+			 "host for activation");
 		return;
 	}
 	const char *pl = g->known == 1 ? "" : "s", *dpl = days == 1 ? "" : "s";
 	if (g->expiring == 0 && g->expired > 0) {
-		snprintf(s, sizeof(s), "%zu of %zu client%s %s lost activation; no other loses it "
+		snprintf(s, len, "%zu of %zu client%s %s lost activation; no other loses it "
 			 "within %lld day%s", g->expired, g->known, pl,
 			 g->expired == 1 ? "has" : "have", days, dpl);
 	} else if (g->expiring == 0) {
-		snprintf(s, sizeof(s), "%s of %zu client%s %s activation within %lld day%s",
+		snprintf(s, len, "%s of %zu client%s %s activation within %lld day%s",
 			 st == STATE_OK ? "none" : "0", g->known, pl,
 			 st == STATE_OK ? "loses" : "lose", days, dpl);
 	} else {
-		snprintf(s, sizeof(s), "%zu of %zu client%s %s activation within %lld day%s",
+		snprintf(s, len, "%zu of %zu client%s %s activation within %lld day%s",
 			 g->expiring, g->known, pl, g->expiring == 1 ? "loses" : "lose", days, dpl);
 		if (days > SOON_DAYS)
-			text_append(s, sizeof(s), " (%zu within %d days)", g->soon, SOON_DAYS);
+			text_append(s, len, " (%zu within %d days)", g->soon, SOON_DAYS);
 		if (g->expired > 0)
-			text_append(s, sizeof(s), ", %zu already lost", g->expired);
+			text_append(s, len, ", %zu already lost", g->expired);
 	}
 	if (g->no_deadline > 0)
-		text_append(s, sizeof(s), ", %zu without a known deadline", g->no_deadline);
-	result_summary(r, "%s", s);
+		text_append(s, len, ", %zu without a known deadline", g->no_deadline);
 }
 
-/* The notes after the client lines: the cap, failing groups, filters, and
- * how far back the inventory reaches. */
-static void add_notes(struct result *r, struct gather *g, const struct doc *d)
+/* "Known clients by product: Windows 26, Office 2013+ 8", when the
+ * inventory holds more than one kind. */
+static void product_note(struct check *c, const struct gather *g)
 {
-	char date[32];
-	if (g->listed > g->n_heap)
-		result_note(r, "... and %zu more", g->listed - g->n_heap);
-
-	struct hgroups *h = &g->failing_by_code;
-	hgroups_sort(h);
-	for (size_t i = 0; i < h->n_groups; i++) {
-		char code[160];
-		result_note(r, "Failing last request: %zu client%s with %s", h->g[i].n,
-			    h->g[i].n == 1 ? "" : "s",
-			    hresult_describe(code, sizeof(code), h->g[i].code));
-	}
-	if (h->other)
-		result_note(r, "Failing last request: %zu more client%s with other codes",
-			    h->other, h->other == 1 ? "" : "s");
-
-	/* per product, when the inventory holds more than one */
 	size_t kinds = g->n_by_app + (g->by_app_other > 0) + (g->ambiguous > 0) + (g->unknown > 0);
 	if (kinds > 1) {
 		char line[1024] = "";
@@ -405,22 +404,45 @@ static void add_notes(struct result *r, struct gather *g, const struct doc *d)
 		if (g->unknown)
 			text_append(line, sizeof line, "%sunknown product %zu",
 				    line[0] ? ", " : "", g->unknown);
-		result_note(r, "Known clients by product: %s", line);
+		check_note(c, "Known clients by product: %s", line);
 	}
+}
+
+/* The notes after the client lines: the cap, failing groups, products,
+ * filters, and how far back the inventory reaches. */
+static void add_notes(struct check *c, struct gather *g, const struct doc *d)
+{
+	char date[32];
+	if (g->listed > g->n_heap)
+		check_note(c, "... and %zu more", g->listed - g->n_heap);
+
+	struct hgroups *h = &g->failing_by_code;
+	hgroups_sort(h);
+	for (size_t i = 0; i < h->n_groups; i++) {
+		char code[160];
+		check_note(c, "Failing last request: %zu client%s with %s", h->g[i].n,
+			   h->g[i].n == 1 ? "" : "s",
+			   hresult_describe(code, sizeof(code), h->g[i].code));
+	}
+	if (h->other)
+		check_note(c, "Failing last request: %zu more client%s with other codes",
+			   h->other, h->other == 1 ? "" : "s");
+
+	product_note(c, g);
 	if (g->excluded)
-		result_note(r, "Excluded by --exclude: %zu client%s", g->excluded,
-			    g->excluded == 1 ? "" : "s");
+		check_note(c, "Excluded by --exclude: %zu client%s", g->excluded,
+			   g->excluded == 1 ? "" : "s");
 	if (g->other_app)
-		result_note(r, "Not of --application %s: %zu client%s", g->cfg->application,
-			    g->other_app, g->other_app == 1 ? "" : "s");
+		check_note(c, "Not of --application %s: %zu client%s", g->cfg->application,
+			   g->other_app, g->other_app == 1 ? "" : "s");
 
 	if (isnan(d->clients_complete_since))
-		result_note(r, "The document does not say how far back the inventory reaches "
-			    "(no clients_complete_since): clients silent for long may not be seen");
+		check_note(c, "The document does not say how far back the inventory reaches "
+			   "(no clients_complete_since): clients silent for long may not be seen");
 	else if (d->clients_complete_since > g->now - KMS_VALIDITY_S)
-		result_note(r, "Inventory reaches back only to %s (less than 180 days): "
-			    "clients silent since before then are not seen",
-			    day(date, sizeof(date), d->clients_complete_since));
+		check_note(c, "Inventory reaches back only to %s (less than 180 days): "
+			   "clients silent since before then are not seen",
+			   day(date, sizeof(date), d->clients_complete_since));
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -463,27 +485,31 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 static struct config renewal_config = { .days = 30, .max_list = 20 };
 static const struct plugin_info renewal_info;
 
-/* -w/-c replace both defaults, as in check_kms_count. */
+/* -w/-c replace both defaults, as in check_kms_count. The defaults are
+ * data: -w 2% -c 10%, ranges 0..2 and 0..10 in percent of the known
+ * clients (docs/DESIGN.md, "The output contract"). */
 static void parse_thresholds(const struct common_opts *co, struct thresholds *th)
 {
 	char err[KMS_ERRLEN];
-	const char *warn = co->warning, *crit = co->critical;
-	if (!warn && !crit) {
-		warn = DEFAULT_WARN;
-		crit = DEFAULT_CRIT;
+	if (!co->warning && !co->critical) {
+		struct range w = range_between(0, DEFAULT_WARN_PCT);
+		struct range c = range_between(0, DEFAULT_CRIT_PCT);
+		w.percent = c.percent = true;
+		*th = thresholds_of(&w, &c);
+		return;
 	}
-	if (!thresholds_parse(th, warn, crit, RANGE_ALLOW_PERCENT, err))
+	if (!thresholds_parse(th, co->warning, co->critical, RANGE_ALLOW_PERCENT, err))
 		die("%s", err);
 }
 
-/* The aggregate before the first client: the window ends and the bounded
- * heap of the most urgent --max-list clients. */
+/* The aggregate before the first client: the window and the bounded heap
+ * of the most urgent --max-list clients. */
 static void gather_init(struct gather *g, struct config *cfg)
 {
 	memset(g, 0, sizeof(*g));
 	g->cfg = cfg;
 	g->now = wall_now();
-	g->window_end = g->now + (double)cfg->days * DAY_S;
+	g->window_s = (double)cfg->days * DAY_S;
 	g->soon_end = g->now + SOON_DAYS * DAY_S;
 	g->min_left = INFINITY;
 	if (cfg->max_list > 0) {
@@ -493,18 +519,81 @@ static void gather_init(struct gather *g, struct config *cfg)
 	}
 }
 
-/* expiring carries the thresholds that judge expiring + expired. */
-static void add_perfdata(struct result *r, const struct gather *g, const struct thresholds *th)
+/* A document without an inventory, or with no client left after the
+ * filters, is UNKNOWN: there is nothing to judge. */
+static void inventory_or_die(const struct gather *g, struct doc *d)
+{
+	const struct config *cfg = g->cfg;
+	if (!d->has_clients) {
+		doc_free(d);
+		die("status document has no client inventory (the exporter does not collect clients)");
+	}
+	vlog(1, "%zu clients: %zu known, %zu excluded, %zu of other applications",
+	     d->n_clients, g->known, g->excluded, g->other_app);
+	if (g->known == 0 && d->n_clients > 0) {
+		size_t n = d->n_clients;
+		doc_free(d);
+		if (cfg->application)
+			die("no client of --application %s is left to check (%zu in the inventory, "
+			    "%zu excluded by --exclude)", cfg->application, n, g->excluded);
+		die("every one of the %zu clients in the inventory is excluded by --exclude",
+		    g->excluded);
+	}
+}
+
+/* The metrics of sc. Only at_risk (expiring + expired) carries -w/-c: it is
+ * the value judged, so it is the value graphed with the thresholds;
+ * expiring and expired graph its parts. */
+static void add_metrics(struct subcheck *sc, const struct metric *at_risk,
+			const struct gather *g)
 {
 	double known = (double)g->known;
-	result_perf(r, "expiring", (double)g->expiring, "", th, 0, known);
-	result_perf(r, "expired", (double)g->expired, "", NULL, 0, known);
-	result_perf(r, "known", known, "", NULL, 0, NAN);
-	result_perf(r, "failing", (double)g->failing_by_code.total, "", NULL, 0, NAN);
-	result_perf(r, "no_deadline", (double)g->no_deadline, "", NULL, 0, NAN);
+	struct metric m = METRIC("expiring", (double)g->expiring);
+	m.min = 0;
+	m.max = known;
+	subcheck_metric(sc, m);
+	m.label = "expired";
+	m.value = (double)g->expired;
+	subcheck_metric(sc, m);
+	subcheck_metric(sc, *at_risk);
+	m = METRIC("known", known);
+	m.min = 0;
+	subcheck_metric(sc, m);
+	m.label = "failing";
+	m.value = (double)g->failing_by_code.total;
+	subcheck_metric(sc, m);
+	m.label = "no_deadline";
+	m.value = (double)g->no_deadline;
+	subcheck_metric(sc, m);
 	if (isfinite(g->min_left))
-		result_perf(r, "min_days_left", floor(g->min_left / DAY_S * 100.0) / 100.0, "",
-			    NULL, NAN, NAN);
+		subcheck_metric(sc, METRIC("min_days_left", floor(g->min_left / DAY_S * 100.0) / 100.0));
+}
+
+/* evaluate and report: at_risk's verdict, the one subcheck it judges with
+ * the listed clients as its children, the notes. Line 1 is the summary in
+ * every state: check_summary_ok() when OK, else the subcheck's output as
+ * its headline (docs/DESIGN.md, "The result model"). */
+static struct check *evaluate(struct gather *g, const struct doc *d, const struct thresholds *th)
+{
+	struct metric at_risk = METRIC("at_risk", (double)(g->expiring + g->expired));
+	at_risk.th = th;
+	at_risk.min = 0;
+	at_risk.max = (double)g->known;
+	state_t verdict = metric_state(&at_risk);
+
+	char s[512];
+	summarize(s, sizeof s, g, g->cfg->days, verdict);
+	struct check *c = check_new();
+	check_summary_ok(c, "%s", s);
+	struct subcheck *sc = check_add(c, "%s", s);
+	add_metrics(sc, &at_risk, g);
+
+	if (g->n_heap > 1)
+		qsort(g->heap, g->n_heap, sizeof(*g->heap), cmp_urgency);
+	for (size_t i = 0; i < g->n_heap; i++)
+		entry_line(sc, &g->heap[i], verdict);
+	add_notes(c, g, d);
+	return c;
 }
 
 int main(int argc, char **argv)
@@ -512,11 +601,11 @@ int main(int argc, char **argv)
 	struct common_opts co;
 	struct config *cfg = &renewal_config;
 
+	/* options */
 	options_parse(argc, argv, &renewal_info, &co);
 	options_start(&co);
 	if (!co.url)
 		die("no status document given: use -u URL (http, https, file or a path)");
-
 	struct thresholds th;
 	parse_thresholds(&co, &th);
 
@@ -524,38 +613,12 @@ int main(int argc, char **argv)
 	struct gather g;
 	gather_init(&g, cfg);
 	struct doc *d = doc_load_or_die(&co, on_client, &g);
-	if (!d->has_clients) {
-		doc_free(d);
-		die("status document has no client inventory (the exporter does not collect clients)");
-	}
-	vlog(1, "%zu clients: %zu known, %zu excluded, %zu of other applications",
-	     d->n_clients, g.known, g.excluded, g.other_app);
-	if (g.known == 0 && d->n_clients > 0) {
-		size_t n = d->n_clients;
-		doc_free(d);
-		if (cfg->application)
-			die("no client of --application %s is left to check (%zu in the inventory, "
-			    "%zu excluded by --exclude)", cfg->application, n, g.excluded);
-		die("every one of the %zu clients in the inventory is excluded by --exclude",
-		    g.excluded);
-	}
+	inventory_or_die(&g, d);
 
-	/* evaluate */
+	/* evaluate: a % bound is a share of the known clients */
 	range_scale(&th.warn, (double)g.known);
 	range_scale(&th.crit, (double)g.known);
-	struct result *r = result_new();
-	size_t losing = g.expiring + g.expired;
-	state_t st = thresholds_check(&th, (double)losing);
-	result_set_state(r, st);
-	summarize(r, &g, cfg->days, st);
-
-	if (g.n_heap > 1)
-		qsort(g.heap, g.n_heap, sizeof(*g.heap), cmp_urgency);
-	for (size_t i = 0; i < g.n_heap; i++)
-		entry_line(r, &g.heap[i]);
-	add_notes(r, &g, d);
-
-	add_perfdata(r, &g, &th);
+	struct check *c = evaluate(&g, d, &th);
 
 	/* report */
 	for (size_t i = 0; i < g.n_heap; i++)
@@ -564,7 +627,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg->n_exclude; i++)
 		regfree(&cfg->exclude[i]);
 	doc_free(d);
-	result_exit(r);
+	check_exit(c);
 }
 
 /* ---- help ------------------------------------------------------------------ */
@@ -598,8 +661,8 @@ static const char renewal_notes[] =
 	"  unlicensed (0),\n"
 	"  notification (5)          already lost\n"
 	"A client lacking the times its rule needs (or without license_state) has no\n"
-	"known deadline: it is listed as [UNKNOWN] and counted as no_deadline, but\n"
-	"does not change the state.\n"
+	"known deadline: it is listed and counted as no_deadline, but does not change\n"
+	"the state.\n"
 	"\n"
 	"A client record is one machine and product (CMID, product): a machine with\n"
 	"Windows and Office has two, listed with their editions when the SKU table\n"
@@ -609,19 +672,26 @@ static const char renewal_notes[] =
 	"\"unknown product\", never taken for Windows or Office: --application\n"
 	"does not select it.\n"
 	"\n"
-	"-w and -c are ranges over expiring + expired clients. A trailing % on a\n"
-	"bound makes it a share of the known clients (those left after --application\n"
-	"and --exclude), as check_disk does. Defaults: -w 2% -c 10%, i.e. WARNING\n"
-	"above 2 %, CRITICAL above 10 %. A healthy fleet always has a few machines\n"
-	"off the network for weeks (laptops, spares, retired PCs not yet removed):\n"
-	"around 1 % on a 5,000-client fleet, which must not page anyone; a share\n"
-	"over 2 % means a group stopped renewing (a firewall rule, a DNS change, a\n"
-	"count below the threshold), over 10 % that a whole site or product is\n"
-	"losing activation. Giving -w or -c replaces both defaults.\n"
+	"-w and -c are ranges over at_risk, the number of expiring + expired\n"
+	"clients. A trailing % on a bound makes it a share of the known clients\n"
+	"(those left after --application and --exclude), as check_disk does.\n"
+	"Defaults: -w 2% -c 10%, i.e. WARNING above 2 %, CRITICAL above 10 %. A\n"
+	"healthy fleet always has a few machines off the network for weeks\n"
+	"(laptops, spares, retired PCs not yet removed): around 1 % on a\n"
+	"5,000-client fleet, which must not page anyone; a share over 2 % means a\n"
+	"group stopped renewing (a firewall rule, a DNS change, a count below the\n"
+	"threshold), over 10 % that a whole site or product is losing activation.\n"
+	"Giving -w or -c replaces both defaults.\n"
 	"\n"
-	"Perfdata: expiring=N;W;C;0;known expired=N;;;0;known known=N;;;0\n"
-	"failing=N;;;0 no_deadline=N;;;0 min_days_left=D. The thresholds on expiring\n"
-	"are the absolute ones after % scaling and apply to expiring + expired.\n"
+	"The state is at_risk's against -w/-c, and nothing else. Each listed\n"
+	"client's [STATE] is its own (expired CRITICAL, expiring WARNING, no known\n"
+	"deadline UNKNOWN), but never worse than the check's: in an OK check every\n"
+	"line is [OK], in a WARNING check an expired client is [WARNING].\n"
+	"\n"
+	"Perfdata: expiring=N;;;0;known expired=N;;;0;known at_risk=N;W;C;0;known\n"
+	"known=N;;;0 failing=N;;;0 no_deadline=N;;;0 min_days_left=D. at_risk is\n"
+	"expiring + expired, the value -w/-c judge: its thresholds are the\n"
+	"absolute ones after % scaling; expiring and expired graph its parts.\n"
 	"failing counts clients whose last request returned a non-zero HRESULT;\n"
 	"min_days_left is the smallest time left of any known client, in days (0\n"
 	"when one is expired), left out when no client has a deadline.\n"

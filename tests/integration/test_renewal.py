@@ -85,19 +85,21 @@ def test_licensed_window_boundaries_to_the_second(tmp_path):
     assert res.code == 0, res
     assert res.summary == "3 of 5 clients lose activation within 30 days " \
         "(1 within 7 days), 1 already lost"
+    # at_risk 4 is under -w 10: the check is OK, and so is every line in it
+    # (issue 16: a line never reads worse than the check it belongs to)
     assert res.long == [
-        "[CRITICAL] lost-now: activation expired %s (last renewal %s)"
+        "[OK] lost-now: activation expired %s (last renewal %s)"
         % (day(NOW), day(NOW - 180 * DAY)),
-        "[WARNING] one-second-left: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] one-second-left: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 1), day(NOW - 180 * DAY + 1), day(NOW - DAY)),
-        "[WARNING] inside-1s: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] inside-1s: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 30 * DAY - 1), day(NOW - 150 * DAY - 1), day(NOW - DAY)),
-        "[WARNING] exactly-30d: activation expires %s (last renewal %s, last contact %s)"
+        "[OK] exactly-30d: activation expires %s (last renewal %s, last contact %s)"
         % (day(NOW + 30 * DAY), day(NOW - 150 * DAY), day(NOW - DAY)),
     ]
     assert perf_raw(res) == {
-        "expiring": "expiring=3;10;20;0;5", "expired": "expired=1;;;0;5",
-        "known": "known=5;;;0", "failing": "failing=0;;;0",
+        "expiring": "expiring=3;;;0;5", "expired": "expired=1;;;0;5",
+        "at_risk": "at_risk=4;10;20;0;5", "known": "known=5;;;0", "failing": "failing=0;;;0",
         "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=0"}
 
 
@@ -109,8 +111,10 @@ def test_days_option_moves_the_window(tmp_path):
     assert res.perf["min_days_left"]["value"] == 10.0
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--days", "5", "-w", "5", "-c", "5")
     assert res.summary == "none of 2 clients loses activation within 5 days"
-    assert res.long == []
-    assert res.perf["expiring"]["raw"] == "expiring=0;5;5;0;2"
+    # no client listed: the subcheck is a leaf and speaks for itself
+    assert res.long == ["[OK] none of 2 clients loses activation within 5 days"]
+    assert res.perf["expiring"]["raw"] == "expiring=0;;;0;2"
+    assert res.perf["at_risk"]["raw"] == "at_risk=0;5;5;0;2"
 
 
 @pytest.mark.parametrize("state,name", [(2, "OOB grace"), (3, "OOT grace"),
@@ -126,12 +130,13 @@ def test_grace_states_end_at_request_plus_expiry(tmp_path, state, name):
     assert res.code == 0
     assert res.summary == "2 of 4 clients lose activation within 30 days " \
         "(0 within 7 days), 1 already lost"
+    # at_risk 3 is under -w 5: OK, every line OK
     assert res.long == [
-        "[CRITICAL] ended: %s ended %s (last contact %s), last request failed 0xC004F042 "
+        "[OK] ended: %s ended %s (last contact %s), last request failed 0xC004F042 "
         "(product not served by this KMS host)" % (name, day(NOW), day(NOW - 2 * DAY)),
-        "[WARNING] inside: %s ends %s (last contact %s), last request failed 0xC004F074 "
+        "[OK] inside: %s ends %s (last contact %s), last request failed 0xC004F074 "
         "(no KMS reachable)" % (name, day(NOW + 30 * DAY - 1), day(req)),
-        "[WARNING] edge: %s ends %s (last contact %s), last request failed 0xC004F038 "
+        "[OK] edge: %s ends %s (last contact %s), last request failed 0xC004F038 "
         "(KMS count insufficient)" % (name, day(NOW + 30 * DAY), day(req)),
         "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
         "Failing last request: 1 client with 0xC004F042 (product not served by this KMS host)",
@@ -160,7 +165,8 @@ def test_unlicensed_and_notification_are_already_lost(tmp_path):
         "Failing last request: 1 client with 0xC004F074 (no KMS reachable)",
     ]
     assert res.perf["expired"]["raw"] == "expired=3;;;0;5"
-    assert res.perf["expiring"]["raw"] == "expiring=0;1;2;0;5"
+    assert res.perf["expiring"]["raw"] == "expiring=0;;;0;5"
+    assert res.perf["at_risk"]["raw"] == "at_risk=3;1;2;0;5"
     assert res.perf["min_days_left"]["value"] == 0
 
 
@@ -174,14 +180,16 @@ def test_licensed_without_last_success_counts_from_last_request(tmp_path):
     assert res.code == 0
     assert res.summary == "1 of 5 clients loses activation within 30 days " \
         "(0 within 7 days), 3 without a known deadline"
+    # OK (at_risk 1 is under -w 5): the lines too, also those without a
+    # deadline, which never decide the state
     assert res.long == [
-        "[WARNING] no-success: activation expires %s (no last renewal recorded, counted "
+        "[OK] no-success: activation expires %s (no last renewal recorded, counted "
         "from last contact %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY)),
-        "[UNKNOWN] no-times: licensed, but neither last success nor last request time "
+        "[OK] no-times: licensed, but neither last success nor last request time "
         "in the document: deadline unknown",
-        "[UNKNOWN] grace-no-expiry: OOB grace, but no last request time or state expiry "
+        "[OK] grace-no-expiry: OOB grace, but no last request time or state expiry "
         "in the document: deadline unknown",
-        "[UNKNOWN] no-state: no license state in the document: deadline unknown",
+        "[OK] no-state: no license state in the document: deadline unknown",
     ]
     assert res.perf["no_deadline"]["raw"] == "no_deadline=3;;;0"
     assert res.perf["known"]["raw"] == "known=5;;;0"
@@ -193,11 +201,11 @@ def test_healthy_inventory_is_ok_with_min_days_left(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c))
     assert res.code == 0
     assert res.first == "KMS RENEWAL OK - none of 7 clients loses activation within 30 days"
-    assert res.long == []
+    assert res.long == ["[OK] none of 7 clients loses activation within 30 days"]
     # the client that renewed 7 days ago has 173 days left
     assert perf_raw(res) == {
-        "expiring": "expiring=0;0.14;0.7;0;7", "expired": "expired=0;;;0;7",
-        "known": "known=7;;;0", "failing": "failing=0;;;0",
+        "expiring": "expiring=0;;;0;7", "expired": "expired=0;;;0;7",
+        "at_risk": "at_risk=0;0.14;0.7;0;7", "known": "known=7;;;0", "failing": "failing=0;;;0",
         "no_deadline": "no_deadline=0;;;0", "min_days_left": "min_days_left=173"}
 
 
@@ -218,8 +226,10 @@ def test_percent_thresholds_share_of_known_clients(tmp_path, losing, state):
     assert res.state == state
     assert res.summary == "%d of 200 clients lose activation within 30 days " \
         "(0 within 7 days)" % losing
-    assert res.perf["expiring"]["raw"] == "expiring=%d;10;20;0;200" % losing
-    assert res.long == ["... and %d more" % losing]
+    assert res.perf["at_risk"]["raw"] == "at_risk=%d;10;20;0;200" % losing
+    assert res.perf["expiring"]["raw"] == "expiring=%d;;;0;200" % losing
+    # --max-list 0 lists no client: the subcheck speaks for itself
+    assert res.long == ["[%s] %s" % (state, res.summary), "... and %d more" % losing]
 
 
 def test_percent_thresholds_count_expired_too(tmp_path):
@@ -243,7 +253,7 @@ def test_percent_thresholds_exclude_excluded_clients(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(11, total=111)), "-w", "10%",
               "-c", "20%", "--max-list", "0", "--exclude", "^ok00[0-9]$")
     assert res.state == "WARNING"  # 11 of 101 = 10.9 %
-    assert res.perf["expiring"]["raw"] == "expiring=11;10.1;20.2;0;101"
+    assert res.perf["at_risk"]["raw"] == "at_risk=11;10.1;20.2;0;101"
     assert "Excluded by --exclude: 10 clients" in res.long
 
 
@@ -252,20 +262,20 @@ def test_percent_thresholds_exclude_excluded_clients(tmp_path):
 def test_absolute_thresholds(tmp_path, losing, state):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 50)), "-w", "3", "-c", "5")
     assert res.state == state
-    assert res.perf["expiring"]["raw"] == "expiring=%d;3;5;0;50" % losing
+    assert res.perf["at_risk"]["raw"] == "at_risk=%d;3;5;0;50" % losing
 
 
 def test_default_thresholds_2_and_10_percent(tmp_path):
     for losing, state in [(2, "OK"), (3, "WARNING"), (10, "WARNING"), (11, "CRITICAL")]:
         res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(losing, 100)))
         assert res.state == state, (losing, res)
-        assert res.perf["expiring"]["raw"] == "expiring=%d;2;10;0;100" % losing
+        assert res.perf["at_risk"]["raw"] == "at_risk=%d;2;10;0;100" % losing
 
 
 def test_only_warning_given_replaces_both_defaults(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, fleet(50, 100)), "-w", "60")
     assert res.state == "OK"
-    assert res.perf["expiring"]["raw"] == "expiring=50;60;;0;100"
+    assert res.perf["at_risk"]["raw"] == "at_risk=50;60;;0;100"
 
 
 @pytest.mark.parametrize("args,msg", [
@@ -297,7 +307,7 @@ def test_exclude_one_regex_case_insensitive(tmp_path):
               "-w", "5", "-c", "5")
     assert res.summary == "2 of 4 clients lose activation within 30 days (1 within 7 days)"
     assert [ln.split(":")[0] for ln in res.long[:2]] == [
-        "[WARNING] lab7.LAB.corp.example", "[WARNING] pc0100.corp.example"]
+        "[OK] lab7.LAB.corp.example", "[OK] pc0100.corp.example"]
     assert "Excluded by --exclude: 2 clients" in res.long
     assert res.perf["known"]["value"] == 4
 
@@ -306,7 +316,7 @@ def test_exclude_two_regexes(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, excl_fleet()), "--exclude", "^retired-",
               "--exclude", r"\.lab\.corp\.example$", "-w", "5", "-c", "5")
     assert res.summary == "1 of 3 clients loses activation within 30 days (0 within 7 days)"
-    assert res.long[0] == "[WARNING] pc0100.corp.example: activation expires %s " \
+    assert res.long[0] == "[OK] pc0100.corp.example: activation expires %s " \
         "(last renewal %s)" % (day(NOW + 20 * DAY), day(NOW - 160 * DAY))
     assert "Excluded by --exclude: 3 clients" in res.long
 
@@ -369,23 +379,24 @@ def test_list_cap_and_urgency_order(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "4", "-w", "50", "-c", "60")
     assert res.summary == "25 of 27 clients lose activation within 30 days " \
         "(7 within 7 days), 2 already lost"
+    # at_risk 27 is under -w 50: OK lines, most urgent first
     assert [ln.split(":")[0] for ln in res.long[:5]] == [
-        "[CRITICAL] lost-a", "[CRITICAL] lost-b", "[WARNING] pc01", "[WARNING] pc02",
+        "[OK] lost-a", "[OK] lost-b", "[OK] pc01", "[OK] pc02",
         "... and 23 more"]
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "-w", "50", "-c", "60")
     assert len([ln for ln in res.long if ln.startswith("[")]) == 20
-    assert res.long[19].startswith("[WARNING] pc18:")
+    assert res.long[19].startswith("[OK] pc18:")
     assert res.long[20] == "... and 7 more"
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "30", "-w", "50", "-c", "60")
     assert not any(ln.startswith("... and") for ln in res.long)
-    assert res.long[26].startswith("[WARNING] pc25:")
+    assert res.long[26].startswith("[OK] pc25:")
 
 
 def test_equal_deadlines_keep_document_order(tmp_path):
     c = [client("z%d" % i, 1, NOW - DAY, NOW - 170 * DAY) for i in range(6)]
     res = run(PLUGIN, "-u", write_doc(tmp_path, c), "--max-list", "3", "-w", "9")
     assert [ln.split(":")[0] for ln in res.long[:4]] == [
-        "[WARNING] z0", "[WARNING] z1", "[WARNING] z2", "... and 3 more"]
+        "[OK] z0", "[OK] z1", "[OK] z2", "... and 3 more"]
 
 
 def test_failing_clients_grouped_biggest_first(tmp_path):
@@ -395,6 +406,7 @@ def test_failing_clients_grouped_biggest_first(tmp_path):
     res = run(PLUGIN, "-u", write_doc(tmp_path, c, complete_since="2026-05-29T14:00:00Z"))
     assert res.code == 0
     assert res.long == [
+        "[OK] none of 9 clients loses activation within 30 days",
         "Failing last request: 4 clients with 0xC004F074 (no KMS reachable)",
         "Failing last request: 3 clients with 0xC004F038 (KMS count insufficient)",
         "Failing last request: 1 client with 0x80070005",
@@ -416,7 +428,8 @@ def test_failing_clients_grouped_biggest_first(tmp_path):
 def test_clients_complete_since(tmp_path, since, note):
     res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")], complete_since=since))
     assert res.code == 0
-    assert res.long == ([note] if note else [])
+    assert res.long == ["[OK] none of 1 client loses activation within 30 days"] + \
+        ([note] if note else [])
 
 
 def test_no_clients_array_is_unknown(tmp_path):
@@ -675,13 +688,13 @@ def test_machine_with_windows_and_office_is_known_once_in_each(tmp_path):
     res = run(PLUGIN, "-u", path, "-w", "3", "-c", "4")
     assert res.first == "KMS RENEWAL OK - 2 of 4 clients lose activation within 30 days " \
         "(0 within 7 days)", res
-    assert res.perf_text == "expiring=2;3;4;0;4 expired=0;;;0;4 known=4;;;0 failing=0;;;0 " \
-        "no_deadline=0;;;0 min_days_left=10", res
+    assert res.perf_text == "expiring=2;;;0;4 expired=0;;;0;4 at_risk=2;3;4;0;4 known=4;;;0 " \
+        "failing=0;;;0 no_deadline=0;;;0 min_days_left=10", res
     assert res.long[:2] == [
-        "[WARNING] pc01.corp.example (Windows 10/11 Enterprise): activation expires %s "
+        "[OK] pc01.corp.example (Windows 10/11 Enterprise): activation expires %s "
         "(last renewal %s, last contact %s)" % (day(NOW + 10 * DAY), day(NOW - 170 * DAY),
                                                 day(NOW - DAY)),
-        "[WARNING] pc01.corp.example (Office LTSC Professional Plus 2024): activation "
+        "[OK] pc01.corp.example (Office LTSC Professional Plus 2024): activation "
         "expires %s (last renewal %s, last contact %s)" % (day(NOW + 10 * DAY),
                                                           day(NOW - 170 * DAY), day(NOW - DAY)),
     ]
@@ -729,7 +742,7 @@ def test_unsettled_products_are_named_not_guessed(tmp_path, fields, kind):
     assert res.first.startswith("KMS RENEWAL OK - 2 of 3 clients lose activation"), res
     assert "Known clients by product: Windows 1, %s 2" % kind in res.long, res
     # no edition to name: the line names the client only
-    assert res.long[0].startswith("[WARNING] x0: activation expires "), res
+    assert res.long[0].startswith("[OK] x0: activation expires "), res
 
 
 def test_duplicate_cmid_and_product_is_unknown(tmp_path):
@@ -741,3 +754,381 @@ def test_duplicate_cmid_and_product_is_unknown(tmp_path):
     assert res.first == ("KMS RENEWAL UNKNOWN - status document %s: $.clients[3]: CMID %s and "
                          "product Windows already at $.clients[0]" % (path, cmid(1))), res
     assert len(res.line1) <= 100, res
+
+
+# ---- issue 16: one result model; at_risk is judged and graphed ------------------
+#
+# The tree: one top-level subcheck (output: the summary) judged by at_risk =
+# expiring + expired against -w/-c; the listed clients are its children,
+# each at its own state (expired CRITICAL, expiring WARNING, no deadline
+# UNKNOWN) capped at at_risk's verdict. Every run below goes through
+# harness.run_formats (text, json and mp-test-json agree, the schema, no
+# metric over its thresholds under a better state) and assert_renewal_tree.
+
+_RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
+_OWN = {"expired": "CRITICAL", "expiring": "WARNING", "none": "UNKNOWN"}
+
+
+def when(text):
+    """A document time in Unix seconds (None when absent)."""
+    if not text:
+        return None
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def risk(c, now=NOW, days=30):
+    """deadline.h's client_risk in Python: (class, deadline)."""
+    st, req, ok = c.get("license_state"), when(c.get("last_request_at")), \
+        when(c.get("last_success_at"))
+    if st == 1:
+        base = ok if ok is not None else req
+        dl = None if base is None else base + 180 * DAY
+    elif st in (2, 3, 4, 6):
+        exp = c.get("state_expires_in_minutes")
+        dl = None if req is None or exp is None else req + exp * MIN
+    elif st in (0, 5):
+        dl = req if req is not None and req < now else now
+    else:
+        dl = None
+    if dl is None:
+        return "none", None
+    if dl <= now:
+        return "expired", dl
+    return ("expiring" if dl <= now + days * DAY else "fine"), dl
+
+
+def nagios_range(text, known):
+    """A -w/-c text as the JSON range object, % scaled by known."""
+    inside = text.startswith("@")
+    t = text[1:] if inside else text
+    lo, sep, hi = t.partition(":")
+    if not sep:
+        lo, hi = "0", t
+
+    def bound(b, inf):
+        if b in ("", "~"):
+            return inf
+        v = float(b.rstrip("%"))
+        return v * known / 100.0 if b.endswith("%") else v
+    return {"start": bound(lo, "-inf"), "end": bound(hi, "inf"), "alert_on_inside": inside}
+
+
+def thresholds_verdict(value, warn, crit):
+    if crit is not None and harness.range_violated(crit, value):
+        return "CRITICAL"
+    if warn is not None and harness.range_violated(warn, value):
+        return "WARNING"
+    return "OK"
+
+
+def assert_renewal_tree(doc):
+    """The shape of every check_kms_renewal document that is not UNKNOWN:
+    one top-level subcheck; only at_risk carries thresholds, and its own
+    verdict IS the state (the value judged is the value graphed); at_risk
+    is expiring + expired; every child is at its own state capped at the
+    verdict, no child has children or metrics."""
+    assert len(doc["checks"]) == 1, doc
+    top = doc["checks"][0]
+    perf = {pd["label"]: pd for pd in top["perfdata"]}
+    assert [pd["label"] for pd in top["perfdata"]][:4] == \
+        ["expiring", "expired", "at_risk", "known"], doc
+    judged = [pd["label"] for pd in top["perfdata"] if "warn" in pd or "crit" in pd]
+    assert judged in (["at_risk"], []), doc
+    ar = perf["at_risk"]
+    assert ar["value"] == perf["expiring"]["value"] + perf["expired"]["value"], doc
+    assert ar["max"] == perf["known"]["value"] and ar["min"] == 0, doc
+    assert top["state"] == harness.metric_verdict(ar) == doc["state"], doc
+    for kid in top.get("checks", []):
+        assert "checks" not in kid and "perfdata" not in kid, kid
+        out = kid["output"]
+        kind = "none" if "deadline unknown" in out else \
+            "expired" if any(w in out for w in (" expired ", " ended ", "unlicensed",
+                                                "notification mode")) else "expiring"
+        own = _OWN[kind]
+        want = own if _RANK[own] <= _RANK[doc["state"]] else doc["state"]
+        assert kid["state"] == want, (kid, doc["state"])
+    # line 1 is the subcheck's summary in every state (cut at 100 characters)
+    s = doc["summary"]
+    assert top["output"] == s or (s.endswith("...") and top["output"].startswith(s[:-3])), doc
+    return top, perf
+
+
+def check_renewal(*args):
+    text, doc = harness.run_formats(PLUGIN, *args)
+    top, perf = assert_renewal_tree(doc)
+    # the text shows the same: leaves worst first, each as in the JSON
+    kids = top.get("checks", [])
+    leaves = ["[%s] %s" % (k["state"], k["output"]) for k in kids] or \
+        ["[%s] %s" % (top["state"], top["output"])]
+    leaves.sort(key=lambda ln: -_RANK[ln[1:ln.index("]")]])
+    lines = [ln for ln in text.long if ln.startswith("[")]
+    assert lines == leaves[:len(lines)], (lines, leaves)
+    if len(lines) < len(leaves):  # the 8 KB cap of the text (render.h)
+        assert "... and %d more" % (len(leaves) - len(lines)) in text.long, text
+    return text, doc, perf
+
+
+THRESHOLDS = [(), ("-w", "5", "-c", "10"), ("-w", "5%", "-c", "25%"), ("-w", "0", "-c", "0"),
+              ("-c", "50%"), ("-w", "1"), ("-w", "10:", "-c", "0"), ("-w", "@0", "-c", "@0:0"),
+              ("-w", "~:3", "-c", "3:1000")]
+
+
+def expected(clients, args):
+    """(at_risk, known, state) recomputed here from the document."""
+    classes = [risk(c)[0] for c in clients]
+    at_risk = sum(1 for k in classes if k in ("expiring", "expired"))
+    known = len(clients)
+    opts = dict(zip(args[::2], args[1::2]))
+    if not opts:
+        opts = {"-w": "2%", "-c": "10%"}
+    warn = nagios_range(opts["-w"], known) if "-w" in opts else None
+    crit = nagios_range(opts["-c"], known) if "-c" in opts else None
+    return at_risk, known, thresholds_verdict(at_risk, warn, crit), warn, crit
+
+
+def assert_expected(doc, perf, clients, args):
+    at_risk, known, state, warn, crit = expected(clients, args)
+    assert perf["at_risk"]["value"] == at_risk, (perf, at_risk)
+    assert perf["known"]["value"] == known
+    assert doc["state"] == state, (doc["state"], state, args)
+    for name, rng in (("warn", warn), ("crit", crit)):
+        if rng is None:
+            assert name not in perf["at_risk"]
+            continue
+        got = perf["at_risk"][name]
+        assert got["alert_on_inside"] == rng["alert_on_inside"]
+        for b in ("start", "end"):
+            if isinstance(rng[b], str):
+                assert got[b] == rng[b], (got, rng)
+            else:
+                assert abs(got[b] - rng[b]) <= 1e-9 * max(1, abs(rng[b])), (got, rng)
+
+
+SAMPLE_NAMES = sorted(os.path.splitext(f)[0] for f in os.listdir(SAMPLES)
+                      if f.endswith(".json"))
+
+
+def test_every_sample_is_covered():
+    # the samples are found, not listed: a new one is covered without an edit
+    assert {"below-threshold", "dns-failure", "expiring", "healthy", "not-kms"} <= \
+        set(SAMPLE_NAMES), SAMPLE_NAMES
+
+
+@pytest.mark.parametrize("args", THRESHOLDS, ids=lambda a: " ".join(a) or "defaults")
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_formats_every_sample(sample, args):
+    path = os.path.join(SAMPLES, sample + ".json")
+    with open(path) as f:
+        clients = json.load(f).get("clients", [])
+    text, doc, perf = check_renewal("-u", path, *args)
+    assert_expected(doc, perf, clients, args)
+
+
+GENERATED = [
+    ("--clients", "1", "--seed", "9"),
+    ("--clients", "10", "--seed", "1"),
+    ("--clients", "200", "--seed", "2"),
+    ("--clients", "1000", "--seed", "3", "--profile", "windows-only"),
+    ("--clients", "3000", "--seed", "4", "--profile", "servers-only"),
+    ("--clients", "5000", "--seed", "7"),
+    ("--clients", "50", "--lapsing", "10"),
+    ("--clients", "500", "--lapsing", "500", "--lapse-day", "1"),
+    ("--clients", "2000", "--lapsing", "300", "--lapse-day", "29", "--seed", "11"),
+]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Each GENERATED document, written once: {params: (path, clients)}."""
+    out = {}
+    d = tmp_path_factory.mktemp("generated")
+    for i, params in enumerate(GENERATED):
+        path = d / ("gen%d.json" % i)
+        subprocess.run(["/usr/bin/python3", GENERATE, "--now", NOW_TEXT, "--out", str(path)]
+                       + list(params), check=True, timeout=120)
+        with open(path) as f:
+            out[params] = (str(path), json.load(f)["clients"])
+    return out
+
+
+@pytest.mark.parametrize("args", THRESHOLDS, ids=lambda a: " ".join(a) or "defaults")
+@pytest.mark.parametrize("params", GENERATED, ids=lambda p: " ".join(p))
+def test_formats_generated(generated, params, args):
+    path, clients = generated[params]
+    text, doc, perf = check_renewal("-u", path, *args)
+    assert_expected(doc, perf, clients, args)
+
+
+@pytest.mark.parametrize("extra", [("--days", "1"), ("--days", "365"), ("--max-list", "0"),
+                                   ("--max-list", "10000"), ("--application", "office"),
+                                   ("--exclude", "^pc000"), ("--days", "7", "-w", "1%")])
+def test_formats_generated_options(generated, extra):
+    path, _ = generated[GENERATED[5]]
+    check_renewal("-u", path, *extra)
+
+
+# Each state check_kms_renewal can reach, through run_formats.
+def lost(name):
+    return client(name, 0, NOW - DAY, None, 0, "0xC004F038")
+
+
+def soon(name, days_left=10):
+    return client(name, 1, NOW - DAY, NOW - (180 - days_left) * DAY)
+
+
+@pytest.mark.parametrize("clients,args,state", [
+    ([renewed("a"), renewed("b")], (), "OK"),
+    ([soon("a"), renewed("b"), renewed("c")], ("-w", "0", "-c", "5"), "WARNING"),
+    ([lost("a"), soon("b"), renewed("c")], ("-w", "0", "-c", "1"), "CRITICAL"),
+    ([], (), "OK"),
+])
+def test_formats_each_state(tmp_path, clients, args, state):
+    text, doc, _ = check_renewal("-u", write_doc(tmp_path, clients), *args)
+    assert doc["state"] == state, doc
+
+
+@pytest.mark.parametrize("clients,args,msg", [
+    (None, (), "status document has no client inventory"),
+    ([renewed("a")], ("--exclude", "a"), "every one of the 1 clients"),
+    ([renewed("a")], ("--application", "office"), "no client of --application office"),
+    ([renewed("a")], ("-c", "2:1"), 'invalid range for -c: "2:1"'),
+])
+def test_formats_unknown(tmp_path, clients, args, msg):
+    text, doc = harness.run_formats(PLUGIN, "-u", write_doc(tmp_path, clients), *args)
+    assert text.code == 3 and doc["state"] == "UNKNOWN", doc
+    assert doc["checks"] == [] and doc["summary"].startswith(msg), doc
+
+
+def test_formats_stale_document_is_unknown(tmp_path):
+    path = write_doc(tmp_path, [renewed("a")], generated_at="2026-11-25T10:50:00Z")
+    text, doc = harness.run_formats(PLUGIN, "-u", path)
+    assert doc["state"] == "UNKNOWN" and doc["checks"] == [], doc
+    assert "status document is 3 h 10 min old" in doc["summary"] + " ".join(doc.get("notes", []))
+
+
+def test_output_format_yaml_is_unknown(tmp_path):
+    res = run(PLUGIN, "-u", write_doc(tmp_path, [renewed("a")]), "--output-format", "yaml")
+    assert res.code == 3, res
+    assert res.first == "KMS RENEWAL UNKNOWN - unknown --output-format 'yaml' " \
+        "(text, json or mp-test-json)", res
+
+
+# ---- the old false green, and exact trees -------------------------------------------
+
+def test_expired_push_at_risk_over_critical_while_expiring_is_under(tmp_path):
+    """expiring 1 is under -c 2, expired 2 make at_risk 3, over it. Before
+    issue 16 the thresholds hung on expiring: the graph showed 1 under its
+    critical line while the service was CRITICAL. Now at_risk, the value
+    judged, carries them and is graphed over its crit."""
+    c = [soon("exp"), lost("gone1"), lost("gone2")] + [renewed("ok%d" % i) for i in range(7)]
+    text, doc, perf = check_renewal("-u", write_doc(tmp_path, c), "-w", "1", "-c", "2")
+    assert text.code == 2 and doc["state"] == "CRITICAL", doc
+    assert text.perf_text == "expiring=1;;;0;10 expired=2;;;0;10 at_risk=3;1;2;0;10 " \
+        "known=10;;;0 failing=2;;;0 no_deadline=0;;;0 min_days_left=0", text
+    assert harness.metric_verdict(perf["at_risk"]) == "CRITICAL"
+    assert perf["expiring"]["value"] < perf["at_risk"]["crit"]["end"]
+    assert "crit" not in perf["expiring"] and "warn" not in perf["expiring"]
+    assert text.summary == "1 of 10 clients loses activation within 30 days " \
+        "(0 within 7 days), 2 already lost", text
+
+
+def test_exact_tree_warning_caps_the_lines(tmp_path):
+    """WARNING: at_risk 3 is over -w 2, under -c 5. The lost client would be
+    CRITICAL on its own; under a WARNING check its line is WARNING; the
+    client without a deadline stays UNKNOWN, which changes nothing."""
+    c = [lost("gone"), soon("exp1", 5), soon("exp2", 20), client("dunno", 1, None, None),
+         renewed("ok")]
+    text, doc, _ = check_renewal("-u", write_doc(tmp_path, c), "-w", "2", "-c", "5")
+    summary = "2 of 5 clients lose activation within 30 days (1 within 7 days), " \
+        "1 already lost, 1 without a known deadline"
+
+    def n(v):
+        return {"uom": "", "min": 0, "value": v}
+    assert doc == {
+        "state": "WARNING",
+        "summary": text.line1[len("KMS RENEWAL WARNING - "):],
+        "checks": [{
+            "output": summary,
+            "state": "WARNING",
+            "perfdata": [
+                dict(n(2), label="expiring", max=5), dict(n(1), label="expired", max=5),
+                dict(n(3), label="at_risk", max=5,
+                     warn={"start": 0, "end": 2, "alert_on_inside": False},
+                     crit={"start": 0, "end": 5, "alert_on_inside": False}),
+                dict(n(5), label="known"), dict(n(1), label="failing"),
+                dict(n(1), label="no_deadline"),
+                {"label": "min_days_left", "value": 0, "uom": ""},
+            ],
+            "checks": [
+                {"output": "gone: unlicensed at last contact %s, last request failed "
+                           "0xC004F038 (KMS count insufficient)" % day(NOW - DAY),
+                 "state": "WARNING"},
+                {"output": "exp1: activation expires %s (last renewal %s, last contact %s)"
+                           % (day(NOW + 5 * DAY), day(NOW - 175 * DAY), day(NOW - DAY)),
+                 "state": "WARNING"},
+                {"output": "exp2: activation expires %s (last renewal %s, last contact %s)"
+                           % (day(NOW + 20 * DAY), day(NOW - 160 * DAY), day(NOW - DAY)),
+                 "state": "WARNING"},
+                {"output": "dunno: licensed, but neither last success nor last request "
+                           "time in the document: deadline unknown",
+                 "state": "UNKNOWN"},
+            ],
+        }],
+        "notes": ["Failing last request: 1 client with 0xC004F038 (KMS count insufficient)"],
+    }
+    assert text.first == "KMS RENEWAL WARNING - " + summary, text
+    assert text.long[:4] == ["[WARNING] " + k["output"] for k in doc["checks"][0]["checks"][:3]] \
+        + ["[UNKNOWN] " + doc["checks"][0]["checks"][3]["output"]], text
+
+
+def test_exact_tree_critical_keeps_own_states(tmp_path):
+    """CRITICAL: each line at its own state, as before issue 16."""
+    c = [lost("gone"), soon("exp"), client("dunno", None, NOW - DAY, NOW - DAY)]
+    text, doc, _ = check_renewal("-u", write_doc(tmp_path, c), "-w", "0", "-c", "1")
+    top = doc["checks"][0]
+    assert doc["state"] == top["state"] == "CRITICAL"
+    assert [(k["output"].split(":")[0], k["state"]) for k in top["checks"]] == [
+        ("gone", "CRITICAL"), ("exp", "WARNING"), ("dunno", "UNKNOWN")]
+    assert text.long[:3] == [
+        "[CRITICAL] gone: unlicensed at last contact %s, last request failed 0xC004F038 "
+        "(KMS count insufficient)" % day(NOW - DAY),
+        "[WARNING] exp: activation expires %s (last renewal %s, last contact %s)"
+        % (day(NOW + 10 * DAY), day(NOW - 170 * DAY), day(NOW - DAY)),
+        "[UNKNOWN] dunno: no license state in the document: deadline unknown"]
+
+
+def test_exact_tree_ok_lines_are_ok(tmp_path):
+    """OK: 2 at risk under -w 5. Before issue 16 the lines read [CRITICAL]
+    and [WARNING] under an OK state."""
+    c = [lost("gone"), soon("exp"), renewed("ok")]
+    text, doc, _ = check_renewal("-u", write_doc(tmp_path, c, complete_since=None),
+                                 "-w", "5", "-c", "10", "--max-list", "1")
+    assert doc == {
+        "state": "OK",
+        "summary": "1 of 3 clients loses activation within 30 days (0 within 7 days), "
+                   "1 already lost",
+        "checks": [{
+            "output": "1 of 3 clients loses activation within 30 days (0 within 7 days), "
+                      "1 already lost",
+            "state": "OK",
+            "perfdata": doc["checks"][0]["perfdata"],
+            "checks": [{"output": "gone: unlicensed at last contact %s, last request "
+                                  "failed 0xC004F038 (KMS count insufficient)"
+                                  % day(NOW - DAY),
+                        "state": "OK"}],
+        }],
+        "notes": ["... and 1 more",
+                  "Failing last request: 1 client with 0xC004F038 (KMS count insufficient)",
+                  "The document does not say how far back the inventory reaches (no "
+                  "clients_complete_since): clients silent for long may not be seen"],
+    }
+    assert [pd["label"] for pd in doc["checks"][0]["perfdata"]] == [
+        "expiring", "expired", "at_risk", "known", "failing", "no_deadline", "min_days_left"]
+
+
+def test_exact_tree_nothing_listed_is_a_leaf(tmp_path):
+    """No client listed: the subcheck has no children and is the one leaf."""
+    text, doc, _ = check_renewal("-u", write_doc(tmp_path, [renewed("a")]))
+    assert doc["checks"][0]["output"] == "none of 1 client loses activation within 30 days"
+    assert "checks" not in doc["checks"][0] and "notes" not in doc, doc
+    assert text.long == ["[OK] none of 1 client loses activation within 30 days"]

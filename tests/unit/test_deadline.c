@@ -1,7 +1,9 @@
 /* test_deadline.c - unit tests of common/deadline.c: when a client loses
  * its activation, for every license state, with each time present or
  * absent, at the edges (day 0, exactly 180 days, 0 minutes of grace, the
- * largest minutes a document may hold) and for a clock behind the records. */
+ * largest minutes a document may hold) and for a clock behind the records;
+ * and the at-risk class of a client (fine, expiring within the window,
+ * expired, no deadline) at the window's edges. */
 #include <check.h>
 #include <limits.h>
 #include <math.h>
@@ -158,6 +160,93 @@ START_TEST(validity_constant)
 }
 END_TEST
 
+/* ---- client_risk: the at-risk classification ---------------------------- */
+
+struct rcase {
+	const char *name;
+	long long state;        /* license_state, DOC_ABSENT for absent */
+	double last_success, last_request;
+	long long minutes;      /* state_expires_in_minutes, DOC_ABSENT */
+	double window;          /* seconds (--days * 86400) */
+	enum client_risk want;
+	double deadline;        /* when want is not RISK_NO_DEADLINE */
+};
+
+#define W30 (30 * DAY)
+
+static const struct rcase risks[] = {
+	/* licensed: the deadline against now and now + window */
+	{ "licensed, renewed today (day 0)", 1, NOW, NOW, DOC_ABSENT, W30, RISK_FINE, NOW + 180 * DAY },
+	{ "licensed, deadline exactly now: lost", 1, NOW - 180 * DAY, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRED, NOW },
+	{ "licensed, one second left", 1, NOW - 180 * DAY + 1, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRING, NOW + 1 },
+	{ "licensed, one second past the deadline", 1, NOW - 180 * DAY - 1, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRED, NOW - 1 },
+	{ "licensed, exactly --days left", 1, NOW - 150 * DAY, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRING, NOW + W30 },
+	{ "licensed, --days and one second left", 1, NOW - 150 * DAY + 1, NOW - DAY, DOC_ABSENT, W30, RISK_FINE, NOW + W30 + 1 },
+	{ "licensed, one second inside --days", 1, NOW - 150 * DAY - 1, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRING, NOW + W30 - 1 },
+	{ "licensed, --days 1, exactly a day left", 1, NOW - 179 * DAY, A, DOC_ABSENT, DAY, RISK_EXPIRING, NOW + DAY },
+	{ "licensed, --days 1, a day and a second", 1, NOW - 179 * DAY + 1, A, DOC_ABSENT, DAY, RISK_FINE, NOW + DAY + 1 },
+	{ "licensed, --days 365 reaches every licensed client", 1, NOW, NOW, DOC_ABSENT, 365 * DAY, RISK_EXPIRING, NOW + 180 * DAY },
+	{ "licensed, no renewal recorded: from last request", 1, A, NOW - 160 * DAY, DOC_ABSENT, W30, RISK_EXPIRING, NOW + 20 * DAY },
+	{ "licensed, no renewal recorded, request long ago", 1, A, NOW - 200 * DAY, DOC_ABSENT, W30, RISK_EXPIRED, NOW - 20 * DAY },
+	{ "licensed, no renewal and no request: no deadline", 1, A, A, DOC_ABSENT, W30, RISK_NO_DEADLINE, 0 },
+
+	/* grace states: last_request_at + state_expires_in_minutes */
+	{ "OOB grace, ends exactly at --days", 2, A, NOW - DAY, 31 * 1440, W30, RISK_EXPIRING, NOW + W30 },
+	{ "OOT grace, ends a minute after --days", 3, A, NOW - DAY, 31 * 1440 + 1, W30, RISK_FINE, NOW + W30 + 60 },
+	{ "non-genuine grace, 0 minutes at now: lost", 4, A, NOW, 0, W30, RISK_EXPIRED, NOW },
+	{ "extended grace, ends in a minute", 6, A, NOW, 1, W30, RISK_EXPIRING, NOW + 60 },
+	{ "OOB grace, ended yesterday", 2, A, NOW - 2 * DAY, 1440, W30, RISK_EXPIRED, NOW - DAY },
+	{ "OOB grace, minutes absent: no deadline", 2, A, NOW - DAY, DOC_ABSENT, W30, RISK_NO_DEADLINE, 0 },
+	{ "OOT grace, last request absent: no deadline", 3, NOW, A, 60, W30, RISK_NO_DEADLINE, 0 },
+
+	/* unlicensed, notification: lost, whatever the window */
+	{ "unlicensed, heard of yesterday", 0, A, NOW - DAY, DOC_ABSENT, W30, RISK_EXPIRED, NOW - DAY },
+	{ "unlicensed, no times at all", 0, A, A, DOC_ABSENT, W30, RISK_EXPIRED, NOW },
+	{ "notification, request after now (skew)", 5, A, NOW + 60, DOC_ABSENT, DAY, RISK_EXPIRED, NOW },
+
+	/* no license state */
+	{ "state absent, times present: no deadline", DOC_ABSENT, NOW, NOW, 60, W30, RISK_NO_DEADLINE, 0 },
+	{ "state absent, nothing present", DOC_ABSENT, A, A, DOC_ABSENT, W30, RISK_NO_DEADLINE, 0 },
+};
+
+START_TEST(risk_table)
+{
+	const struct rcase *k = &risks[_i];
+	struct dcase d = { k->name, k->state, k->last_success, k->last_request, k->minutes,
+			   NOW, false, 0 };
+	struct doc_client c = client_of(&d);
+	double dl = SENTINEL;
+	enum client_risk got = client_risk(&c, NOW, k->window, &dl);
+	ck_assert_msg(got == k->want, "%s: class %d, want %d", k->name, got, k->want);
+	if (k->want == RISK_NO_DEADLINE)
+		ck_assert_msg(isnan(dl), "%s: deadline %.17g, want NAN", k->name, dl);
+	else
+		ck_assert_msg(dl == k->deadline, "%s: deadline %.17g, want %.17g (%+.17g s)",
+			      k->name, dl, k->deadline, dl - k->deadline);
+}
+END_TEST
+
+/* The class is the deadline rule's, read against the window: for every
+ * row of the deadline table, client_risk() agrees with client_deadline(). */
+START_TEST(risk_follows_the_rule)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct doc_client c = client_of(&cases[i]);
+		double now = cases[i].now, want_dl = SENTINEL, dl = SENTINEL;
+		bool ok = client_deadline(&c, now, &want_dl);
+		enum client_risk r = client_risk(&c, now, W30, &dl);
+		if (!ok) {
+			ck_assert_msg(r == RISK_NO_DEADLINE && isnan(dl), "%s", cases[i].name);
+			continue;
+		}
+		ck_assert_msg(dl == want_dl, "%s", cases[i].name);
+		enum client_risk want = want_dl <= now ? RISK_EXPIRED
+				      : want_dl <= now + W30 ? RISK_EXPIRING : RISK_FINE;
+		ck_assert_msg(r == want, "%s: class %d, want %d", cases[i].name, r, want);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("deadline");
@@ -167,5 +256,9 @@ int main(void)
 	tcase_add_test(tc, every_state);
 	tcase_add_test(tc, validity_constant);
 	suite_add_tcase(s, tc);
+	TCase *tr = tcase_create("risk");
+	tcase_add_loop_test(tr, risk_table, 0, (int)(sizeof risks / sizeof risks[0]));
+	tcase_add_test(tr, risk_follows_the_rule);
+	suite_add_tcase(s, tr);
 	return unit_run(s);
 }
