@@ -290,6 +290,11 @@ char *render_view(const struct text_view *v, const char *aspect, size_t *len)
 		summary = v->n_parts ? lines[0].text : "";
 		repeated = v->n_parts > 0;
 	}
+	/* A leaf that speaks for itself on line 1 (an OK check's first leaf,
+	 * a failing leaf without a headline) is the first long line already:
+	 * its cut text is not repeated whole. */
+	if (v->n_parts && strcmp(summary, lines[0].text) == 0)
+		repeated = true;
 
 	struct sbuf out = { 0 };
 	sb_add(&out, prefix.p, prefix.n);

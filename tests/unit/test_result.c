@@ -366,6 +366,56 @@ START_TEST(line1_headlines_top_level_only)
 }
 END_TEST
 
+/* A line-1 text too long is shown whole below it, unless that whole text
+ * is already the first long line (a lone leaf speaking for itself). */
+START_TEST(line1_cut_text_not_repeated)
+{
+	char longer[200];
+	snprintf(longer, sizeof longer, "%s", "kms01.branch-office.corp.example: KMS answers "
+		 "on port 1688 but the host key is not licensed for Windows Server 2025");
+	const char *cut = "kms01.branch-office.corp.example: KMS answers on port 1688 but the host key is...";
+	char want[600];
+
+	/* OK, no summary: the first leaf is on line 1 and below, once */
+	struct check *c = check_new();
+	check_add(c, "%s", longer);
+	check_add(c, "second");
+	snprintf(want, sizeof want, "KMS TEST OK - %s\n[OK] %s\n[OK] second\n",
+		 "kms01.branch-office.corp.example: KMS answers on port 1688 but the host key is not...",
+		 longer);
+	ASSERT_TEXT(c, want);
+	check_free(c);
+
+	/* one failing leaf without a headline: the same */
+	c = check_new();
+	subcheck_set_state(check_add(c, "%s", longer), STATE_UNKNOWN);
+	check_add(c, "second");
+	snprintf(want, sizeof want, "KMS TEST UNKNOWN - %s\n[UNKNOWN] %s\n[OK] second\n", cut,
+		 longer);
+	ASSERT_TEXT(c, want);
+	check_free(c);
+
+	/* a parent's output has no line of its own: shown whole */
+	c = check_new();
+	subcheck_add(check_add(c, "%s", longer), "kid");
+	snprintf(want, sizeof want, "KMS TEST OK - %s\n%s\n[OK] kid\n",
+		 "kms01.branch-office.corp.example: KMS answers on port 1688 but the host key is not...",
+		 longer);
+	ASSERT_TEXT(c, want);
+	check_free(c);
+
+	/* a headline that differs from the output: shown whole */
+	c = check_new();
+	struct subcheck *sc = check_add(c, "short output");
+	subcheck_set_state(sc, STATE_UNKNOWN);
+	subcheck_headline(sc, "%s", longer);
+	snprintf(want, sizeof want, "KMS TEST UNKNOWN - %s\n%s\n[UNKNOWN] short output\n", cut,
+		 longer);
+	ASSERT_TEXT(c, want);
+	check_free(c);
+}
+END_TEST
+
 /* --- the JSON document ---------------------------------------------------- */
 
 /* render_check() in a JSON format: one line ending in "\n", the same for
@@ -678,6 +728,7 @@ static Suite *suite(void)
 	tc = tcase_create("line1");
 	tcase_add_test(tc, line1_ok_summary_or_first_output);
 	tcase_add_test(tc, line1_headlines_top_level_only);
+	tcase_add_test(tc, line1_cut_text_not_repeated);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
 	tcase_add_test(tc, json_tree_exact);
