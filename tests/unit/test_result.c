@@ -12,6 +12,7 @@
 
 #include "render.h"
 #include "result.h"
+#include "text.h"
 #include "unit.h"
 
 #define NONE (-1) /* no explicit state / no default in a table row */
@@ -630,13 +631,17 @@ START_TEST(json_summary_is_line1)
 }
 END_TEST
 
-/* Text that is not UTF-8 (a peer's name) cannot be a JSON string: a byte
- * that is not part of a valid sequence becomes '?'. */
+/* Text that is not UTF-8 (a peer's name) cannot be a JSON string: each
+ * byte that is not part of a valid sequence becomes '?', the valid text
+ * around it stays (JSON escapes it as \uXXXX). */
 struct utf8_case {
 	const char *in, *want;
 };
 
 static const struct utf8_case utf8_cases[] = {
+	{ "caf\xc3\xa9 \xff host", "caf\xc3\xa9 ? host" },
+	{ "Z\xc3\xbcrich \xfe\xfe", "Z\xc3\xbcrich ??" },
+	{ "n\xc3\xa9 \xc3", "n\xc3\xa9 ?" },                 /* a sequence cut at the end */
 	{ "\xc3(", "?(" },                                   /* a lead byte without its tail */
 	{ "\xc0\xaf", "??" },                                /* overlong '/' */
 	{ "\xed\xa0\x80x", "???x" },                         /* a UTF-16 surrogate */
@@ -666,6 +671,44 @@ START_TEST(json_invalid_utf8_replaced)
 				 json_object_get(leaf, "perfdata"), 0), "label")), want_label);
 	json_decref(doc);
 	check_free(c);
+}
+END_TEST
+
+/* Every short byte sequence around the edges of UTF-8 (overlong, surrogate,
+ * above U+10FFFF, cut short): what jansson takes is kept as it is, the rest
+ * loses only its own bytes - the valid character after it always stays. */
+START_TEST(json_invalid_utf8_keeps_valid_neighbours)
+{
+	static const unsigned char b2s[] = { 0x80, 0x9f, 0xa0, 0xbf, 'a' };
+	static const unsigned char b3s[] = { 0x80, 0xbf, 'a' };
+	static const unsigned char b4s[] = { 0x80, 0x8f, 0x90, 'a' };
+	for (unsigned b1 = 0x80; b1 <= 0xff; b1++)
+		for (size_t i = 0; i < sizeof b2s; i++)
+			for (size_t j = 0; j < sizeof b3s; j++)
+				for (size_t k = 0; k < sizeof b4s; k++) {
+					char in[16];
+					snprintf(in, sizeof in, "x%c%c%c%c\xe6\x9d\xb1", (char)b1,
+						 (char)b2s[i], (char)b3s[j], (char)b4s[k]);
+					struct check *c = check_new();
+					check_note(c, "%s", in);
+					json_t *doc = json_of(c);
+					const char *got = json_string_value(
+						json_array_get(json_object_get(doc, "notes"), 0));
+					ck_assert_ptr_nonnull(got);
+					text_clean(in); /* C1 controls become blanks first */
+					json_t *direct = json_string(in);
+					if (direct)
+						ck_assert_str_eq(got, in);
+					else
+						ck_assert_msg(strlen(got) == strlen(in) &&
+							      strcmp(got + strlen(got) - 3, "\xe6\x9d\xb1") == 0 &&
+							      strchr(got, '?'),
+							      "%02x %02x %02x %02x: %s", b1, b2s[i], b3s[j],
+							      b4s[k], got);
+					json_decref(direct);
+					json_decref(doc);
+					check_free(c);
+				}
 }
 END_TEST
 
@@ -736,6 +779,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, json_integer_or_real, 0, N(num_cases));
 	tcase_add_test(tc, json_summary_is_line1);
 	tcase_add_loop_test(tc, json_invalid_utf8_replaced, 0, N(utf8_cases));
+	tcase_add_test(tc, json_invalid_utf8_keeps_valid_neighbours);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, output_format_parse_table, 0, N(fmt_cases));
