@@ -290,6 +290,11 @@ char *render_view(const struct text_view *v, const char *aspect, size_t *len)
 		summary = v->n_parts ? lines[0].text : "";
 		repeated = v->n_parts > 0;
 	}
+	/* A leaf that speaks for itself on line 1 (an OK check's first leaf,
+	 * a failing leaf without a headline) is the first long line already:
+	 * its cut text is not repeated whole. */
+	if (v->n_parts && strcmp(summary, lines[0].text) == 0)
+		repeated = true;
 
 	struct sbuf out = { 0 };
 	sb_add(&out, prefix.p, prefix.n);
@@ -503,17 +508,46 @@ static json_t *json_checked(json_t *v)
 	return v;
 }
 
-/* A JSON string of s; a byte that is not UTF-8 (a peer's name) becomes '?'. */
+/* The length of the UTF-8 sequence at s as jansson accepts it (no
+ * overlong form, no surrogate, at most U+10FFFF); 0 when it is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+	unsigned long cp = c & (0x7F >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+/* A JSON string of s; a byte that is not part of a UTF-8 sequence (a
+ * peer's name) becomes '?', the valid text around it stays. */
 static json_t *json_text(const char *s)
 {
 	json_t *v = json_string(s);
 	if (v)
 		return v;
 	char *copy = xstrdup(s);
-	for (unsigned char *p = (unsigned char *)copy; *p; p++)
-		if (*p >= 0x80)
-			*p = '?';
-	v = json_checked(json_string(copy));
+	for (unsigned char *p = (unsigned char *)copy; *p;) {
+		size_t n = utf8_len(p);
+		if (n)
+			p += n;
+		else
+			*p++ = '?';
+	}
+	v = json_string(copy);
+	if (!v) { /* jansson stricter than utf8_len: keep ASCII only */
+		for (unsigned char *p = (unsigned char *)copy; *p; p++)
+			if (*p >= 0x80)
+				*p = '?';
+		v = json_checked(json_string(copy));
+	}
 	free(copy);
 	return v;
 }
