@@ -467,11 +467,13 @@ static void eval_idle(struct eval *ev)
 }
 
 /* Line 1 of failing clients: "8 of 10 clients failing: 8 with 0xC004F038
- * (KMS count insufficient)", the largest groups first. */
+ * (KMS count insufficient)", the largest groups first; "0 of 10 clients
+ * failing" when a range alerts on none (-w 1:, -w @0:3). */
 static void failing_headline(struct subcheck *sc, const struct gather *g)
 {
 	char text[512], what[160];
-	snprintf(text, sizeof(text), "%zu of %zu clients failing: ", g->failing.total, g->heard);
+	snprintf(text, sizeof(text), "%zu of %zu clients failing%s", g->failing.total, g->heard,
+		 g->failing.n_groups ? ": " : "");
 	size_t shown = g->failing.n_groups < GROUPS_IN_SUMMARY ? g->failing.n_groups
 							       : GROUPS_IN_SUMMARY;
 	for (size_t i = 0; i < shown; i++)

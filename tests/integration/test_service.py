@@ -685,3 +685,11 @@ def test_https_wrong_ca_is_unknown_with_tls_message(nginx):
     assert res.code == 3, res
     assert res.first == ("KMS SERVICE UNKNOWN - TLS: unknown CA for %s"
                          % url), res
+
+
+def test_failing_range_alerting_on_none():
+    # -w 1: alerts when fewer than one client fails: no HRESULT to name,
+    # so no dangling ": " on line 1
+    text = run(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"), "-w", "1:")
+    assert text.first == "KMS SERVICE WARNING - 0 of 7 clients failing", text
+    assert text.perf["failing"]["raw"] == "failing=0;1:;;0;7", text
