@@ -4,11 +4,16 @@
  * product, DNS publishing (12293 vs 12294), start and renewal-timer failures
  * (12291, 12292), idle time, and clients whose last request failed.
  *
- * Owns: one partial result per aspect and the first line that names every
- * non-OK aspect, worst first; the aggregation of the client inventory into
- * the newest request time and per-HRESULT counts of failing clients (never a
- * client list, so a 1M-client document stays in flat memory); the request
- * counters as perfdata counters. */
+ * Reads options -> gathers (the document, the client inventory aggregated
+ * while it streams) -> evaluates (one top-level subcheck per finding, whose
+ * headline is its short phrase for line 1) -> reports (check_exit). See
+ * docs/DESIGN.md, "The result model".
+ *
+ * Owns: the findings and their phrases; the aggregation of the client
+ * inventory into the newest request time and per-HRESULT counts of failing
+ * clients (never a client list, so a 1M-client document stays in flat
+ * memory); the OK line; the request counters as perfdata counters. The
+ * DNS-publishing decision is common/publishing.h's. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -23,20 +28,21 @@
 #include "hresult.h"
 #include "options.h"
 #include "output.h"
+#include "publishing.h"
 #include "range.h"
+#include "result.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 #define DEFAULT_IDLE_MIN 720LL          /* SCOM's idle monitor: 12 h */
 #define MAX_IDLE_MIN (366LL * 1440)
 #define DEFAULT_LOOKBACK_S (24.0 * 3600)
-#define DEFAULT_WARN "2%"
-#define DEFAULT_CRIT "10%"
+#define DEFAULT_WARN_PCT 2.0            /* -w 2% of the clients heard from */
+#define DEFAULT_CRIT_PCT 10.0           /* -c 10% */
 #define GROUPS_IN_SUMMARY 2             /* HRESULT groups named in the first line */
 
 #define EV_START_FAILED 12291
 #define EV_TIMER_FAILED 12292
-#define EV_DNS_FAILED 12293
-#define EV_DNS_OK 12294
 
 #define TIME_FMT "%Y-%m-%d %H:%M"
 #define TIME_FMT_UTC "%Y-%m-%d %H:%M UTC"
@@ -47,6 +53,8 @@ struct config {
 	double lookback;        /* seconds */
 	long long idle_min;     /* 0: idle check off */
 	bool require_dns;
+	struct thresholds th;   /* -w/-c on failing clients, percent unscaled */
+	char th_text[160];      /* "-w 2%, -c 10%", as given */
 };
 
 /* What the client inventory says, aggregated while it streams. */
@@ -55,8 +63,34 @@ struct gather {
 	double last_request;    /* newest last_request_at; NAN when none */
 	size_t with_request;    /* clients with a last_request_at */
 	size_t heard;           /* ... within the lookback */
-	struct hgroups failing; /* heard from, last result non-zero */
+	struct hgroups failing; /* heard from, last result non-zero; most first */
 };
+
+/* ---- options -------------------------------------------------------------- */
+
+/* -w/-c, or the defaults 2% and 10% (built as data, docs/DESIGN.md, "The
+ * output contract"); th_text is what the failed-requests line quotes. */
+static void thresholds_setup(const struct common_opts *co, struct config *cfg)
+{
+	char err[KMS_ERRLEN];
+	if (co->warning || co->critical) {
+		if (!thresholds_parse(&cfg->th, co->warning, co->critical, RANGE_ALLOW_PERCENT, err))
+			die("%s", err);
+		if (co->warning)
+			text_append(cfg->th_text, sizeof cfg->th_text, "-w %s", co->warning);
+		if (co->critical)
+			text_append(cfg->th_text, sizeof cfg->th_text, "%s-c %s",
+				    cfg->th_text[0] ? ", " : "", co->critical);
+		return;
+	}
+	struct range w = range_between(0, DEFAULT_WARN_PCT), c = range_between(0, DEFAULT_CRIT_PCT);
+	w.percent = c.percent = true;
+	cfg->th = thresholds_of(&w, &c);
+	char wt[64], ct[64];
+	range_format(&w, wt, sizeof wt);
+	range_format(&c, ct, sizeof ct);
+	snprintf(cfg->th_text, sizeof cfg->th_text, "-w %s, -c %s", wt, ct);
+}
 
 /* ---- gather --------------------------------------------------------------- */
 
@@ -78,7 +112,49 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 	return true;
 }
 
+/* The document, with the inventory aggregated into *g. */
+static struct doc *gather(const struct common_opts *co, const struct config *cfg,
+			  double now, struct gather *g)
+{
+	memset(g, 0, sizeof *g);
+	g->since = now - cfg->lookback;
+	g->last_request = NAN;
+	struct doc *d = doc_load_or_die(co, on_client, g);
+	hgroups_sort(&g->failing);
+	return d;
+}
+
 /* ---- evaluate ------------------------------------------------------------- */
+
+/* What every finding reads, and the check it adds to. */
+struct eval {
+	struct check *c;
+	const struct config *cfg;
+	const struct doc *d;
+	const struct gather *g;
+	double now;
+	int verbose;
+	char lookback[48];        /* "1 d" */
+	struct subcheck *doc_sc;  /* the status-document finding */
+	struct subcheck *reqs_sc; /* the failed-requests finding, when judged */
+};
+
+/* One finding: a top-level subcheck with its long-output line and its
+ * state, given once. Its headline (subcheck_headline) is the phrase for
+ * line 1 when it is not OK; without one, line 1 shows the output. */
+static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct subcheck *sc = check_add(ev->c, "%s", text);
+	free(text);
+	subcheck_set_state(sc, st);
+	return sc;
+}
 
 /* "0x8007232A DNS server failure" from an event's hresult text. */
 static void event_code(char *buf, size_t len, const char *hresult)
@@ -95,44 +171,41 @@ static void event_code(char *buf, size_t len, const char *hresult)
 	}
 }
 
-static void eval_freshness(struct result *r, const struct doc *d, double now)
+static void eval_freshness(struct eval *ev)
 {
 	char at[48], ago[48];
-	double age = now - d->generated_at;
-	fmt_utc(at, sizeof(at), d->generated_at, TIME_FMT_UTC);
+	double age = ev->now - ev->d->generated_at;
+	fmt_utc(at, sizeof(at), ev->d->generated_at, TIME_FMT_UTC);
 	fmt_duration(ago, sizeof(ago), fabs(age));
-	result_add(r, STATE_OK, "status document generated %s (%s %s)", at, ago,
-		   age >= 0 ? "ago" : "in the future, within the 5 min allowed");
+	ev->doc_sc = finding(ev, STATE_OK, "status document generated %s (%s %s)", at, ago,
+			     age >= 0 ? "ago" : "in the future, within the 5 min allowed");
 }
 
-static void eval_enabled(struct result *r, const struct doc *d)
+static void eval_enabled(struct eval *ev)
 {
-	const struct doc_host *h = &d->host;
-	if (h->kms_enabled == 0) {
-		result_add(r, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)",
-			   h->name);
-		result_headline(r, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)", h->name);
-	} else if (h->kms_enabled == 1) {
-		if (h->port != DOC_ABSENT)
-			result_add(r, STATE_OK, "KMS enabled on %s, port %lld", h->name, h->port);
-		else
-			result_add(r, STATE_OK, "KMS enabled on %s", h->name);
-	} else {
-		result_note(r, "KMS enabled: not reported (host.kms_enabled absent)");
-	}
+	const struct doc_host *h = &ev->d->host;
+	if (h->kms_enabled == 0)
+		finding(ev, STATE_CRITICAL, "KMS is not enabled on %s (clients get 0xC004F039)",
+			h->name);
+	else if (h->kms_enabled == 1 && h->port != DOC_ABSENT)
+		finding(ev, STATE_OK, "KMS enabled on %s, port %lld", h->name, h->port);
+	else if (h->kms_enabled == 1)
+		finding(ev, STATE_OK, "KMS enabled on %s", h->name);
+	else
+		check_note(ev->c, "KMS enabled: not reported (host.kms_enabled absent)");
 }
 
-static void eval_service(struct result *r, const struct doc *d)
+static void eval_service(struct eval *ev)
 {
-	const char *st = d->host.service_state;
+	const char *st = ev->d->host.service_state;
 	if (!st) {
-		result_note(r, "KMS service state: not reported (host.service_state absent)");
+		check_note(ev->c, "KMS service state: not reported (host.service_state absent)");
 	} else if (strcasecmp(st, "running") == 0) {
-		result_add(r, STATE_OK, "KMS service running");
+		finding(ev, STATE_OK, "KMS service running");
 	} else {
-		result_add(r, STATE_CRITICAL, "KMS service is %.64s, not running: clients find "
-			   "no KMS (0xC004F074)", st);
-		result_headline(r, STATE_CRITICAL, "KMS service %.64s", st);
+		struct subcheck *sc = finding(ev, STATE_CRITICAL, "KMS service is %.64s, not "
+					      "running: clients find no KMS (0xC004F074)", st);
+		subcheck_headline(sc, "KMS service %.64s", st);
 	}
 }
 
@@ -150,155 +223,155 @@ static void product_label(const struct doc *d, size_t i, char *buf, size_t len)
 		snprintf(buf, len, "%s", name);
 }
 
-/* The KMS host's own license, per KMS host product: a host whose key is not
- * activated answers every client with 0xC004F041. */
-static void eval_licenses(struct result *r, const struct doc *d,
-			  int verbose)
+/* The KMS host's own license for product i: a host whose key is not
+ * activated answers every client with 0xC004F041. A flat switch over the
+ * license states. */
+static void eval_license(struct eval *ev, size_t i)
 {
-	if (d->n_products == 0) {
-		result_note(r, "host key: the document lists no KMS host product");
-		return;
-	}
-	for (size_t i = 0; i < d->n_products; i++) {
-		const struct doc_product *p = &d->products[i];
-		char label[160], name[512], left[48];
-		product_label(d, i, label, sizeof(label));
-		if (verbose >= 1 && p->name)
-			snprintf(name, sizeof(name), "%s (%s)", label, p->name);
+	const struct doc_product *p = &ev->d->products[i];
+	char label[160], name[512], left[48];
+	product_label(ev->d, i, label, sizeof(label));
+	if (ev->verbose >= 1 && p->name)
+		snprintf(name, sizeof(name), "%s (%s)", label, p->name);
+	else
+		snprintf(name, sizeof(name), "%s", label);
+	long long ls = p->license_status;
+	struct subcheck *sc;
+	switch (ls) {
+	case DOC_ABSENT:
+		check_note(ev->c, "host key %s: license status not reported", name);
+		break;
+	case LIC_LICENSED:
+		finding(ev, STATE_OK, "host key %s: licensed", name);
+		break;
+	case LIC_UNLICENSED:
+	case LIC_NOTIFICATION:
+		sc = finding(ev, STATE_CRITICAL, "host key %s: %s, not activated: clients get "
+			     "0xC004F041 (KMS host not activated)", name, license_state_name(ls));
+		subcheck_headline(sc, "%s host key not activated (%s): clients get 0xC004F041",
+				  label, license_state_name(ls));
+		break;
+	case LIC_OOB_GRACE:
+	case LIC_OOT_GRACE:
+	case LIC_NON_GENUINE_GRACE:
+	case LIC_EXTENDED_GRACE:
+		if (p->grace_remaining_minutes >= 0)
+			fmt_duration(left, sizeof(left), 60.0 * (double)p->grace_remaining_minutes);
 		else
-			snprintf(name, sizeof(name), "%s", label);
-		long long ls = p->license_status;
-		switch (ls) {
-		case DOC_ABSENT:
-			result_note(r, "host key %s: license status not reported", name);
-			break;
-		case LIC_LICENSED:
-			result_add(r, STATE_OK, "host key %s: licensed", name);
-			break;
-		case LIC_UNLICENSED:
-		case LIC_NOTIFICATION:
-			result_add(r, STATE_CRITICAL, "host key %s: %s, not activated: clients get "
-				   "0xC004F041 (KMS host not activated)", name, license_state_name(ls));
-			result_headline(r, STATE_CRITICAL, "%s host key not activated (%s): clients get 0xC004F041",
-			     label, license_state_name(ls));
-			break;
-		case LIC_OOB_GRACE:
-		case LIC_OOT_GRACE:
-		case LIC_NON_GENUINE_GRACE:
-		case LIC_EXTENDED_GRACE:
-			if (p->grace_remaining_minutes >= 0)
-				fmt_duration(left, sizeof(left), 60.0 * (double)p->grace_remaining_minutes);
-			else
-				snprintf(left, sizeof(left), "unknown time");
-			result_add(r, STATE_WARNING, "host key %s: %s, %s left before clients get "
-				   "0xC004F041", name, license_state_name(ls), left);
-			result_headline(r, STATE_WARNING, "%s host key in %s, %s left", label,
-			     license_state_name(ls), left);
-			break;
-		default:
-			result_add(r, STATE_UNKNOWN, "host key %s: license status %lld is not one of 0-6",
-				   name, ls);
-			result_headline(r, STATE_UNKNOWN, "%s host key: license status %lld unknown", label, ls);
-			break;
-		}
+			snprintf(left, sizeof(left), "unknown time");
+		sc = finding(ev, STATE_WARNING, "host key %s: %s, %s left before clients get "
+			     "0xC004F041", name, license_state_name(ls), left);
+		subcheck_headline(sc, "%s host key in %s, %s left", label, license_state_name(ls),
+				  left);
+		break;
+	default:
+		sc = finding(ev, STATE_UNKNOWN, "host key %s: license status %lld is not one of 0-6",
+			     name, ls);
+		subcheck_headline(sc, "%s host key: license status %lld unknown", label, ls);
+		break;
 	}
 }
 
-/* DNS publishing: a 12293 (failed) newer than the last 12294 (succeeded)
- * and within the lookback means clients that find KMS hosts through the
- * _vlmcs._tcp SRV record may not find this one. */
-static void eval_dns(struct result *r, const struct config *cfg,
-		     const struct doc *d, double since)
+static void eval_licenses(struct eval *ev)
 {
-	long long pub = d->host.dns_publishing;
-	char lb[48], t1[48], t2[48], code[160];
-	fmt_duration(lb, sizeof(lb), cfg->lookback);
+	if (ev->d->n_products == 0)
+		check_note(ev->c, "host key: the document lists no KMS host product");
+	for (size_t i = 0; i < ev->d->n_products; i++)
+		eval_license(ev, i);
+}
 
-	if (pub == 0) {
-		if (cfg->require_dns) {
-			result_add(r, STATE_WARNING, "DNS publishing is off on %s: clients find it "
-				   "only when pointed at it (slmgr /skms)", d->host.name);
-			result_headline(r, STATE_WARNING, "DNS publishing is off");
-		} else {
-			result_note(r, "DNS publishing is off: clients find this host only when "
-				    "pointed at it (slmgr /skms); --require-dns-publishing alerts on it");
-		}
-		return;
-	}
-	if (pub == DOC_ABSENT)
-		result_note(r, "DNS publishing setting not reported (host.dns_publishing absent): "
-			    "judged by the 12293/12294 events");
-	if (!d->has_events) {
-		if (pub == 1)
-			result_add(r, STATE_OK, "DNS publishing on (no event log in the document "
-				   "to confirm it)");
-		return;
-	}
+/* DNS publishing failing: clients that find KMS hosts through the
+ * _vlmcs._tcp SRV record may not find this one. */
+static void dns_failing(struct eval *ev, const struct pub_verdict *v)
+{
+	char t1[48], t2[48], code[160], line[768];
+	event_code(code, sizeof(code), v->last_fail->hresult);
+	fmt_utc(t1, sizeof(t1), v->last_fail->at, TIME_FMT_UTC);
+	snprintf(line, sizeof(line), "DNS publishing: 12293 at %s (%s)", t1, code);
+	if (v->last_ok)
+		text_append(line, sizeof(line), " after the last 12294 at %s",
+			    fmt_utc(t2, sizeof(t2), v->last_ok->at, TIME_FMT_UTC));
+	else
+		text_append(line, sizeof(line), ", no 12294 (published) in the document");
+	if (v->n_failing > 1)
+		text_append(line, sizeof(line), "; %zu failures since %s", v->n_failing,
+			    fmt_utc(t2, sizeof(t2), v->failing_since, TIME_FMT_UTC));
+	struct subcheck *sc = finding(ev, v->state, "%s", line);
+	/* on the document's own UTC day the date is noise on line 1 */
+	bool same_day = floor(ev->d->generated_at / 86400) == floor(v->failing_since / 86400);
+	subcheck_headline(sc, "DNS publishing failing since %s (%s)",
+			  fmt_utc(t2, sizeof(t2), v->failing_since,
+				  same_day ? "%H:%M UTC" : TIME_FMT_UTC), code);
+}
 
-	/* the last success, the last failure, and the failures since the success */
-	const struct doc_event *ok = NULL, *fail = NULL, *first_fail = NULL;
-	for (size_t i = 0; i < d->n_events; i++) {
-		const struct doc_event *e = &d->events[i];
-		if (isnan(e->at))
-			continue;
-		if (e->id == EV_DNS_OK && (!ok || e->at > ok->at))
-			ok = e;
-		else if (e->id == EV_DNS_FAILED && (!fail || e->at > fail->at))
-			fail = e;
+/* The finding of every other verdict but publishing off. */
+static void dns_judged(struct eval *ev, const struct pub_verdict *v)
+{
+	char t1[48], t2[48];
+	const struct doc_event *fail = v->last_fail, *ok = v->last_ok;
+	switch (v->kind) {
+	case PUB_UNCONFIRMED:
+		finding(ev, v->state, "DNS publishing on (no event log in the document to "
+			"confirm it)");
+		break;
+	case PUB_FAIL_OLD:
+		finding(ev, v->state, "DNS publishing: last 12293 at %s is older than the "
+			"lookback (%s)%s", fmt_utc(t1, sizeof(t1), fail->at, TIME_FMT_UTC),
+			ev->lookback, ok ? "" : ", no 12294 in the document");
+		break;
+	case PUB_RECOVERED:
+		finding(ev, v->state, "DNS publishing OK: 12294 at %s after the 12293 at %s",
+			fmt_utc(t1, sizeof(t1), ok->at, TIME_FMT_UTC),
+			fmt_utc(t2, sizeof(t2), fail->at, TIME_FMT_UTC));
+		break;
+	case PUB_PUBLISHED:
+		finding(ev, v->state, "DNS publishing OK: 12294 at %s",
+			fmt_utc(t1, sizeof(t1), ok->at, TIME_FMT_UTC));
+		break;
+	case PUB_QUIET:
+		finding(ev, v->state, "DNS publishing on, no 12293/12294 event in the document");
+		break;
+	case PUB_FAILING:
+		dns_failing(ev, v);
+		break;
+	case PUB_OFF:
+	case PUB_UNJUDGED:
+		break;
 	}
-	size_t n_fail = 0;
-	for (size_t i = 0; fail && i < d->n_events; i++) {
-		const struct doc_event *e = &d->events[i];
-		if (e->id != EV_DNS_FAILED || isnan(e->at) || (ok && e->at <= ok->at))
-			continue;
-		n_fail++;
-		if (!first_fail || e->at < first_fail->at)
-			first_fail = e;
-	}
+}
 
-	if (fail && (!ok || fail->at > ok->at) && fail->at >= since) {
-		char line[768];
-		event_code(code, sizeof(code), fail->hresult);
-		fmt_utc(t1, sizeof(t1), fail->at, TIME_FMT_UTC);
-		snprintf(line, sizeof(line), "DNS publishing: 12293 at %s (%s)", t1, code);
-		if (ok)
-			text_append(line, sizeof(line), " after the last 12294 at %s",
-			       fmt_utc(t2, sizeof(t2), ok->at, TIME_FMT_UTC));
-		else
-			text_append(line, sizeof(line), ", no 12294 (published) in the document");
-		if (n_fail > 1)
-			text_append(line, sizeof(line), "; %zu failures since %s", n_fail,
-			       fmt_utc(t2, sizeof(t2), first_fail->at, TIME_FMT_UTC));
-		result_add(r, STATE_WARNING, "%s", line);
-		/* on the document's own UTC day the date is noise on line 1 */
-		bool same_day = floor(d->generated_at / 86400) == floor(first_fail->at / 86400);
-		result_headline(r, STATE_WARNING, "DNS publishing failing since %s (%s)",
-		     fmt_utc(t2, sizeof(t2), first_fail->at, same_day ? "%H:%M UTC" : TIME_FMT_UTC),
-		     code);
+/* DNS publishing, judged by publishing_judge(); off is only noted unless
+ * --require-dns-publishing. */
+static void eval_dns(struct eval *ev)
+{
+	const struct doc *d = ev->d;
+	struct pub_input in = {
+		.setting = d->host.dns_publishing, .require = ev->cfg->require_dns,
+		.has_events = d->has_events, .events = d->events, .n_events = d->n_events,
+		.now = ev->now, .lookback = ev->cfg->lookback,
+	};
+	struct pub_verdict v = publishing_judge(&in);
+	if (v.kind == PUB_OFF && v.state != STATE_OK) {
+		struct subcheck *sc = finding(ev, v.state, "DNS publishing is off on %s: clients "
+					      "find it only when pointed at it (slmgr /skms)",
+					      d->host.name);
+		subcheck_headline(sc, "DNS publishing is off");
 		return;
 	}
-	if (fail && (!ok || fail->at > ok->at)) {
-		result_add(r, STATE_OK, "DNS publishing: last 12293 at %s is older than the "
-			   "lookback (%s)%s", fmt_utc(t1, sizeof(t1), fail->at, TIME_FMT_UTC), lb,
-			   ok ? "" : ", no 12294 in the document");
+	if (v.kind == PUB_OFF) {
+		check_note(ev->c, "DNS publishing is off: clients find this host only when "
+			   "pointed at it (slmgr /skms); --require-dns-publishing alerts on it");
 		return;
 	}
-	if (ok) {
-		fmt_utc(t1, sizeof(t1), ok->at, TIME_FMT_UTC);
-		if (fail)
-			result_add(r, STATE_OK, "DNS publishing OK: 12294 at %s after the 12293 at %s",
-				   t1, fmt_utc(t2, sizeof(t2), fail->at, TIME_FMT_UTC));
-		else
-			result_add(r, STATE_OK, "DNS publishing OK: 12294 at %s", t1);
-		return;
-	}
-	result_add(r, STATE_OK, "DNS publishing on, no 12293/12294 event in the document");
+	if (in.setting == DOC_ABSENT)
+		check_note(ev->c, "DNS publishing setting not reported (host.dns_publishing "
+			   "absent): judged by the 12293/12294 events");
+	dns_judged(ev, &v);
 }
 
 /* 12291 (KMS failed to start) and 12292 (renewal timer not initialised)
  * within the lookback: the newest of each, and how many. */
-static void eval_failure_events(struct result *r, const struct config *cfg,
-				const struct doc *d, double since)
+static void eval_failure_events(struct eval *ev)
 {
 	static const struct {
 		long long id;
@@ -308,20 +381,20 @@ static void eval_failure_events(struct result *r, const struct config *cfg,
 		{ EV_START_FAILED, STATE_CRITICAL, "KMS failed to start" },
 		{ EV_TIMER_FAILED, STATE_WARNING, "renewal timer could not be initialised" },
 	};
-	char lb[48], at[48], code[160];
+	const struct doc *d = ev->d;
+	char at[48], code[160];
 	bool any = false;
 
 	if (!d->has_events) {
-		result_note(r, "no event log in the document: 12291/12292/12293/12294 not checked");
+		check_note(ev->c, "no event log in the document: 12291/12292/12293/12294 not checked");
 		return;
 	}
-	fmt_duration(lb, sizeof(lb), cfg->lookback);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		const struct doc_event *last = NULL;
 		size_t n = 0;
 		for (size_t i = 0; i < d->n_events; i++) {
 			const struct doc_event *e = &d->events[i];
-			if (e->id != kinds[k].id || isnan(e->at) || e->at < since)
+			if (e->id != kinds[k].id || isnan(e->at) || e->at < ev->g->since)
 				continue;
 			n++;
 			if (!last || e->at > last->at)
@@ -337,120 +410,134 @@ static void eval_failure_events(struct result *r, const struct config *cfg,
 			text_append(extra, sizeof(extra), " (%s)", code);
 		}
 		if (n > 1)
-			text_append(extra, sizeof(extra), ", %zu times within %s", n, lb);
-		result_add(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
-			   fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
-		result_headline(r, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
-		     fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
+			text_append(extra, sizeof(extra), ", %zu times within %s", n, ev->lookback);
+		finding(ev, kinds[k].st, "%s (%lld) at %s%s", kinds[k].what, kinds[k].id,
+			fmt_utc(at, sizeof(at), last->at, TIME_FMT_UTC), extra);
 	}
 	if (!any)
-		result_add(r, STATE_OK, "no start or renewal-timer failure (12291/12292) within %s", lb);
+		finding(ev, STATE_OK, "no start or renewal-timer failure (12291/12292) within %s",
+			ev->lookback);
 }
 
-/* Idle: no client request for longer than --idle minutes. */
-static void eval_idle(struct result *r, const struct config *cfg,
-		      const struct doc *d, const struct gather *g, double now)
+/* Idle: no client request for longer than --idle minutes. The idle metric
+ * judges its own subcheck (docs/DESIGN.md, "The result model"): the whole
+ * seconds it graphs are the seconds judged. */
+static void eval_idle(struct eval *ev)
 {
+	const struct gather *g = ev->g;
 	char at[48], ago[48], limit[48];
-	if (cfg->idle_min == 0) {
-		result_note(r, "idle check off (--idle 0)");
+	if (ev->cfg->idle_min == 0) {
+		check_note(ev->c, "idle check off (--idle 0)");
 		return;
 	}
-	if (!d->has_clients) {
-		result_note(r, "idle time unknown: no client inventory");
+	if (!ev->d->has_clients) {
+		check_note(ev->c, "idle time unknown: no client inventory");
 		return;
 	}
-	double limit_s = 60.0 * (double)cfg->idle_min;
+	double limit_s = 60.0 * (double)ev->cfg->idle_min;
 	fmt_duration(limit, sizeof(limit), limit_s);
 	if (g->with_request == 0) {
-		result_add(r, STATE_WARNING, "idle: no activation request recorded in the client "
-			   "inventory (%zu clients, limit %s)", d->n_clients, limit);
-		result_headline(r, STATE_WARNING, "idle: no activation request recorded");
+		struct subcheck *sc = finding(ev, STATE_WARNING, "idle: no activation request "
+					      "recorded in the client inventory (%zu clients, "
+					      "limit %s)", ev->d->n_clients, limit);
+		subcheck_headline(sc, "idle: no activation request recorded");
 		return;
 	}
-	double idle = now - g->last_request;
-	if (idle < 0)
-		idle = 0; /* clock skew: a request "from the future" is recent */
+	/* clock skew: a request "from the future" is recent */
+	double idle = ev->now > g->last_request ? ev->now - g->last_request : 0;
+	struct range w = range_between(0, limit_s);
+	struct thresholds th = thresholds_of(&w, NULL);
+	struct metric m = METRIC("idle", floor(idle));
+	m.uom = "s";
+	m.th = &th;
+	m.min = 0;
 	fmt_utc(at, sizeof(at), g->last_request, TIME_FMT);
 	fmt_duration(ago, sizeof(ago), idle);
-	if (idle > limit_s) {
-		result_add(r, STATE_WARNING, "idle: no activation request since %s UTC, %s ago "
-			   "(limit %s)", at, ago, limit);
-		result_headline(r, STATE_WARNING, "idle %s: no activation request since %s UTC (limit %s)",
-		     ago, at, limit);
+	struct subcheck *sc;
+	if (thresholds_check(&th, m.value) != STATE_OK) {
+		sc = check_add(ev->c, "idle: no activation request since %s UTC, %s ago "
+			       "(limit %s)", at, ago, limit);
+		subcheck_headline(sc, "idle %s: no activation request since %s UTC (limit %s)",
+				  ago, at, limit);
 	} else {
-		result_add(r, STATE_OK, "last activation request %s UTC, %s ago (idle limit %s)",
-			   at, ago, limit);
+		sc = check_add(ev->c, "last activation request %s UTC, %s ago (idle limit %s)",
+			       at, ago, limit);
 	}
-	struct thresholds th;
-	char num[64], err[KMS_ERRLEN];
-	if (thresholds_parse(&th, fmt_number(num, sizeof(num), limit_s, 0), NULL, 0, err))
-		result_perf(r, "idle", floor(idle), "s", &th, 0, NAN);
+	subcheck_metric(sc, m);
 }
 
-/* Clients whose last request within the lookback failed, by HRESULT, against
- * -w/-c (a percentage is of the clients heard from within the lookback). */
-static void eval_failing(struct result *r, const struct config *cfg,
-			 const struct doc *d, struct gather *g, const char *warn,
-			 const char *crit)
+/* Line 1 of failing clients: "8 of 10 clients failing: 8 with 0xC004F038
+ * (KMS count insufficient)", the largest groups first; "0 of 10 clients
+ * failing" when a range alerts on none (-w 1:, -w @0:3). */
+static void failing_headline(struct subcheck *sc, const struct gather *g)
 {
-	char lb[48], err[KMS_ERRLEN], lim[160] = "", what[160];
-	if (!d->has_clients) {
-		result_note(r, "failed requests unknown: no client inventory");
+	char text[512], what[160];
+	snprintf(text, sizeof(text), "%zu of %zu clients failing%s", g->failing.total, g->heard,
+		 g->failing.n_groups ? ": " : "");
+	size_t shown = g->failing.n_groups < GROUPS_IN_SUMMARY ? g->failing.n_groups
+							       : GROUPS_IN_SUMMARY;
+	for (size_t i = 0; i < shown; i++)
+		text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", g->failing.g[i].n,
+			    hresult_describe(what, sizeof(what), g->failing.g[i].code));
+	size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
+	if (more)
+		text_append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
+	subcheck_headline(sc, "%s", text);
+}
+
+/* Clients whose last request within the lookback failed, by HRESULT. The
+ * failing metric judges its own subcheck against -w/-c (a percentage is of
+ * the clients heard from within the lookback). */
+static void eval_failing(struct eval *ev)
+{
+	const struct gather *g = ev->g;
+	const char *lim = ev->cfg->th_text;
+	char what[160];
+	if (!ev->d->has_clients) {
+		check_note(ev->c, "failed requests unknown: no client inventory");
 		return;
 	}
-	struct thresholds th;
-	if (!thresholds_parse(&th, warn, crit, RANGE_ALLOW_PERCENT, err))
-		die("%s", err); /* checked in main() already */
+	struct thresholds th = ev->cfg->th;
 	if (th.has_warn && th.warn.percent)
 		range_scale(&th.warn, (double)g->heard);
 	if (th.has_crit && th.crit.percent)
 		range_scale(&th.crit, (double)g->heard);
-	if (warn)
-		text_append(lim, sizeof(lim), "-w %s", warn);
-	if (crit)
-		text_append(lim, sizeof(lim), "%s-c %s", lim[0] ? ", " : "", crit);
+	struct metric m = METRIC("failing", (double)g->failing.total);
+	m.th = &th;
+	m.min = 0;
+	m.max = (double)g->heard;
 
 	size_t n = g->failing.total;
-	state_t st = thresholds_check(&th, (double)n);
-	fmt_duration(lb, sizeof(lb), cfg->lookback);
-	hgroups_sort(&g->failing);
-	if (n == 0) {
-		result_add(r, st, "failed requests: none of %zu client%s heard from within %s "
-			   "failed%s%s%s", g->heard, g->heard == 1 ? "" : "s", lb,
-			   lim[0] ? " (" : "", lim, lim[0] ? ")" : "");
-	} else {
-		result_add(r, st, "failed requests: %zu of %zu client%s heard from within %s "
-			   "failed their last request%s%s%s", n, g->heard, g->heard == 1 ? "" : "s",
-			   lb, lim[0] ? " (" : "", lim, lim[0] ? ")" : "");
-	}
+	const char *s = g->heard == 1 ? "" : "s";
+	struct subcheck *sc;
+	if (n == 0)
+		sc = check_add(ev->c, "failed requests: none of %zu client%s heard from within %s "
+			       "failed (%s)", g->heard, s, ev->lookback, lim);
+	else
+		sc = check_add(ev->c, "failed requests: %zu of %zu client%s heard from within %s "
+			       "failed their last request (%s)", n, g->heard, s, ev->lookback, lim);
+	subcheck_metric(sc, m);
+	if (thresholds_check(&th, m.value) != STATE_OK)
+		failing_headline(sc, g);
 	for (size_t i = 0; i < g->failing.n_groups; i++)
-		result_note(r, "Failing last request: %zu client%s with %s", g->failing.g[i].n,
-			    g->failing.g[i].n == 1 ? "" : "s",
-			    hresult_describe(what, sizeof(what), g->failing.g[i].code));
+		check_note(ev->c, "Failing last request: %zu client%s with %s", g->failing.g[i].n,
+			   g->failing.g[i].n == 1 ? "" : "s",
+			   hresult_describe(what, sizeof(what), g->failing.g[i].code));
 	if (g->failing.other)
-		result_note(r, "Failing last request: %zu more client%s with other codes",
-			    g->failing.other, g->failing.other == 1 ? "" : "s");
-	if (st != STATE_OK) {
-		char text[512];
-		snprintf(text, sizeof(text), "%zu of %zu clients failing: ", n, g->heard);
-		size_t shown = g->failing.n_groups < GROUPS_IN_SUMMARY ? g->failing.n_groups
-								       : GROUPS_IN_SUMMARY;
-		for (size_t i = 0; i < shown; i++)
-			text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", g->failing.g[i].n,
-			       hresult_describe(what, sizeof(what), g->failing.g[i].code));
-		size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
-		if (more)
-			text_append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
-		result_headline(r, st, "%s", text);
-	}
-	result_perf(r, "failing", (double)n, "", &th, 0, (double)g->heard);
+		check_note(ev->c, "Failing last request: %zu more client%s with other codes",
+			   g->failing.other, g->failing.other == 1 ? "" : "s");
+	ev->reqs_sc = sc;
 }
 
 /* The request counters of every product as perfdata counters (UOM c), so a
- * grapher can draw rates. */
-static void perf_requests(struct result *r, const struct doc *d)
+ * grapher can draw rates. They judge nothing. They ride on the
+ * failed-requests finding, or without one on the status document's: either
+ * way after the judged idle and failing metrics in the perfdata (depth
+ * first), so a cut from the end drops counters first. */
+static void perf_requests(struct eval *ev)
 {
+	const struct doc *d = ev->d;
+	struct subcheck *sc = ev->reqs_sc ? ev->reqs_sc : ev->doc_sc;
 	for (size_t i = 0; i < d->n_products; i++) {
 		const struct doc_requests *q = &d->products[i].requests;
 		if (!q->present)
@@ -471,7 +558,10 @@ static void perf_requests(struct result *r, const struct doc *d)
 			if (items[k].v < 0)
 				continue;
 			snprintf(lab, sizeof(lab), "%s requests %s", label, items[k].key);
-			result_perf(r, lab, (double)items[k].v, "c", NULL, 0, NAN);
+			struct metric m = METRIC(lab, (double)items[k].v);
+			m.uom = "c";
+			m.min = 0;
+			subcheck_metric(sc, m);
 		}
 	}
 }
@@ -501,26 +591,27 @@ static void ok_phrase(struct okline *ol, const char *fmt, ...)
 		ol->full = true;
 }
 
-/* "kms01.corp.example: KMS running, host key licensed, last request 14
- * min ago, DNS publishing OK": only used when all is OK (failing clients
- * under the thresholds come before the last request). The host is named
- * once; the phrases follow in order of what matters while they fit (the
- * port and the rest are in the long output). */
-static void ok_summary(struct result *r, const struct doc *d, const struct gather *g,
-		       double now)
+/* The host's KMS in a word, first on the OK line. */
+static const char *ok_kms(const struct doc_host *h)
 {
-	const struct doc_host *h = &d->host;
+	if (h->kms_enabled == 1)
+		return h->service_state ? "KMS running" : "KMS enabled";
+	return h->service_state ? "service running" : "KMS state not reported";
+}
+
+/* Line 1 when all is OK (check_summary_ok; when not OK the model shows the
+ * headlines instead): "kms01.corp.example: KMS running, host key licensed,
+ * last request 14 min ago, DNS publishing OK". The host is named once; the
+ * phrases follow in order of what matters (failing clients under the
+ * thresholds before the last request) while they fit; the port and the
+ * rest are in the long output. */
+static void ok_summary(struct eval *ev)
+{
+	const struct doc *d = ev->d;
+	const struct gather *g = ev->g;
 	struct okline ol = { .full = false };
-	char *s = ol.s, ago[48];
-	snprintf(s, sizeof(ol.s), "%s: ", h->name);
-	if (h->kms_enabled == 1 && h->service_state)
-		text_append(s, sizeof(ol.s), "KMS running");
-	else if (h->kms_enabled == 1)
-		text_append(s, sizeof(ol.s), "KMS enabled");
-	else if (h->service_state)
-		text_append(s, sizeof(ol.s), "service running");
-	else
-		text_append(s, sizeof(ol.s), "KMS state not reported");
+	char ago[48];
+	snprintf(ol.s, sizeof(ol.s), "%s: %s", d->host.name, ok_kms(&d->host));
 	/* all OK: every product is licensed or its license status is absent */
 	size_t licensed = 0;
 	for (size_t i = 0; i < d->n_products; i++)
@@ -536,20 +627,46 @@ static void ok_summary(struct result *r, const struct doc *d, const struct gathe
 			  d->n_products, d->n_products - licensed);
 	if (g->failing.total > 0)
 		ok_phrase(&ol, "%zu client%s failing", g->failing.total,
-		       g->failing.total == 1 ? "" : "s");
+			  g->failing.total == 1 ? "" : "s");
 	if (!d->has_clients)
 		ok_phrase(&ol, "no client inventory");
 	else if (g->with_request > 0)
-		ok_phrase(&ol, "last request %s ago",
-		       fmt_duration(ago, sizeof(ago), now > g->last_request ? now - g->last_request : 0));
-	if (h->dns_publishing == 1)
+		ok_phrase(&ol, "last request %s ago", fmt_duration(ago, sizeof(ago),
+			  ev->now > g->last_request ? ev->now - g->last_request : 0));
+	if (d->host.dns_publishing == 1)
 		ok_phrase(&ol, "DNS publishing OK");
-	else if (h->dns_publishing == 0)
+	else if (d->host.dns_publishing == 0)
 		ok_phrase(&ol, "DNS publishing off");
-	result_summary(r, "%s", s);
+	check_summary_ok(ev->c, "%s", ol.s);
 }
 
-/* ---- options -------------------------------------------------------------- */
+/* Every finding, in the order of the long output within a state. */
+static struct check *evaluate(const struct config *cfg, const struct doc *d,
+			      const struct gather *g, double now, int verbose)
+{
+	struct eval ev = { .c = check_new(), .cfg = cfg, .d = d, .g = g, .now = now,
+			   .verbose = verbose };
+	fmt_duration(ev.lookback, sizeof ev.lookback, cfg->lookback);
+	eval_freshness(&ev);
+	eval_enabled(&ev);
+	eval_service(&ev);
+	eval_licenses(&ev);
+	eval_dns(&ev);
+	eval_failure_events(&ev);
+	if (d->host.kms_enabled == 0) {
+		/* a host that is not a KMS answers no client: idle time and failed
+		 * requests would only repeat the CRITICAL above */
+		check_note(ev.c, "idle time and failed requests not judged: KMS is not enabled");
+	} else {
+		eval_idle(&ev);
+		eval_failing(&ev);
+	}
+	perf_requests(&ev);
+	ok_summary(&ev);
+	return ev.c;
+}
+
+/* ---- options: the handler -------------------------------------------------- */
 
 static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLEN])
 {
@@ -583,54 +700,25 @@ int main(int argc, char **argv)
 {
 	struct common_opts co;
 
+	/* options */
 	options_parse(argc, argv, &service_info, &co);
 	options_start(&co);
 	if (!co.url)
 		die("no status document given: use -u URL (http, https, file or a path)");
-	const char *warn = co.warning, *crit = co.critical;
-	if (!warn && !crit) {
-		warn = DEFAULT_WARN;
-		crit = DEFAULT_CRIT;
-	}
-	struct thresholds th;
-	char err[KMS_ERRLEN];
-	if (!thresholds_parse(&th, warn, crit, RANGE_ALLOW_PERCENT, err))
-		die("%s", err);
+	thresholds_setup(&co, &service_config);
 
 	/* gather */
 	double now = wall_now();
 	struct gather g;
-	memset(&g, 0, sizeof(g));
-	g.since = now - service_config.lookback;
-	g.last_request = NAN;
-	struct doc *d = doc_load_or_die(&co, on_client, &g);
+	struct doc *d = gather(&co, &service_config, now, &g);
 
-	/* evaluate: one partial per aspect */
-	struct result *r = result_new();
-	eval_freshness(r, d, now);
-	eval_enabled(r, d);
-	eval_service(r, d);
-	eval_licenses(r, d, co.verbose);
-	eval_dns(r, &service_config, d, g.since);
-	eval_failure_events(r, &service_config, d, g.since);
-	if (d->host.kms_enabled == 0) {
-		/* a host that is not a KMS answers no client: idle time and failed
-		 * requests would only repeat the CRITICAL above */
-		result_note(r, "idle time and failed requests not judged: KMS is not enabled");
-	} else {
-		eval_idle(r, &service_config, d, &g, now);
-		eval_failing(r, &service_config, d, &g, warn, crit);
-	}
-	perf_requests(r, d);
-
-	/* the first line: every non-OK aspect, worst first (the headlines),
-	 * or when all is well, what is well */
-	if (result_state(r) == STATE_OK)
-		ok_summary(r, d, &g, now);
-
-	/* report */
+	/* evaluate */
+	struct check *c = evaluate(&service_config, d, &g, now, co.verbose);
 	doc_free(d);
-	result_exit(r);
+
+	/* report: line 1 is the model's (the OK summary, else the headlines of
+	 * the findings that are not OK, worst first) */
+	check_exit(c);
 }
 
 /* ---- help ------------------------------------------------------------------ */

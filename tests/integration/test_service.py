@@ -1,17 +1,24 @@
 """Integration tests of check_kms_service (issue 6): host-side health of a KMS
 host from its status document, one failure mode per document, alone and
-combined, the samples, the perfdata counters and the document errors.
+combined, the samples, the perfdata counters and the document errors; and
+(issue 16) the three output formats agreeing over every sample, documents
+from generate.py and every finding in each state it can take.
 
 Owns: documents built per test in tmp_path from packaging/samples/healthy.json
-(a healthy base that each test breaks in one place) and the exact output a
-user would see."""
+(a healthy base that each test breaks in one place), the exact output a
+user would see, the JSON trees chosen, and an oracle of the state a
+generated document asks for."""
 import copy
+import datetime
+import glob
 import json
+import math
 import os
+import subprocess
 
 import pytest
 
-from harness import run, SAMPLES
+from harness import run, run_formats, SAMPLES, SAMPLE_NOW
 
 PLUGIN = "check_kms_service"
 HOST = "kms01.corp.example"
@@ -685,3 +692,377 @@ def test_https_wrong_ca_is_unknown_with_tls_message(nginx):
     assert res.code == 3, res
     assert res.first == ("KMS SERVICE UNKNOWN - TLS: unknown CA for %s"
                          % url), res
+
+
+# ---- the three output formats (issue 16): text, json and mp-test-json agree -------
+#
+# run_formats asserts for every run that the formats agree (state, summary,
+# every perfdata label and value, in order), that both JSON documents
+# validate against packaging/schema/check-output.schema.json, and that no
+# metric is over its warn/crit under a better state. The tree chosen: one
+# top-level subcheck per finding (no children); the idle metric on the idle
+# subcheck, the failing metric and the request counters on the
+# failed-requests subcheck (without one, the counters on the status
+# document's).
+
+GENERATE = os.path.join(SAMPLES, "generate.py")
+STATE_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
+RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
+
+
+def epoch(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+NOW_S = epoch(SAMPLE_NOW)
+
+
+def tree(checks):
+    """A JSON tree as (output, state, perfdata labels[, children]) tuples."""
+    out = []
+    for sc in checks:
+        node = (sc["output"], sc["state"], [pd["label"] for pd in sc.get("perfdata", [])])
+        if sc.get("checks"):
+            node += (tree(sc["checks"]),)
+        out.append(node)
+    return out
+
+
+def assert_leaves(text, doc):
+    """The text's [STATE] lines are the JSON's subchecks, worst first and
+    stable within a state: every finding is one leaf, none nested."""
+    assert all("checks" not in sc for sc in doc["checks"]), doc
+    order = sorted(doc["checks"], key=lambda sc: -RANK[sc["state"]])
+    want = ["[%s] %s" % (sc["state"], sc["output"]) for sc in order]
+    assert [line for line in text.long if line.startswith("[")] == want, (text, doc)
+
+
+SAMPLE_FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SAMPLES, "*.json")))
+
+
+def test_formats_cover_every_sample():
+    assert SAMPLE_FILES == sorted(s for s, _, _ in SAMPLE_CASES)
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES)
+@pytest.mark.parametrize("args", [[], ["-w", "0"], ["-w", "20%", "-c", "90%"], ["--idle", "0"],
+                                  ["--idle", "5"], ["--require-dns-publishing"]])
+def test_formats_samples(sample, args):
+    text, doc = run_formats(PLUGIN, "-u", os.path.join(SAMPLES, sample), *args)
+    if not args:
+        code = dict((s, c) for s, c, _ in SAMPLE_CASES)[sample]
+        assert text.code == code, text
+    assert_leaves(text, doc)
+
+
+# Generated documents: the state follows from the inventory alone (every
+# host aspect of generate.py is healthy, its one event a 12294), which the
+# oracle below computes from the document, independently of the plugin.
+
+GEN_SETS = {
+    "empty": ["--clients", "0", "--seed", "1"],
+    "mixed-10": ["--clients", "10", "--seed", "1"],
+    "mixed-2000": ["--clients", "2000", "--seed", "5"],
+    "windows-300": ["--clients", "300", "--seed", "2", "--profile", "windows-only"],
+    "servers-120": ["--clients", "120", "--seed", "3", "--profile", "servers-only"],
+    "active-60": ["--clients", "60", "--seed", "4", "--lapsing", "1", "--lapse-day", "20"],
+}
+
+GEN_ARGS = [
+    [], ["-w", "0"], ["-w", "5", "-c", "50"], ["-w", "10%", "-c", "30%"], ["-c", "1"],
+    ["-w", "@0:3"], ["--idle", "0"], ["--idle", "1"], ["--idle", "600", "--lookback", "3d"],
+    ["--lookback", "2h", "-w", "1:"],
+]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    d = tmp_path_factory.mktemp("generated")
+    paths = {}
+    for name, gen in GEN_SETS.items():
+        path = d / (name + ".json")
+        subprocess.run(["/usr/bin/python3", GENERATE, *gen, "--now", SAMPLE_NOW,
+                        "--out", str(path)], check=True, timeout=120)
+        paths[name] = str(path)
+    return paths
+
+
+def violates(text, value, total):
+    """A Nagios range (range.h syntax; a bound in % is of total) alerts on value."""
+    inside = text.startswith("@")
+    t = text.lstrip("@")
+    lo, hi = t.split(":", 1) if ":" in t else ("0", t)
+
+    def bound(s, inf):
+        if s in ("", "~"):
+            return inf
+        v = float(s.rstrip("%"))
+        return v * total / 100.0 if s.endswith("%") else v
+
+    within = bound(lo, -math.inf) <= value <= bound(hi, math.inf)
+    return within if inside else not within
+
+
+def expected_state(path, args):
+    """The state the inventory asks for: idle and failed requests."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    opt = dict(zip(args[::2], args[1::2]))
+    lookback = {"": 86400, "3d": 3 * 86400, "2h": 7200}[opt.get("--lookback", "")]
+    idle_min = int(opt.get("--idle", 720))
+    times = [epoch(c["last_request_at"]) for c in doc["clients"] if c.get("last_request_at")]
+    heard = [c for c in doc["clients"]
+             if c.get("last_request_at") and epoch(c["last_request_at"]) >= NOW_S - lookback]
+    failing = sum(1 for c in heard if int(c["last_result"], 16) != 0)
+    warn, crit = opt.get("-w"), opt.get("-c")
+    if warn is None and crit is None:
+        warn, crit = "2%", "10%"
+    state = "OK"
+    if crit and violates(crit, failing, len(heard)):
+        state = "CRITICAL"
+    elif warn and violates(warn, failing, len(heard)):
+        state = "WARNING"
+    if idle_min and (not times or math.floor(max(0, NOW_S - max(times))) > 60 * idle_min):
+        state = max(state, "WARNING", key=RANK.get)
+    return state
+
+
+@pytest.mark.parametrize("args", GEN_ARGS, ids=" ".join)
+@pytest.mark.parametrize("name", sorted(GEN_SETS))
+def test_formats_generated(generated, name, args):
+    text, doc = run_formats(PLUGIN, "-u", generated[name], *args)
+    assert text.state == expected_state(generated[name], args), (text, doc)
+    assert_leaves(text, doc)
+    by_label = {pd["label"]: sc for sc in doc["checks"] for pd in sc.get("perfdata", [])}
+    if "failing" in by_label:
+        assert by_label["failing"]["output"].startswith("failed requests: "), doc
+    if "idle" in by_label:
+        assert " activation request " in by_label["idle"]["output"], doc
+
+
+def test_generated_class_reaches_every_inventory_state(generated):
+    """The oracle is not blind: the class above holds OK, WARNING and CRITICAL."""
+    seen = {expected_state(generated[n], a) for n in GEN_SETS for a in GEN_ARGS}
+    assert seen == {"OK", "WARNING", "CRITICAL"}, seen
+
+
+def _nothing(doc):
+    return doc
+
+
+def _set(path, value):
+    def change(doc):
+        *parents, key = path
+        node = doc
+        for p in parents:
+            node = node[p]
+        if value is KeyError:
+            del node[key]
+        else:
+            node[key] = value
+        return doc
+    return change
+
+
+def _events(*evs):
+    def change(doc):
+        doc["events"] = doc["events"] + list(evs)
+        return doc
+    return change
+
+
+def _combined(doc):
+    doc = all_heard(doc, "2026-11-25T00:41:00Z")
+    doc["host"]["service_state"] = "stopped"
+    doc["products"][0]["license_status"] = 3
+    doc["products"][0]["grace_remaining_minutes"] = 600
+    doc["events"] = [event(12294, "2026-11-24T09:10:00Z"),
+                     event(12293, "2026-11-25T13:02:11Z", "0x8007232A"),
+                     event(12292, "2026-11-25T05:00:00Z")]
+    return doc
+
+
+# Every finding, in each state it can take: (id, change to healthy.json, args, state).
+# UNKNOWN is reached through the document and the options only: the loader
+# refuses a license status outside 0..6, the one finding of its own that
+# could say UNKNOWN.
+FINDINGS = [
+    ("healthy", _nothing, [], "OK"),
+    ("enabled absent", _set(["host", "kms_enabled"], KeyError), [], "OK"),
+    ("not enabled", _set(["host", "kms_enabled"], False), [], "CRITICAL"),
+    ("port absent", _set(["host", "port"], KeyError), [], "OK"),
+    ("service stopped", _set(["host", "service_state"], "stopped"), [], "CRITICAL"),
+    ("service absent", _set(["host", "service_state"], KeyError), [], "OK"),
+    ("OOB grace", _set(["products", 0, "license_status"], 2), [], "WARNING"),
+    ("unlicensed", _set(["products", 1, "license_status"], 0), [], "CRITICAL"),
+    ("notification", _set(["products", 0, "license_status"], 5), ["-v"], "CRITICAL"),
+    ("license absent", _set(["products", 0, "license_status"], None), [], "OK"),
+    ("no products", _set(["products"], []), [], "OK"),
+    ("12293 failing", _events(event(12293, "2026-11-25T13:02:11Z", "0x8007232A")), [], "WARNING"),
+    ("12293 at the look-back boundary",
+     _set(["events"], [event(12294, "2026-11-23T09:00:00Z"), event(12293, "2026-11-24T14:00:00Z")]),
+     [], "WARNING"),
+    ("12293 past the look-back",
+     _set(["events"], [event(12294, "2026-11-23T09:00:00Z"), event(12293, "2026-11-24T13:59:59Z")]),
+     [], "OK"),
+    ("12294 after 12293", _events(event(12293, "2026-11-25T05:00:00Z"),
+                                  event(12294, "2026-11-25T05:10:00Z")), [], "OK"),
+    ("no 12293/12294", _set(["events"], []), [], "OK"),
+    ("no event log", _set(["events"], KeyError), [], "OK"),
+    ("publishing off", _set(["host", "dns_publishing"], False), [], "OK"),
+    ("publishing off, required", _set(["host", "dns_publishing"], False),
+     ["--require-dns-publishing"], "WARNING"),
+    ("publishing absent", _set(["host", "dns_publishing"], KeyError), [], "OK"),
+    ("12291", _events(event(12291, "2026-11-25T12:00:00Z", "0x80070005")), [], "CRITICAL"),
+    ("12292 twice", _events(event(12292, "2026-11-25T09:00:00Z", None),
+                            event(12292, "2026-11-25T11:30:00Z")), [], "WARNING"),
+    ("idle at the limit", lambda d: all_heard(d, "2026-11-25T02:00:00Z"), [], "OK"),
+    ("idle past the limit", lambda d: all_heard(d, "2026-11-25T01:59:00Z"), [], "WARNING"),
+    ("idle off", lambda d: all_heard(d, "2026-11-01T00:00:00Z"), ["--idle", "0"], "OK"),
+    ("empty inventory", _set(["clients"], []), [], "WARNING"),
+    ("no inventory", _set(["clients"], KeyError), [], "OK"),
+    ("failing under -w", lambda d: fail(all_heard(d), [F038]), ["-w", "3"], "OK"),
+    ("failing over -w", lambda d: fail(all_heard(d), [F038]), [], "WARNING"),
+    ("failing over -c", lambda d: fail(all_heard(d), [F038] * 5), [], "CRITICAL"),
+    ("failing at -c", lambda d: fail(all_heard(d), [F038] * 5), ["-w", "2", "-c", "5"], "WARNING"),
+    ("combined", _combined, [], "CRITICAL"),
+    ("stale", _set(["generated_at"], "2026-11-25T11:50:00Z"), [], "UNKNOWN"),
+    ("stale, --stale-state critical", _set(["generated_at"], "2026-11-25T11:50:00Z"),
+     ["--stale-state", "critical"], "CRITICAL"),
+    ("future", _set(["generated_at"], "2026-11-25T16:00:00Z"), [], "UNKNOWN"),
+    ("bad -c", _nothing, ["-c", "2:1"], "UNKNOWN"),
+    ("format version 2", _set(["version"], 2), [], "UNKNOWN"),
+]
+
+
+@pytest.mark.parametrize("change,args,state", [f[1:] for f in FINDINGS],
+                         ids=[f[0] for f in FINDINGS])
+def test_formats_findings(tmp_path, change, args, state):
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(change(base())))
+    text, doc = run_formats(PLUGIN, "-u", str(path), *args)
+    assert text.state == state, (text, doc)
+    assert text.code == STATE_CODE[state]
+    assert_leaves(text, doc)
+
+
+HEALTHY_COUNTERS = [k for k in HEALTHY_PERF if " requests " in k]
+
+
+def test_json_tree_healthy():
+    text, doc = run_formats(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"))
+    assert doc["state"] == "OK"
+    assert doc["summary"] == OK_FIRST[len("KMS SERVICE OK - "):]
+    assert tree(doc["checks"]) == [
+        ("status document generated 2026-11-25 13:55 UTC (5 min ago)", "OK", []),
+        ("KMS enabled on kms01.corp.example, port 1688", "OK", []),
+        ("KMS service running", "OK", []),
+        ("host key Windows: licensed", "OK", []),
+        ("host key Office 2013+: licensed", "OK", []),
+        ("DNS publishing OK: 12294 at 2026-11-25 06:12 UTC", "OK", []),
+        ("no start or renewal-timer failure (12291/12292) within 1 d", "OK", []),
+        ("last activation request 2026-11-25 13:46 UTC, 14 min ago (idle limit 12 h)", "OK",
+         ["idle"]),
+        ("failed requests: none of 7 clients heard from within 1 d failed (-w 2%, -c 10%)",
+         "OK", ["failing"] + HEALTHY_COUNTERS),
+    ], doc
+    assert "notes" not in doc, doc
+    idle = doc["checks"][7]["perfdata"][0]
+    assert idle == {"label": "idle", "value": 840, "uom": "s", "min": 0,
+                    "warn": {"start": 0, "end": 43200, "alert_on_inside": False}}, idle
+    failing = doc["checks"][8]["perfdata"][0]
+    assert failing == {"label": "failing", "value": 0, "uom": "", "min": 0, "max": 7,
+                       "warn": {"start": 0, "end": 0.14, "alert_on_inside": False},
+                       "crit": {"start": 0, "end": 0.7, "alert_on_inside": False}}, failing
+    assert doc["checks"][8]["perfdata"][1] == {"label": "Windows requests total",
+                                               "value": 5120, "uom": "c", "min": 0}
+
+
+def test_json_tree_warnings_each_judged_by_its_metric(tmp_path):
+    doc = fail(all_heard(base(), "2026-11-25T00:41:00Z"), [F038] * 2)
+    doc["events"].append(event(12293, "2026-11-25T13:02:11Z", "0x8007232A"))
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    text, out = run_formats(PLUGIN, "-u", str(path), "--idle", "20", "-w", "1", "-c", "5")
+    assert out["state"] == "WARNING"
+    # line 1 as printed: the phrase and "; +2 more" take 102 characters, cut at 100
+    assert out["summary"] == ("DNS publishing failing since 13:02 UTC (0x8007232A DNS server "
+                              "failure); +2..."), out
+    bad = [(o, s, lab) for o, s, lab in tree(out["checks"]) if s != "OK"]
+    assert bad == [
+        ("DNS publishing: 12293 at 2026-11-25 13:02 UTC (0x8007232A DNS server failure) "
+         "after the last 12294 at 2026-11-25 06:12 UTC", "WARNING", []),
+        ("idle: no activation request since 2026-11-25 13:30 UTC, 30 min ago (limit 20 min)",
+         "WARNING", ["idle"]),
+        ("failed requests: 2 of 43 clients heard from within 1 d failed their last request "
+         "(-w 1, -c 5)", "WARNING", ["failing"] + HEALTHY_COUNTERS),
+    ], out
+    idle = out["checks"][7]["perfdata"][0]
+    assert idle["value"] == 1800 and idle["warn"]["end"] == 1200, idle
+    failing = out["checks"][8]["perfdata"][0]
+    assert (failing["value"], failing["warn"]["end"], failing["crit"]["end"]) == (2, 1, 5)
+    assert out["notes"] == [
+        "Failing last request: 2 clients with 0xC004F038 (KMS count insufficient)"], out
+
+
+def test_json_tree_no_inventory_counters_on_the_document(tmp_path):
+    doc = base()
+    del doc["clients"]
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    text, out = run_formats(PLUGIN, "-u", str(path))
+    assert out["checks"][0]["output"].startswith("status document generated ")
+    assert [pd["label"] for pd in out["checks"][0]["perfdata"]] == HEALTHY_COUNTERS, out
+    assert all("perfdata" not in sc for sc in out["checks"][1:]), out
+    assert out["notes"] == ["idle time unknown: no client inventory",
+                            "failed requests unknown: no client inventory"], out
+
+
+def test_json_tree_not_kms():
+    text, doc = run_formats(PLUGIN, "-u", os.path.join(SAMPLES, "not-kms.json"))
+    assert doc == {
+        "state": "CRITICAL",
+        "summary": "KMS is not enabled on srv042.corp.example (clients get 0xC004F039)",
+        "checks": [
+            {"output": "status document generated 2026-11-25 13:55 UTC (5 min ago)",
+             "state": "OK"},
+            {"output": "KMS is not enabled on srv042.corp.example (clients get 0xC004F039)",
+             "state": "CRITICAL"},
+            {"output": "KMS service running", "state": "OK"},
+            {"output": "host key Windows: licensed", "state": "OK"},
+            {"output": "no start or renewal-timer failure (12291/12292) within 1 d",
+             "state": "OK"},
+        ],
+        "notes": [
+            "DNS publishing is off: clients find this host only when pointed at it "
+            "(slmgr /skms); --require-dns-publishing alerts on it",
+            "idle time and failed requests not judged: KMS is not enabled",
+        ],
+    }, doc
+
+
+def test_json_headline_is_the_short_phrase(tmp_path):
+    doc = base()
+    doc["host"]["service_state"] = "stopped"
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    text, out = run_formats(PLUGIN, "-u", str(path))
+    assert out["summary"] == "KMS service stopped", out
+    assert out["checks"][2] == {"output": "KMS service is stopped, not running: clients find "
+                                "no KMS (0xC004F074)", "state": "CRITICAL"}, out
+
+
+def test_output_format_yaml_is_unknown():
+    res = run(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"), "--output-format", "yaml")
+    assert res.code == 3, res
+    assert res.first == ("KMS SERVICE UNKNOWN - unknown --output-format 'yaml' "
+                         "(text, json or mp-test-json)"), res
+
+
+def test_failing_range_alerting_on_none():
+    # -w 1: alerts when fewer than one client fails: no HRESULT to name,
+    # so no dangling ": " on line 1
+    text, doc = run_formats(PLUGIN, "-u", os.path.join(SAMPLES, "healthy.json"), "-w", "1:")
+    assert text.first == "KMS SERVICE WARNING - 0 of 7 clients failing", text
+    assert doc["summary"] == "0 of 7 clients failing", doc
+    assert text.perf["failing"]["raw"] == "failing=0;1:;;0;7", text
