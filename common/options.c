@@ -628,6 +628,9 @@ static void handle_standard(int id, const char *arg, const struct plugin_info *i
 	case ID_OUTPUT_FORMAT:
 		if (!output_format_parse(arg, &co->output_format))
 			die("unknown --output-format '%.64s' (text, json or mp-test-json)", arg);
+		/* at once, like the aspect: a bad option after it is then
+		 * reported in the format asked for */
+		output_set_format(co->output_format);
 		return;
 	case ID_EXTRA_OPTS:
 		/* Only the full spelling is expanded before parsing. */

@@ -83,8 +83,10 @@ struct plugin_info {
  * verbosity (options_start() does that). One side effect, first thing: the
  * aspect is plugin info, so options_parse() sets it from info->aspect
  * (output_set_aspect) before reading argv, and a die() for a bad option
- * already reads "KMS <ASPECT> UNKNOWN - ...". Exits 0 on --help and
- * --version, and with UNKNOWN (die) on any error. */
+ * already reads "KMS <ASPECT> UNKNOWN - ...". The other, for the same
+ * reason: --output-format takes effect when it is read, so a bad option
+ * after it is reported in that format. Exits 0 on --help and --version,
+ * and with UNKNOWN (die) on any error. */
 void options_parse(int argc, char **argv, const struct plugin_info *info,
 		   struct common_opts *out);
 

@@ -281,9 +281,15 @@ static void die_json(state_t st, const char *summary, size_t summary_len, const 
 {
 	json_t *doc = json_object();
 	char *s = NULL;
+	char whole[OUTPUT_MAX / 2];
+	snprintf(whole, sizeof whole, "%s", msg);
+	text_utf8_scrub(whole); /* a peer's bytes: JSON wants UTF-8 */
+	msg = whole;
 	if (doc) {
 		json_object_set_new(doc, "state", json_string(state_name(st)));
 		char *sum = strndup(summary, summary_len + (cut ? 3 : 0));
+		if (sum)
+			text_utf8_scrub(sum);
 		json_object_set_new(doc, "summary", json_string(sum ? sum : ""));
 		free(sum);
 		json_object_set_new(doc, "checks", json_array());

@@ -508,24 +508,6 @@ static json_t *json_checked(json_t *v)
 	return v;
 }
 
-/* The length of the UTF-8 sequence at s as jansson accepts it (no
- * overlong form, no surrogate, at most U+10FFFF); 0 when it is none. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-	unsigned long cp = c & (0x7F >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the NUL */
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
 /* A JSON string of s; a byte that is not part of a UTF-8 sequence (a
  * peer's name) becomes '?', the valid text around it stays. */
 static json_t *json_text(const char *s)
@@ -534,13 +516,7 @@ static json_t *json_text(const char *s)
 	if (v)
 		return v;
 	char *copy = xstrdup(s);
-	for (unsigned char *p = (unsigned char *)copy; *p;) {
-		size_t n = utf8_len(p);
-		if (n)
-			p += n;
-		else
-			*p++ = '?';
-	}
+	text_utf8_scrub(copy);
 	v = json_string(copy);
 	if (!v) { /* jansson stricter than utf8_len: keep ASCII only */
 		for (unsigned char *p = (unsigned char *)copy; *p; p++)

@@ -82,3 +82,32 @@ size_t text_cut_words(const char *s, size_t n, size_t max_chars)
 		cut--;
 	return cut;
 }
+
+/* The length of the UTF-8 sequence at s as jansson accepts it (no
+ * overlong form, no surrogate, at most U+10FFFF); 0 when it is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+	unsigned long cp = c & (0x7F >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+void text_utf8_scrub(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p;) {
+		size_t n = utf8_len(p);
+		if (n)
+			p += n;
+		else
+			*p++ = '?';
+	}
+}

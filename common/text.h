@@ -32,4 +32,9 @@ size_t text_prefix(const char *s, size_t n, size_t max_chars);
  * length <= n; trailing blanks, ',' and ';' before the cut are dropped. */
 size_t text_cut_words(const char *s, size_t n, size_t max_chars);
 
+/* Replace in place every byte of s that is not part of a well-formed UTF-8
+ * sequence (no overlong form, no surrogate, at most U+10FFFF: what JSON
+ * accepts) by '?'; the valid text around it stays. */
+void text_utf8_scrub(char *s);
+
 #endif
