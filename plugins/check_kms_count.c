@@ -5,11 +5,22 @@
  *
  * Owns: the per-product thresholds and their wording, the client-inventory
  * aggregation (a per-application histogram of request ages, never a client
- * list, so a 1M-client document stays in flat memory) and the forecast.
+ * list, so a 1M-client document stays in flat memory) and the tree of
+ * results. The forecast's math is common/forecast.h's.
  * A client's application is the one sku.h's rule settles (SKU table,
  * required_count 25, application_id); the loader keeps one record per
  * (CMID, product), so a histogram counts each machine once per product: a
- * machine with Windows and Office records is in each forecast once. */
+ * machine with Windows and Office records is in each forecast once.
+ *
+ * The tree (docs/DESIGN.md, "The result model"): one top-level subcheck per
+ * product, its output the product's line-1 phrase ("Windows 18/25 (clients
+ * cannot activate)"). A product judged by its count has a count child (the
+ * count metric, with the thresholds that judge it) and, with a client
+ * inventory, a forecast child (explicit state: WARNING when the count is
+ * forecast to turn critical within --forecast-days, else OK; its active and
+ * lapsing metrics only graph). A product not enabled as a KMS host
+ * (CRITICAL) or of no known family (UNKNOWN) is a leaf with that explicit
+ * state and no metric. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,19 +30,17 @@
 #include <strings.h>
 
 #include "doc.h"
+#include "forecast.h"
 #include "options.h"
 #include "output.h"
 #include "range.h"
+#include "result.h"
 #include "sku.h"
+#include "text.h"
 #include "timeutil.h"
 
 #define MAX_SELECTORS 16
-#define MAX_APPS 8                    /* distinct application ids aggregated */
-#define MINUTES_PER_DAY 1440LL
-#define COUNT_WINDOW_MIN (30LL * MINUTES_PER_DAY) /* the count holds 30 days */
-#define ACTIVE_SLACK_MIN (2LL * MINUTES_PER_DAY)  /* renewal interval + 2 days */
-#define DEFAULT_RENEWAL_MIN 10080LL   /* VLRenewalInterval: 7 days */
-#define FORECAST_DAYS_MAX 31          /* every lapsing client is out by then */
+#define MAX_APPS 8 /* distinct application ids aggregated */
 
 enum { OPT_PRODUCT = 256, OPT_SERVERS_ONLY, OPT_FORECAST_DAYS };
 
@@ -48,7 +57,7 @@ struct config {
  * renewal interval is known (the document may list clients before host). */
 struct app_hist {
 	char app_id[40];
-	uint32_t *by_age; /* COUNT_WINDOW_MIN + 1 entries */
+	uint32_t *by_age; /* FORECAST_AGES entries */
 };
 
 struct gather {
@@ -57,14 +66,6 @@ struct gather {
 	size_t n_apps;
 	size_t skipped; /* clients of further application ids (vlog only) */
 	size_t ambiguous, unknown; /* in the window, product not settled */
-};
-
-/* What the inventory says about one product. */
-struct forecast {
-	bool have;              /* inventory present and product has an app id */
-	long long active, lapsing;
-	long long drops[FORECAST_DAYS_MAX]; /* lapsing clients leaving on day d */
-	int last_drop_day;      /* -1 when none lapsing */
 };
 
 /* ---- gather --------------------------------------------------------------- */
@@ -83,7 +84,7 @@ static struct app_hist *app_slot(struct gather *g, const char *app_id)
 	if (g->n_apps == MAX_APPS)
 		return NULL;
 	struct app_hist *h = &g->apps[g->n_apps];
-	h->by_age = calloc((size_t)COUNT_WINDOW_MIN + 1, sizeof(*h->by_age));
+	h->by_age = calloc((size_t)FORECAST_AGES, sizeof(*h->by_age));
 	if (!h->by_age)
 		die("out of memory aggregating the client inventory");
 	memcpy(h->app_id, id, sizeof(id));
@@ -97,13 +98,9 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 {
 	struct gather *g = ctx;
 	(void)err;
-	if (isnan(c->last_request_at))
+	long long age;
+	if (!forecast_age(g->now_min, c->last_request_at, &age))
 		return true;
-	long long age = g->now_min - (long long)floor(c->last_request_at / 60.0);
-	if (age > COUNT_WINDOW_MIN)
-		return true;
-	if (age < 0)
-		age = 0; /* clock skew: a request "from the future" is recent */
 	struct client_product cp;
 	client_product(c, &cp);
 	if (!cp.app_id) {
@@ -129,77 +126,29 @@ static void gather_free(struct gather *g)
 		free(g->apps[i].by_age);
 }
 
-/* ---- evaluate ------------------------------------------------------------- */
+/* ---- evaluate: thresholds and wording ------------------------------------- */
 
-/* Split a product's clients into active (renewing) and lapsing ones, and
- * lapsing ones by the UTC day (0 = today) on which they leave the count. */
-static void forecast_build(const struct gather *g, const struct doc *d,
-			   const struct doc_product *p, struct forecast *f)
+/* What a product is held to. The defaults are data, from the KMS rule:
+ * client OSes activate at a count of 25, server OSes and Office at 5, and
+ * the count caps at 50 (10 on a servers-only network); warn 5 and 2 above
+ * those. -w/-c replace both for every product. */
+struct product_rule {
+	enum app_family fam;
+	struct thresholds th;
+	long long cap;
+};
+
+static struct product_rule product_rule(const struct config *cfg, const struct thresholds *user,
+					enum app_family fam)
 {
-	memset(f, 0, sizeof(*f));
-	f->last_drop_day = -1;
-	if (!d->has_clients || !p->application_id)
-		return;
-	f->have = true;
-	const struct app_hist *h = NULL;
-	for (size_t i = 0; i < g->n_apps; i++)
-		if (strcasecmp(g->apps[i].app_id, p->application_id) == 0)
-			h = &g->apps[i];
-	if (!h)
-		return;
-	long long renewal = d->host.renewal_interval_minutes;
-	if (renewal <= 0)
-		renewal = DEFAULT_RENEWAL_MIN;
-	long long active_max = renewal + ACTIVE_SLACK_MIN;
-	long long today = g->now_min / MINUTES_PER_DAY;
-	for (long long age = 0; age <= COUNT_WINDOW_MIN; age++) {
-		uint32_t n = h->by_age[age];
-		if (!n)
-			continue;
-		if (age <= active_max) {
-			f->active += n;
-			continue;
-		}
-		long long drop_min = g->now_min - age + COUNT_WINDOW_MIN;
-		long long day = drop_min / MINUTES_PER_DAY - today;
-		if (day < 0)
-			day = 0;
-		if (day >= FORECAST_DAYS_MAX)
-			day = FORECAST_DAYS_MAX - 1;
-		f->lapsing += n;
-		f->drops[day] += n;
-		if (day > f->last_drop_day)
-			f->last_drop_day = (int)day;
-	}
-}
-
-/* First UTC day (0 = today) on which the forecast count violates the
- * critical range, or -1. The forecast count is the current count minus the
- * clients that have left by then, but never below the active clients (they
- * keep renewing; capped); clients in the inventory beyond the reported count
- * (above the cap) leave first without lowering it. */
-static int forecast_cross_day(const struct forecast *f, long long count,
-			      long long cap, const struct range *crit,
-			      long long *at_count)
-{
-	long long excess = f->active + f->lapsing - count;
-	long long floor_count = f->active < cap ? f->active : cap;
-	long long dropped = 0;
-
-	if (excess < 0)
-		excess = 0;
-	for (int day = 0; day < FORECAST_DAYS_MAX; day++) {
-		dropped += f->drops[day];
-		long long lost = dropped > excess ? dropped - excess : 0;
-		long long fc = count - lost;
-		if (fc < floor_count)
-			fc = floor_count;
-		if (range_violates(crit, (double)fc)) {
-			*at_count = fc;
-			return day;
-		}
-	}
-	return -1;
+	bool clients = fam == APP_WINDOWS && !cfg->servers_only;
+	struct range warn = range_at_least(clients ? 30 : 7);
+	struct range crit = range_at_least(clients ? 25 : 5);
+	return (struct product_rule){
+		.fam = fam,
+		.th = user ? *user : thresholds_of(&warn, &crit),
+		.cap = clients ? 50 : 10,
+	};
 }
 
 /* "N:" (alert below N): the form the defaults take, worded "below N". */
@@ -251,175 +200,256 @@ static void count_shortfall(enum app_family fam, bool servers_only, long long co
 		snprintf(buf, len, "%s", st == STATE_CRITICAL ? "critical" : "warning");
 }
 
-struct product_eval {
-	const struct doc_product *p;
-	char label[128];
-	state_t st;
-	char frag[640]; /* for the first line */
+/* The product's phrase for line 1 from its count: "Windows 31 OK",
+ * "Windows 18/25 (clients cannot activate)", "Windows 11 (critical range
+ * 10)". */
+static void count_phrase(const char *label, const struct product_rule *pr, bool servers_only,
+			 long long count, char *buf, size_t len)
+{
+	state_t st = thresholds_check(&pr->th, (double)count);
+	char num[64], text[96], why[64];
+	if (st == STATE_OK) {
+		snprintf(buf, len, "%s %lld OK", label, count);
+		return;
+	}
+	const struct range *hit = st == STATE_CRITICAL ? &pr->th.crit : &pr->th.warn;
+	if (range_is_floor(hit)) {
+		count_shortfall(pr->fam, servers_only, count, st, &pr->th, why, sizeof(why));
+		snprintf(buf, len, "%s %lld/%s (%s)", label, count,
+			 fmt_number(num, sizeof(num), hit->start, FMT_AUTO), why);
+	} else {
+		range_format(hit, text, sizeof(text));
+		snprintf(buf, len, "%s %lld (%s range %s)", label, count,
+			 st == STATE_CRITICAL ? "critical" : "warning", text);
+	}
+}
+
+/* The count child: "Windows: count 18, critical below 25, warning below 30,
+ * cap 50: servers can activate, client OSes cannot", judged by the count
+ * metric it graphs. */
+static void add_count(struct subcheck *ps, const char *label, const char *name,
+		      const struct product_rule *pr, long long count)
+{
+	char line[1024] = "", rng[128];
+	text_append(line, sizeof(line), "%s: count %lld", name, count);
+	if (pr->th.has_crit) {
+		describe_range(&pr->th.crit, rng, sizeof(rng));
+		text_append(line, sizeof(line), ", critical %s", rng);
+	}
+	if (pr->th.has_warn) {
+		describe_range(&pr->th.warn, rng, sizeof(rng));
+		text_append(line, sizeof(line), ", warning %s", rng);
+	}
+	text_append(line, sizeof(line), ", cap %lld: %s", pr->cap, count_allows(pr->fam, count));
+	struct subcheck *sc = subcheck_add(ps, "%s", line);
+	struct metric m = METRIC(label, (double)count);
+	m.th = &pr->th;
+	m.min = 0;
+	m.max = (double)pr->cap;
+	subcheck_metric(sc, m);
+}
+
+/* ---- evaluate: the forecast ----------------------------------------------- */
+
+/* One product's forecast (common/forecast.h) and its verdict. */
+struct product_forecast {
+	struct forecast f;
+	struct forecast_outcome o;
+	long long today; /* UTC day number of now */
 };
 
-/* Say what the forecast of one product holds (a long-output note) and
- * whether it warns: the count reaches the critical range within horizon
- * days. phrase then reads "forecast to fall below 25 on 2026-11-28 (in 3
- * days)". */
-static bool forecast_judge(struct result *r, const char *label, const struct forecast *f,
-			   const struct thresholds *th, long long count, long long cap,
-			   state_t st, long long today, long long horizon,
-			   char *phrase, size_t len)
+/* false when there is nothing to forecast with: no inventory, or a product
+ * without an application id to match clients with. */
+static bool product_forecast(const struct gather *g, const struct doc *d,
+			     const struct doc_product *p, const struct product_rule *pr,
+			     long long horizon, struct product_forecast *pf)
 {
-	char note[512], date[32], num[64], text[96];
+	if (!d->has_clients || !p->application_id)
+		return false;
+	const uint32_t *by_age = NULL;
+	for (size_t i = 0; i < g->n_apps; i++)
+		if (strcasecmp(g->apps[i].app_id, p->application_id) == 0)
+			by_age = g->apps[i].by_age;
+	forecast_split(by_age, g->now_min, d->host.renewal_interval_minutes, &pf->f);
+	pf->o = forecast_judge(&pf->f, p->current_count, pr->cap, &pr->th, horizon);
+	pf->today = g->now_min / FORECAST_MIN_PER_DAY;
+	return true;
+}
 
-	snprintf(note, sizeof(note), "Forecast %s: %lld active", label, f->active);
-	if (f->lapsing > 0) {
-		fmt_utc(date, sizeof(date), (double)((today + f->last_drop_day) * 86400LL), "%Y-%m-%d");
-		text_append(note, sizeof(note), ", %lld lapsing (all out of the count by %s)",
-		       f->lapsing, date);
-	} else {
-		text_append(note, sizeof(note), ", none lapsing");
-	}
-	if (!th->has_crit) {
-		result_note(r, "%s; no critical threshold to forecast against", note);
-		return false;
-	}
-	if (st == STATE_CRITICAL) {
-		result_note(r, "%s; count already critical", note);
-		return false;
-	}
-	bool floor_form = range_is_floor(&th->crit);
-	fmt_number(num, sizeof(num), th->crit.start, FMT_AUTO);
-	range_format(&th->crit, text, sizeof(text));
-	long long at_count = 0;
-	int day = forecast_cross_day(f, count, cap, &th->crit, &at_count);
-	if (day < 0) {
-		if (floor_form)
-			result_note(r, "%s; count stays at %s or more", note, num);
-		else
-			result_note(r, "%s; count stays out of the critical range %s", note, text);
-		return false;
-	}
-	char when[32];
-	fmt_utc(date, sizeof(date), (double)((today + day) * 86400LL), "%Y-%m-%d");
+/* "forecast to fall below 25 on 2026-11-28 (in 3 days)"; with at_count the
+ * parenthesis adds ", count 22". */
+static void crossing_phrase(const struct product_forecast *pf, const struct range *crit,
+			    bool at_count, char *buf, size_t len)
+{
+	char date[32], num[64], text[96], when[32], extra[48] = "";
+	int day = pf->o.day;
+	fmt_utc(date, sizeof(date), (double)((pf->today + day) * 86400LL), "%Y-%m-%d");
 	if (day == 0)
 		snprintf(when, sizeof(when), "today");
 	else
 		snprintf(when, sizeof(when), "in %d day%s", day, day == 1 ? "" : "s");
-	if (floor_form)
-		snprintf(phrase, len, "forecast to fall below %s on %s (%s)", num, date, when);
-	else
-		snprintf(phrase, len, "forecast to be critical (range %s) on %s (%s)", text, date, when);
-	/* the note adds the forecast count inside the phrase's parenthesis */
-	result_note(r, "%s; %.*s, count %lld)", note, (int)strlen(phrase) - 1, phrase, at_count);
-	return day <= horizon;
+	if (at_count)
+		snprintf(extra, sizeof(extra), ", count %lld", pf->o.at_count);
+	if (range_is_floor(crit))
+		snprintf(buf, len, "forecast to fall below %s on %s (%s%s)",
+			 fmt_number(num, sizeof(num), crit->start, FMT_AUTO), date, when, extra);
+	else {
+		range_format(crit, text, sizeof(text));
+		snprintf(buf, len, "forecast to be critical (range %s) on %s (%s%s)", text, date,
+			 when, extra);
+	}
 }
 
-/* Judge one product: add its partial, forecast note and perfdata, and write
- * its fragment of the first line. */
-static void evaluate_product(struct result *r, const struct config *cfg,
-			     const struct common_opts *co, const struct thresholds *user,
-			     const struct gather *g, const struct doc *d,
-			     struct product_eval *e)
+/* The forecast child: "Forecast Windows: 22 active, 9 lapsing (all out of
+ * the count by 2026-11-28); forecast to fall below 25 on ...", WARNING when
+ * the crossing is within the horizon, else OK. */
+static void add_forecast(struct subcheck *ps, const char *label, const struct product_rule *pr,
+			 const struct product_forecast *pf)
+{
+	const struct forecast *f = &pf->f;
+	char line[512], date[32], num[64], text[96], phrase[256];
+
+	snprintf(line, sizeof(line), "Forecast %s: %lld active", label, f->active);
+	if (f->lapsing > 0) {
+		fmt_utc(date, sizeof(date), (double)((pf->today + f->last_drop_day) * 86400LL),
+			"%Y-%m-%d");
+		text_append(line, sizeof(line), ", %lld lapsing (all out of the count by %s)",
+			    f->lapsing, date);
+	} else {
+		text_append(line, sizeof(line), ", none lapsing");
+	}
+	switch (pf->o.verdict) {
+	case FORECAST_NO_CRITICAL:
+		text_append(line, sizeof(line), "; no critical threshold to forecast against");
+		break;
+	case FORECAST_ALREADY_CRITICAL:
+		text_append(line, sizeof(line), "; count already critical");
+		break;
+	case FORECAST_STAYS:
+		if (range_is_floor(&pr->th.crit))
+			text_append(line, sizeof(line), "; count stays at %s or more",
+				    fmt_number(num, sizeof(num), pr->th.crit.start, FMT_AUTO));
+		else {
+			range_format(&pr->th.crit, text, sizeof(text));
+			text_append(line, sizeof(line), "; count stays out of the critical range %s",
+				    text);
+		}
+		break;
+	case FORECAST_CROSSES:
+		crossing_phrase(pf, &pr->th.crit, true, phrase, sizeof(phrase));
+		text_append(line, sizeof(line), "; %s", phrase);
+		break;
+	}
+	struct subcheck *sc = subcheck_add(ps, "%s", line);
+	subcheck_set_state(sc, pf->o.warns ? STATE_WARNING : STATE_OK);
+	/* graphed, not judged: the verdict is the state above */
+	char lab[160];
+	snprintf(lab, sizeof(lab), "%s active", label);
+	struct metric m = METRIC(lab, (double)f->active);
+	m.min = 0;
+	subcheck_metric(sc, m);
+	snprintf(lab, sizeof(lab), "%s lapsing", label);
+	m.value = (double)f->lapsing;
+	subcheck_metric(sc, m);
+}
+
+/* ---- evaluate: one product ------------------------------------------------ */
+
+struct product_eval {
+	const struct doc_product *p;
+	char label[128]; /* unique: the perfdata label */
+};
+
+/* A product neither its application id nor its name places: UNKNOWN, never
+ * judged, since the thresholds differ five-fold (guessing Office would call
+ * a Windows count of 12 OK). */
+static void add_unclassified(struct check *c, const struct doc *d, const struct doc_product *p)
+{
+	size_t idx = (size_t)(p - d->products);
+	struct subcheck *sc = check_add(c, "$.products[%zu] (name %s%s%s, application_id %s): "
+					"neither says whether it is Windows or Office, so no "
+					"threshold applies", idx, p->name ? "\"" : "",
+					p->name ? p->name : "absent", p->name ? "\"" : "",
+					p->application_id ? p->application_id : "absent");
+	subcheck_headline(sc, "$.products[%zu]: neither application_id nor name tells Windows "
+			  "from Office", idx);
+	subcheck_set_state(sc, STATE_UNKNOWN);
+}
+
+/* Judge one product: its top-level subcheck, and the count and forecast
+ * children when it has a count (see the tree at the top). */
+static void evaluate_product(struct check *c, const struct config *cfg, int verbose,
+			     const struct thresholds *user, const struct gather *g,
+			     const struct doc *d, const struct product_eval *e)
 {
 	const struct doc_product *p = e->p;
 	enum app_family fam = product_family(p);
 	if (fam == APP_OTHER) {
-		/* the thresholds differ five-fold: guessing Office would call a
-		 * Windows count of 12 OK */
-		size_t idx = (size_t)(p - d->products);
-		e->st = STATE_UNKNOWN;
-		snprintf(e->frag, sizeof(e->frag),
-			 "$.products[%zu]: neither application_id nor name tells Windows from Office",
-			 idx);
-		result_add(r, e->st, "$.products[%zu] (name %s%s%s, application_id %s): neither "
-			   "says whether it is Windows or Office, so no threshold applies",
-			   idx, p->name ? "\"" : "", p->name ? p->name : "absent", p->name ? "\"" : "",
-			   p->application_id ? p->application_id : "absent");
+		add_unclassified(c, d, p);
 		return;
 	}
-	bool win = fam == APP_WINDOWS;
-	long long cap = (win && !cfg->servers_only) ? 50 : 10;
-	struct thresholds th;
-	char err[KMS_ERRLEN], name[512], crit_txt[128] = "", warn_txt[128] = "";
-
-	if (user)
-		th = *user;
-	else if (win && !cfg->servers_only)
-		thresholds_parse(&th, "30:", "25:", 0, err);
-	else
-		thresholds_parse(&th, "7:", "5:", 0, err);
-	if (th.has_crit)
-		describe_range(&th.crit, crit_txt, sizeof(crit_txt));
-	if (th.has_warn)
-		describe_range(&th.warn, warn_txt, sizeof(warn_txt));
-
-	if (co->verbose >= 1)
-		snprintf(name, sizeof(name), "%s (%s, %s)", e->label,
-			 p->name ? p->name : "no name",
+	char name[512];
+	if (verbose >= 1)
+		snprintf(name, sizeof(name), "%s (%s, %s)", e->label, p->name ? p->name : "no name",
 			 p->application_id ? p->application_id : "no application id");
 	else
 		snprintf(name, sizeof(name), "%s", e->label);
 
 	long long count = p->current_count;
-	if (count < 0) {
-		e->st = STATE_CRITICAL;
-		snprintf(e->frag, sizeof(e->frag), "%s not enabled as a KMS host or no request received yet",
-			 e->label);
-		result_add(r, e->st, "%s: not enabled as a KMS host or no request received yet "
-			   "(no current count)", name);
+	if (count < 0) { /* -1 or absent: DOC_ABSENT */
+		struct subcheck *sc = check_add(c, "%s: not enabled as a KMS host or no request "
+						"received yet (no current count)", name);
+		subcheck_headline(sc, "%s not enabled as a KMS host or no request received yet",
+				  e->label);
+		subcheck_set_state(sc, STATE_CRITICAL);
 		return;
 	}
 
-	e->st = thresholds_check(&th, (double)count);
-	char line[1024] = "";
-	text_append(line, sizeof(line), "%s: count %lld", name, count);
-	if (th.has_crit)
-		text_append(line, sizeof(line), ", critical %s", crit_txt);
-	if (th.has_warn)
-		text_append(line, sizeof(line), ", warning %s", warn_txt);
-	text_append(line, sizeof(line), ", cap %lld: %s", cap, count_allows(fam, count));
-
-	/* The first-line fragment: "Windows 18/25 (clients cannot activate)". */
-	if (e->st == STATE_OK) {
-		snprintf(e->frag, sizeof(e->frag), "%s %lld OK", e->label, count);
+	struct product_rule pr = product_rule(cfg, user, fam);
+	struct product_forecast pf;
+	bool have_fc = product_forecast(g, d, p, &pr, cfg->forecast_days, &pf);
+	char head[640], phrase[256];
+	if (have_fc && pf.o.warns) {
+		/* "Windows count 31 forecast to fall below 25 on 2026-11-28 (in 3
+		 * days): 9 clients stopped renewing" */
+		crossing_phrase(&pf, &pr.th.crit, false, phrase, sizeof(phrase));
+		snprintf(head, sizeof(head), "%s count %lld %s: %lld client%s stopped renewing",
+			 e->label, count, phrase, pf.f.lapsing, pf.f.lapsing == 1 ? "" : "s");
 	} else {
-		const struct range *hit = e->st == STATE_CRITICAL ? &th.crit : &th.warn;
-		char num[64], text[96];
-		if (range_is_floor(hit)) {
-			char why[64];
-			count_shortfall(fam, cfg->servers_only, count, e->st, &th, why, sizeof(why));
-			snprintf(e->frag, sizeof(e->frag), "%s %lld/%s (%s)", e->label, count,
-				 fmt_number(num, sizeof(num), hit->start, FMT_AUTO), why);
-		} else {
-			range_format(hit, text, sizeof(text));
-			snprintf(e->frag, sizeof(e->frag), "%s %lld (%s range %s)", e->label,
-				 count, e->st == STATE_CRITICAL ? "critical" : "warning", text);
-		}
+		count_phrase(e->label, &pr, cfg->servers_only, count, head, sizeof(head));
 	}
+	struct subcheck *ps = check_add(c, "%s", head);
+	add_count(ps, e->label, name, &pr, count);
+	if (have_fc)
+		add_forecast(ps, e->label, &pr, &pf);
+	else if (d->has_clients)
+		check_note(c, "Forecast %s: no application id to match clients with", e->label);
+}
 
-	/* The forecast, when the inventory is there. */
-	struct forecast f;
-	forecast_build(g, d, p, &f);
-	if (!f.have) {
-		if (d->has_clients)
-			result_note(r, "Forecast %s: no application id to match clients with", e->label);
-	} else {
-		char phrase[256];
-		if (forecast_judge(r, e->label, &f, &th, count, cap, e->st, g->now_min / MINUTES_PER_DAY,
-				   cfg->forecast_days, phrase, sizeof(phrase))) {
-			e->st = state_worst(e->st, STATE_WARNING);
-			snprintf(e->frag, sizeof(e->frag), "%s count %lld %s: %lld client%s stopped renewing",
-				 e->label, count, phrase, f.lapsing, f.lapsing == 1 ? "" : "s");
-			text_append(line, sizeof(line), "; %s", phrase);
-		}
+/* ---- report ---------------------------------------------------------------- */
+
+/* Line 1 when every product is OK: each product's phrase ("Windows 31 OK;
+ * Office 2013+ 10 OK"), as many as fit, the rest counted as "+N more" (the
+ * fit render.c gives headlines, docs/DESIGN.md "The output contract"). */
+static void summarize_ok(struct check *c)
+{
+	size_t n = check_count(c), room = LINE1_MAX - strlen("KMS COUNT OK - ");
+	size_t used = 0, k = 1;
+	for (size_t j = 1; j <= n; j++) {
+		const char *h = subcheck_headline_text(check_child(c, j - 1));
+		used += text_chars(h, strlen(h)) + (j > 1 ? 2 : 0);
+		char more[32];
+		size_t more_len = j < n ? (size_t)snprintf(more, sizeof(more), "; +%zu more", n - j) : 0;
+		if (used + more_len <= room)
+			k = j;
 	}
-	result_add(r, e->st, "%s", line);
-	result_perf(r, e->label, (double)count, "", &th, 0, (double)cap);
-	if (f.have) {
-		char lab[160];
-		snprintf(lab, sizeof(lab), "%s active", e->label);
-		result_perf(r, lab, (double)f.active, "", NULL, 0, NAN);
-		snprintf(lab, sizeof(lab), "%s lapsing", e->label);
-		result_perf(r, lab, (double)f.lapsing, "", NULL, 0, NAN);
-	}
+	char line[LINE1_MAX * 8] = "";
+	for (size_t i = 0; i < k && i < n; i++)
+		text_append(line, sizeof(line), "%s%s", i ? "; " : "",
+			    subcheck_headline_text(check_child(c, i)));
+	if (k < n)
+		text_append(line, sizeof(line), "; +%zu more", n - k);
+	check_summary_ok(c, "%s", line);
 }
 
 /* windows/office select by product_family(); a product of neither family is
@@ -477,7 +507,7 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 		cfg->servers_only = true;
 		return true;
 	case OPT_FORECAST_DAYS:
-		return number_parse("--forecast-days", arg, 0, FORECAST_DAYS_MAX - 1,
+		return number_parse("--forecast-days", arg, 0, FORECAST_DAYS - 1,
 				    &cfg->forecast_days, err);
 	}
 	snprintf(err, KMS_ERRLEN, "unhandled option %d", id);
@@ -522,18 +552,18 @@ static struct product_eval *select_products(const struct doc *d, size_t *out_n)
 }
 
 /* Why some clients are not in any forecast. */
-static void add_forecast_notes(struct result *r, const struct doc *d, const struct gather *g)
+static void add_forecast_notes(struct check *c, const struct doc *d, const struct gather *g)
 {
 	if (!d->has_clients)
-		result_note(r, "Forecast: no client inventory in the document");
+		check_note(c, "Forecast: no client inventory in the document");
 	if (g->ambiguous)
-		result_note(r, "Forecast: %zu client%s seen within 30 days left out: server OS or "
-			    "Office, ambiguous (required_count 5, SKU not in the table, no "
-			    "application_id)", g->ambiguous, g->ambiguous == 1 ? "" : "s");
+		check_note(c, "Forecast: %zu client%s seen within 30 days left out: server OS or "
+			   "Office, ambiguous (required_count 5, SKU not in the table, no "
+			   "application_id)", g->ambiguous, g->ambiguous == 1 ? "" : "s");
 	if (g->unknown)
-		result_note(r, "Forecast: %zu client%s seen within 30 days left out: unknown product "
-			    "(neither sku_id, required_count nor application_id tells)",
-			    g->unknown, g->unknown == 1 ? "" : "s");
+		check_note(c, "Forecast: %zu client%s seen within 30 days left out: unknown product "
+			   "(neither sku_id, required_count nor application_id tells)",
+			   g->unknown, g->unknown == 1 ? "" : "s");
 }
 
 int main(int argc, char **argv)
@@ -563,20 +593,18 @@ int main(int argc, char **argv)
 	/* evaluate */
 	size_t n;
 	struct product_eval *ev = select_products(d, &n);
-	struct result *r = result_new();
-	add_forecast_notes(r, d, &g);
+	struct check *c = check_new();
+	add_forecast_notes(c, d, &g);
 	for (size_t i = 0; i < n; i++)
-		evaluate_product(r, &count_config, &co, have_user ? &user : NULL, &g, d, &ev[i]);
-
-	/* the first line names every product, worst first */
-	for (size_t i = 0; i < n; i++)
-		result_headline(r, ev[i].st, "%s", ev[i].frag);
+		evaluate_product(c, &count_config, co.verbose, have_user ? &user : NULL, &g, d,
+				 &ev[i]);
+	summarize_ok(c);
 
 	/* report */
 	free(ev);
 	doc_free(d);
 	gather_free(&g);
-	result_exit(r);
+	check_exit(c);
 }
 
 /* ---- help ------------------------------------------------------------------ */

@@ -6,6 +6,7 @@ Owns: small documents written per test, generated inventories
 (packaging/samples/generate.py) and the exact output a user would see."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -62,10 +63,9 @@ def perf_raw(res):
 SAMPLE_CASES = [
     ("healthy.json", "OK", "Windows 31 OK; Office 2013+ 10 OK"),
     ("dns-failure.json", "OK", "Windows 31 OK; Office 2013+ 10 OK"),
-    ("below-threshold.json", "CRITICAL",
-     "Windows 18/25 (clients cannot activate); Office 2013+ 8 OK"),
-    ("expiring.json", "CRITICAL",
-     "Windows 22/25 (clients cannot activate); Office 2013+ 8 OK"),
+    # line 1 of a check that is not OK names only what is not OK
+    ("below-threshold.json", "CRITICAL", "Windows 18/25 (clients cannot activate)"),
+    ("expiring.json", "CRITICAL", "Windows 22/25 (clients cannot activate)"),
     ("not-kms.json", "CRITICAL",
      "Windows not enabled as a KMS host or no request received yet"),
 ]
@@ -81,14 +81,16 @@ def test_samples(sample, state, summary):
 def test_below_threshold_sample_long_output_and_perfdata():
     res = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
     assert res.code == 2, res
+    # each product's count, then its forecast (a subcheck with a state of
+    # its own), worst first
     assert res.long == [
         "[CRITICAL] Windows: count 18, critical below 25, warning below 30, cap 50: "
         "servers can activate, client OSes cannot",
+        "[OK] Forecast Windows: 14 active, 4 lapsing (all out of the count by 2026-12-02); "
+        "count already critical",
         "[OK] Office 2013+: count 8, critical below 5, warning below 7, cap 10: "
         "Office can activate",
-        "Forecast Windows: 14 active, 4 lapsing (all out of the count by 2026-12-02); "
-        "count already critical",
-        "Forecast Office 2013+: 8 active, none lapsing; count stays at 5 or more",
+        "[OK] Forecast Office 2013+: 8 active, none lapsing; count stays at 5 or more",
     ], res
     assert res.perf_text == (
         "Windows=18;30:;25:;0;50 'Windows active'=14;;;0 'Windows lapsing'=4;;;0 "
@@ -211,7 +213,7 @@ def test_repeated_and_unknown_products(tmp_path):
     res = run(PLUGIN, "-u", doc)
     # an unknown id and a name of neither family: UNKNOWN, never Office's 5/7
     assert res.code == 3, res
-    assert res.first == "KMS COUNT UNKNOWN - $.products[2]: %s; +2 more" % UNCLASSIFIED, res
+    assert res.first == "KMS COUNT UNKNOWN - $.products[2]: %s" % UNCLASSIFIED, res
     assert res.long[0] == ('[UNKNOWN] $.products[2] (name "Visio KMS", application_id %s): '
                            "neither says whether it is Windows or Office, so no threshold "
                            "applies" % other), res
@@ -316,9 +318,8 @@ def test_unclassifiable_product_is_unknown(tmp_path, p, args):
         assert res.first == "KMS COUNT UNKNOWN - $.products[1]: " + UNCLASSIFIED, res
         assert res.perf == {}, res
     elif args == ["--servers-only"]:
-        # the Windows phrase does not fit beside it: counted, in the long output
-        assert res.first == ("KMS COUNT UNKNOWN - $.products[1]: %s; +1 more"
-                             % UNCLASSIFIED), res
+        # Windows 12 is OK with --servers-only: line 1 names only the unknown
+        assert res.first == "KMS COUNT UNKNOWN - $.products[1]: " + UNCLASSIFIED, res
         assert list(res.perf) == ["Windows"], res
     else:
         assert res.code == 2, res
@@ -404,11 +405,12 @@ def test_forecast_warns_within_horizon(tmp_path):
     res = run(PLUGIN, "-u", doc, "--forecast-days", 7)
     assert res.first == ("KMS COUNT WARNING - Windows count 31 forecast to fall below 25 on "
                          "2026-11-28 (in 3 days): 9 clients stopped renewing"), res
+    # the forecast warns, the count itself (31, above 30) is OK
     assert res.long == [
-        "[WARNING] Windows: count 31, critical below 25, warning below 30, cap 50: servers "
-        "and clients can activate; forecast to fall below 25 on 2026-11-28 (in 3 days)",
-        "Forecast Windows: 22 active, 9 lapsing (all out of the count by 2026-11-28); "
-        "forecast to fall below 25 on 2026-11-28 (in 3 days, count 22)",
+        "[WARNING] Forecast Windows: 22 active, 9 lapsing (all out of the count by "
+        "2026-11-28); forecast to fall below 25 on 2026-11-28 (in 3 days, count 22)",
+        "[OK] Windows: count 31, critical below 25, warning below 30, cap 50: servers "
+        "and clients can activate",
     ], res
     assert res.perf_text == ("Windows=31;30:;25:;0;50 'Windows active'=22;;;0 "
                              "'Windows lapsing'=9;;;0"), res
@@ -433,8 +435,8 @@ def test_forecast_not_crossing(tmp_path):
     doc = generate(tmp_path, "--clients", 31, "--lapsing", 5, "--lapse-day", 3)
     res = run(PLUGIN, "-u", doc)
     assert res.first == "KMS COUNT OK - Windows 31 OK", res
-    assert res.long[-1] == ("Forecast Windows: 26 active, 5 lapsing (all out of the count "
-                            "by 2026-11-28); count stays at 25 or more"), res
+    assert res.long[-1] == ("[OK] Forecast Windows: 26 active, 5 lapsing (all out of the "
+                            "count by 2026-11-28); count stays at 25 or more"), res
 
 
 def test_forecast_counts_clients_above_the_cap_first(tmp_path):
@@ -538,8 +540,7 @@ def test_served_over_https(nginx):
     url = nginx.https_url("/count/below-threshold.json")
     res = run(PLUGIN, "-u", url, "--cacert", nginx.ca)
     from_file = run(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
-    assert res.first == ("KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate); "
-                         "Office 2013+ 8 OK"), res
+    assert res.first == "KMS COUNT CRITICAL - Windows 18/25 (clients cannot activate)", res
     assert res.stdout == from_file.stdout, res
 
 
@@ -661,3 +662,313 @@ def test_duplicate_cmid_and_product_is_unknown(tmp_path, a, b, prod):
     assert res.first == ("KMS COUNT UNKNOWN - status document %s: $.clients[4]: CMID %s and "
                          "product %s already at $.clients[2]" % (path, cmid(7), prod)), res
     assert len(res.line1) <= 100 and res.line1.endswith("..."), res
+
+
+# ---- issue 16: one result in three formats ------------------------------------
+#
+# The tree: one top-level subcheck per product, its output the product's
+# line-1 phrase. A product with a count has a count child (the count metric,
+# judged by exactly its own thresholds) and, with an inventory, a forecast
+# child (explicit OK or WARNING; active/lapsing only graph). A product not
+# enabled (CRITICAL) or unclassifiable (UNKNOWN) is a leaf with an explicit
+# state and no metric.
+
+ALL_SAMPLES = sorted(f for f in os.listdir(SAMPLES) if f.endswith(".json"))
+RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
+VARIATIONS = [[], ["-v"], ["--servers-only"], ["-w", "35:", "-c", "20:"], ["-c", "25:"],
+              ["-w", "30:"], ["-c", "10:20"], ["-w", "@10:20"], ["-c", "~:10"],
+              ["--forecast-days", "0"], ["--forecast-days", "30"], ["--product", "windows"]]
+
+
+def worst(states):
+    return max(states, key=RANK.__getitem__, default="OK")
+
+
+def assert_count_tree(text, doc):
+    """The shape above, for any input: what judges each subcheck, and that
+    line 1 is the products' phrases."""
+    for p in doc["checks"]:
+        assert "perfdata" not in p, p
+        kids = p.get("checks", [])
+        if not kids:
+            assert p["state"] in ("CRITICAL", "UNKNOWN"), p
+            continue
+        assert len(kids) in (1, 2), p
+        count = kids[0]
+        assert "checks" not in count and len(count["perfdata"]) == 1, count
+        pd = count["perfdata"][0]
+        assert pd["min"] == 0 and pd["max"] in (10, 50), pd
+        # judged by exactly the metric it graphs, nothing else
+        assert count["state"] == harness.metric_verdict(pd), count
+        if len(kids) == 2:
+            fc = kids[1]
+            assert fc["output"].startswith("Forecast %s: " % pd["label"]), fc
+            assert [m["label"] for m in fc["perfdata"]] == [pd["label"] + " active",
+                                                            pd["label"] + " lapsing"], fc
+            assert all("warn" not in m and "crit" not in m for m in fc["perfdata"]), fc
+            assert fc["state"] in ("OK", "WARNING"), fc
+        assert p["state"] == worst(k["state"] for k in kids), p
+    counted = re.search(r"; \+\d+ more$", text.summary or "")
+    if doc["state"] == "OK" and not counted:
+        assert text.summary == "; ".join(p["output"] for p in doc["checks"]), (text, doc)
+    elif doc["state"] != "OK":
+        # every product that is not OK speaks on line 1 (or is counted)
+        for p in doc["checks"]:
+            if p["state"] != "OK" and p.get("checks") and not counted:
+                assert p["output"] in text.summary, (p, text)
+        for p in doc["checks"]:
+            if p["state"] == "OK":
+                assert p["output"] not in text.summary, (p, text)
+
+
+@pytest.mark.parametrize("args", VARIATIONS, ids=" ".join)
+@pytest.mark.parametrize("sample", ALL_SAMPLES)
+def test_formats_every_sample(sample, args):
+    text, doc = harness.run_formats(PLUGIN, "-u", os.path.join(SAMPLES, sample), *args)
+    assert_count_tree(text, doc)
+
+
+def default_state(count, clients):
+    """The defaults as the man page states them: 25/30 for client OSes,
+    5/7 for servers and Office."""
+    crit, warn = (25, 30) if clients else (5, 7)
+    return "CRITICAL" if count < crit else "WARNING" if count < warn else "OK"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """generate.py documents, written once per parameter set."""
+    made = {}
+
+    def make(*args):
+        key = tuple(str(a) for a in args)
+        if key not in made:
+            out = tmp_path_factory.mktemp("gen") / "doc.json"
+            subprocess.run(["/usr/bin/python3", GENERATE, "--now", NOW, "--out", str(out)]
+                           + list(key), check=True, timeout=120)
+            made[key] = str(out)
+        return made[key]
+    return make
+
+
+# the realistic mix: Windows and Office counts below, at and above 25/30 and
+# 5/7, no client lapsing (every client in the count renewed within a week)
+@pytest.mark.parametrize("args", [[], ["--servers-only"], ["-w", "40:", "-c", "20:"]],
+                         ids=" ".join)
+@pytest.mark.parametrize("profile,clients", [
+    ("mixed", 10), ("mixed", 20), ("mixed", 30), ("mixed", 40), ("mixed", 60), ("mixed", 200),
+    ("windows-only", 20), ("windows-only", 30), ("windows-only", 40),
+    ("servers-only", 4), ("servers-only", 10), ("servers-only", 30),
+])
+def test_formats_generated_mix(generated, profile, clients, args):
+    path = generated("--clients", clients, "--profile", profile)
+    with open(path) as f:
+        products = json.load(f)["products"]
+    text, doc = harness.run_formats(PLUGIN, "-u", path, *args)
+    assert_count_tree(text, doc)
+    want = []
+    for p in products:
+        count, win = p["current_count"], p["application_id"] == WIN
+        if args[:1] == ["-w"]:
+            want.append("CRITICAL" if count < 20 else "WARNING" if count < 40 else "OK")
+        else:
+            want.append(default_state(count, win and "--servers-only" not in args))
+    assert [p["state"] for p in doc["checks"]] == want, (products, doc)
+    assert doc["state"] == worst(want), doc
+    assert all(text.perf[lab]["value"] == 0 for lab in text.perf if lab.endswith(" lapsing")), text
+
+
+# exact counts (every client a Windows PC: N - L renewing, L leaving the
+# count on day D), against the thresholds, the horizon and -w/-c
+LAPSE_CASES = [
+    # count below, at and above 25 and 30, forecast beyond the horizon
+    ((4, 1, 20), [], "CRITICAL", "Windows 4/25 (nothing can activate)"),
+    ((5, 1, 20), [], "CRITICAL", "Windows 5/25 (clients cannot activate)"),
+    ((24, 1, 20), [], "CRITICAL", "Windows 24/25 (clients cannot activate)"),
+    ((25, 1, 20), [], "WARNING", "Windows 25/30 (close to 25)"),
+    ((29, 1, 20), [], "WARNING", "Windows 29/30 (close to 25)"),
+    ((30, 1, 20), [], "OK", "Windows 30 OK"),
+    ((50, 1, 20), [], "OK", "Windows 50 OK"),
+    # the forecast within the horizon
+    ((25, 1, 20), ["--forecast-days", 30], "WARNING",
+     "Windows count 25 forecast to fall below 25 on 2026-12-15 (in 20 days): 1 client "
+     "stopped renewing"),
+    ((30, 6, 3), [], "WARNING",
+     "Windows count 30 forecast to fall below 25 on 2026-11-28 (in 3 days): 6 clients "
+     "stopped renewing"),
+    ((30, 6, 3), ["--forecast-days", 3], "WARNING",
+     "Windows count 30 forecast to fall below 25 on 2026-11-28 (in 3 days): 6 clients "
+     "stopped renewing"),
+    ((30, 6, 3), ["--forecast-days", 2], "OK", "Windows 30 OK"),
+    ((30, 5, 3), [], "OK", "Windows 30 OK"),  # 25 stay: at the threshold
+    # above the cap: the count shows 50 of 60
+    ((60, 36, 1), [], "WARNING",
+     "Windows count 50 forecast to fall below 25 on 2026-11-26 (in 1 day): 36 clients "
+     "stopped renewing"),
+    ((60, 35, 1), [], "OK", "Windows 50 OK"),
+    # -w / -c
+    ((30, 6, 3), ["-c", "20:"], "OK", "Windows 30 OK"),
+    ((30, 6, 3), ["-w", "35:"], "WARNING", "Windows 30/35 (warning)"),
+    ((30, 6, 3), ["-w", "35:", "-c", "25:"], "WARNING",
+     "Windows count 30 forecast to fall below 25 on 2026-11-28 (in 3 days): 6 clients "
+     "stopped renewing"),
+    ((30, 6, 3), ["-c", "@20:24"], "WARNING",
+     "Windows count 30 forecast to be critical (range @20:24) on 2026-11-28 (in 3 days): "
+     "6 clients stopped renewing"),
+    ((30, 6, 3), ["-c", "~:29"], "CRITICAL", "Windows 30 (critical range ~:29)"),
+    # --servers-only: 5 and 7
+    ((4, 1, 20), ["--servers-only"], "CRITICAL", "Windows 4/5 (nothing can activate)"),
+    ((5, 1, 20), ["--servers-only"], "WARNING", "Windows 5/7 (close to 5)"),
+    ((7, 1, 20), ["--servers-only"], "OK", "Windows 7 OK"),
+    ((7, 3, 2), ["--servers-only"], "WARNING",
+     "Windows count 7 forecast to fall below 5 on 2026-11-27 (in 2 days): 3 clients "
+     "stopped renewing"),
+]
+
+
+@pytest.mark.parametrize("gen,args,state,summary", LAPSE_CASES)
+def test_formats_generated_lapsing(generated, gen, args, state, summary):
+    n, lapsing, day = gen
+    path = generated("--clients", n, "--lapsing", lapsing, "--lapse-day", day)
+    text, doc = harness.run_formats(PLUGIN, "-u", path, *args)
+    assert_count_tree(text, doc)
+    assert (text.state, text.first) == (state, "KMS COUNT %s - %s" % (state, summary)), text
+    assert text.perf["Windows lapsing"]["value"] == lapsing, text
+    count_sc, forecast_sc = doc["checks"][0]["checks"]
+    # the forecast's own state: WARNING exactly when it speaks on line 1
+    assert (forecast_sc["state"] == "WARNING") == ("forecast" in summary), doc
+    assert count_sc["state"] == harness.metric_verdict(count_sc["perfdata"][0]), doc
+
+
+STATE_CASES = [
+    ("OK", "healthy", lambda t: ["-u", os.path.join(SAMPLES, "healthy.json")]),
+    ("WARNING", "count in the warning range",
+     lambda t: ["-u", write_doc(t, [product(WIN, 27), product(O2013, 10)])]),
+    ("WARNING", "forecast",
+     lambda t: ["-u", generate(t, "--clients", 31, "--lapsing", 9, "--lapse-day", 3)]),
+    ("CRITICAL", "count in the critical range",
+     lambda t: ["-u", os.path.join(SAMPLES, "below-threshold.json")]),
+    ("CRITICAL", "not enabled", lambda t: ["-u", os.path.join(SAMPLES, "not-kms.json")]),
+    ("CRITICAL", "not enabled beside an OK product",
+     lambda t: ["-u", write_doc(t, [product(WIN, 40), product(O2013, None)])]),
+    ("UNKNOWN", "unclassifiable product",
+     lambda t: ["-u", write_doc(t, [{"name": "Visio KMS", "current_count": 3}])]),
+    ("UNKNOWN", "stale document",
+     lambda t: ["-u", write_doc(t, [product(WIN, 31)], generated_at="2026-11-25T10:50:00Z")]),
+    ("UNKNOWN", "missing document", lambda t: ["-u", str(t / "nope.json")]),
+    ("UNKNOWN", "bad range", lambda t: ["-u", write_doc(t, [product(WIN, 31)]), "-c", "2:1"]),
+    ("UNKNOWN", "no product matches",
+     lambda t: ["-u", write_doc(t, [product(WIN, 31)]), "--product", "office"]),
+    ("UNKNOWN", "no product", lambda t: ["-u", write_doc(t, [])]),
+]
+
+
+@pytest.mark.parametrize("state,what,args", STATE_CASES, ids=[c[1] for c in STATE_CASES])
+def test_formats_each_state(tmp_path, state, what, args):
+    text, doc = harness.run_formats(PLUGIN, *args(tmp_path))
+    assert text.state == doc["state"] == state, (what, text, doc)
+    assert_count_tree(text, doc)
+
+
+def test_json_tree_below_threshold():
+    _, doc = harness.run_formats(PLUGIN, "-u", os.path.join(SAMPLES, "below-threshold.json"))
+    floor = lambda n: {"start": n, "end": "inf", "alert_on_inside": False}  # noqa: E731
+    graph = lambda label, v: {"label": label, "value": v, "uom": "", "min": 0}  # noqa: E731
+    assert doc == {
+        "state": "CRITICAL",
+        "summary": "Windows 18/25 (clients cannot activate)",
+        "checks": [
+            {"output": "Windows 18/25 (clients cannot activate)", "state": "CRITICAL",
+             "checks": [
+                 {"output": "Windows: count 18, critical below 25, warning below 30, cap 50: "
+                            "servers can activate, client OSes cannot",
+                  "state": "CRITICAL",
+                  "perfdata": [{"label": "Windows", "value": 18, "uom": "", "warn": floor(30),
+                                "crit": floor(25), "min": 0, "max": 50}]},
+                 {"output": "Forecast Windows: 14 active, 4 lapsing (all out of the count by "
+                            "2026-12-02); count already critical",
+                  "state": "OK",
+                  "perfdata": [graph("Windows active", 14), graph("Windows lapsing", 4)]},
+             ]},
+            {"output": "Office 2013+ 8 OK", "state": "OK",
+             "checks": [
+                 {"output": "Office 2013+: count 8, critical below 5, warning below 7, cap 10: "
+                            "Office can activate",
+                  "state": "OK",
+                  "perfdata": [{"label": "Office 2013+", "value": 8, "uom": "",
+                                "warn": floor(7), "crit": floor(5), "min": 0, "max": 10}]},
+                 {"output": "Forecast Office 2013+: 8 active, none lapsing; count stays at 5 "
+                            "or more",
+                  "state": "OK",
+                  "perfdata": [graph("Office 2013+ active", 8),
+                               graph("Office 2013+ lapsing", 0)]},
+             ]},
+        ],
+    }, doc
+
+
+def test_json_tree_forecast_warns(tmp_path):
+    doc_path = generate(tmp_path, "--clients", 31, "--lapsing", 9, "--lapse-day", 3)
+    text, doc = harness.run_formats(PLUGIN, "-u", doc_path)
+    # the count (31, above its warning 30:) is OK; the forecast says WARNING
+    head = ("Windows count 31 forecast to fall below 25 on 2026-11-28 (in 3 days): 9 clients "
+            "stopped renewing")
+    assert doc["state"] == "WARNING" and doc["summary"] == text.line1[len("KMS COUNT WARNING - "):]
+    assert text.first == "KMS COUNT WARNING - " + head, text
+    (p,) = doc["checks"]
+    assert (p["output"], p["state"]) == (head, "WARNING"), p
+    assert [(k["state"], k["output"]) for k in p["checks"]] == [
+        ("OK", "Windows: count 31, critical below 25, warning below 30, cap 50: servers and "
+               "clients can activate"),
+        ("WARNING", "Forecast Windows: 22 active, 9 lapsing (all out of the count by "
+                    "2026-11-28); forecast to fall below 25 on 2026-11-28 (in 3 days, "
+                    "count 22)"),
+    ], p
+    assert [m["label"] for k in p["checks"] for m in k["perfdata"]] == [
+        "Windows", "Windows active", "Windows lapsing"], p
+
+
+def test_json_tree_leaf_products(tmp_path):
+    """Not enabled and unclassifiable: leaves with an explicit state, no
+    metric; the notes follow; no inventory, so no forecast child."""
+    path = write_doc(tmp_path, [product(WIN, None), {"name": "Visio KMS", "current_count": 3},
+                                product(O2013, 9)])
+    text, doc = harness.run_formats(PLUGIN, "-u", path)
+    assert doc == {
+        "state": "CRITICAL",
+        "summary": "Windows not enabled as a KMS host or no request received yet; +1 more",
+        "checks": [
+            {"output": "Windows: not enabled as a KMS host or no request received yet (no "
+                       "current count)", "state": "CRITICAL"},
+            {"output": '$.products[1] (name "Visio KMS", application_id absent): neither says '
+                       "whether it is Windows or Office, so no threshold applies",
+             "state": "UNKNOWN"},
+            {"output": "Office 2013+ 9 OK", "state": "OK",
+             "checks": [{"output": "Office 2013+: count 9, critical below 5, warning below 7, "
+                                   "cap 10: Office can activate", "state": "OK",
+                         "perfdata": [{"label": "Office 2013+", "value": 9, "uom": "",
+                                       "warn": {"start": 7, "end": "inf",
+                                                "alert_on_inside": False},
+                                       "crit": {"start": 5, "end": "inf",
+                                                "alert_on_inside": False},
+                                       "min": 0, "max": 10}]}]},
+        ],
+        "notes": ["Forecast: no client inventory in the document"],
+    }, doc
+    assert text.long == [
+        "[CRITICAL] Windows: not enabled as a KMS host or no request received yet (no "
+        "current count)",
+        '[UNKNOWN] $.products[1] (name "Visio KMS", application_id absent): neither says '
+        "whether it is Windows or Office, so no threshold applies",
+        "[OK] Office 2013+: count 9, critical below 5, warning below 7, cap 10: Office can "
+        "activate",
+        "Forecast: no client inventory in the document",
+    ], text
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "YAML", "xml", ""])
+def test_unknown_output_format(fmt):
+    res = run(PLUGIN, "--output-format", fmt, "-u", os.path.join(SAMPLES, "healthy.json"))
+    assert res.code == 3, res
+    assert res.first == ("KMS COUNT UNKNOWN - unknown --output-format '%s' (text, json or "
+                         "mp-test-json)" % fmt), res
