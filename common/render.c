@@ -290,11 +290,6 @@ char *render_view(const struct text_view *v, const char *aspect, size_t *len)
 		summary = v->n_parts ? lines[0].text : "";
 		repeated = v->n_parts > 0;
 	}
-	/* A leaf that speaks for itself on line 1 (an OK check's first leaf,
-	 * a failing leaf without a headline) is the first long line already:
-	 * its cut text is not repeated whole. */
-	if (v->n_parts && strcmp(summary, lines[0].text) == 0)
-		repeated = true;
 
 	struct sbuf out = { 0 };
 	sb_add(&out, prefix.p, prefix.n);
@@ -456,7 +451,9 @@ static char *render_text(const struct check *c, const char *aspect, size_t *len)
 		const struct subcheck *sc = check_child(c, i);
 		flatten(sc, &f);
 		state_t s = subcheck_state(sc);
-		if (st != STATE_OK && s != STATE_OK) {
+		/* not OK: the headlines of the subchecks that are not; OK
+		 * without an OK summary: every headline */
+		if (s != STATE_OK || (st == STATE_OK && !check_ok_summary(c))) {
 			f.heads = xgrow(f.heads, &f.cap_heads, f.n_heads, sizeof *f.heads);
 			f.heads[f.n_heads++] = (struct view_line){ s, subcheck_headline_text(sc) };
 		}
@@ -471,8 +468,6 @@ static char *render_text(const struct check *c, const char *aspect, size_t *len)
 		.notes = notes, .n_notes = n_notes,
 		.perf = f.perf, .n_perf = f.n_perf,
 	};
-	if (st == STATE_OK && !v.summary && check_count(c))
-		v.summary = subcheck_output(check_child(c, 0));
 	char *text = render_view(&v, aspect, len);
 	for (size_t i = 0; i < f.n_perf; i++)
 		free(f.perf[i]);

@@ -15,8 +15,10 @@
  * none). The same state gives the exit code and the word on line 1.
  *
  * Line 1 (one rule, render.h): when the check is OK, its OK summary
- * (check_summary_ok); else the headlines of the top-level subchecks that are
- * not OK, worst first, in the order added within a state. A subcheck's
+ * (check_summary_ok), or without one the headlines of all its top-level
+ * subchecks in the order added; else the headlines of the top-level
+ * subchecks that are not OK, worst first, in the order added within a
+ * state. A subcheck's
  * headline is subcheck_headline()'s text, or its output when none is set.
  *
  * Every text is cleaned with text_clean() when it is added. */
@@ -53,7 +55,7 @@ struct check *check_new(void);
 void check_free(struct check *c);
 
 /* Line 1 when the check is OK (printf format; replaces an earlier one).
- * When none is set, an OK check shows its first top-level subcheck's output. */
+ * When none is set, an OK check joins its top-level subchecks' headlines. */
 void check_summary_ok(struct check *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

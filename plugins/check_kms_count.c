@@ -428,30 +428,6 @@ static void evaluate_product(struct check *c, const struct config *cfg, int verb
 
 /* ---- report ---------------------------------------------------------------- */
 
-/* Line 1 when every product is OK: each product's phrase ("Windows 31 OK;
- * Office 2013+ 10 OK"), as many as fit, the rest counted as "+N more" (the
- * fit render.c gives headlines, docs/DESIGN.md "The output contract"). */
-static void summarize_ok(struct check *c)
-{
-	size_t n = check_count(c), room = LINE1_MAX - strlen("KMS COUNT OK - ");
-	size_t used = 0, k = 1;
-	for (size_t j = 1; j <= n; j++) {
-		const char *h = subcheck_headline_text(check_child(c, j - 1));
-		used += text_chars(h, strlen(h)) + (j > 1 ? 2 : 0);
-		char more[32];
-		size_t more_len = j < n ? (size_t)snprintf(more, sizeof(more), "; +%zu more", n - j) : 0;
-		if (used + more_len <= room)
-			k = j;
-	}
-	char line[LINE1_MAX * 8] = "";
-	for (size_t i = 0; i < k && i < n; i++)
-		text_append(line, sizeof(line), "%s%s", i ? "; " : "",
-			    subcheck_headline_text(check_child(c, i)));
-	if (k < n)
-		text_append(line, sizeof(line), "; +%zu more", n - k);
-	check_summary_ok(c, "%s", line);
-}
-
 /* windows/office select by product_family(); a product of neither family is
  * selected by both, since it may be either and must be said to be unknown;
  * a GUID selects by application id. */
@@ -598,7 +574,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		evaluate_product(c, &count_config, co.verbose, have_user ? &user : NULL, &g, d,
 				 &ev[i]);
-	summarize_ok(c);
 
 	/* report */
 	free(ev);

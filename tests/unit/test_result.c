@@ -304,24 +304,24 @@ static char *text_of(const struct check *c)
 		free(got_);                       \
 	} while (0)
 
-START_TEST(line1_ok_summary_or_first_output)
+START_TEST(line1_ok_summary_or_all_headlines)
 {
 	struct check *c = check_new();
 	check_add(c, "first");
 	check_add(c, "second");
-	ASSERT_TEXT(c, "KMS TEST OK - first\n[OK] first\n[OK] second\n");
+	ASSERT_TEXT(c, "KMS TEST OK - first; second\n[OK] first\n[OK] second\n");
 	check_summary_ok(c, "2 hosts fine");
 	ASSERT_TEXT(c, "KMS TEST OK - 2 hosts fine\n[OK] first\n[OK] second\n");
 	ck_assert_str_eq(check_ok_summary(c), "2 hosts fine");
 	check_free(c);
-	/* a parent first: its output speaks on line 1, its children below */
+	/* a parent and a leaf: both headlines on line 1, the leaves below */
 	c = check_new();
 	struct subcheck *p = check_add(c, "parent");
 	subcheck_add(p, "kid 1");
 	subcheck_add(p, "kid 2");
 	check_add(c, "leaf");
 	ck_assert_ptr_null(check_ok_summary(c));
-	ASSERT_TEXT(c, "KMS TEST OK - parent\n[OK] kid 1\n[OK] kid 2\n[OK] leaf\n");
+	ASSERT_TEXT(c, "KMS TEST OK - parent; leaf\n[OK] kid 1\n[OK] kid 2\n[OK] leaf\n");
 	check_free(c);
 	/* only an OK summary */
 	c = check_new();
@@ -367,9 +367,10 @@ START_TEST(line1_headlines_top_level_only)
 }
 END_TEST
 
-/* A line-1 text too long is shown whole below it, unless that whole text
- * is already the first long line (a lone leaf speaking for itself). */
-START_TEST(line1_cut_text_not_repeated)
+/* A line-1 text too long is shown whole below it, untagged, before the
+ * leaves (the output contract: the reader finds the whole sentence on line
+ * 2), even when a leaf's own line repeats it. */
+START_TEST(line1_cut_text_shown_whole)
 {
 	char longer[200];
 	snprintf(longer, sizeof longer, "%s", "kms01.branch-office.corp.example: KMS answers "
@@ -377,22 +378,22 @@ START_TEST(line1_cut_text_not_repeated)
 	const char *cut = "kms01.branch-office.corp.example: KMS answers on port 1688 but the host key is...";
 	char want[600];
 
-	/* OK, no summary: the first leaf is on line 1 and below, once */
+	/* OK, no summary: the headlines joined, cut, and whole below */
 	struct check *c = check_new();
 	check_add(c, "%s", longer);
 	check_add(c, "second");
-	snprintf(want, sizeof want, "KMS TEST OK - %s\n[OK] %s\n[OK] second\n",
+	snprintf(want, sizeof want, "KMS TEST OK - %s\n%s; +1 more\n[OK] %s\n[OK] second\n",
 		 "kms01.branch-office.corp.example: KMS answers on port 1688 but the host key is not...",
-		 longer);
+		 longer, longer);
 	ASSERT_TEXT(c, want);
 	check_free(c);
 
-	/* one failing leaf without a headline: the same */
+	/* one failing leaf without a headline: its output is the headline */
 	c = check_new();
 	subcheck_set_state(check_add(c, "%s", longer), STATE_UNKNOWN);
 	check_add(c, "second");
-	snprintf(want, sizeof want, "KMS TEST UNKNOWN - %s\n[UNKNOWN] %s\n[OK] second\n", cut,
-		 longer);
+	snprintf(want, sizeof want, "KMS TEST UNKNOWN - %s\n%s\n[UNKNOWN] %s\n[OK] second\n", cut,
+		 longer, longer);
 	ASSERT_TEXT(c, want);
 	check_free(c);
 
@@ -769,9 +770,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, metric_without_thresholds_is_ok);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("line1");
-	tcase_add_test(tc, line1_ok_summary_or_first_output);
+	tcase_add_test(tc, line1_ok_summary_or_all_headlines);
 	tcase_add_test(tc, line1_headlines_top_level_only);
-	tcase_add_test(tc, line1_cut_text_not_repeated);
+	tcase_add_test(tc, line1_cut_text_shown_whole);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
 	tcase_add_test(tc, json_tree_exact);
