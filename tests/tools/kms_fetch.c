@@ -88,9 +88,12 @@ int main(int argc, char **argv)
 	if (!ok)
 		die("%s", err);
 
-	struct result *r = result_new();
-	result_summary(r, "%llu bytes, FNV-1a %016llx", d.bytes,
-		       (unsigned long long)d.fnv);
-	result_perf(r, "size", (double)d.bytes, "B", NULL, 0, NAN);
-	result_exit(r);
+	struct check *c = check_new();
+	struct subcheck *body = check_add(c, "%llu bytes, FNV-1a %016llx", d.bytes,
+					  (unsigned long long)d.fnv);
+	struct metric size = METRIC("size", (double)d.bytes);
+	size.uom = "B";
+	size.min = 0;
+	subcheck_metric(body, size);
+	check_exit(c);
 }
