@@ -220,6 +220,7 @@ FUZZ_COMMON  := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_EXIT             := output render result timeout range number text vlog xalloc state
 FUZZ_LINK_range       := range number state
 FUZZ_LINK_hresult     := hresult
+FUZZ_LINK_render      := render result range number text vlog xalloc state
 FUZZ_LINK_doc_scan    := doc-scan state
 FUZZ_LINK_duration    := number timeutil $(FUZZ_EXIT)
 FUZZ_LINK_rfc3339     := timeutil $(FUZZ_EXIT)

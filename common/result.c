@@ -156,6 +156,23 @@ void subcheck_headline(struct subcheck *sc, const char *fmt, ...)
 	sc->headline = s;
 }
 
+/* A range judges only if its perfdata can show it (the value judged is the
+ * value graphed): an infinite bound becomes an open end, a NaN bound or a
+ * percent range not yet scaled to absolute numbers (range_scale) drops the
+ * range, with a -v line: either is a plugin's bug, never the peer's. */
+static bool range_shown(struct range *r, const char *label, const char *which)
+{
+	if (isinf(r->start) && r->start < 0)
+		r->start_infinite = true;
+	if (isinf(r->end) && r->end > 0)
+		r->end_infinite = true;
+	bool ok = !r->percent && (r->start_infinite || isfinite(r->start)) &&
+		  (r->end_infinite || isfinite(r->end));
+	if (!ok)
+		vlog(1, "perfdata '%s': %s range left out (not absolute finite numbers)", label, which);
+	return ok;
+}
+
 void subcheck_metric(struct subcheck *sc, struct metric m)
 {
 	const char *label = m.label && *m.label ? m.label : "unnamed";
@@ -169,8 +186,11 @@ void subcheck_metric(struct subcheck *sc, struct metric m)
 	it->label = xstrdup(label);
 	text_clean(it->label);
 	it->uom = xstrdup(m.uom ? m.uom : "");
-	if (m.th)
+	if (m.th) {
 		it->th = *m.th;
+		it->th.has_warn = it->th.has_warn && range_shown(&it->th.warn, label, "warning");
+		it->th.has_crit = it->th.has_crit && range_shown(&it->th.crit, label, "critical");
+	}
 	it->m = m;
 	it->m.label = it->label;
 	it->m.uom = it->uom;

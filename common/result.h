@@ -86,7 +86,9 @@ void subcheck_headline(struct subcheck *sc, const char *fmt, ...)
 
 /* Add a metric to sc: its perfdata, and its verdict when m.th has a range.
  * A NaN or infinite value is left out (no grapher can draw it; -v says so)
- * and judges nothing. The thresholds are copied. */
+ * and judges nothing. The thresholds are copied; a range that perfdata
+ * could not show (a NaN bound, a percent range not range_scale()d) is
+ * dropped with a -v line, so nothing judges that a reader cannot see. */
 void subcheck_metric(struct subcheck *sc, struct metric m);
 
 /* States by the rule above. */

@@ -758,6 +758,38 @@ END_TEST
 
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 
+/* A range perfdata cannot show does not judge: a NaN bound, an unscaled
+ * percent range. An infinite bound is an open end, shown as "inf". */
+START_TEST(metric_unshowable_range_dropped)
+{
+	struct check *c = check_new();
+	struct subcheck *sc = check_add(c, "x");
+	struct range nan_end = range_between(0, NAN), pct = range_at_most(5);
+	pct.percent = true;
+	struct thresholds th = thresholds_of(&nan_end, &pct);
+	struct metric m = METRIC("v", 100);
+	m.th = &th;
+	subcheck_metric(sc, m);
+	const struct metric *got = subcheck_metric_at(sc, 0);
+	ck_assert(!got->th->has_warn && !got->th->has_crit);
+	ck_assert(!metric_judged(got));
+	ck_assert_int_eq(check_state(c), STATE_OK);
+
+	struct range open = range_between(-INFINITY, 10);
+	th = thresholds_of(NULL, &open);
+	m = METRIC("w", 11);
+	m.th = &th;
+	subcheck_metric(sc, m);
+	got = subcheck_metric_at(sc, 1);
+	ck_assert(got->th->has_crit && got->th->crit.start_infinite);
+	ck_assert_int_eq(check_state(c), STATE_CRITICAL);
+	char *text = text_of(c);
+	ck_assert_ptr_nonnull(strstr(text, "| v=100 w=11;;~:10\n"));
+	free(text);
+	check_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("result");
@@ -768,6 +800,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, metric_copied);
 	tcase_add_loop_test(tc, metric_state_table, 0, N(metric_cases));
 	tcase_add_test(tc, metric_without_thresholds_is_ok);
+	tcase_add_test(tc, metric_unshowable_range_dropped);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("line1");
 	tcase_add_test(tc, line1_ok_summary_or_all_headlines);
