@@ -86,14 +86,19 @@ void check_free(struct check *c)
 	free(c);
 }
 
+/* Replace the text in *slot. */
+static void replace(char **slot, char *s)
+{
+	free(*slot);
+	*slot = s;
+}
+
 void check_summary_ok(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vclean(fmt, ap);
+	replace(&c->ok_summary, vclean(fmt, ap));
 	va_end(ap);
-	free(c->ok_summary);
-	c->ok_summary = s;
 }
 
 void check_note(struct check *c, const char *fmt, ...)
@@ -121,18 +126,18 @@ struct subcheck *check_add(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vclean(fmt, ap);
+	struct subcheck *sc = add_child(&c->root, vclean(fmt, ap));
 	va_end(ap);
-	return add_child(&c->root, s);
+	return sc;
 }
 
 struct subcheck *subcheck_add(struct subcheck *parent, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vclean(fmt, ap);
+	struct subcheck *sc = add_child(parent, vclean(fmt, ap));
 	va_end(ap);
-	return add_child(parent, s);
+	return sc;
 }
 
 void subcheck_set_state(struct subcheck *sc, state_t st)
@@ -150,10 +155,8 @@ void subcheck_headline(struct subcheck *sc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vclean(fmt, ap);
+	replace(&sc->headline, vclean(fmt, ap));
 	va_end(ap);
-	free(sc->headline);
-	sc->headline = s;
 }
 
 /* A range judges only if its perfdata can show it (the value judged is the
