@@ -3,6 +3,7 @@
 #include "published.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,28 +62,45 @@ static int addr_cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->addr, b->addr);
 }
 
-/* The verdict of one host from its probes (published.h). */
-static void judge_host(struct published_host *h)
+double published_usec(double s)
 {
+	return round(s * 1e6) / 1e6;
+}
+
+/* The best of a and b by state_rank(): a loss counts at most this much. */
+static state_t state_least(state_t a, state_t b)
+{
+	return state_rank(a) <= state_rank(b) ? a : b;
+}
+
+void published_judge(struct published_host *h, const struct thresholds *th,
+		     state_t timeout_st)
+{
+	h->n_dead = 0;
+	h->speaker = NULL;
 	if (is_root(h->rec)) {
 		h->st = STATE_OK;
-		return;
-	}
-	if (h->n_addrs == 0) {
-		h->st = STATE_CRITICAL;
 		return;
 	}
 	state_t live = STATE_OK, dead = STATE_OK;
 	const struct published_addr *slowest = NULL;
 	for (size_t j = 0; j < h->n_addrs; j++) {
-		const struct published_addr *pa = &h->addrs[j];
+		struct published_addr *pa = &h->addrs[j];
+		pa->answers = pa->probe.outcome == RPC_ACCEPTED;
+		pa->st = pa->answers && th ? thresholds_check(th, published_usec(pa->probe.total_s))
+					   : rpc_probe_state(&pa->probe, timeout_st);
 		if (pa->answers) {
 			live = state_worst(live, pa->st);
 			if (!slowest || pa->probe.total_s > slowest->probe.total_s)
 				slowest = pa;
 		} else {
+			h->n_dead++;
 			dead = state_worst(dead, pa->st);
 		}
+	}
+	if (h->n_addrs == 0) {
+		h->st = STATE_CRITICAL; /* no client can reach it */
+		return;
 	}
 	h->speaker = slowest ? slowest : &h->addrs[0];
 	if (h->n_dead == 0)
@@ -91,6 +109,15 @@ static void judge_host(struct published_host *h)
 		h->st = state_worst(STATE_WARNING, live);
 	else
 		h->st = dead;
+}
+
+state_t published_share(const struct published_host *h, state_t loss)
+{
+	state_t slow = STATE_OK;
+	for (size_t j = 0; j < h->n_addrs; j++)
+		if (h->addrs[j].answers)
+			slow = state_worst(slow, h->addrs[j].st);
+	return state_worst(slow, state_least(h->st, loss));
 }
 
 void published_probe(const char *server, struct srv_answer *a, int family,
@@ -154,12 +181,8 @@ void published_probe(const char *server, struct srv_answer *a, int family,
 		double left = deadline - mono_now() - 0.1;
 		rpc_bind_probe_many(targets, n, family, left < 0.05 ? 0.05 : left, res);
 	}
-	for (size_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < n; j++)
 		all[j].probe = res[j];
-		all[j].answers = res[j].outcome == RPC_ACCEPTED;
-		all[j].st = all[j].answers && th ? thresholds_check(th, res[j].total_s)
-						 : rpc_probe_state(&res[j], timeout_st);
-	}
 	free(targets);
 	free(ports);
 	free(res);
@@ -167,15 +190,13 @@ void published_probe(const char *server, struct srv_answer *a, int family,
 		struct published_host *h = &out->hosts[i];
 		if (h->n_addrs > 1)
 			qsort(h->addrs, h->n_addrs, sizeof *h->addrs, addr_cmp);
-		for (size_t j = 0; j < h->n_addrs; j++)
-			h->n_dead += !h->addrs[j].answers;
-		judge_host(h);
+		published_judge(h, th, timeout_st);
 	}
 	out->block = all;
 }
 
-/* " (outside -w 0.5 s)" when th judged an answer not OK. */
-static void threshold_note(const struct thresholds *th, state_t st, char *buf, size_t len)
+void published_threshold_note(const struct thresholds *th, state_t st, char *buf,
+			      size_t len)
 {
 	buf[0] = '\0';
 	if (!th || st == STATE_OK)
@@ -192,7 +213,7 @@ static void addr_phrase(const struct published_addr *pa, const struct thresholds
 {
 	char desc[KMS_ERRLEN + 128], note[128];
 	rpc_probe_describe(&pa->probe, desc, sizeof desc);
-	threshold_note(th, pa->answers ? pa->st : STATE_OK, note, sizeof note);
+	published_threshold_note(th, pa->answers ? pa->st : STATE_OK, note, sizeof note);
 	if (show_addr)
 		text_append(buf, len, "%s %s%s", pa->addr, desc, note);
 	else

@@ -105,4 +105,35 @@ bool published_degraded(const struct published_host *h);
 
 void published_free(struct published *p);
 
+/* ---- the verdict as values (no I/O). published_probe() judges with these;
+ * tests/unit/test_published.c holds them to the rule at the top. ---- */
+
+/* Seconds rounded to microseconds: all a timer this coarse can tell, and
+ * the value both graphed and judged, so the two never disagree at a
+ * threshold. NAN stays NAN. */
+double published_usec(double s);
+
+/* Judge h from the probe results in h->addrs[0..h->n_addrs) (h->rec set,
+ * the addresses in the order they are shown): sets each address's answers
+ * and st (th, NULL for none, on its published_usec(total_s) when it
+ * answered; rpc_probe_state() with the -t state timeout_st when not),
+ * h->n_dead, h->speaker and h->st by the rule at the top. Target "." is OK
+ * with no speaker. */
+void published_judge(struct published_host *h, const struct thresholds *th,
+		     state_t timeout_st);
+
+/* The state of h's line among the other published hosts when losing
+ * redundancy -- a dead address beside live ones, a dead host beside live
+ * hosts -- costs `loss` (what the caller's count of answering hosts says:
+ * clients retry the next address and the next SRV record, so a loss is
+ * only as bad as what is left). The -w/-c verdicts of its answering
+ * addresses count whole (clients wait for them); h->st counts at most
+ * loss. h->st itself when loss is CRITICAL. */
+state_t published_share(const struct published_host *h, state_t loss);
+
+/* " (outside -w 0.5 s)" (or -c) when th judged an answer st, "" when st is
+ * OK or th is NULL: the words every plugin adds to an answer's phrase. */
+void published_threshold_note(const struct thresholds *th, state_t st, char *buf,
+			      size_t len);
+
 #endif

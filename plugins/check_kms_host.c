@@ -3,10 +3,11 @@
  * activation request, which would add this server to the host's count).
  *
  * -H probes one host; -D discovers the hosts published as _vlmcs._tcp SRV
- * records and probes every address of every target in parallel, one partial
- * result per published host. The probing lives in common/rpc_bind.c, the SRV
- * lookup in common/dns_srv.c; this file only decides states and words. */
-#include <math.h>
+ * records and probes every address of every target in parallel
+ * (common/published.c), one subcheck per published host. The probing lives
+ * in common/rpc_bind.c, the SRV lookup in common/dns_srv.c, the verdict of a
+ * published host in common/published.c; this file builds the result tree
+ * (common/result.h) and its words. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "net.h"
 #include "options.h"
 #include "output.h"
+#include "result.h"
 #include "published.h"
 #include "range.h"
 #include "rpc_bind.h"
@@ -31,6 +33,8 @@ struct host_cfg {
 
 static const struct plugin_info info;
 static struct host_cfg cfg;
+
+/* ---- words ----------------------------------------------------------------- */
 
 /* "host:port", IPv6 literals bracketed. */
 static void host_port(char *buf, size_t len, const char *host, const char *port)
@@ -55,8 +59,6 @@ static const char *joiner(const struct rpc_probe_result *pr)
 	}
 }
 
-#define LINE1_MAX 100
-
 /* Cut s to at most max bytes, the cut marked "..." and never inside a
  * UTF-8 sequence. */
 static void cut(char *s, size_t max)
@@ -70,14 +72,16 @@ static void cut(char *s, size_t max)
 	memcpy(s + k, "...", 4);
 }
 
-/* Line 1 fits a phone: at most LINE1_MAX characters before '|'. The long
- * output carries the whole text, so line 1 drops what it repeats, by rule:
- * first `tail` gives way to its short form `short_tail` (the phrase without
- * its detail; NULL: none), then the end of the object's name `obj` is cut
- * and marked "...". */
-static void summary_fit(struct result *r, state_t st, const char *head,
-			const char *obj, const char *tail, const char *short_tail,
-			const char *note)
+/* Line 1 fits a phone: at most LINE1_MAX characters before '|' for a check
+ * in state st. The long output carries the whole text, so line 1 drops what
+ * it repeats, by rule: first `tail` gives way to its short form `short_tail`
+ * (the phrase without its detail; NULL: none), then the end of the object's
+ * name `obj` is cut and marked "...". The result is the headline (or the OK
+ * summary) of the top-level subcheck: it fits, so the renderer never has to
+ * cut it and add the whole text as a long-output line (docs/DESIGN.md,
+ * "The output contract"). */
+static void line1_fit(char *line, size_t len, state_t st, const char *head, const char *obj,
+		      const char *tail, const char *short_tail, const char *note)
 {
 	size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
 	char t[KMS_ERRLEN + 256], o[300];
@@ -90,10 +94,20 @@ static void summary_fit(struct result *r, state_t st, const char *head,
 		size_t rest = fixed + strlen(t);
 		cut(o, rest + 16 < budget ? budget - rest : 16);
 	}
-	char line[KMS_ERRLEN + 700];
-	snprintf(line, sizeof line, "%s%s%s%s", head, o, t, note);
+	snprintf(line, len, "%s%s%s%s", head, o, t, note);
 	cut(line, budget);
-	result_summary(r, "%s", line);
+}
+
+/* Line 1 of c, whose one top-level subcheck is sc: the same text as the
+ * OK summary and as sc's headline, fitted for the state the model gives. */
+static void set_line1(struct check *c, struct subcheck *sc, const char *head,
+		      const char *obj, const char *tail, const char *short_tail,
+		      const char *note)
+{
+	char line[KMS_ERRLEN + 700];
+	line1_fit(line, sizeof line, subcheck_state(sc), head, obj, tail, short_tail, note);
+	subcheck_headline(sc, "%s", line);
+	check_summary_ok(c, "%s", line);
 }
 
 /* A bad name as line 1 shows it: short enough that the reason fits too. */
@@ -104,204 +118,255 @@ static const char *shown_name(const char *name, char buf[32])
 	return buf;
 }
 
-/* The part of the first line that tells why -w/-c fired. */
-static void threshold_note(const struct thresholds *th, state_t st, char *buf,
-			   size_t len)
+/* ---- metrics ---------------------------------------------------------------- */
+
+/* The total time of a probe, the metric -w/-c judge. Only an answer is
+ * judged by its time: a failed probe is judged by its failure
+ * (rpc_probe_state), so its time is graphed without thresholds. */
+static struct metric time_metric(const char *label, const struct rpc_probe_result *pr,
+				 const struct thresholds *th)
 {
-	char rg[64];
-	buf[0] = '\0';
-	if (st == STATE_OK)
-		return;
-	const struct range *r = st == STATE_CRITICAL ? &th->crit : &th->warn;
-	range_format(r, rg, sizeof rg);
-	snprintf(buf, len, " (outside %s %s s)", st == STATE_CRITICAL ? "-c" : "-w", rg);
+	struct metric m = METRIC(label, published_usec(pr->total_s));
+	m.uom = "s";
+	m.min = 0;
+	m.th = pr->outcome == RPC_ACCEPTED ? th : NULL;
+	return m;
 }
 
-/* Microseconds are all a timer this coarse can tell; more digits only
- * clutter the graphs. NAN stays NAN (result_perf drops it). */
-static double usec(double s)
-{
-	return round(s * 1e6) / 1e6;
-}
-
-static void perf_host(struct result *r, const char *prefix,
-		      const struct rpc_probe_result *pr, const struct thresholds *th)
+/* time (judged), connect and bind (graphed) of one probe on sc, their
+ * labels prefixed "prefix_" unless prefix is "". A value not reached (NAN)
+ * is left out by the model. */
+static void probe_metrics(struct subcheck *sc, const char *prefix,
+			  const struct rpc_probe_result *pr, const struct thresholds *th)
 {
 	char lab[320];
-	snprintf(lab, sizeof lab, "%s%stime", prefix, *prefix ? "_" : "");
-	result_perf(r, lab, usec(pr->total_s), "s", th, 0, NAN);
-	snprintf(lab, sizeof lab, "%s%sconnect", prefix, *prefix ? "_" : "");
-	result_perf(r, lab, usec(pr->connect_s), "s", NULL, 0, NAN);
-	snprintf(lab, sizeof lab, "%s%sbind", prefix, *prefix ? "_" : "");
-	result_perf(r, lab, usec(pr->bind_s), "s", NULL, 0, NAN);
+	const char *sep = *prefix ? "_" : "";
+	snprintf(lab, sizeof lab, "%s%stime", prefix, sep);
+	subcheck_metric(sc, time_metric(lab, pr, th));
+	snprintf(lab, sizeof lab, "%s%sconnect", prefix, sep);
+	struct metric m = METRIC(lab, published_usec(pr->connect_s));
+	m.uom = "s";
+	m.min = 0;
+	subcheck_metric(sc, m);
+	snprintf(lab, sizeof lab, "%s%sbind", prefix, sep);
+	m = METRIC(lab, published_usec(pr->bind_s));
+	m.uom = "s";
+	m.min = 0;
+	subcheck_metric(sc, m);
 }
 
-/* State of one probe: failures as rpc_probe_state(), answers by -w/-c. */
-static state_t judge(const struct rpc_probe_result *pr, const struct thresholds *th,
-		     state_t timeout_st)
+/* ---- -H: one host ------------------------------------------------------------ */
+
+/* The tree of one probe: one top-level subcheck, judged by its time metric
+ * when the host answered, else by the failure (the -t state for a
+ * timeout). Its output is the long-output line, its headline line 1. */
+static void report_one(struct check *c, const char *name, const char *where,
+		       const struct rpc_probe_result *pr, const struct thresholds *th,
+		       state_t timeout_st)
 {
+	char desc[KMS_ERRLEN + 128], head[KMS_ERRLEN], note[128] = "";
+	char line[KMS_ERRLEN + 700], tail[KMS_ERRLEN + 256], short_tail[KMS_ERRLEN + 256];
+	struct metric t = time_metric("time", pr, th);
 	if (pr->outcome == RPC_ACCEPTED)
-		return thresholds_check(th, pr->total_s);
-	return rpc_probe_state(pr, timeout_st);
+		published_threshold_note(th, metric_state(&t), note, sizeof note);
+	rpc_probe_describe(pr, desc, sizeof desc);
+	rpc_probe_headline(pr, head, sizeof head);
+	const char *obj = where;
+	if (pr->outcome == RPC_CONNECT_FAILED && pr->net == NET_RESOLVE) {
+		obj = name;
+		snprintf(line, sizeof line, "%s: %s", name, desc);
+		snprintf(tail, sizeof tail, ": %s", desc);
+		snprintf(short_tail, sizeof short_tail, ": %s", head);
+	} else {
+		if (pr->address[0] && strcmp(pr->address, name) != 0)
+			snprintf(line, sizeof line, "%s (%s): %s%s", where, pr->address, desc, note);
+		else
+			snprintf(line, sizeof line, "%s%s%s%s", where, joiner(pr), desc, note);
+		snprintf(tail, sizeof tail, "%s%s", joiner(pr), desc);
+		snprintf(short_tail, sizeof short_tail, "%s%s", joiner(pr), head);
+	}
+	struct subcheck *sc = check_add(c, "%s", line);
+	if (pr->outcome != RPC_ACCEPTED)
+		subcheck_set_state(sc, rpc_probe_state(pr, timeout_st));
+	probe_metrics(sc, "", pr, th);
+	set_line1(c, sc, "", obj, tail, short_tail, note);
 }
 
 static _Noreturn void check_one(const struct common_opts *co,
 				const struct thresholds *th, const char *port)
 {
-	char where[300], desc[KMS_ERRLEN + 128], note[128];
+	char where[300], act[340];
 	struct rpc_probe_result pr;
 
 	host_port(where, sizeof where, co->hostname, port);
-	char act[340];
 	snprintf(act, sizeof act, "probing %s", where);
 	timeout_set_activity(act);
 	rpc_bind_probe(co->hostname, port, co->family, deadline_left(), &pr);
 
-	struct result *r = result_new();
-	state_t st = judge(&pr, th, co->timeout_state);
-	rpc_probe_describe(&pr, desc, sizeof desc);
-	threshold_note(th, pr.outcome == RPC_ACCEPTED ? st : STATE_OK, note, sizeof note);
-	char tail[KMS_ERRLEN + 256], head[KMS_ERRLEN], short_tail[KMS_ERRLEN + 256];
-	rpc_probe_headline(&pr, head, sizeof head);
-	if (pr.outcome == RPC_CONNECT_FAILED && pr.net == NET_RESOLVE) {
-		result_add(r, st, "%s: %s", co->hostname, desc);
-		snprintf(tail, sizeof tail, ": %s", desc);
-		snprintf(short_tail, sizeof short_tail, ": %s", head);
-		summary_fit(r, st, "", co->hostname, tail, short_tail, "");
-	} else {
-		if (pr.address[0] && strcmp(pr.address, co->hostname) != 0)
-			result_add(r, st, "%s (%s): %s%s", where, pr.address, desc, note);
-		else
-			result_add(r, st, "%s%s%s%s", where, joiner(&pr), desc, note);
-		snprintf(tail, sizeof tail, "%s%s", joiner(&pr), desc);
-		snprintf(short_tail, sizeof short_tail, "%s%s", joiner(&pr), head);
-		summary_fit(r, st, "", where, tail, short_tail, note);
-	}
-	perf_host(r, "", &pr, th);
+	struct check *c = check_new();
+	report_one(c, co->hostname, where, &pr, th, co->timeout_state);
 	timeout_stop();
-	result_exit(r);
+	check_exit(c);
+}
+
+/* ---- -D: the published hosts ------------------------------------------------- */
+
+/* The SRV answer for domain (no trailing dot). Ends the plugin when there
+ * is none: CRITICAL when nothing is published, the -t state on a timeout,
+ * UNKNOWN when the lookup itself failed. */
+static void lookup_published(const struct common_opts *co, const char *domain,
+			     double deadline, struct srv_answer *ans)
+{
+	char name[300], act[340], err[KMS_ERRLEN];
+	snprintf(name, sizeof name, "_vlmcs._tcp.%s", domain);
+	snprintf(act, sizeof act, "looking up %s", name);
+	timeout_set_activity(act);
+	enum dns_status ds = dns_srv_lookup(co->dns_server, name, deadline, ans, err);
+	if (ds == DNS_OK && ans->n > 0)
+		return;
+	srv_answer_free(ans);
+	if (ds == DNS_NXDOMAIN || ds == DNS_NODATA || ds == DNS_OK)
+		die_state(STATE_CRITICAL, "no KMS host published for %s: %s %s", domain,
+			  name, ds == DNS_NXDOMAIN ? "does not exist (NXDOMAIN)"
+						   : "has no SRV record");
+	if (ds == DNS_TIMEOUT)
+		die_state(co->timeout_state, "DNS lookup of %s: %s", name, err);
+	die("DNS lookup of %s failed: %s", name, err);
+}
+
+/* hosts_ok's thresholds, as data: CRITICAL below --min-ok (or when none
+ * answers); without --min-ok, WARNING when any published host does not. */
+static struct thresholds hosts_ok_thresholds(size_t n_hosts)
+{
+	struct range crit = range_at_least(cfg.min_ok > 0 ? (double)cfg.min_ok : 1);
+	struct range warn = range_at_least((double)n_hosts);
+	return thresholds_of(cfg.min_ok > 0 ? NULL : &warn, &crit);
+}
+
+/* The perfdata prefix of a record: the target, with the port unless 1688.
+ * NULL when an earlier record has the same target and port: one set of
+ * perfdata, since duplicate labels break graphing. */
+static const char *perf_prefix(const struct published *pub, size_t i, char *buf, size_t len)
+{
+	const struct srv_record *rec = pub->hosts[i].rec;
+	for (size_t e = 0; e < i; e++)
+		if (pub->hosts[e].rec->port == rec->port &&
+		    strcmp(pub->hosts[e].rec->target, rec->target) == 0)
+			return NULL;
+	if (rec->port == 1688)
+		snprintf(buf, len, "%s", rec->target);
+	else
+		snprintf(buf, len, "%s:%u", rec->target, rec->port);
+	return buf;
+}
+
+/* One leaf per published host: its line (published_line, the same as
+ * check_kms_dns --probe prints), its share of the check (published_share:
+ * a lost host or address costs `loss`) and the times of the address that
+ * speaks for it. */
+static void add_host(struct subcheck *all, const struct published *pub, size_t i,
+		     const struct thresholds *th, int family, state_t loss)
+{
+	const struct published_host *h = &pub->hosts[i];
+	char line[OUTPUT_MAX], prefix[300];
+	published_line(h, th, family, line, sizeof line);
+	struct subcheck *sc = subcheck_add(all, "%s", line);
+	subcheck_set_state(sc, published_share(h, loss));
+	if (h->speaker && perf_prefix(pub, i, prefix, sizeof prefix))
+		probe_metrics(sc, prefix, &h->speaker->probe, th);
+}
+
+/* Line 1 of -D: "N of M KMS hosts published for DOMAIN answer", then (no
+ * --min-ok) the first degraded host's headline; when that does not fit,
+ * without the domain (the dead address is the news). */
+static void domain_line1(struct check *c, struct subcheck *all, const struct published *pub,
+			 const char *domain_name, size_t n_ok)
+{
+	char domain[260], head[512], tail[64] = " answer", note[400] = "";
+	snprintf(domain, sizeof domain, "%s", domain_name);
+	snprintf(head, sizeof head, "%zu of %zu KMS hosts published for ", n_ok, pub->n);
+	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
+		snprintf(tail, sizeof tail, " answer (--min-ok %lld)", cfg.min_ok);
+	size_t n_degraded = 0;
+	const struct published_host *first = NULL;
+	for (size_t i = 0; i < pub->n; i++)
+		if (published_answers(&pub->hosts[i]) && published_degraded(&pub->hosts[i]) &&
+		    n_degraded++ == 0)
+			first = &pub->hosts[i];
+	if (first && cfg.min_ok == 0) {
+		char hl[320];
+		published_headline(first, hl, sizeof hl);
+		snprintf(note, sizeof note, "; %s", hl);
+		if (n_degraded > 1)
+			text_append(note, sizeof note, " +%zu more", n_degraded - 1);
+		size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") +
+					     strlen(state_name(subcheck_state(all))));
+		if (strlen(head) + strlen(domain) + strlen(tail) + strlen(note) > budget) {
+			if (n_ok == pub->n) /* then the count is no news */
+				snprintf(head, sizeof head, "%s", note + 2);
+			else
+				snprintf(head, sizeof head, "%zu of %zu hosts answer%s", n_ok,
+					 pub->n, note);
+			domain[0] = tail[0] = note[0] = '\0';
+		}
+	}
+	set_line1(c, all, head, domain, tail, NULL, note);
+}
+
+/* The tree of -D: one top-level subcheck "N of M KMS hosts published for
+ * DOMAIN answer", judged by hosts_ok against its thresholds, with one child
+ * per published host. A lost host costs what the count says (WARNING while
+ * others answer, OK above --min-ok, its own verdict when too few answer),
+ * so no host line is worse than the check (docs/DESIGN.md, "The result
+ * model"). */
+static void report_domain(struct check *c, const struct published *pub, const char *domain,
+			  const struct thresholds *th, int family)
+{
+	size_t n_ok = 0;
+	for (size_t i = 0; i < pub->n; i++)
+		n_ok += published_answers(&pub->hosts[i]);
+	struct subcheck *all = check_add(c, "%zu of %zu KMS hosts published for %s answer",
+					 n_ok, pub->n, domain);
+	struct thresholds hth = hosts_ok_thresholds(pub->n);
+	struct metric m = METRIC("hosts_ok", (double)n_ok);
+	m.th = &hth;
+	m.min = 0;
+	m.max = (double)pub->n;
+	subcheck_metric(all, m);
+	/* without --min-ok a lost address or host is at least WARNING, even
+	 * when every host answers: the redundancy is gone */
+	state_t count = thresholds_check(&hth, (double)n_ok);
+	state_t loss = cfg.min_ok > 0 ? count : state_worst(count, STATE_WARNING);
+	for (size_t i = 0; i < pub->n; i++)
+		add_host(all, pub, i, th, family, loss);
+	domain_line1(c, all, pub, domain, n_ok);
 }
 
 static _Noreturn void check_domain(const struct common_opts *co,
 				   const struct thresholds *th)
 {
-	char name[300], err[KMS_ERRLEN];
 	char domain[260];
 	snprintf(domain, sizeof domain, "%s", co->domain);
 	size_t dl = strlen(domain);
 	if (dl > 1 && domain[dl - 1] == '.')
 		domain[dl - 1] = '\0';
-	snprintf(name, sizeof name, "_vlmcs._tcp.%s", domain);
 
-	char act[340];
-	snprintf(act, sizeof act, "looking up %s", name);
-	timeout_set_activity(act);
 	double deadline = mono_now() + deadline_left();
 	struct srv_answer ans = { 0 };
-	enum dns_status ds = dns_srv_lookup(co->dns_server, name, deadline, &ans, err);
-	if (ds == DNS_NXDOMAIN || ds == DNS_NODATA || (ds == DNS_OK && ans.n == 0)) {
-		srv_answer_free(&ans);
-		die_state(STATE_CRITICAL, "no KMS host published for %s: %s %s", domain,
-			  name, ds == DNS_NXDOMAIN ? "does not exist (NXDOMAIN)"
-						   : "has no SRV record");
-	}
-	if (ds == DNS_TIMEOUT) {
-		srv_answer_free(&ans);
-		die_state(co->timeout_state, "DNS lookup of %s: %s", name, err);
-	}
-	if (ds != DNS_OK) {
-		srv_answer_free(&ans);
-		die("DNS lookup of %s failed: %s", name, err);
-	}
-
+	lookup_published(co, domain, deadline, &ans);
 	struct published pub;
 	published_probe(co->dns_server, &ans, co->family, deadline, th,
 			co->timeout_state, &pub);
 
-	/* a host answers when one of its addresses does; one with dead
-	 * addresses beside live ones is degraded (published.h says why) */
-	struct result *r = result_new();
-	size_t n_ok = 0, n_degraded = 0;
-	state_t worst_ok = STATE_OK;
-	const struct published_host *first_degraded = NULL;
-	for (size_t i = 0; i < pub.n; i++) {
-		const struct published_host *h = &pub.hosts[i];
-		const struct srv_record *rec = h->rec;
-		char line[OUTPUT_MAX], prefix[300];
-		published_line(h, th, co->family, line, sizeof line);
-		result_add(r, h->st, "%s", line);
-		if (published_answers(h)) {
-			n_ok++;
-			/* with --min-ok, hosts down or degraded are tolerated;
-			 * slow answers never are */
-			state_t slow = STATE_OK;
-			for (size_t j = 0; j < h->n_addrs; j++)
-				if (h->addrs[j].answers)
-					slow = state_worst(slow, h->addrs[j].st);
-			worst_ok = state_worst(worst_ok, cfg.min_ok ? slow : h->st);
-			if (published_degraded(h) && n_degraded++ == 0)
-				first_degraded = h;
-		}
-		if (!h->speaker)
-			continue;
-		/* the same target and port published twice: one set of perfdata,
-		 * since duplicate labels break graphing */
-		bool dup = false;
-		for (size_t e = 0; e < i; e++)
-			dup |= ans.records[e].port == rec->port &&
-			       strcmp(ans.records[e].target, rec->target) == 0;
-		if (rec->port == 1688)
-			snprintf(prefix, sizeof prefix, "%s", rec->target);
-		else
-			snprintf(prefix, sizeof prefix, "%s:%u", rec->target, rec->port);
-		if (!dup)
-			perf_host(r, prefix, &h->speaker->probe, th);
-	}
-
-	state_t st;
-	if (n_ok == 0 || (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok))
-		st = STATE_CRITICAL;
-	else if (cfg.min_ok == 0 && n_ok < ans.n)
-		st = state_worst(STATE_WARNING, worst_ok);
-	else
-		st = worst_ok;
-	result_set_state(r, st);
-	char head[512], tail[64] = " answer", note[400] = "";
-	snprintf(head, sizeof head, "%zu of %zu KMS hosts published for ", n_ok, ans.n);
-	if (cfg.min_ok > 0 && n_ok < (size_t)cfg.min_ok)
-		snprintf(tail, sizeof tail, " answer (--min-ok %lld)", cfg.min_ok);
-	if (first_degraded && cfg.min_ok == 0) {
-		char hl[320];
-		published_headline(first_degraded, hl, sizeof hl);
-		snprintf(note, sizeof note, "; %s", hl);
-		if (n_degraded > 1)
-			text_append(note, sizeof note, " +%zu more", n_degraded - 1);
-		/* the dead address is the news: without the domain when the
-		 * sentence does not fit */
-		size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
-		if (strlen(head) + strlen(domain) + strlen(tail) + strlen(note) > budget) {
-			if (n_ok == ans.n) /* then the count is no news */
-				snprintf(head, sizeof head, "%s", note + 2);
-			else
-				snprintf(head, sizeof head, "%zu of %zu hosts answer%s", n_ok,
-					 ans.n, note);
-			domain[0] = tail[0] = note[0] = '\0';
-		}
-	}
-	summary_fit(r, st, head, domain, tail, NULL, note);
-
-	struct thresholds hth = { 0 };
-	char crit[32], warn[32];
-	snprintf(crit, sizeof crit, "%lld:", cfg.min_ok > 0 ? cfg.min_ok : 1);
-	snprintf(warn, sizeof warn, "%zu:", ans.n);
-	thresholds_parse(&hth, cfg.min_ok > 0 ? NULL : warn, crit, 0, err);
-	result_perf(r, "hosts_ok", (double)n_ok, "", &hth, 0, (double)ans.n);
-
+	struct check *c = check_new();
+	report_domain(c, &pub, domain, th, co->family);
 	published_free(&pub);
 	srv_answer_free(&ans);
 	timeout_stop();
-	result_exit(r);
+	check_exit(c);
 }
+
+/* ---- main: options -> gather -> evaluate -> report ---------------------------- */
 
 int main(int argc, char **argv)
 {

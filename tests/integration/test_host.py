@@ -2,12 +2,14 @@
 interface (and with another one), scripted hostile peers, closed ports,
 unresolvable names, ::1, and -D discovery through dnsmasq. Every test states
 the exact first line a user would see, the state and the perfdata."""
+import json
 import re
 import shutil
 import socket
 import struct
 import subprocess
 import time
+import types
 import uuid
 
 import pytest
@@ -626,7 +628,9 @@ def test_discovery_two_live_one_dead(dnsmasq, rpc_server_factory):
     res = run("check_kms_host", "-D", "corp.example", "-s", dns.server)
     assert res.code == 1, res
     assert res.first == "KMS HOST WARNING - 2 of 3 KMS hosts published for corp.example answer", res
-    assert res.long[0] == "[CRITICAL] kms03.corp.example:%d (127.0.0.1): connection refused" % dead
+    # a dead host beside live ones costs what the count says, WARNING: its
+    # line is no worse than the check (clients try the next SRV record)
+    assert res.long[0] == "[WARNING] kms03.corp.example:%d (127.0.0.1): connection refused" % dead
     oks = sorted(res.long[1:])
     assert len(oks) == 2, res
     for line, srv, name in zip(oks, (a, b), ("kms01", "kms02")):
@@ -644,11 +648,15 @@ def test_discovery_two_live_one_dead(dnsmasq, rpc_server_factory):
     assert res.code == 0, res
     assert res.first == "KMS HOST OK - 2 of 3 KMS hosts published for corp.example answer", res
     assert res.perf["hosts_ok"]["raw"] == "hosts_ok=2;;2:;0;3", res
+    # above --min-ok the lost host is tolerated: OK, as the check
+    assert "[OK] kms03.corp.example:%d (127.0.0.1): connection refused" % dead in res.long, res
 
     res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "--min-ok", "3")
     assert res.code == 2, res
     assert res.first == ("KMS HOST CRITICAL - 2 of 3 KMS hosts published for corp.example "
                          "answer (--min-ok 3)"), res
+    # below it the lost host counts whole
+    assert res.long[0] == "[CRITICAL] kms03.corp.example:%d (127.0.0.1): connection refused" % dead
 
 
 def test_discovery_none_answers(dnsmasq):
@@ -683,7 +691,7 @@ def test_discovery_silent_host_bounded_by_t(dnsmasq, rpc_server_factory, hostile
     res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "-t", "2")
     assert res.code == 1, res
     assert res.first == "KMS HOST WARNING - 1 of 2 KMS hosts published for corp.example answer"
-    assert re.match(r"^\[CRITICAL\] kms02\.corp\.example:%d \(127\.0\.0\.1\): timed out after "
+    assert re.match(r"^\[WARNING\] kms02\.corp\.example:%d \(127\.0\.0\.1\): timed out after "
                     r"[12] s waiting for the bind answer$" % silent.port, res.long[0]), res
     assert res.elapsed <= 2.5, res
 
@@ -811,3 +819,310 @@ def test_published_more_than_64_addresses_all_probed(dnsmasq, rpc_on):
         want = ("[WARNING] %s:%d: 13 of 14 addresses do not answer: %s; "
                 "127.0.0.1 answers KMS RPC in T ms" % (n, port, dead))
         assert want in hlines, (want, host)
+
+
+# ------------------------------------------- one result, three formats (issue 16)
+# run_formats runs each check as text, json and mp-test-json and asserts they
+# agree (state, summary, every perfdata label and value), the JSON Schema and
+# that no metric is over its warn/crit under a better state.
+#
+# The tree: -H is one top-level subcheck (the probe), judged by its `time`
+# metric under -w/-c when the host answered and by the failure when not;
+# connect and bind only graph. -D is one top-level subcheck "N of M KMS hosts
+# published for DOMAIN answer", judged by `hosts_ok` under its thresholds,
+# with one child per published host (its line, its times).
+
+_MS = re.compile(r"in \d+(\.\d+)? ms")
+_TIMED = re.compile(r"(^|_)(time|connect|bind)$")
+_PERF_VALUE = re.compile(r"('[^']+'|[^'=\s]+)=(-?\d+(?:\.\d+)?)")
+
+
+def run_formats(*args):
+    """harness.run_formats for check_kms_host, whose three runs each measure
+    their own times: a time metric takes the value the first (text) run
+    printed, and "in X ms" reads "in T ms", before run_formats compares the
+    formats. Everything else -- states, summaries, labels, hosts_ok, the
+    schema and the invariant (on the text run's times) -- is compared as
+    printed. Thresholds in these tests are far from the times measured, so
+    one run's verdict is every run's."""
+    orig = harness.run
+    first = {}
+
+    def canon(label, text):
+        return first.setdefault(label, text) if _TIMED.search(label) else text
+
+    def fix_json(o):
+        if isinstance(o, dict):
+            o = {k: fix_json(v) for k, v in o.items()}
+            if "label" in o and "value" in o and _TIMED.search(o["label"]):
+                o["value"] = float(first.get(o["label"], o["value"]))
+            return o
+        if isinstance(o, list):
+            return [fix_json(v) for v in o]
+        return _MS.sub("in T ms", o) if isinstance(o, str) else o
+
+    def fixed_run(name, *a, **kw):
+        res = orig(name, *a, **kw)
+        out = res.stdout
+        if out.startswith("{"):
+            out = json.dumps(fix_json(json.loads(out)), separators=(",", ":")) + "\n"
+        else:
+            head, bar, rest = out.partition(" | ")
+            line1_perf, nl, tail = rest.partition("\n")
+            perf = _PERF_VALUE.sub(lambda m: "%s=%s" % (m.group(1),
+                                                       canon(m.group(1).strip("'"), m.group(2))),
+                                   line1_perf)
+            out = _MS.sub("in T ms", head + bar + perf + nl + tail)
+        proc = types.SimpleNamespace(returncode=res.code, stdout=out, stderr=res.stderr)
+        return harness.Result(res.args, proc, res.elapsed)
+
+    harness.run = fixed_run
+    try:
+        return harness.run_formats("check_kms_host", *args)
+    finally:
+        harness.run = orig
+
+
+def shape(doc):
+    """doc with what differs between runs (times, ports) replaced."""
+    def fix(o):
+        if isinstance(o, dict):
+            o = {k: fix(v) for k, v in o.items()}
+            if o.get("uom") == "s" and "value" in o:
+                o["value"] = "T"
+            return o
+        if isinstance(o, list):
+            return [fix(v) for v in o]
+        if isinstance(o, str):
+            return re.sub(r":\d{2,5}(?!\d)", ":PORT", re.sub(r"in [\d.]+ ms", "in T ms", o))
+        return o
+    return fix(doc)
+
+
+def times(prefix="", th=None):
+    """The perfdata of one probe in JSON (values shaped), th as JSON ranges."""
+    sep = "_" if prefix else ""
+    t = {"label": prefix + sep + "time", "value": "T", "uom": "s", "min": 0}
+    if th:
+        t.update(th)
+    return [t] + [{"label": prefix + sep + k, "value": "T", "uom": "s", "min": 0}
+                  for k in ("connect", "bind")]
+
+
+def rng(start, end="inf"):
+    return {"start": start, "end": end, "alert_on_inside": False}
+
+
+@pytest.mark.parametrize("args,state", [
+    ((), "OK"),
+    (("-w", "1", "-c", "5"), "OK"),
+    (("-w", "0.000001", "-c", "5"), "WARNING"),
+    (("-w", "0.000001", "-c", "0.000002"), "CRITICAL"),
+    (("-c", "0.000001"), "CRITICAL"),
+    (("-w", "@0:5"), "WARNING"),
+    (("-w", "5:", "-c", "10:"), "CRITICAL"),
+])
+def test_formats_answer_by_w_and_c(kms_rpc_server, args, state):
+    srv = kms_rpc_server
+    res, doc = run_formats("-H", srv.host, "-p", srv.port, *args)
+    assert res.state == doc["state"] == state, res
+    [sc] = doc["checks"]
+    assert sc["state"] == state and "checks" not in sc, doc
+    assert [p["label"] for p in sc["perfdata"]] == ["time", "connect", "bind"], doc
+    # the time judges: its own verdict is the subcheck's
+    assert harness.metric_verdict(sc["perfdata"][0]) == state, doc
+    if state != "OK":
+        assert doc["summary"].endswith(" s)") and "(outside -" in doc["summary"], doc
+    time.sleep(0.2)
+    assert set(srv.pdu_types()) == {11}, srv.pdus()
+
+
+def test_formats_ok_tree(kms_rpc_server):
+    srv = kms_rpc_server
+    res, doc = run_formats("-H", srv.host, "-p", srv.port,
+                                   "-w", "1", "-c", "5")
+    assert res.code == 0, res
+    assert shape(doc) == {
+        "state": "OK",
+        "summary": "127.0.0.1:PORT answers KMS RPC in T ms",
+        "checks": [{"output": "127.0.0.1:PORT answers KMS RPC in T ms", "state": "OK",
+                    "perfdata": times(th={"warn": rng(0, 1), "crit": rng(0, 5)})}],
+    }, doc
+
+
+def test_formats_warning_tree(kms_rpc_server):
+    srv = kms_rpc_server
+    res, doc = run_formats("-H", srv.host, "-p", srv.port,
+                                   "-w", "0.000001")
+    assert res.code == 1, res
+    out = "127.0.0.1:PORT answers KMS RPC in T ms (outside -w 0.000001 s)"
+    assert shape(doc) == {
+        "state": "WARNING", "summary": out,
+        "checks": [{"output": out, "state": "WARNING",
+                    "perfdata": times(th={"warn": rng(0, 0.000001)})}],
+    }, doc
+
+
+def test_formats_refused_port_is_critical():
+    port = harness.free_port()
+    res, doc = run_formats("-H", "127.0.0.1", "-p", port,
+                                   "-w", "1", "-c", "5")
+    assert res.code == 2, res
+    assert doc == {
+        "state": "CRITICAL", "summary": "127.0.0.1:%d: connection refused" % port,
+        "checks": [{"output": "127.0.0.1:%d: connection refused" % port,
+                    "state": "CRITICAL"}],
+    }, doc
+
+
+@pytest.mark.parametrize("mode", ["reject", "nak", "garbage", "wrongver", "badcallid",
+                                  "truncated", "fraglie", "fraghuge", "close"])
+def test_formats_hostile_answers(hostile_peer, mode):
+    """A failed probe is judged by its failure: its time graphs without
+    -w/-c, so a fast wrong answer never reads as a judged good time."""
+    peer = hostile_peer(mode)
+    res, doc = run_formats("-H", peer.host, "-p", peer.port,
+                                   "-w", "10", "-c", "20")
+    assert res.code == 2 and doc["state"] == "CRITICAL", res
+    [sc] = doc["checks"]
+    assert sc["state"] == "CRITICAL" and sc["output"] == res.long[0][len("[CRITICAL] "):], doc
+    for pd in sc.get("perfdata", []):
+        assert "warn" not in pd and "crit" not in pd, doc
+
+
+@timing
+@pytest.mark.parametrize("t,state", [("1", "CRITICAL"), ("1:WARNING", "WARNING"),
+                                     ("1:UNKNOWN", "UNKNOWN")])
+def test_formats_timeout_takes_the_t_state(hostile_peer, t, state):
+    peer = hostile_peer("silent")
+    res, doc = run_formats("-H", peer.host, "-p", peer.port,
+                                   "-t", t, "-w", "0.5", "-c", "0.9")
+    assert res.state == doc["state"] == state, res
+    [sc] = doc["checks"]
+    assert [p["label"] for p in sc["perfdata"]] == ["connect"], doc
+
+
+@pytest.mark.parametrize("args,text", [
+    (("-H", "a..b"), 'invalid host name "a..b": empty label'),
+    (("-H", "10.0.0.300"), 'invalid host name "10.0.0.300": not an IPv4 address'),
+    (("-H", "kms01/corp"), "invalid host name \"kms01/corp\": character '/' not allowed"),
+    ((), "nothing to probe: give -H HOST or -D DOMAIN"),
+    (("-H", "127.0.0.1", "-c", "2:1"),
+     'invalid range for -c: "2:1" (start is greater than end)'),
+])
+def test_formats_bad_input_is_unknown(args, text):
+    res, doc = run_formats(*args)
+    assert res.code == 3, res
+    assert doc["state"] == "UNKNOWN" and doc["summary"] == text, doc
+
+
+def test_output_format_yaml_is_unknown():
+    res = run("check_kms_host", "--output-format", "yaml", "-H", "127.0.0.1")
+    assert res.code == 3, res
+    assert res.first == ("KMS HOST UNKNOWN - unknown --output-format 'yaml' "
+                         "(text, json or mp-test-json)"), res
+
+
+def test_formats_discovery_one_dead_one_live_address(dnsmasq, rpc_on):
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1", "127.0.0.2"]}})
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server,
+                                   "-w", "1", "-c", "5")
+    assert res.code == 1, res
+    assert res.first == "KMS HOST WARNING - 127.0.0.2 of kms01.corp.example does not answer"
+    line = ("kms01.corp.example:PORT: 1 of 2 addresses does not answer: 127.0.0.2 "
+            "connection refused; 127.0.0.1 answers KMS RPC in T ms")
+    assert shape(doc) == {
+        "state": "WARNING",
+        "summary": "127.0.0.2 of kms01.corp.example does not answer",
+        "checks": [{
+            "output": "1 of 1 KMS hosts published for corp.example answer",
+            "state": "WARNING",
+            "perfdata": [{"label": "hosts_ok", "value": 1, "uom": "", "warn": rng(1),
+                          "crit": rng(1), "min": 0, "max": 1}],
+            "checks": [{"output": line, "state": "WARNING",
+                        "perfdata": times("kms01.corp.example:PORT",
+                                          {"warn": rng(0, 1), "crit": rng(0, 5)})}],
+        }],
+    }, doc
+
+
+def test_formats_discovery_hosts(dnsmasq, rpc_server_factory):
+    """Two live hosts and a dead one, with and without --min-ok: the dead
+    host's line costs what the count of answering hosts says."""
+    a, b = rpc_server_factory(), rpc_server_factory()
+    dead = harness.free_port()
+    dns = dnsmasq({
+        "domain": "corp.example",
+        "srv": [("kms01.corp.example", a.port, 0, 100),
+                ("kms02.corp.example", b.port, 0, 100),
+                ("kms03.corp.example", dead, 10, 100)],
+        "hosts": {n: ["127.0.0.1"] for n in ("kms01.corp.example", "kms02.corp.example",
+                                             "kms03.corp.example")},
+    })
+    base = ("check_kms_host", "-D", "corp.example", "-s", dns.server)
+    for extra, state, dead_state, hosts_ok in [
+            ((), "WARNING", "WARNING", {"warn": rng(3), "crit": rng(1)}),
+            (("--min-ok", "2"), "OK", "OK", {"crit": rng(2)}),
+            (("--min-ok", "3"), "CRITICAL", "CRITICAL", {"crit": rng(3)}),
+            (("-w", "0.000001"), "WARNING", "WARNING", {"warn": rng(3), "crit": rng(1)}),
+            (("-c", "0.000001", "--min-ok", "1"), "CRITICAL", "OK", {"crit": rng(1)})]:
+        res, doc = run_formats(*(base[1:] + extra))
+        assert res.state == doc["state"] == state, (extra, res)
+        [top] = doc["checks"]
+        assert top["output"] == "2 of 3 KMS hosts published for corp.example answer", doc
+        hok = dict(top["perfdata"][0])
+        assert hok == dict({"label": "hosts_ok", "value": 2, "uom": "", "min": 0, "max": 3},
+                           **hosts_ok), doc
+        kids = {k["output"].split(":")[0]: k for k in top["checks"]}
+        assert sorted(kids) == ["kms01.corp.example", "kms02.corp.example",
+                                "kms03.corp.example"], doc
+        assert kids["kms03.corp.example"]["state"] == dead_state, (extra, doc)
+        assert "perfdata" not in kids["kms03.corp.example"], doc   # refused: nothing timed
+        for n in ("kms01.corp.example", "kms02.corp.example"):
+            labels = [p["label"] for p in kids[n]["perfdata"]]
+            assert labels == [l for l in labels if l.startswith(n + ":")] and len(labels) == 3
+
+
+def test_formats_discovery_none_answers(dnsmasq):
+    dead = harness.free_port()
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", dead, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server)
+    assert res.code == 2, res
+    assert doc["summary"] == "0 of 1 KMS hosts published for corp.example answer", doc
+    assert doc["checks"][0]["checks"][0]["state"] == "CRITICAL", doc
+
+
+def test_formats_discovery_no_record(dnsmasq):
+    dns = dnsmasq({"domain": "corp.example", "srv": [], "hosts": {}})
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server)
+    assert res.code == 2, res
+    # the whole sentence does not fit line 1: cut there, whole as a note
+    whole = ("no KMS host published for corp.example: "
+             "_vlmcs._tcp.corp.example does not exist (NXDOMAIN)")
+    assert res.first == "KMS HOST CRITICAL - " + whole, res
+    assert whole.startswith(doc["summary"][:-3]) and doc["notes"] == [whole], doc
+
+
+@pytest.mark.parametrize("addrs, state, line", ADDR_CASES)
+def test_formats_published_address_cases(dnsmasq, rpc_on, addrs, state, line):
+    """Every address case of the shared host line, through all three
+    formats: one child per host, its state the host's."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    if "::1" in addrs:
+        rpc_on("::1", port)
+    dns = dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": addrs}})
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server,
+                                   "-t", "5", "-w", "2", "-c", "4")
+    assert res.state == doc["state"] == state, res
+    [kid] = doc["checks"][0]["checks"]
+    assert kid["state"] == state and normal(kid["output"]) == \
+        "kms01.corp.example:%d%s" % (port, line), doc
