@@ -1,7 +1,10 @@
 """check_kms_dns against a real dnsmasq (peers/dnsmasq.py) and a scripted
 hostile DNS responder: exact states, first lines, long output and perfdata."""
+import json
+import re
 import socket
 import threading
+import types
 
 import pytest
 
@@ -704,3 +707,364 @@ def test_long_output_cap_counts_records_left_out(dnsmasq, n_records, length, n_m
     assert len(shown_records) + len(shown_missing) == len(shown), shown
     assert len(shown) + left_out == n_records + n_missing, (len(shown), left_out)
     assert len(res.first) <= 100, res
+
+
+# ---- the three output formats: text, json, mp-test-json (issue 16) ----------
+# harness.run_formats runs a check as text, json and mp-test-json and asserts
+# that the three agree. What is measured anew by each run (the SRV query's
+# time, a probe's round trip) is set to 0 in all three before they are
+# compared, by steady_formats below; everything else must be identical.
+
+_IN_TIME = re.compile(r"\bin \d+(?:\.\d+)? (?:ms|us|s)\b")
+_PERF_TIME = re.compile(r"(^|\s)time=\d+(?:\.\d+)?s")
+
+
+def _steady(res):
+    out = res.stdout
+    if out.startswith("{"):
+        doc = json.loads(out)
+        doc["summary"] = _IN_TIME.sub("in T", doc["summary"])
+        for sc in harness.walk_checks(doc["checks"]):
+            sc["output"] = _IN_TIME.sub("in T", sc["output"])
+            for pd in sc.get("perfdata", []):
+                if pd["label"] == "time":
+                    pd["value"] = 0
+        out = json.dumps(doc) + "\n"
+    else:
+        out = _IN_TIME.sub("in T", _PERF_TIME.sub(r"\1time=0s", out))
+    proc = types.SimpleNamespace(returncode=res.code, stdout=out, stderr=res.stderr)
+    return harness.Result(res.args, proc, res.elapsed)
+
+
+@pytest.fixture
+def steady_formats(monkeypatch):
+    """formats(server, *args): harness.run_formats of check_kms_dns -D
+    corp.example -s server, the measured times set to 0."""
+    real = harness.run
+    monkeypatch.setattr(harness, "run", lambda *a, **kw: _steady(real(*a, **kw)))
+    return lambda server, *args: harness.run_formats("check_kms_dns", "-D", D, "-s", server, *args)
+
+
+def _checks(doc):
+    """The tree without perfdata: (output, state, children) per subcheck."""
+    return [(sc["output"], sc["state"], _checks(sc.get("checks", []))) for sc in doc]
+
+
+def _perf(sc):
+    return {pd["label"]: pd for pd in sc.get("perfdata", [])}
+
+
+ANSWER = "_vlmcs._tcp.corp.example: %d SRV record%s, %d KMS host%s"
+
+
+def answer(records, hosts):
+    return ANSWER % (records, "" if records == 1 else "s", hosts, "" if hosts == 1 else "s")
+
+
+def rec(target, port, prio, weight, addr, problems=""):
+    return "%s:%d%s%s (prio %d, weight %d, ttl 3600)" % (
+        target, port, " -> " + addr if addr else "", ": " + problems if problems else "", prio, weight)
+
+
+# Each state the plugin reaches from a real DNS answer: (name, dnsmasq spec
+# beyond the domain, arguments, state, line 1's summary or None).
+FORMAT_CASES = [
+    ("ok, all expected", {"srv": [KMS01, KMS02], "hosts": HOSTS}, ["-e", EXPECT], "OK",
+     "2 KMS hosts published for corp.example, all 2 expected"),
+    ("ok, without -e", {"srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS}, [], "OK",
+     "3 KMS hosts published for corp.example"),
+    ("ok, rogue under --rogue-state ok", {"srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS},
+     ["-e", EXPECT, "--rogue-state", "ok"], "OK", "3 KMS hosts published for corp.example, all 2 expected"),
+    ("ok, --min-hosts 0", {"srv": [KMS01], "hosts": HOSTS}, ["--min-hosts", "0"], "OK",
+     "1 KMS host published for corp.example"),
+    ("warning, expected host missing", {"srv": [KMS01], "hosts": HOSTS}, ["-e", EXPECT], "WARNING",
+     "expected KMS host not published for corp.example: kms02.corp.example"),
+    ("warning, rogue under --rogue-state warning", {"srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS},
+     ["-e", EXPECT, "--rogue-state", "warning"], "WARNING",
+     "rogue KMS host published for corp.example: testvm7.corp.example"),
+    ("warning, other port", {"srv": [KMS01, ("kms02.corp.example", 1689, 10, 100)], "hosts": HOSTS},
+     ["-e", EXPECT], "WARNING", "KMS host published on a port other than 1688: kms02.corp.example"),
+    ("warning, no address", {"srv": [KMS01, ("kms03.corp.example", 1688, 0, 50)],
+                             "hosts": {"kms01.corp.example": ["10.0.0.11"]}}, [], "WARNING",
+     "published KMS host without an address: kms03.corp.example"),
+    ("warning, CNAME", {"srv": [KMS01], "cnames": {"kms01.corp.example": "real01.corp.example"},
+                        "hosts": {"real01.corp.example": ["10.0.0.11"]}}, ["-e", "kms01.corp.example"],
+     "WARNING", "SRV target is a CNAME, not a host name (RFC 2782): kms01.corp.example"),
+    ("warning, CNAME to nowhere", {"srv": [KMS01], "cnames": {"kms01.corp.example": "ghost.corp.example"}},
+     [], "WARNING", "corp.example: CNAME kms01.corp.example; no address: kms01.corp.example"),
+    ("warning, target . beside a host", {"srv": [ROOT_TARGET, KMS01], "hosts": HOSTS}, [], "WARNING",
+     'corp.example: SRV target "." beside 1 host'),
+    ("unknown, rogue under --rogue-state unknown", {"srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS},
+     ["-e", EXPECT, "--rogue-state", "unknown"], "UNKNOWN",
+     "rogue KMS host published for corp.example: testvm7.corp.example"),
+    ("critical, rogue", {"srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS}, ["-e", EXPECT], "CRITICAL",
+     "rogue KMS host published for corp.example: testvm7.corp.example"),
+    ("critical, no record", {"srv": [], "hosts": HOSTS}, ["-e", EXPECT], "CRITICAL",
+     "no _vlmcs._tcp SRV record for corp.example: clients cannot find a KMS host"),
+    ("critical, --min-hosts", {"srv": [KMS01], "hosts": HOSTS}, ["--min-hosts", "2"], "CRITICAL",
+     "only 1 KMS host published for corp.example (at least 2 needed)"),
+    ("critical, only target .", {"srv": [ROOT_TARGET], "hosts": HOSTS}, [], "CRITICAL",
+     'corp.example: no KMS host, only SRV target "." (service not available)'),
+    ("critical, --min-hosts beside rogue, missing and port",
+     {"srv": [KMS01, ("kms02.corp.example", 1689, 10, 100), ROGUE], "hosts": HOSTS},
+     ["-e", "kms01.corp.example,kms03.corp.example", "--min-hosts", "4"], "CRITICAL",
+     "only 3 KMS hosts, 4 needed; rogue testvm7.corp.example +1 more; +2 more problems"),
+    ("critical, target . and --min-hosts", {"srv": [ROOT_TARGET, KMS01], "hosts": HOSTS},
+     ["--min-hosts", "2", "-e", "kms01.corp.example"], "CRITICAL",
+     'corp.example: only 1 KMS host, 2 needed; SRV target "." beside 1 host'),
+]
+
+
+@pytest.mark.parametrize("name,spec,args,state,summary", FORMAT_CASES, ids=[c[0] for c in FORMAT_CASES])
+def test_formats_agree(dnsmasq, steady_formats, name, spec, args, state, summary):
+    dns = dnsmasq(dict(spec, domain=D))
+    text, doc = steady_formats(dns.server, *args)
+    assert text.state == state, text
+    if summary is not None:
+        assert doc["summary"] == summary, doc
+    # the answer (or the failed query) graphs the records and the query's
+    # time; expected_found and rogue come with -e and an answer
+    with_e = "-e" in args and spec["srv"] != []
+    assert harness.json_labels(doc) == (["records", "expected_found", "rogue", "time"] if with_e
+                                        else ["records", "time"]), doc
+
+
+@pytest.mark.parametrize("count,length", [(2, 45), (5, 90), (20, 250)])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_formats_agree_with_long_host_names(dnsmasq, steady_formats, scenario, count, length):
+    """Line 1 shortened (short forms, "+N more problems", a name cut): the
+    json summary is still exactly text's."""
+    names = [long_name("kms", i, length) for i in range(count)]
+    spec = {"domain": D, "srv": [(n, 1688, 0, 100) for n in names],
+            "hosts": {n: ["10.0.1.%d" % (i + 1)] for i, n in enumerate(names)}}
+    args = []
+    if scenario == "rogue+missing":
+        args = ["-e", ",".join(long_name("exp", i, length) for i in range(count))]
+    elif scenario == "no-address":
+        spec["hosts"] = {}
+    elif scenario == "port":
+        spec["srv"] = [(n, 1689, 0, 100) for n in names]
+    else:
+        spec["cnames"] = {n: "real.corp.example" for n in names}
+        spec["hosts"] = {"real.corp.example": ["10.0.0.9"]}
+    dns = dnsmasq(spec)
+    text, doc = steady_formats(dns.server, *args)
+    assert doc["state"] == ("CRITICAL" if scenario == "rogue+missing" else "WARNING"), doc
+    assert "+%d more" % (count - 1) in doc["summary"], doc
+
+
+@pytest.mark.parametrize("rogue_state,n_rogue,state,warn,crit", [
+    ("critical", 0, "OK", None, {"start": 0, "end": 0, "alert_on_inside": False}),
+    ("critical", 1, "CRITICAL", None, {"start": 0, "end": 0, "alert_on_inside": False}),
+    ("critical", 2, "CRITICAL", None, {"start": 0, "end": 0, "alert_on_inside": False}),
+    ("warning", 0, "OK", {"start": 0, "end": 0, "alert_on_inside": False}, None),
+    ("warning", 1, "WARNING", {"start": 0, "end": 0, "alert_on_inside": False}, None),
+    ("unknown", 1, "UNKNOWN", None, None),
+    ("ok", 1, "OK", None, None),
+])
+def test_rogue_metric_judges_the_answer(dnsmasq, steady_formats, rogue_state, n_rogue, state, warn, crit):
+    """The rogue count carries the --rogue-state threshold and judges the
+    subcheck it sits on, the answer: the value judged is the value graphed.
+    A range cannot say UNKNOWN or OK: then the rogue records speak."""
+    rogues = [("rogue%d.corp.example" % i, 1688, 5, 100) for i in range(n_rogue)]
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02] + rogues,
+                   "hosts": dict(HOSTS, **{r[0]: ["10.0.0.%d" % (80 + i)] for i, r in enumerate(rogues)})})
+    text, doc = steady_formats(dns.server, "-e", EXPECT, "--rogue-state", rogue_state)
+    assert doc["state"] == state, doc
+    (ans,) = doc["checks"]
+    assert ans["output"] == answer(2 + n_rogue, 2 + n_rogue)
+    assert ans["state"] == state
+    rogue = _perf(ans)["rogue"]
+    assert rogue["value"] == n_rogue and rogue["min"] == 0
+    assert rogue.get("warn") == warn and rogue.get("crit") == crit, rogue
+    want = "rogue=%d;%s;%s;0" % (n_rogue, "0" if warn else "", "0" if crit else "")
+    assert text.perf["rogue"]["raw"] == want, text.perf_text
+    # each rogue record says so on its own line, in the --rogue-state
+    for sc in ans["checks"]:
+        if sc["output"].startswith("rogue"):
+            assert sc["state"] == state and ": published but not expected" in sc["output"], sc
+
+
+def test_formats_tree_rogue(dnsmasq, steady_formats):
+    dns = dnsmasq({"domain": D, "srv": [KMS01, KMS02, ROGUE], "hosts": HOSTS})
+    text, doc = steady_formats(dns.server, "-e", EXPECT)
+    crit = {"start": 0, "end": 0, "alert_on_inside": False}
+    assert doc == {
+        "state": "CRITICAL",
+        "summary": "rogue KMS host published for corp.example: testvm7.corp.example",
+        "checks": [{
+            "output": answer(3, 3), "state": "CRITICAL",
+            "perfdata": [
+                {"label": "records", "value": 3, "uom": "", "min": 0},
+                {"label": "expected_found", "value": 2, "uom": "", "min": 0},
+                {"label": "rogue", "value": 1, "uom": "", "crit": crit, "min": 0},
+                {"label": "time", "value": 0, "uom": "s"},
+            ],
+            "checks": [
+                {"output": rec("kms01.corp.example", 1688, 0, 100, "10.0.0.11"), "state": "OK"},
+                {"output": rec("testvm7.corp.example", 1688, 0, 100, "10.0.0.77",
+                               "published but not expected"), "state": "CRITICAL"},
+                {"output": rec("kms02.corp.example", 1688, 10, 100, "10.0.0.12"), "state": "OK"},
+            ],
+        }],
+    }, doc
+
+
+def test_formats_tree_min_hosts_and_missing(dnsmasq, steady_formats):
+    """--min-hosts is a top-level subcheck of its own, first: line 1 names
+    it before the answer's phrases, worst first. The -e hosts not published
+    are children of the answer, under one subcheck."""
+    dns = dnsmasq({"domain": D, "srv": [KMS01, ("kms02.corp.example", 1689, 10, 100)], "hosts": HOSTS})
+    text, doc = steady_formats(dns.server, "-e", "kms01.corp.example,kms02.corp.example,kms03.corp.example",
+                               "--min-hosts", "3")
+    assert doc["state"] == "CRITICAL"
+    assert doc["summary"] == ("only 2 KMS hosts, 3 needed; missing kms03.corp.example; "
+                              "+1 more problem"), doc
+    assert _checks(doc["checks"]) == [
+        ("2 KMS hosts published for corp.example, --min-hosts 3", "CRITICAL", []),
+        (answer(2, 2), "WARNING", [
+            (rec("kms01.corp.example", 1688, 0, 100, "10.0.0.11"), "OK", []),
+            (rec("kms02.corp.example", 1689, 10, 100, "10.0.0.12", "port 1689, not 1688"), "WARNING", []),
+            ("1 of 3 expected KMS hosts not published for corp.example", "WARNING", [
+                ("kms03.corp.example is expected but not published", "WARNING", []),
+            ]),
+        ]),
+    ]
+    assert "perfdata" not in doc["checks"][0]
+    assert [pd["label"] for pd in doc["checks"][1]["perfdata"]] == ["records", "expected_found", "rogue", "time"]
+    # the text shows the leaves, worst first
+    assert text.long == [
+        "[CRITICAL] 2 KMS hosts published for corp.example, --min-hosts 3",
+        "[WARNING] " + rec("kms02.corp.example", 1689, 10, 100, "10.0.0.12", "port 1689, not 1688"),
+        "[WARNING] kms03.corp.example is expected but not published",
+        "[OK] " + rec("kms01.corp.example", 1688, 0, 100, "10.0.0.11"),
+    ], text
+
+
+def test_formats_tree_only_root_target(dnsmasq, steady_formats):
+    dns = dnsmasq({"domain": D, "srv": [ROOT_TARGET], "hosts": HOSTS})
+    text, doc = steady_formats(dns.server)
+    assert _checks(doc["checks"]) == [
+        (answer(1, 0), "CRITICAL", [
+            (ROOT_LINE, "WARNING", []),
+            ('no KMS host published for corp.example: only SRV target "." (service not available)',
+             "CRITICAL", []),
+        ]),
+    ]
+
+
+@pytest.mark.parametrize("mode", sorted(HOSTILE))
+def test_formats_lookup_failures(dns_hostile, steady_formats, mode):
+    """A failed SRV query is one subcheck: the query, with its time (and
+    records 0 when the name has none)."""
+    h = dns_hostile(mode)
+    text, doc = steady_formats(h.server, "-t", "3")
+    assert doc["state"] == "CRITICAL"
+    assert doc["summary"] == HOSTILE[mode].format(s=h.server)
+    (sc,) = doc["checks"]
+    assert sc["state"] == "CRITICAL" and "checks" not in sc
+    assert text.long == ["[CRITICAL] " + sc["output"]]
+    assert [pd["label"] for pd in sc["perfdata"]] == (["records", "time"] if mode == "nxdomain" else ["time"])
+
+
+def test_formats_tree_nxdomain(dnsmasq, steady_formats):
+    dns = dnsmasq({"domain": D, "srv": [], "hosts": HOSTS})
+    text, doc = steady_formats(dns.server)
+    assert doc == {
+        "state": "CRITICAL",
+        "summary": "no _vlmcs._tcp SRV record for corp.example: clients cannot find a KMS host",
+        "checks": [{
+            "output": "DNS server %s: _vlmcs._tcp.corp.example does not exist (NXDOMAIN)" % dns.server,
+            "state": "CRITICAL",
+            "perfdata": [{"label": "records", "value": 0, "uom": "", "min": 0},
+                         {"label": "time", "value": 0, "uom": "s"}],
+        }],
+    }, doc
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("t,state", [("1", "CRITICAL"), ("1:WARNING", "WARNING"), ("1:UNKNOWN", "UNKNOWN"),
+                                     ("1:OK", "OK")])
+def test_formats_timeout_state(dns_hostile, steady_formats, t, state):
+    """No answer within -t: the -t state judges the query; no time is
+    graphed (there is none)."""
+    h = dns_hostile("silence")
+    text, doc = steady_formats(h.server, "-t", t)
+    assert doc["state"] == state, doc
+    assert doc["summary"] == "corp.example: no answer from DNS server %s within 1 s" % h.server, doc
+    (sc,) = doc["checks"]
+    assert sc["state"] == state and "perfdata" not in sc
+
+
+# --probe: the answer's children are published.h's host verdicts
+
+def test_formats_probe_ok(dnsmasq, kms_rpc_server, steady_formats):
+    port = kms_rpc_server.port
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    text, doc = steady_formats(dns.server, "-e", "kms01.corp.example", "--port", str(port), "--probe", "-t", "5")
+    assert doc["summary"] == "1 KMS host published for corp.example, all 1 expected, it answers KMS RPC"
+    assert _checks(doc["checks"]) == [
+        (answer(1, 1), "OK", [
+            ("kms01.corp.example:%d (127.0.0.1): answers KMS RPC in T (prio 0, weight 100, ttl 3600)" % port,
+             "OK", []),
+        ]),
+    ]
+    assert [pd["label"] for pd in doc["checks"][0]["perfdata"]] == ["records", "expected_found", "rogue", "time"]
+
+
+def test_formats_probe_degraded_warning(dnsmasq, kms_rpc_server, steady_formats):
+    port = kms_rpc_server.port
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1", "127.0.0.2"]}})
+    text, doc = steady_formats(dns.server, "--port", str(port), "--probe", "-t", "5")
+    assert doc["state"] == "WARNING"
+    assert doc["summary"] == "127.0.0.2 of kms01.corp.example does not answer", doc
+    assert _checks(doc["checks"]) == [
+        (answer(1, 1), "WARNING", [
+            ("kms01.corp.example:%d: 1 of 2 addresses does not answer: 127.0.0.2 connection refused; "
+             "127.0.0.1 answers KMS RPC in T (prio 0, weight 100, ttl 3600)" % port, "WARNING", []),
+        ]),
+    ]
+
+
+def test_formats_probe_refused_critical(dnsmasq, steady_formats):
+    port = harness.free_port()
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", port, 0, 100), KMS02],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.2"]}})
+    text, doc = steady_formats(dns.server, "--port", str(port), "--probe", "-t", "3")
+    assert doc["state"] == "CRITICAL"
+    # kms02 is on 1688, not --port: its line says both, line 1 counts it
+    assert doc["summary"] == "no KMS RPC answer from kms01.corp.example +1 more; +1 more problem", doc
+    (ans,) = doc["checks"]
+    assert [sc["state"] for sc in ans["checks"]] == ["CRITICAL", "CRITICAL"]
+    assert ans["checks"][1]["output"] == ("kms02.corp.example:1688 (127.0.0.2): connection refused; "
+                                          "port 1688, not %d (prio 10, weight 100, ttl 3600)" % port)
+
+
+def test_formats_probe_other_interface(dnsmasq, kms_rpc_server, other_rpc_server, steady_formats):
+    kport, oport = kms_rpc_server.port, other_rpc_server.port
+    dns = dnsmasq({"domain": D, "srv": [("kms01.corp.example", kport, 0, 100),
+                                        ("kms02.corp.example", oport, 10, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"], "kms02.corp.example": ["127.0.0.1"]}})
+    text, doc = steady_formats(dns.server, "-e", "kms01.corp.example,kms02.corp.example",
+                               "--port", str(kport), "--probe", "-t", "5")
+    assert doc["state"] == "CRITICAL"
+    assert doc["summary"] == ("no KMS RPC answer from kms02.corp.example; "
+                              "port not %d: kms02.corp.example" % kport), doc
+    assert [sc["state"] for sc in doc["checks"][0]["checks"]] == ["OK", "CRITICAL"]
+
+
+def test_bad_input_in_json_is_unknown():
+    """What the plugin refuses once the options are read (here -D, checked
+    after -D parsed) is UNKNOWN in every format, with no subcheck."""
+    text, doc = harness.run_formats("check_kms_dns", "-D", "bad..name", "-s", "127.0.0.1")
+    assert doc == {"state": "UNKNOWN",
+                   "summary": '-D: "bad..name" is not a valid domain name (empty label)',
+                   "checks": []}, doc
+
+
+def test_output_format_yaml_unknown():
+    res = run("check_kms_dns", "--output-format", "yaml", "-D", D, "-s", "127.0.0.1")
+    assert res.code == 3, res
+    assert res.first == "KMS DNS UNKNOWN - unknown --output-format 'yaml' (text, json or mp-test-json)"
