@@ -1,6 +1,5 @@
 /* output.c - owns what a plugin prints (output.h): the aspect, the output
- * format, the single-write exit of a check, die(), and the transitional
- * partial-result API that plugins not yet on result.h still use. */
+ * format, the single-write exit of a check (check_exit) and die(). */
 #include "output.h"
 
 #include <errno.h>
@@ -14,25 +13,6 @@
 
 #include "timeout.h"
 #include "xalloc.h"
-
-struct partial {
-	state_t st;
-	char *text;
-};
-
-struct result {
-	struct partial *parts;
-	size_t n_parts, cap_parts;
-	char **notes;
-	size_t n_notes, cap_notes;
-	char **perf;
-	size_t n_perf, cap_perf;
-	struct partial *heads; /* result_headline() phrases */
-	size_t n_heads, cap_heads;
-	char *summary;
-	bool forced;
-	state_t forced_state;
-};
 
 static char aspect_buf[64];
 static enum output_format format = FORMAT_TEXT;
@@ -49,16 +29,6 @@ static void write_all(const char *s, size_t n)
 		s += w;
 		n -= (size_t)w;
 	}
-}
-
-#define grow xgrow
-
-static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-static char *vformat(const char *fmt, va_list ap)
-{
-	char *s = xvasprintf(fmt, ap);
-	text_clean(s);
-	return s;
 }
 
 /* Copied and cleaned; "" (or NULL) resets to the default. */
@@ -105,172 +75,6 @@ _Noreturn void check_exit(struct check *c)
 	free(s);
 	check_free(c);
 	exit(exit_code(st));
-}
-
-struct result *result_new(void)
-{
-	struct result *r = calloc(1, sizeof *r);
-	if (!r)
-		xalloc_die();
-	return r;
-}
-
-void result_add(struct result *r, state_t st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = vformat(fmt, ap);
-	va_end(ap);
-	if ((unsigned)st > STATE_UNKNOWN)
-		st = STATE_UNKNOWN; /* out-of-range values count as UNKNOWN */
-	r->parts = grow(r->parts, &r->cap_parts, r->n_parts, sizeof *r->parts);
-	r->parts[r->n_parts].st = st;
-	r->parts[r->n_parts].text = text;
-	r->n_parts++;
-}
-
-void result_note(struct result *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = vformat(fmt, ap);
-	va_end(ap);
-	r->notes = grow(r->notes, &r->cap_notes, r->n_notes, sizeof *r->notes);
-	r->notes[r->n_notes++] = text;
-}
-
-void result_headline(struct result *r, state_t st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = vformat(fmt, ap);
-	va_end(ap);
-	if ((unsigned)st > STATE_UNKNOWN)
-		st = STATE_UNKNOWN;
-	r->heads = grow(r->heads, &r->cap_heads, r->n_heads, sizeof *r->heads);
-	r->heads[r->n_heads].st = st;
-	r->heads[r->n_heads].text = text;
-	r->n_heads++;
-}
-
-void result_summary(struct result *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = vformat(fmt, ap);
-	va_end(ap);
-	free(r->summary);
-	r->summary = text;
-}
-
-void result_set_state(struct result *r, state_t st)
-{
-	if ((unsigned)st > STATE_UNKNOWN)
-		st = STATE_UNKNOWN;
-	r->forced = true;
-	r->forced_state = st;
-}
-
-/* The one rule: forced state, else the worst partial, else OK. */
-state_t result_state(const struct result *r)
-{
-	if (r->forced)
-		return r->forced_state;
-	state_t st = STATE_OK;
-	for (size_t i = 0; i < r->n_parts; i++)
-		st = state_worst(st, r->parts[i].st);
-	return st;
-}
-
-size_t result_count(const struct result *r, state_t st)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < r->n_parts; i++)
-		n += r->parts[i].st == st;
-	return n;
-}
-
-void result_perf(struct result *r, const char *label, double value,
-		 const char *uom, const struct thresholds *th, double min, double max)
-{
-	char *item = perf_item_format(label, value, uom, th, min, max);
-	if (!item)
-		return;
-	r->perf = grow(r->perf, &r->cap_perf, r->n_perf, sizeof *r->perf);
-	r->perf[r->n_perf++] = item;
-}
-
-static char *render_alloc(const struct result *r, size_t *len)
-{
-	struct view_line *parts = xrealloc(NULL, (r->n_parts + 1) * sizeof *parts);
-	struct view_line *heads = xrealloc(NULL, (r->n_heads + 1) * sizeof *heads);
-	for (size_t i = 0; i < r->n_parts; i++)
-		parts[i] = (struct view_line){ r->parts[i].st, r->parts[i].text };
-	for (size_t i = 0; i < r->n_heads; i++)
-		heads[i] = (struct view_line){ r->heads[i].st, r->heads[i].text };
-	struct text_view v = {
-		.state = result_state(r), .summary = r->summary,
-		.heads = heads, .n_heads = r->n_heads,
-		.parts = parts, .n_parts = r->n_parts,
-		.notes = (const char *const *)r->notes, .n_notes = r->n_notes,
-		.perf = r->perf, .n_perf = r->n_perf,
-	};
-	char *s = render_view(&v, output_aspect(), len);
-	free(parts);
-	free(heads);
-	return s;
-}
-
-/* See output.h. When len is too small the text is cut (tests size their
- * buffer OUTPUT_MAX + 1, which always suffices). */
-size_t result_render(const struct result *r, char *buf, size_t len)
-{
-	size_t n;
-	char *s = render_alloc(r, &n);
-	if (len == 0) {
-		free(s);
-		return 0;
-	}
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	free(s);
-	return n;
-}
-
-
-_Noreturn void result_exit(struct result *r)
-{
-	timeout_stop();
-	size_t n;
-	char *s = render_alloc(r, &n);
-	state_t st = result_state(r);
-	write_all(s, n);
-	vlog_flush(); /* after the status line: see vlog.h */
-	free(s);
-	result_free(r);
-	exit((int)st);
-}
-
-void result_free(struct result *r)
-{
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->n_parts; i++)
-		free(r->parts[i].text);
-	for (size_t i = 0; i < r->n_notes; i++)
-		free(r->notes[i]);
-	for (size_t i = 0; i < r->n_perf; i++)
-		free(r->perf[i]);
-	for (size_t i = 0; i < r->n_heads; i++)
-		free(r->heads[i].text);
-	free(r->parts);
-	free(r->heads);
-	free(r->notes);
-	free(r->perf);
-	free(r->summary);
-	free(r);
 }
 
 /* die() in a JSON format: the document of a check that ended early, with

@@ -737,12 +737,11 @@ def _steady(res):
 
 
 @pytest.fixture
-def steady_formats(monkeypatch):
+def steady_formats():
     """formats(server, *args): harness.run_formats of check_kms_dns -D
     corp.example -s server, the measured times set to 0."""
-    real = harness.run
-    monkeypatch.setattr(harness, "run", lambda *a, **kw: _steady(real(*a, **kw)))
-    return lambda server, *args: harness.run_formats("check_kms_dns", "-D", D, "-s", server, *args)
+    return lambda server, *args: harness.run_formats("check_kms_dns", "-D", D, "-s", server, *args,
+                                                     canon=_steady)
 
 
 def _checks(doc):
