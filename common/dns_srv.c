@@ -392,13 +392,26 @@ static bool diagnose(const unsigned char *msg, size_t len, char err[KMS_ERRLEN])
 
 /* -------------------------------------------------------------- parsing */
 
-static void add_addr(struct srv_record *rec, const char *addr)
+void srv_record_add_addr(struct srv_record *rec, const char *addr)
 {
 	for (size_t i = 0; i < rec->n_addrs; i++)
 		if (strcmp(rec->addrs[i], addr) == 0)
 			return;
-	if (rec->n_addrs < DNS_MAX_ADDRS)
+	if (rec->n_addrs < DNS_MAX_ADDRS) {
 		snprintf(rec->addrs[rec->n_addrs++], sizeof rec->addrs[0], "%s", addr);
+		return;
+	}
+	/* full: a drop, unless this one was dropped before (each name's
+	 * addresses come from the additional section and again from the A
+	 * and AAAA lookups) */
+	for (size_t i = 0; i < rec->n_addrs_dropped; i++)
+		if (strcmp(rec->addrs_dropped[i], addr) == 0)
+			return;
+	if (rec->n_addrs_dropped < DNS_MAX_DROPPED)
+		snprintf(rec->addrs_dropped[rec->n_addrs_dropped++], sizeof rec->addrs_dropped[0],
+			 "%s", addr);
+	else
+		rec->addrs_dropped_more = true; /* cannot tell new from repeat */
 }
 
 static int srv_cmp(const void *pa, const void *pb)
@@ -585,11 +598,11 @@ static enum dns_status parse_message(const unsigned char *msg, size_t len,
 			if (!rr_addr(&rr, text, sizeof text, err))
 				return DNS_MALFORMED;
 			if (addr_rec)
-				add_addr(addr_rec, text);
+				srv_record_add_addr(addr_rec, text);
 			if (srv)
 				for (size_t k = 0; k < srv->n; k++)
 					if (dns_name_equal(srv->records[k].target, ns_rr_name(rr)))
-						add_addr(&srv->records[k], text);
+						srv_record_add_addr(&srv->records[k], text);
 		}
 	}
 	if (srv) {

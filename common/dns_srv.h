@@ -12,7 +12,12 @@
 #include <stdint.h>
 #include "state.h"
 
+/* At most DNS_MAX_ADDRS addresses are kept per name; the distinct ones
+ * refused beyond that are counted (n_addrs_dropped), exactly for the first
+ * DNS_MAX_DROPPED of them, which are remembered so that the same address
+ * met again (the additional section, then the A lookup) counts once. */
 #define DNS_MAX_ADDRS 16
+#define DNS_MAX_DROPPED 48
 
 enum dns_status {
 	DNS_OK,        /* answer with records */
@@ -31,6 +36,13 @@ struct srv_record {
 	uint32_t ttl;
 	char addrs[DNS_MAX_ADDRS][64]; /* numeric; from additional section or lookups */
 	size_t n_addrs;
+	/* distinct addresses refused because addrs was full: never a
+	 * duplicate of a kept one or of an earlier refused one; the first
+	 * DNS_MAX_DROPPED of them in addrs_dropped. addrs_dropped_more: yet
+	 * others were refused, not counted (n_addrs_dropped is a floor). */
+	char addrs_dropped[DNS_MAX_DROPPED][64];
+	size_t n_addrs_dropped;
+	bool addrs_dropped_more;
 	char cname[256];       /* "" unless target is an alias (RFC 2782 forbids
 				* that): the CNAME's target, the first hop only,
 				* lower-case, no trailing dot */
@@ -61,7 +73,7 @@ enum dns_status dns_srv_lookup(const char *server, const char *name,
 			       char err[KMS_ERRLEN]);
 
 /* Resolve A and AAAA of name through the same server; appends to rec->addrs
- * (without duplicates). A CNAME owned by name in either answer sets
+ * (without duplicates, as srv_record_add_addr). A CNAME owned by name in either answer sets
  * rec->cname, even when the alias leads nowhere; then a failure names the
  * alias's target ("CNAME target ghost.corp.example has no A or AAAA record",
  * "... does not exist (NXDOMAIN)"). */
@@ -74,6 +86,11 @@ enum dns_status dns_srv_parse(const unsigned char *msg, size_t len,
 			      struct srv_answer *out, char err[KMS_ERRLEN]);
 
 void srv_answer_free(struct srv_answer *a);
+
+/* Add a numeric address to rec: kept when new and addrs has room, else
+ * counted in n_addrs_dropped when new (see struct srv_record); a repeat
+ * of a kept or a refused address changes nothing. */
+void srv_record_add_addr(struct srv_record *rec, const char *addr);
 
 /* "SERVFAIL", "NXDOMAIN", "timed out", ... */
 const char *dns_status_name(enum dns_status st);

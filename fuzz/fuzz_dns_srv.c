@@ -1,6 +1,7 @@
 /* fuzz_dns_srv.c - the DNS answer parser (dns_srv_parse) on any message:
  * compression loops, lying counts, truncation. An accepted answer's records
- * must hold terminated names and at most DNS_MAX_ADDRS addresses. */
+ * must hold terminated names, at most DNS_MAX_ADDRS addresses and at most
+ * DNS_MAX_DROPPED counted drops, none of them a kept address. */
 #include <stdint.h>
 #include "dns_srv.h"
 #include "fuzz.h"
@@ -26,6 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t k = 0; k < r->n_addrs; k++)
 				if (!memchr(r->addrs[k], '\0', sizeof r->addrs[k]))
 					fuzz_fail("record %zu: address not terminated", i);
+			if (r->n_addrs_dropped > DNS_MAX_DROPPED ||
+			    (r->n_addrs_dropped && r->n_addrs < DNS_MAX_ADDRS))
+				fuzz_fail("record %zu: %zu drops beside %zu addresses", i,
+					  r->n_addrs_dropped, r->n_addrs);
+			for (size_t k = 0; k < r->n_addrs_dropped; k++)
+				for (size_t j = 0; j < r->n_addrs; j++)
+					if (strcmp(r->addrs_dropped[k], r->addrs[j]) == 0)
+						fuzz_fail("record %zu: %s kept and dropped", i, r->addrs[j]);
 			if (i && (a.records[i - 1].priority > r->priority))
 				fuzz_fail("records not sorted by priority");
 		}

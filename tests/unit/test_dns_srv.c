@@ -466,6 +466,97 @@ START_TEST(cname_of_target_noted)
 }
 END_TEST
 
+/* One SRV record, its target with n distinct A records 10.0.1.1..n in the
+ * additional section, then (repeat) the first `again` of them once more. */
+static void many_addresses(struct msg *m, unsigned n, unsigned again)
+{
+	header(m, 0, 1, 1, 0, n + again);
+	question(m);
+	size_t t = srv_rr(m, 0, 100, 1688, "kms01.corp.example", 3600);
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 1; i <= (pass ? again : n); i++) {
+			unsigned char a[4] = { 10, 0, (unsigned char)(1 + i / 256), (unsigned char)(i % 256) };
+			a_rr(m, (unsigned)t, a, 4);
+		}
+}
+
+/* The cap: 16 kept, the distinct rest counted, a repeat of either counted
+ * never (the same addresses come from the additional section and again
+ * from the A lookup). */
+START_TEST(addresses_beyond_the_cap_are_counted)
+{
+	static const struct { unsigned n, again; size_t kept, dropped; } cases[] = {
+		{ 16, 0, 16, 0 },   /* exactly the cap: nothing dropped */
+		{ 16, 16, 16, 0 },  /* ... each twice */
+		{ 17, 0, 16, 1 },   /* one past it */
+		{ 20, 0, 16, 4 },
+		{ 20, 20, 16, 4 },  /* every one twice: still 4 */
+		{ 15, 3, 15, 0 },   /* under it, with repeats */
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct msg m;
+		many_addresses(&m, cases[c].n, cases[c].again);
+		struct srv_answer a;
+		char err[KMS_ERRLEN];
+		ck_assert_int_eq(dns_srv_parse(m.b, m.n, &a, err), DNS_OK);
+		const struct srv_record *r = &a.records[0];
+		ck_assert_msg(r->n_addrs == cases[c].kept && r->n_addrs_dropped == cases[c].dropped &&
+			      !r->addrs_dropped_more, "case %zu: %zu kept, %zu dropped", c, r->n_addrs,
+			      r->n_addrs_dropped);
+		ck_assert_str_eq(r->addrs[0], "10.0.1.1");
+		if (cases[c].kept == 16)
+			ck_assert_str_eq(r->addrs[15], "10.0.1.16");
+		if (cases[c].dropped)
+			ck_assert_str_eq(r->addrs_dropped[0], "10.0.1.17");
+		srv_answer_free(&a);
+	}
+}
+END_TEST
+
+/* srv_record_add_addr itself, as the A and AAAA lookups use it after the
+ * SRV answer's additional section: 20 distinct addresses, given in two
+ * overlapping rounds, keep 16 and count 4; the remembered drops are
+ * bounded, and past them the count is a floor, said so. */
+START_TEST(add_addr_counts_drops_once)
+{
+	struct srv_record rec;
+	memset(&rec, 0, sizeof rec);
+	char addr[64];
+	for (int i = 1; i <= 18; i++) { /* the additional section: cut at 18 */
+		snprintf(addr, sizeof addr, "127.0.0.%d", i);
+		srv_record_add_addr(&rec, addr);
+	}
+	ck_assert_uint_eq(rec.n_addrs, 16);
+	ck_assert_uint_eq(rec.n_addrs_dropped, 2);
+	for (int i = 1; i <= 20; i++) { /* then the A lookup: all 20 */
+		snprintf(addr, sizeof addr, "127.0.0.%d", i);
+		srv_record_add_addr(&rec, addr);
+	}
+	srv_record_add_addr(&rec, "::1"); /* another family counts the same */
+	ck_assert_uint_eq(rec.n_addrs, 16);
+	ck_assert_uint_eq(rec.n_addrs_dropped, 5);
+	ck_assert(!rec.addrs_dropped_more);
+	ck_assert_str_eq(rec.addrs[15], "127.0.0.16");
+	ck_assert_str_eq(rec.addrs_dropped[0], "127.0.0.17");
+	ck_assert_str_eq(rec.addrs_dropped[3], "127.0.0.20");
+	ck_assert_str_eq(rec.addrs_dropped[4], "::1");
+
+	/* DNS_MAX_DROPPED remembered: exact up to there */
+	memset(&rec, 0, sizeof rec);
+	for (int i = 1; i <= DNS_MAX_ADDRS + DNS_MAX_DROPPED; i++) {
+		snprintf(addr, sizeof addr, "10.0.0.%d", i);
+		srv_record_add_addr(&rec, addr);
+		srv_record_add_addr(&rec, addr);
+	}
+	ck_assert_uint_eq(rec.n_addrs_dropped, DNS_MAX_DROPPED);
+	ck_assert(!rec.addrs_dropped_more);
+	/* one more: counted no further, but said */
+	srv_record_add_addr(&rec, "10.0.1.1");
+	ck_assert_uint_eq(rec.n_addrs_dropped, DNS_MAX_DROPPED);
+	ck_assert(rec.addrs_dropped_more);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns_srv");
@@ -488,6 +579,8 @@ int main(void)
 	tcase_add_test(tc, server_specs);
 	tcase_add_test(tc, name_equality);
 	tcase_add_test(tc, cname_of_target_noted);
+	tcase_add_test(tc, addresses_beyond_the_cap_are_counted);
+	tcase_add_test(tc, add_addr_counts_drops_once);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
