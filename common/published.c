@@ -109,6 +109,8 @@ void published_judge(struct published_host *h, const struct thresholds *th,
 		h->st = state_worst(STATE_WARNING, live);
 	else
 		h->st = dead;
+	if (h->n_unprobed > 0 || h->unprobed_more)
+		h->st = state_worst(STATE_WARNING, h->st);
 }
 
 state_t published_share(const struct published_host *h, state_t loss)
@@ -144,6 +146,9 @@ void published_probe(const char *server, struct srv_answer *a, int family,
 		}
 		for (size_t k = 0; k < h->rec->n_addrs; k++)
 			total += family_ok(h->rec->addrs[k], family);
+		for (size_t k = 0; k < h->rec->n_addrs_dropped; k++)
+			h->n_unprobed += family_ok(h->rec->addrs_dropped[k], family);
+		h->unprobed_more = h->rec->addrs_dropped_more;
 	}
 	free(errs);
 
@@ -220,6 +225,16 @@ static void addr_phrase(const struct published_addr *pa, const struct thresholds
 		text_append(buf, len, "%s%s", desc, note);
 }
 
+/* "; 4 more addresses not probed (at most 16 per name)", or nothing. */
+static void unprobed_phrase(const struct published_host *h, char *buf, size_t len)
+{
+	if (h->n_unprobed == 0 && !h->unprobed_more)
+		return;
+	text_append(buf, len, "; %s%zu more address%s not probed (at most %d per name)",
+		    h->unprobed_more ? "at least " : "", h->n_unprobed,
+		    h->n_unprobed == 1 && !h->unprobed_more ? "" : "es", DNS_MAX_ADDRS);
+}
+
 void published_line(const struct published_host *h, const struct thresholds *th,
 		    int family, char *buf, size_t len)
 {
@@ -235,11 +250,13 @@ void published_line(const struct published_host *h, const struct thresholds *th,
 	if (h->n_addrs == 0) {
 		text_append(buf, len, ": name has no %s address",
 			    family == AF_INET6 ? "IPv6" : "IPv4");
+		unprobed_phrase(h, buf, len);
 		return;
 	}
 	if (h->n_addrs == 1) {
 		text_append(buf, len, " (%s): ", h->addrs[0].addr);
 		addr_phrase(&h->addrs[0], th, false, buf, len);
+		unprobed_phrase(h, buf, len);
 		return;
 	}
 	if (h->n_dead == 0)
@@ -260,6 +277,7 @@ void published_line(const struct published_host *h, const struct thresholds *th,
 			first = false;
 			addr_phrase(&h->addrs[j], th, true, buf, len);
 		}
+	unprobed_phrase(h, buf, len);
 }
 
 void published_headline(const struct published_host *h, char *buf, size_t len)
@@ -274,6 +292,30 @@ void published_headline(const struct published_host *h, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%zu of %zu addresses of %s do not answer", h->n_dead,
 			 h->n_addrs, h->rec->target);
+}
+
+size_t published_unprobed(const struct published *p, bool *more)
+{
+	size_t n = 0;
+	bool m = false;
+	for (size_t i = 0; i < p->n; i++) {
+		n += p->hosts[i].n_unprobed;
+		m = m || p->hosts[i].unprobed_more;
+	}
+	if (more)
+		*more = m;
+	return n;
+}
+
+void published_unprobed_text(size_t n, bool more, const char *verb, bool short_form,
+			     char *buf, size_t len)
+{
+	const char *s = n == 1 && !more ? "" : "es";
+	if (short_form)
+		snprintf(buf, len, "%s%zu address%s not %s", more ? "at least " : "", n, s, verb);
+	else
+		snprintf(buf, len, "%s%zu address%s beyond %d per name not %s",
+			 more ? "at least " : "", n, s, DNS_MAX_ADDRS, verb);
 }
 
 bool published_answers(const struct published_host *h)

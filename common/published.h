@@ -15,11 +15,18 @@
  *   - no address answers: the worst state of its probes (CRITICAL, or the
  *     -t state when every probe timed out);
  *   - no address at all (the name does not resolve, or has none of the
- *     -4/-6 family): CRITICAL, no client can reach it.
+ *     -4/-6 family): CRITICAL, no client can reach it;
+ *   - addresses left out (beyond the DNS_MAX_ADDRS kept per name): at
+ *     least WARNING, whatever the probed ones say -- the check cannot
+ *     vouch for addresses it did not probe.
  *
- * Every address the DNS answer holds is probed, no cap of our own (the
- * probes run on at most 64 threads, the rest queued). The DNS layer keeps
- * at most DNS_MAX_ADDRS addresses per name (dns_srv.h). */
+ * Every address kept is probed, no cap of our own (the probes run on at
+ * most 64 threads, the rest queued). The DNS layer keeps at most
+ * DNS_MAX_ADDRS (16) addresses per name and counts the rest (dns_srv.h):
+ * the host line says how many were not probed, and each plugin says the
+ * total on line 1 with a WARNING top-level subcheck of its own
+ * (published_unprobed_text), so a cap no host line can hide (a host line
+ * counts at most its share, published_share). */
 #ifndef KMS_PUBLISHED_H
 #define KMS_PUBLISHED_H
 
@@ -44,6 +51,10 @@ struct published_host {
 	struct published_addr *addrs; /* the probed addresses, in numeric
 				       * order (IPv4 first): DNS servers rotate */
 	size_t n_addrs, n_dead;
+	/* addresses of the family the DNS layer left out (rec's drops):
+	 * not probed; unprobed_more: yet more, not counted (a floor) */
+	size_t n_unprobed;
+	bool unprobed_more;
 	bool resolve_failed;          /* the target has no address at all */
 	char resolve_err[KMS_ERRLEN]; /* why, when resolve_failed */
 	state_t st;                   /* the verdict, as above */
@@ -87,7 +98,8 @@ void published_probe(const char *server, struct srv_answer *a, int family,
  *   "kms05.corp.example:1688: name does not resolve (...)"
  * one "ADDRESS PHRASE" per address (rpc_probe_describe, with
  * " (outside -w 0.5 s)" when th judged it), the dead ones first, each
- * group in address order. family
+ * group in address order; then, when addresses were left out,
+ * "; 4 more addresses not probed (at most 16 per name)". family
  * names the missing family when none of the addresses was of it. */
 void published_line(const struct published_host *h, const struct thresholds *th,
 		    int family, char *buf, size_t len);
@@ -96,6 +108,16 @@ void published_line(const struct published_host *h, const struct thresholds *th,
  * "10.0.0.13 of kms02.corp.example does not answer", or
  * "2 of 3 addresses of kms02.corp.example do not answer". */
 void published_headline(const struct published_host *h, char *buf, size_t len);
+
+/* Addresses not probed in all of p: the sum of n_unprobed; *more (may be
+ * NULL) when some host's count is a floor. */
+size_t published_unprobed(const struct published *p, bool *more);
+
+/* Line 1's words for n addresses left out by the cap ("probed" or another
+ * verb: "listed"): "4 addresses beyond 16 per name not probed", short
+ * "4 addresses not probed"; "at least 48 ..." when more. */
+void published_unprobed_text(size_t n, bool more, const char *verb, bool short_form,
+			     char *buf, size_t len);
 
 /* Does the host answer at all (at least one address answered)? */
 bool published_answers(const struct published_host *h);
@@ -117,8 +139,8 @@ double published_usec(double s);
  * the addresses in the order they are shown): sets each address's answers
  * and st (th, NULL for none, on its published_usec(total_s) when it
  * answered; rpc_probe_state() with the -t state timeout_st when not),
- * h->n_dead, h->speaker and h->st by the rule at the top. Target "." is OK
- * with no speaker. */
+ * h->n_dead, h->speaker and h->st by the rule at the top (h->n_unprobed and
+ * h->unprobed_more read, as set). Target "." is OK with no speaker. */
 void published_judge(struct published_host *h, const struct thresholds *th,
 		     state_t timeout_st);
 

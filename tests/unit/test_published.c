@@ -2,12 +2,15 @@
  * (common/published.c, the rule in published.h): from the probe results
  * of its addresses -- one live one dead, all dead, all timed out, timeouts
  * mixed with refusals, no address at all, target "." -- and the -w/-c
- * thresholds on the time exactly at a boundary and one microsecond past it;
- * then the share of a host among others (published_share) for each loss. */
+ * thresholds on the time exactly at a boundary and one microsecond past it,
+ * addresses left out by the DNS layer's cap (at least WARNING, never
+ * better than what was probed); then the share of a host among others
+ * (published_share) for each loss, and the words of the cap. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "published.h"
 #include "unit.h"
@@ -41,66 +44,92 @@ struct pcase {
 	int want_speaker;        /* index into a, -1 for none */
 	state_t want_addr[MAX_ADDRS];
 	state_t share_ok, share_warn; /* published_share with loss OK, WARNING */
+	size_t unprobed;         /* addresses left out by the cap */
+	bool unprobed_more;      /* ... and more, not counted */
 };
 
 static const struct pcase cases[] = {
 	/* every address answers */
-	{ "one live", "kms01", 1, { LIVE(0.01) }, true, CRIT, OK, 0, 0, { OK }, OK, OK },
+	{ "one live", "kms01", 1, { LIVE(0.01) }, true, CRIT, OK, 0, 0, { OK }, OK, OK, 0, false },
 	{ "two live, the slowest speaks", "kms01", 2, { LIVE(0.01), LIVE(0.3) }, true, CRIT,
-	  OK, 0, 1, { OK, OK }, OK, OK },
+	  OK, 0, 1, { OK, OK }, OK, OK, 0, false },
 	{ "no thresholds: any answer is OK", "kms01", 1, { LIVE(30.0) }, false, CRIT,
-	  OK, 0, 0, { OK }, OK, OK },
+	  OK, 0, 0, { OK }, OK, OK, 0, false },
 
 	/* -w 0.5 -c 1 on the time, endpoints inclusive, judged in microseconds */
-	{ "time exactly at -w", "kms01", 1, { LIVE(0.5) }, true, CRIT, OK, 0, 0, { OK }, OK, OK },
+	{ "time exactly at -w", "kms01", 1, { LIVE(0.5) }, true, CRIT, OK, 0, 0, { OK }, OK, OK, 0, false },
 	{ "time one microsecond past -w", "kms01", 1, { LIVE(0.500001) }, true, CRIT,
-	  WARN, 0, 0, { WARN }, WARN, WARN },
+	  WARN, 0, 0, { WARN }, WARN, WARN, 0, false },
 	{ "time under half a microsecond past -w rounds to it", "kms01", 1, { LIVE(0.5000004) },
-	  true, CRIT, OK, 0, 0, { OK }, OK, OK },
+	  true, CRIT, OK, 0, 0, { OK }, OK, OK, 0, false },
 	{ "time exactly at -c", "kms01", 1, { LIVE(1.0) }, true, CRIT, WARN, 0, 0, { WARN },
-	  WARN, WARN },
+	  WARN, WARN, 0, false },
 	{ "time one microsecond past -c", "kms01", 1, { LIVE(1.000001) }, true, CRIT,
-	  CRIT, 0, 0, { CRIT }, CRIT, CRIT },
+	  CRIT, 0, 0, { CRIT }, CRIT, CRIT, 0, false },
 	{ "the slow one of two live decides", "kms01", 2, { LIVE(0.2), LIVE(0.7) }, true, CRIT,
-	  WARN, 0, 1, { OK, WARN }, WARN, WARN },
+	  WARN, 0, 1, { OK, WARN }, WARN, WARN, 0, false },
 
 	/* some dead beside live: degraded */
 	{ "one live one dead", "kms01", 2, { LIVE(0.01), REFUSED }, true, CRIT,
-	  WARN, 1, 0, { OK, CRIT }, OK, WARN },
+	  WARN, 1, 0, { OK, CRIT }, OK, WARN, 0, false },
 	{ "one live two dead", "kms01", 3, { REFUSED, LIVE(0.01), NOT_KMS(0.02) }, true, CRIT,
-	  WARN, 2, 1, { CRIT, OK, CRIT }, OK, WARN },
+	  WARN, 2, 1, { CRIT, OK, CRIT }, OK, WARN, 0, false },
 	{ "one live one timed out, -t OK", "kms01", 2, { LIVE(0.01), TIMEOUT }, true, OK,
-	  WARN, 1, 0, { OK, OK }, OK, WARN },
+	  WARN, 1, 0, { OK, OK }, OK, WARN, 0, false },
 	{ "slow live past -c beside a dead one", "kms01", 2, { LIVE(1.5), REFUSED }, true, CRIT,
-	  CRIT, 1, 0, { CRIT, CRIT }, CRIT, CRIT },
+	  CRIT, 1, 0, { CRIT, CRIT }, CRIT, CRIT, 0, false },
 	{ "slow live past -w beside a dead one", "kms01", 2, { LIVE(0.7), REFUSED }, true, CRIT,
-	  WARN, 1, 0, { WARN, CRIT }, WARN, WARN },
+	  WARN, 1, 0, { WARN, CRIT }, WARN, WARN, 0, false },
 
 	/* no address answers: the worst of the probes */
-	{ "one dead", "kms01", 1, { REFUSED }, true, CRIT, CRIT, 1, 0, { CRIT }, OK, WARN },
+	{ "one dead", "kms01", 1, { REFUSED }, true, CRIT, CRIT, 1, 0, { CRIT }, OK, WARN, 0, false },
 	{ "all dead", "kms01", 3, { REFUSED, NOT_KMS(0.02), REFUSED }, true, CRIT,
-	  CRIT, 3, 0, { CRIT, CRIT, CRIT }, OK, WARN },
+	  CRIT, 3, 0, { CRIT, CRIT, CRIT }, OK, WARN, 0, false },
 	{ "dead with a time past -c is judged by its failure", "kms01", 1, { NOT_KMS(5.0) },
-	  true, WARN, CRIT, 1, 0, { CRIT }, OK, WARN },
+	  true, WARN, CRIT, 1, 0, { CRIT }, OK, WARN, 0, false },
 	{ "all timed out, -t CRITICAL", "kms01", 2, { TIMEOUT, TIMEOUT }, true, CRIT,
-	  CRIT, 2, 0, { CRIT, CRIT }, OK, WARN },
+	  CRIT, 2, 0, { CRIT, CRIT }, OK, WARN, 0, false },
 	{ "all timed out, -t WARNING", "kms01", 2, { TIMEOUT, TIMEOUT }, true, WARN,
-	  WARN, 2, 0, { WARN, WARN }, OK, WARN },
+	  WARN, 2, 0, { WARN, WARN }, OK, WARN, 0, false },
 	{ "all timed out, -t UNKNOWN", "kms01", 1, { TIMEOUT }, true, UNKN,
-	  UNKN, 1, 0, { UNKN }, OK, UNKN },
-	{ "all timed out, -t OK", "kms01", 1, { TIMEOUT }, true, OK, OK, 1, 0, { OK }, OK, OK },
+	  UNKN, 1, 0, { UNKN }, OK, UNKN, 0, false },
+	{ "all timed out, -t OK", "kms01", 1, { TIMEOUT }, true, OK, OK, 1, 0, { OK }, OK, OK, 0, false },
 	{ "timed out and refused, -t WARNING", "kms01", 2, { TIMEOUT, REFUSED }, true, WARN,
-	  CRIT, 2, 0, { WARN, CRIT }, OK, WARN },
+	  CRIT, 2, 0, { WARN, CRIT }, OK, WARN, 0, false },
 	{ "refused and timed out, -t OK", "kms01", 2, { REFUSED, TIMEOUT }, true, OK,
-	  CRIT, 2, 0, { CRIT, OK }, OK, WARN },
+	  CRIT, 2, 0, { CRIT, OK }, OK, WARN, 0, false },
 
 	/* no address at all */
 	{ "no address (does not resolve)", "kms01", 0, { { 0 } }, true, CRIT,
-	  CRIT, 0, -1, { OK }, OK, WARN },
+	  CRIT, 0, -1, { OK }, OK, WARN, 0, false },
 	{ "no address, -t WARNING does not soften it", "kms01", 0, { { 0 } }, true, WARN,
-	  CRIT, 0, -1, { OK }, OK, WARN },
+	  CRIT, 0, -1, { OK }, OK, WARN, 0, false },
 	{ "target \".\": no service, nothing to probe", ".", 0, { { 0 } }, true, CRIT,
-	  OK, 0, -1, { OK }, OK, OK },
+	  OK, 0, -1, { OK }, OK, OK, 0, false },
+
+	/* addresses left out by the cap (DNS_MAX_ADDRS per name): the check
+	 * cannot vouch for them, so at least WARNING; what was probed still
+	 * counts whole when worse */
+	{ "live, 4 left out", "kms01", 1, { LIVE(0.01) }, true, CRIT,
+	  WARN, 0, 0, { OK }, OK, WARN, 4, false },
+	{ "live, 1 left out", "kms01", 2, { LIVE(0.01), LIVE(0.02) }, true, CRIT,
+	  WARN, 0, 1, { OK, OK }, OK, WARN, 1, false },
+	{ "live, a floor of drops only", "kms01", 1, { LIVE(0.01) }, true, CRIT,
+	  WARN, 0, 0, { OK }, OK, WARN, 0, true },
+	{ "one live one dead, 4 left out", "kms01", 2, { LIVE(0.01), REFUSED }, true, CRIT,
+	  WARN, 1, 0, { OK, CRIT }, OK, WARN, 4, false },
+	{ "live past -w, 4 left out", "kms01", 1, { LIVE(0.7) }, true, CRIT,
+	  WARN, 0, 0, { WARN }, WARN, WARN, 4, false },
+	{ "live past -c, 4 left out: the time decides", "kms01", 1, { LIVE(1.5) }, true, CRIT,
+	  CRIT, 0, 0, { CRIT }, CRIT, CRIT, 4, false },
+	{ "all dead, 4 left out", "kms01", 2, { REFUSED, REFUSED }, true, CRIT,
+	  CRIT, 2, 0, { CRIT, CRIT }, OK, WARN, 4, false },
+	{ "all timed out, -t OK, 4 left out", "kms01", 1, { TIMEOUT }, true, OK,
+	  WARN, 1, 0, { OK }, OK, WARN, 4, false },
+	{ "all timed out, -t UNKNOWN, 4 left out (WARNING ranks over UNKNOWN)", "kms01", 1,
+	  { TIMEOUT }, true, UNKN, WARN, 1, 0, { UNKN }, OK, WARN, 4, false },
+	{ "none of the family probed, 4 of it left out", "kms01", 0, { { 0 } }, true, CRIT,
+	  CRIT, 0, -1, { OK }, OK, WARN, 4, false },
 };
 
 /* h over the probes of k, as published_probe() hands it to the verdict. */
@@ -129,7 +158,9 @@ static void host_of(const struct pcase *k, struct srv_record *rec,
 	h->n_addrs = k->n;
 	h->n_dead = 99;
 	h->st = STATE_UNKNOWN;
-	h->resolve_failed = k->n == 0 && strcmp(k->target, ".") != 0;
+	h->resolve_failed = k->n == 0 && strcmp(k->target, ".") != 0 && k->unprobed == 0;
+	h->n_unprobed = k->unprobed;
+	h->unprobed_more = k->unprobed_more;
 }
 
 static struct thresholds th_of(void)
@@ -224,6 +255,59 @@ START_TEST(threshold_note)
 }
 END_TEST
 
+/* The host line ends with what was left out; line 1's words. */
+START_TEST(unprobed_words)
+{
+	struct srv_record rec;
+	struct published_addr addrs[MAX_ADDRS];
+	struct published_host h;
+	static const struct pcase two = { "two live", "kms01.corp.example", 2,
+					  { LIVE(0.0012), LIVE(0.0014) }, false, CRIT, OK, 0, 1,
+					  { OK, OK }, OK, OK, 4, false };
+	host_of(&two, &rec, addrs, &h);
+	published_judge(&h, NULL, STATE_CRITICAL);
+	ck_assert_int_eq(h.st, STATE_WARNING);
+	char line[1024];
+	published_line(&h, NULL, AF_UNSPEC, line, sizeof line);
+	ck_assert_str_eq(line, "kms01.corp.example:1688: all 2 addresses answer: "
+			 "10.0.0.1 answers KMS RPC in 1.2 ms; 10.0.0.2 answers KMS RPC in 1.4 ms; "
+			 "4 more addresses not probed (at most 16 per name)");
+	h.n_unprobed = 1;
+	published_line(&h, NULL, AF_UNSPEC, line, sizeof line);
+	ck_assert_ptr_nonnull(strstr(line, "; 1 more address not probed (at most 16 per name)"));
+	h.n_unprobed = 48;
+	h.unprobed_more = true;
+	published_line(&h, NULL, AF_UNSPEC, line, sizeof line);
+	ck_assert_ptr_nonnull(strstr(line, "; at least 48 more addresses not probed (at most 16 per name)"));
+	h.n_unprobed = 0;
+	h.unprobed_more = false;
+	published_line(&h, NULL, AF_UNSPEC, line, sizeof line);
+	ck_assert_ptr_null(strstr(line, "not probed"));
+
+	char buf[128];
+	published_unprobed_text(4, false, "probed", false, buf, sizeof buf);
+	ck_assert_str_eq(buf, "4 addresses beyond 16 per name not probed");
+	published_unprobed_text(4, false, "probed", true, buf, sizeof buf);
+	ck_assert_str_eq(buf, "4 addresses not probed");
+	published_unprobed_text(1, false, "listed", false, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1 address beyond 16 per name not listed");
+	published_unprobed_text(48, true, "probed", false, buf, sizeof buf);
+	ck_assert_str_eq(buf, "at least 48 addresses beyond 16 per name not probed");
+
+	/* the sum over the hosts, and whether it is a floor */
+	struct published_host hs[2] = { h, h };
+	hs[0].n_unprobed = 4;
+	hs[1].n_unprobed = 2;
+	struct published p = { hs, 2, NULL };
+	bool more = true;
+	ck_assert_uint_eq(published_unprobed(&p, &more), 6);
+	ck_assert(!more);
+	hs[1].unprobed_more = true;
+	ck_assert_uint_eq(published_unprobed(&p, &more), 6);
+	ck_assert(more);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("published");
@@ -232,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, judge_is_idempotent);
 	tcase_add_test(tc, usec_rounding);
 	tcase_add_test(tc, threshold_note);
+	tcase_add_test(tc, unprobed_words);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
