@@ -17,6 +17,9 @@
  *                 published.h and what the record itself has wrong), the
  *                 verdict of an answer without any host, and the -e hosts
  *                 not published (one child each, under one subcheck)
+ *   the cap       a top-level subcheck, WARNING, when the DNS layer left
+ *                 addresses out (beyond DNS_MAX_ADDRS per name): not
+ *                 probed (--probe) or not listed, so line 1 says so
  * One record line can say several things (a CNAME that resolves nowhere,
  * a rogue host on another port), and a line is one leaf with one parent,
  * so the kinds of problem cannot each be a top-level subcheck: the
@@ -746,6 +749,10 @@ static void add_record(struct subcheck *parent, const struct rec_eval *e)
 		text_append(head, sizeof head, "%s:%u", rec->target, rec->port);
 		for (size_t k = 0; k < rec->n_addrs; k++)
 			text_append(head, sizeof head, "%s%s", k ? ", " : " -> ", rec->addrs[k]);
+		if (rec->n_addrs_dropped || rec->addrs_dropped_more)
+			text_append(head, sizeof head, ", %s%zu more not listed (at most %d per name)",
+				    rec->addrs_dropped_more ? "at least " : "", rec->n_addrs_dropped,
+				    DNS_MAX_ADDRS);
 		if (e->problems[0])
 			text_append(head, sizeof head, ": %s", e->problems);
 	}
@@ -843,12 +850,11 @@ static void add_min_hosts(struct check *c, struct head *h, const struct verdict 
 		 cfg.min_hosts);
 }
 
-/* Line 1 when all is well (a rogue host under --rogue-state OK included):
- * the good news. */
-static void add_summary_ok(struct check *c, const struct verdict *v, const char *dom)
+/* The good news as a phrase in state st: "N KMS hosts published for DOM,
+ * all N expected, all answer KMS RPC". */
+static void good_news(struct head *h, state_t st, const struct verdict *v, const char *dom)
 {
-	static struct head h; /* large: off the stack */
-	struct phrase *p = head_phrase(&h, STATE_OK);
+	struct phrase *p = head_phrase(h, st);
 	char more[200] = "";
 	if (cfg.have_expected)
 		text_append(more, sizeof more, ", all %zu expected", cfg.n_expected);
@@ -859,22 +865,102 @@ static void add_summary_ok(struct check *c, const struct verdict *v, const char 
 		 dom, more);
 	snprintf(p->lead_short, sizeof p->lead_short, "%zu KMS host%s published%s", v->hosts,
 		 plural(v->hosts), more);
+}
+
+/* Line 1 when all is well (a rogue host under --rogue-state OK included):
+ * the good news. */
+static void add_summary_ok(struct check *c, const struct verdict *v, const char *dom)
+{
+	static struct head h; /* large: off the stack */
+	good_news(&h, STATE_OK, v, dom);
 	summary_ok(c, &h, dom);
+}
+
+/* The answer not OK without a phrase of its own that is not: only a host
+ * whose kept addresses all answer, WARNING for the ones left out (see
+ * published.h), does that. Its headline is then the good news of what was
+ * probed; the cap's subcheck says the rest. */
+static void quiet_answer(struct head *h, const struct verdict *v, const char *dom)
+{
+	state_t st = subcheck_state(h->sc);
+	if (st == STATE_OK)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->ph[i].st != STATE_OK)
+			return;
+	good_news(h, st, v, dom);
+}
+
+/* How many addresses the DNS layer left out (beyond DNS_MAX_ADDRS per
+ * name), and where: the probed hosts' with --probe, else each target's
+ * once (they are only listed). *more when a count is a floor. */
+static size_t unprobed_count(const struct srv_answer *a, const struct published *pub,
+			     bool *more, char *where, size_t len)
+{
+	size_t n = 0;
+	*more = false;
+	where[0] = '\0';
+	for (size_t i = 0; i < a->n; i++) {
+		const struct srv_record *rec = &a->records[i];
+		size_t k = cfg.probe ? pub->hosts[i].n_unprobed : rec->n_addrs_dropped;
+		bool m = cfg.probe ? pub->hosts[i].unprobed_more : rec->addrs_dropped_more;
+		bool seen = false;
+		for (size_t j = 0; j < i && !cfg.probe; j++)
+			seen = seen || strcmp(a->records[j].target, rec->target) == 0;
+		if ((k == 0 && !m) || seen)
+			continue;
+		n += k;
+		*more = *more || m;
+		if (cfg.probe)
+			text_append(where, len, "%s%s:%u (%s%zu)", where[0] ? ", " : "", rec->target,
+				    rec->port, m ? "at least " : "", k);
+		else
+			text_append(where, len, "%s%s (%s%zu)", where[0] ? ", " : "", rec->target,
+				    m ? "at least " : "", k);
+	}
+	return n;
+}
+
+/* The cap: a top-level subcheck, WARNING, when addresses were left out;
+ * with --probe the check cannot vouch for them, without it the records do
+ * not list them. Its phrase: "4 addresses beyond 16 per name not probed",
+ * short "4 addresses not probed". False when nothing was left out. */
+static bool add_unprobed(struct check *c, struct head *h, const struct srv_answer *a,
+			 const struct published *pub)
+{
+	bool more;
+	char where[2048];
+	size_t n = unprobed_count(a, pub, &more, where, sizeof where);
+	if (n == 0 && !more)
+		return false;
+	const char *verb = cfg.probe ? "probed" : "listed";
+	memset(h, 0, sizeof *h);
+	struct phrase *p = head_phrase(h, STATE_WARNING);
+	published_unprobed_text(n, more, verb, false, p->lead, sizeof p->lead);
+	published_unprobed_text(n, more, verb, true, p->lead_short, sizeof p->lead_short);
+	h->sc = check_add(c, "%s: %s", p->lead, where);
+	subcheck_set_state(h->sc, STATE_WARNING);
+	return true;
 }
 
 /* The check (see the top of this file for its tree). --min-hosts comes
  * first: line 1 names the top-level subchecks worst first and in this
  * order within a state, and the answer's headline may hold a WARNING
- * phrase after its CRITICAL one. */
+ * phrase after its CRITICAL one. The cap comes last: it is about what the
+ * check did not see. */
 static struct check *report(const struct query *q, const struct srv_answer *a,
-			    const struct rec_eval *ev, const struct verdict *v)
+			    const struct published *pub, const struct rec_eval *ev,
+			    const struct verdict *v)
 {
 	struct check *c = check_new();
-	static struct head heads[2]; /* large: off the stack */
+	static struct head heads[3]; /* large: off the stack */
 	size_t nh = 0;
 	if (v->hosts > 0 && (long long)v->hosts < cfg.min_hosts)
 		add_min_hosts(c, &heads[nh++], v, q->domain);
-	add_answer(c, &heads[nh++], q, a, ev, v);
+	struct head *answer = &heads[nh++];
+	add_answer(c, answer, q, a, ev, v);
+	quiet_answer(answer, v, q->domain);
+	nh += add_unprobed(c, &heads[nh], a, pub);
 	if (check_state(c) == STATE_OK)
 		add_summary_ok(c, v, q->domain);
 	else
@@ -900,7 +986,7 @@ int main(int argc, char **argv)
 	struct verdict v;
 	evaluate(&a, ev, &v);
 
-	struct check *c = report(&q, &a, ev, &v);
+	struct check *c = report(&q, &a, &pub, ev, &v);
 	free(ev);
 	published_free(&pub);
 	srv_answer_free(&a);
@@ -942,6 +1028,8 @@ static const char dns_notes[] =
 	"--probe judges each host as check_kms_host -D does, with the same line: a\n"
 	"host with some dead addresses is WARNING (clients retry the next address\n"
 	"and record: degraded, not down), one with none answering CRITICAL.\n"
+	"At most 16 addresses per name are kept; the rest are counted and the first\n"
+	"line says how many were not probed (--probe) or not listed, WARNING.\n"
 	"\n"
 	"CRITICAL: no SRV record (NXDOMAIN or no data), fewer than --min-hosts hosts,\n"
 	"a rogue host, the DNS server answering SERVFAIL/REFUSED or a malformed\n"

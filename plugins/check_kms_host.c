@@ -72,42 +72,53 @@ static void cut(char *s, size_t max)
 	memcpy(s + k, "...", 4);
 }
 
-/* Line 1 fits a phone: at most LINE1_MAX characters before '|' for a check
- * in state st. The long output carries the whole text, so line 1 drops what
- * it repeats, by rule: first `tail` gives way to its short form `short_tail`
+/* What line 1 has for a headline in a check in state st, when `reserve`
+ * characters are kept for the headlines after it. */
+static size_t line1_budget(state_t st, size_t reserve)
+{
+	size_t fixed = strlen("KMS HOST  - ") + strlen(state_name(st)) + reserve;
+	return LINE1_MAX > fixed + 16 ? LINE1_MAX - fixed : 16;
+}
+
+/* Line 1 fits a phone: at most `budget` characters (line1_budget) before
+ * '|'. The long output carries the whole text, so line 1 drops what it
+ * repeats, by rule: first `tail` gives way to its short form `short_tail`
  * (the phrase without its detail; NULL: none), then the end of the object's
  * name `obj` is cut and marked "...". The result is the headline (or the OK
  * summary) of the top-level subcheck: it fits, so the renderer never has to
  * cut it and add the whole text as a long-output line (docs/DESIGN.md,
- * "The output contract"). */
-static void line1_fit(char *line, size_t len, state_t st, const char *head, const char *obj,
+ * "The output contract"). False when something had to be cut. */
+static bool line1_fit(char *line, size_t len, size_t budget, const char *head, const char *obj,
 		      const char *tail, const char *short_tail, const char *note)
 {
-	size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") + strlen(state_name(st)));
 	char t[KMS_ERRLEN + 256], o[300];
 	snprintf(t, sizeof t, "%s", tail);
 	snprintf(o, sizeof o, "%s", obj);
 	size_t fixed = strlen(head) + strlen(note);
 	if (fixed + strlen(o) + strlen(t) > budget && short_tail)
 		snprintf(t, sizeof t, "%s", short_tail);
-	if (fixed + strlen(o) + strlen(t) > budget) {
+	bool whole = fixed + strlen(o) + strlen(t) <= budget;
+	if (!whole) {
 		size_t rest = fixed + strlen(t);
 		cut(o, rest + 16 < budget ? budget - rest : 16);
 	}
 	snprintf(line, len, "%s%s%s%s", head, o, t, note);
+	whole = whole && strlen(line) <= budget;
 	cut(line, budget);
+	return whole;
 }
 
-/* Line 1 of c, whose one top-level subcheck is sc: the same text as the
- * OK summary and as sc's headline, fitted for the state the model gives. */
-static void set_line1(struct check *c, struct subcheck *sc, const char *head,
+/* Line 1 of c from sc, its first top-level subcheck: the same text as the
+ * OK summary and as sc's headline, fitted in budget. False when cut. */
+static bool set_line1(struct check *c, struct subcheck *sc, size_t budget, const char *head,
 		      const char *obj, const char *tail, const char *short_tail,
 		      const char *note)
 {
 	char line[KMS_ERRLEN + 700];
-	line1_fit(line, sizeof line, subcheck_state(sc), head, obj, tail, short_tail, note);
+	bool whole = line1_fit(line, sizeof line, budget, head, obj, tail, short_tail, note);
 	subcheck_headline(sc, "%s", line);
 	check_summary_ok(c, "%s", line);
+	return whole;
 }
 
 /* A bad name as line 1 shows it: short enough that the reason fits too. */
@@ -189,7 +200,7 @@ static void report_one(struct check *c, const char *name, const char *where,
 	if (pr->outcome != RPC_ACCEPTED)
 		subcheck_set_state(sc, rpc_probe_state(pr, timeout_st));
 	probe_metrics(sc, "", pr, th);
-	set_line1(c, sc, "", obj, tail, short_tail, note);
+	set_line1(c, sc, line1_budget(subcheck_state(sc), 0), "", obj, tail, short_tail, note);
 }
 
 static _Noreturn void check_one(const struct common_opts *co,
@@ -276,11 +287,12 @@ static void add_host(struct subcheck *all, const struct published *pub, size_t i
 		probe_metrics(sc, prefix, &h->speaker->probe, th);
 }
 
-/* Line 1 of -D: "N of M KMS hosts published for DOMAIN answer", then (no
- * --min-ok) the first degraded host's headline; when that does not fit,
- * without the domain (the dead address is the news). */
-static void domain_line1(struct check *c, struct subcheck *all, const struct published *pub,
-			 const char *domain_name, size_t n_ok)
+/* The headline of the hosts (`all`) in budget: "N of M KMS hosts
+ * published for DOMAIN answer", then (no --min-ok) the first degraded
+ * host's headline; when that does not fit, without the domain (the dead
+ * address is the news). False when it had to be cut. */
+static bool hosts_line1(struct check *c, struct subcheck *all, const struct published *pub,
+			const char *domain_name, size_t n_ok, size_t budget)
 {
 	char domain[260], head[512], tail[64] = " answer", note[400] = "";
 	snprintf(domain, sizeof domain, "%s", domain_name);
@@ -299,8 +311,6 @@ static void domain_line1(struct check *c, struct subcheck *all, const struct pub
 		snprintf(note, sizeof note, "; %s", hl);
 		if (n_degraded > 1)
 			text_append(note, sizeof note, " +%zu more", n_degraded - 1);
-		size_t budget = LINE1_MAX - (strlen("KMS HOST  - ") +
-					     strlen(state_name(subcheck_state(all))));
 		if (strlen(head) + strlen(domain) + strlen(tail) + strlen(note) > budget) {
 			if (n_ok == pub->n) /* then the count is no news */
 				snprintf(head, sizeof head, "%s", note + 2);
@@ -310,7 +320,59 @@ static void domain_line1(struct check *c, struct subcheck *all, const struct pub
 			domain[0] = tail[0] = note[0] = '\0';
 		}
 	}
-	set_line1(c, all, head, domain, tail, NULL, note);
+	return set_line1(c, all, budget, head, domain, tail, NULL, note);
+}
+
+/* The addresses the DNS layer left out (beyond DNS_MAX_ADDRS per name): a
+ * top-level subcheck of their own, WARNING -- the check cannot vouch for
+ * what it did not probe, and a host line counts at most its share
+ * (published_share), so only a top-level subcheck is sure to reach the
+ * state and line 1 (docs/DESIGN.md, "The result model"). NULL when none. */
+static struct subcheck *add_unprobed(struct check *c, const struct published *pub)
+{
+	bool more;
+	size_t n = published_unprobed(pub, &more);
+	if (n == 0 && !more)
+		return NULL;
+	char words[128], hosts[OUTPUT_MAX] = "";
+	published_unprobed_text(n, more, "probed", false, words, sizeof words);
+	for (size_t i = 0; i < pub->n; i++) {
+		const struct published_host *h = &pub->hosts[i];
+		if (h->n_unprobed || h->unprobed_more)
+			text_append(hosts, sizeof hosts, "%s%s:%u (%s%zu)", hosts[0] ? ", " : "",
+				    h->rec->target, h->rec->port, h->unprobed_more ? "at least " : "",
+				    h->n_unprobed);
+	}
+	struct subcheck *sc = check_add(c, "%s: %s", words, hosts);
+	subcheck_set_state(sc, STATE_WARNING);
+	return sc;
+}
+
+/* Line 1 of -D: the hosts' headline (when not OK, or as the OK summary),
+ * then the cap's when addresses were left out: "...; 4 addresses beyond 16
+ * per name not probed", or "...; 4 addresses not probed" when the hosts'
+ * headline needs the room. Room is kept for it, so it is always said. */
+static void domain_line1(struct check *c, struct subcheck *all, struct subcheck *cap,
+			 const struct published *pub, const char *domain, size_t n_ok)
+{
+	state_t st = subcheck_state(all);
+	if (!cap) {
+		hosts_line1(c, all, pub, domain, n_ok, line1_budget(st, 0));
+		return;
+	}
+	bool more;
+	size_t n = published_unprobed(pub, &more);
+	char words[128], brief[128];
+	published_unprobed_text(n, more, "probed", false, words, sizeof words);
+	published_unprobed_text(n, more, "probed", true, brief, sizeof brief);
+	state_t cst = state_worst(st, STATE_WARNING);
+	const char *said = words;
+	if (st != STATE_OK && !hosts_line1(c, all, pub, domain, n_ok,
+					   line1_budget(cst, strlen(words) + 2))) {
+		said = brief;
+		hosts_line1(c, all, pub, domain, n_ok, line1_budget(cst, strlen(brief) + 2));
+	}
+	subcheck_headline(cap, "%s", said);
 }
 
 /* The tree of -D: one top-level subcheck "N of M KMS hosts published for
@@ -318,7 +380,8 @@ static void domain_line1(struct check *c, struct subcheck *all, const struct pub
  * per published host. A lost host costs what the count says (WARNING while
  * others answer, OK above --min-ok, its own verdict when too few answer),
  * so no host line is worse than the check (docs/DESIGN.md, "The result
- * model"). */
+ * model"). When addresses were left out by the cap, a second top-level
+ * subcheck says how many (add_unprobed), WARNING. */
 static void report_domain(struct check *c, const struct published *pub, const char *domain,
 			  const struct thresholds *th, int family)
 {
@@ -339,7 +402,8 @@ static void report_domain(struct check *c, const struct published *pub, const ch
 	state_t loss = cfg.min_ok > 0 ? count : state_worst(count, STATE_WARNING);
 	for (size_t i = 0; i < pub->n; i++)
 		add_host(all, pub, i, th, family, loss);
-	domain_line1(c, all, pub, domain, n_ok);
+	struct subcheck *cap = add_unprobed(c, pub);
+	domain_line1(c, all, cap, pub, domain, n_ok);
 }
 
 static _Noreturn void check_domain(const struct common_opts *co,
@@ -448,7 +512,8 @@ static const struct plugin_info info = {
 		"all within -t): CRITICAL when none answers, WARNING when some do not.\n"
 		"A host answers when one of its addresses does; one with some dead\n"
 		"addresses is WARNING, the dead named: a client retries the next address\n"
-		"and SRV record, so it is degraded, not down.\n"
+		"and SRV record, so it is degraded, not down. At most 16 addresses per\n"
+		"name are kept: the first line says how many more were not probed, WARNING.\n"
 		"Perfdata: time, connect, bind (seconds); with -D prefixed by the host name\n"
 		"and hosts_ok.\n"
 		"Examples:\n"

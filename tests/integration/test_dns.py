@@ -1054,6 +1054,111 @@ def test_formats_probe_other_interface(dnsmasq, kms_rpc_server, other_rpc_server
     assert [sc["state"] for sc in doc["checks"][0]["checks"]] == ["OK", "CRITICAL"]
 
 
+# The cap: at most 16 addresses per name are kept (common/dns_srv.h), the
+# rest counted and said, WARNING, by a top-level subcheck of their own --
+# not probed with --probe, not listed without. dnsmasq --no-round-robin
+# answers the addresses in the order configured: the first 16 are kept.
+
+CAP_ADDRS = ["127.0.0.%d" % i for i in range(1, 21)]
+
+
+def cap_spec(port, addrs):
+    return {"domain": D, "srv": [("kms01.corp.example", port, 0, 100)],
+            "hosts": {"kms01.corp.example": addrs}, "args": ["--no-round-robin"]}
+
+
+def test_formats_probe_addresses_beyond_16(dnsmasq, kms_rpc_server, steady_formats):
+    port = kms_rpc_server.port
+    dns = dnsmasq(cap_spec(port, CAP_ADDRS))
+    text, doc = steady_formats(dns.server, "--port", str(port), "--probe", "-t", "5")
+    assert text.code == 1, text
+    assert text.first == ("KMS DNS WARNING - 15 of 16 addresses of kms01.corp.example do not "
+                          "answer; 4 addresses not probed"), text
+    dead = "; ".join("%s connection refused" % a for a in CAP_ADDRS[1:16])
+    assert _checks(doc["checks"]) == [
+        (answer(1, 1), "WARNING", [
+            ("kms01.corp.example:%d: 15 of 16 addresses do not answer: %s; 127.0.0.1 answers "
+             "KMS RPC in T; 4 more addresses not probed (at most 16 per name) "
+             "(prio 0, weight 100, ttl 3600)" % (port, dead), "WARNING", []),
+        ]),
+        ("4 addresses beyond 16 per name not probed: kms01.corp.example:%d (4)" % port,
+         "WARNING", []),
+    ], doc
+    # the cap graphs nothing: the answer's metrics as before
+    assert harness.json_labels(doc) == ["records", "time"], doc
+
+
+def test_formats_addresses_beyond_16_not_listed(dnsmasq, steady_formats):
+    """Without --probe the addresses are only resolved and listed: the four
+    left out are not listed, and line 1 says so."""
+    dns = dnsmasq(cap_spec(1688, CAP_ADDRS))
+    text, doc = steady_formats(dns.server)
+    assert text.code == 1, text
+    assert text.first == "KMS DNS WARNING - 4 addresses beyond 16 per name not listed", text
+    assert doc == {
+        "state": "WARNING",
+        "summary": "4 addresses beyond 16 per name not listed",
+        "checks": [{
+            "output": answer(1, 1), "state": "OK",
+            "perfdata": [{"label": "records", "value": 1, "uom": "", "min": 0},
+                         {"label": "time", "value": 0, "uom": "s"}],
+            "checks": [{"output": rec("kms01.corp.example", 1688, 0, 100,
+                                      ", ".join(CAP_ADDRS[:16]) +
+                                      ", 4 more not listed (at most 16 per name)"),
+                        "state": "OK"}],
+        }, {
+            "output": "4 addresses beyond 16 per name not listed: kms01.corp.example (4)",
+            "state": "WARNING",
+        }],
+    }, doc
+
+
+def test_formats_addresses_beyond_16_of_one_target_on_two_ports(dnsmasq, steady_formats):
+    """Listed: one target's addresses are left out once, whatever its
+    records. Probed: each record's host misses its four."""
+    dns = dnsmasq(dict(cap_spec(1688, CAP_ADDRS),
+                       srv=[("kms01.corp.example", 1688, 0, 100), ("kms01.corp.example", 1689, 0, 100)]))
+    text, doc = steady_formats(dns.server)
+    # (the record on 1689 is on another port than --port: its own phrase)
+    assert doc["summary"] == "corp.example: port not 1688: kms01.corp.example; 4 addresses not listed", doc
+    assert doc["checks"][1]["output"] == ("4 addresses beyond 16 per name not listed: "
+                                          "kms01.corp.example (4)"), doc
+    text, doc = steady_formats(dns.server, "--probe", "-t", "3")
+    assert doc["checks"][1]["output"] == ("8 addresses beyond 16 per name not probed: "
+                                          "kms01.corp.example:1688 (4), kms01.corp.example:1689 (4)"), doc
+
+
+def test_formats_probe_addresses_beyond_16_all_kept_answer(dnsmasq, kms_rpc_server, rpc_relay,
+                                                            steady_formats):
+    """The 16 kept all answer (relayed to one impacket server): the cap alone
+    makes the record WARNING; the answer's headline is then the good news of
+    what was probed, the cap's follows."""
+    port = kms_rpc_server.port
+    rpc_relay(CAP_ADDRS[1:16], port)
+    dns = dnsmasq(cap_spec(port, CAP_ADDRS))
+    text, doc = steady_formats(dns.server, "--port", str(port), "--probe", "-t", "5")
+    assert text.code == 1, text
+    assert doc["summary"] == ("corp.example: 1 KMS host published, it answers KMS RPC; "
+                              "4 addresses not probed"), doc
+    assert [(sc["state"], [k["state"] for k in sc.get("checks", [])]) for sc in doc["checks"]] == \
+        [("WARNING", ["WARNING"]), ("WARNING", [])], doc
+
+
+def test_formats_exactly_16_addresses_nothing_left_out(dnsmasq, kms_rpc_server, steady_formats):
+    port = kms_rpc_server.port
+    dns = dnsmasq(cap_spec(port, CAP_ADDRS[:16]))
+    text, doc = steady_formats(dns.server, "--port", str(port))
+    assert text.code == 0 and doc["summary"] == "1 KMS host published for corp.example", doc
+    assert _checks(doc["checks"]) == [
+        (answer(1, 1), "OK", [(rec("kms01.corp.example", port, 0, 100, ", ".join(CAP_ADDRS[:16])),
+                               "OK", [])]),
+    ], doc
+    text, doc = steady_formats(dns.server, "--port", str(port), "--probe", "-t", "5")
+    assert text.code == 1, text
+    assert doc["summary"] == "15 of 16 addresses of kms01.corp.example do not answer", doc
+    assert len(doc["checks"]) == 1 and "not probed" not in json.dumps(doc), doc
+
+
 def test_bad_input_in_json_is_unknown():
     """What the plugin refuses once the options are read (here -D, checked
     after -D parsed) is UNKNOWN in every format, with no subcheck."""

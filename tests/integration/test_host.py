@@ -821,6 +821,115 @@ def test_published_more_than_64_addresses_all_probed(dnsmasq, rpc_on):
         assert want in hlines, (want, host)
 
 
+# At most 16 addresses per name are kept (common/dns_srv.h); the rest are
+# counted. A host with addresses left out is at least WARNING, its line says
+# how many, and line 1 of both plugins says the total, from a top-level
+# subcheck of its own that no host line's share can hide (issue 16).
+# dnsmasq --no-round-robin answers in the order configured: the first 16
+# are the ones kept, every run.
+
+CAP_ADDRS = ["127.0.0.%d" % i for i in range(1, 21)]
+
+
+def cap_dnsmasq(dnsmasq, port, addrs):
+    return dnsmasq({"domain": "corp.example",
+                    "srv": [("kms01.corp.example", port, 0, 100)],
+                    "hosts": {"kms01.corp.example": addrs},
+                    "args": ["--no-round-robin"]})
+
+
+def refused(addrs):
+    return "; ".join("%s connection refused" % a for a in addrs)
+
+
+UNPROBED = "4 more addresses not probed (at most 16 per name)"
+
+
+def test_published_addresses_beyond_16_said_on_line1(dnsmasq, rpc_on):
+    """20 addresses, 127.0.0.1 live and the others refusing: 16 probed, 4
+    left out, in the host line and on line 1 of both plugins."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS)
+    hl, dl, host, dnsr = both_plugins(dns, "kms01.corp.example", port)
+    want = ("[WARNING] kms01.corp.example:%d: 15 of 16 addresses do not answer: %s; "
+            "127.0.0.1 answers KMS RPC in T ms; %s" % (port, refused(CAP_ADDRS[1:16]), UNPROBED))
+    assert hl == [want], host
+    assert dl == [want], dnsr
+    line1 = "15 of 16 addresses of kms01.corp.example do not answer; 4 addresses not probed"
+    assert host.first == "KMS HOST WARNING - " + line1, host
+    assert dnsr.first == "KMS DNS WARNING - " + line1, dnsr
+    assert host.code == dnsr.code == 1
+    cap = "[WARNING] 4 addresses beyond 16 per name not probed: kms01.corp.example:%d (4)" % port
+    assert cap in host.long and cap in dnsr.long, (host, dnsr)
+    for res in (host, dnsr):   # the four left out are never probed, never named
+        assert not re.search(r"127\.0\.0\.(17|18|19|20)\b", res.stdout), res
+
+
+def test_published_addresses_beyond_16_not_hidden_by_min_ok(dnsmasq, rpc_on):
+    """--min-ok 1 makes the host line OK (its share: one host answers, one
+    is enough); the cap's own subcheck keeps the check WARNING."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS)
+    res = run("check_kms_host", "-D", "corp.example", "-s", dns.server, "-t", "5",
+              "--min-ok", "1")
+    assert res.code == 1, res
+    assert res.first == "KMS HOST WARNING - 4 addresses beyond 16 per name not probed", res
+    assert [normal(x).split(" ", 1)[0] for x in res.long] == ["[WARNING]", "[OK]"], res
+    assert normal(res.long[1]).endswith("127.0.0.1 answers KMS RPC in T ms; " + UNPROBED), res
+
+
+def test_published_addresses_beyond_16_none_answers(dnsmasq):
+    """Nothing listens: the count of answering hosts speaks first (CRITICAL),
+    the cap after it, in its short form to fit."""
+    port = harness.free_port()
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS)
+    hl, dl, host, dnsr = both_plugins(dns, "kms01.corp.example", port)
+    want = ("[CRITICAL] kms01.corp.example:%d: none of 16 addresses answers: %s; %s"
+            % (port, refused(CAP_ADDRS[:16]), UNPROBED))
+    assert hl == [want] and dl == [want], (host, dnsr)
+    assert host.code == dnsr.code == 2
+    assert host.first == ("KMS HOST CRITICAL - 0 of 1 KMS hosts published for corp.example "
+                          "answer; 4 addresses not probed"), host
+    assert dnsr.first == ("KMS DNS CRITICAL - corp.example: no KMS RPC answer from "
+                          "kms01.corp.example; 4 addresses not probed"), dnsr
+
+
+def test_published_addresses_beyond_16_all_kept_answer(dnsmasq, rpc_on, rpc_relay):
+    """Every one of the 16 kept answers (relayed to one impacket server):
+    the cap alone makes the host WARNING and speaks on line 1 after the
+    good news of what was probed."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    rpc_relay(CAP_ADDRS[1:16], port)
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS)
+    hl, dl, host, dnsr = both_plugins(dns, "kms01.corp.example", port)
+    live = "; ".join("%s answers KMS RPC in T ms" % a for a in CAP_ADDRS[:16])
+    want = "[WARNING] kms01.corp.example:%d: all 16 addresses answer: %s; %s" % (port, live, UNPROBED)
+    assert hl == [want] and dl == [want], (host, dnsr)
+    assert host.first == ("KMS HOST WARNING - 1 of 1 KMS hosts published for corp.example "
+                          "answer; 4 addresses not probed"), host
+    assert dnsr.first == ("KMS DNS WARNING - corp.example: 1 KMS host published, it answers "
+                          "KMS RPC; 4 addresses not probed"), dnsr
+
+
+def test_published_exactly_16_addresses_nothing_left_out(dnsmasq, rpc_on):
+    """16 addresses: all probed, nothing said of a cap."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS[:16])
+    hl, dl, host, dnsr = both_plugins(dns, "kms01.corp.example", port)
+    want = ("[WARNING] kms01.corp.example:%d: 15 of 16 addresses do not answer: %s; "
+            "127.0.0.1 answers KMS RPC in T ms" % (port, refused(CAP_ADDRS[1:16])))
+    assert hl == [want] and dl == [want], (host, dnsr)
+    line1 = "15 of 16 addresses of kms01.corp.example do not answer"
+    assert host.first == "KMS HOST WARNING - " + line1, host
+    assert dnsr.first == "KMS DNS WARNING - " + line1, dnsr
+    for res in (host, dnsr):
+        assert "not probed" not in res.stdout and len(res.long) == 1, res
+
+
 # ------------------------------------------- one result, three formats (issue 16)
 # run_formats runs each check as text, json and mp-test-json and asserts they
 # agree (state, summary, every perfdata label and value), the JSON Schema and
@@ -1120,3 +1229,54 @@ def test_formats_published_address_cases(dnsmasq, rpc_on, addrs, state, line):
     [kid] = doc["checks"][0]["checks"]
     assert kid["state"] == state and normal(kid["output"]) == \
         "kms01.corp.example:%d%s" % (port, line), doc
+
+
+def test_formats_discovery_addresses_beyond_16(dnsmasq, rpc_on):
+    """The cap in all three formats: a second top-level subcheck, WARNING,
+    beside the hosts; with exactly 16 addresses, none."""
+    port = harness.free_port()
+    rpc_on("127.0.0.1", port)
+    dns = cap_dnsmasq(dnsmasq, port, CAP_ADDRS)
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server, "-t", "5", "-w", "1", "-c", "5")
+    assert res.code == 1, res
+    line = ("kms01.corp.example:PORT: 15 of 16 addresses do not answer: %s; "
+            "127.0.0.1 answers KMS RPC in T ms; %s" % (refused(CAP_ADDRS[1:16]), UNPROBED))
+    assert shape(doc) == {
+        "state": "WARNING",
+        "summary": "15 of 16 addresses of kms01.corp.example do not answer; 4 addresses not probed",
+        "checks": [{
+            "output": "1 of 1 KMS hosts published for corp.example answer",
+            "state": "WARNING",
+            "perfdata": [{"label": "hosts_ok", "value": 1, "uom": "", "warn": rng(1),
+                          "crit": rng(1), "min": 0, "max": 1}],
+            "checks": [{"output": line, "state": "WARNING",
+                        "perfdata": times("kms01.corp.example:PORT",
+                                          {"warn": rng(0, 1), "crit": rng(0, 5)})}],
+        }, {
+            "output": "4 addresses beyond 16 per name not probed: kms01.corp.example:PORT (4)",
+            "state": "WARNING",
+        }],
+    }, doc
+
+    # --min-ok: the host line's share is OK, the cap still WARNING
+    res, doc = run_formats("-D", "corp.example", "-s", dns.server, "-t", "5", "--min-ok", "1")
+    assert res.code == 1 and doc["summary"] == "4 addresses beyond 16 per name not probed", doc
+    assert [(sc["state"], [k["state"] for k in sc.get("checks", [])]) for sc in doc["checks"]] == \
+        [("OK", ["OK"]), ("WARNING", [])], doc
+
+    # nothing answers: CRITICAL first, the cap after
+    dead = harness.free_port()
+    dns2 = cap_dnsmasq(dnsmasq, dead, CAP_ADDRS)
+    res, doc = run_formats("-D", "corp.example", "-s", dns2.server, "-t", "5")
+    assert res.code == 2, res
+    assert doc["summary"] == ("0 of 1 KMS hosts published for corp.example answer; "
+                              "4 addresses not probed"), doc
+    assert [sc["state"] for sc in doc["checks"]] == ["CRITICAL", "WARNING"], doc
+
+    # exactly 16: one top-level subcheck, nothing left out
+    dns3 = cap_dnsmasq(dnsmasq, port, CAP_ADDRS[:16])
+    res, doc = run_formats("-D", "corp.example", "-s", dns3.server, "-t", "5")
+    assert res.code == 1, res
+    assert doc["summary"] == "15 of 16 addresses of kms01.corp.example do not answer", doc
+    [top] = doc["checks"]
+    assert "not probed" not in json.dumps(doc), doc

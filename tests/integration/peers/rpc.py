@@ -8,10 +8,15 @@ PDU it receives.
 - other_rpc_server: registers only another interface (impacket then drops
   a KMS bind).
 - rpc_server_factory: rpc_server_factory(iface=KMS_IFACE, host=...) for tests
-  that need several (e.g. -D with two live hosts)."""
+  that need several (e.g. -D with two live hosts).
+- rpc_relay: rpc_relay(hosts, port, to="127.0.0.1") relays TCP from every
+  host:port (other loopback addresses) to to:port, one thread a direction
+  per connection, so one impacket server answers on many addresses of a
+  target (impacket listens on one)."""
 import json
 import os
 import socket
+import threading
 
 import pytest
 
@@ -79,3 +84,84 @@ def kms_rpc_server_v6(rpc_server_factory):
 @pytest.fixture
 def other_rpc_server(rpc_server_factory):
     return rpc_server_factory(OTHER_IFACE)
+
+
+class RpcRelay:
+    """Listens on host:port for each host and pipes every connection to
+    to:port, both ways, until either side closes."""
+
+    def __init__(self, hosts, port, to):
+        self.to = (to, port)
+        self.stopping = threading.Event()
+        self.socks, self.threads = [], []
+        for h in hosts:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((h, port))
+            s.listen(16)
+            s.settimeout(0.2)
+            self.socks.append(s)
+        for s in self.socks:
+            self._thread(self._accept, s)
+
+    def _thread(self, fn, *args):
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _accept(self, lsock):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                continue
+            try:
+                up = socket.create_connection(self.to, timeout=2)
+            except OSError:
+                conn.close()
+                continue
+            for a, b in ((conn, up), (up, conn)):
+                a.settimeout(0.2)
+                self._thread(self._pipe, a, b)
+
+    def _pipe(self, a, b):
+        while not self.stopping.is_set():
+            try:
+                data = a.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                break
+            try:
+                b.sendall(data)
+            except OSError:
+                break
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        a.close()  # the other direction closes b, its own read side
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(3)
+        for s in self.socks:
+            s.close()
+
+
+@pytest.fixture
+def rpc_relay():
+    relays = []
+
+    def start(hosts, port, to="127.0.0.1"):
+        r = RpcRelay(hosts, port, to)
+        relays.append(r)
+        return r
+
+    yield start
+    for r in relays:
+        r.stop()
