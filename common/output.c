@@ -3,7 +3,6 @@
 #include "output.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,32 +82,21 @@ _Noreturn void check_exit(struct check *c)
 static void die_json(state_t st, const char *summary, size_t summary_len, const char *msg,
 		     bool cut)
 {
-	json_t *doc = json_object();
-	char *s = NULL;
-	char whole[OUTPUT_MAX / 2];
-	snprintf(whole, sizeof whole, "%s", msg);
-	text_utf8_scrub(whole); /* a peer's bytes: JSON wants UTF-8 */
-	msg = whole;
-	if (doc) {
-		json_object_set_new(doc, "state", json_string(state_name(st)));
-		char *sum = strndup(summary, summary_len + (cut ? 3 : 0));
-		if (sum)
-			text_utf8_scrub(sum);
-		json_object_set_new(doc, "summary", json_string(sum ? sum : ""));
-		free(sum);
-		json_object_set_new(doc, "checks", json_array());
-		if (cut) {
-			json_t *notes = json_array();
-			json_array_append_new(notes, json_string(msg));
-			json_object_set_new(doc, "notes", notes);
-		}
-		s = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
-		json_decref(doc);
-	}
-	if (!s)
+	char *sum = strndup(summary, summary_len + (cut ? 3 : 0));
+	if (!sum)
 		return;
-	write_all(s, strlen(s));
-	write_all("\n", 1);
+	char *js_sum = render_json_string(sum);
+	char *js_msg = cut ? render_json_string(msg) : NULL;
+	free(sum);
+	char *s = NULL;
+	int n = asprintf(&s, "{\"state\":\"%s\",\"summary\":%s,\"checks\":[]%s%s%s}\n",
+			 state_name(st), js_sum, cut ? ",\"notes\":[" : "", cut ? js_msg : "",
+			 cut ? "]" : "");
+	free(js_sum);
+	free(js_msg);
+	if (n < 0)
+		return;
+	write_all(s, (size_t)n);
 	free(s);
 	vlog_flush();
 	exit(exit_code(st));

@@ -2,7 +2,6 @@
  * output under the OUTPUT_MAX cap, perfdata, and the JSON document. */
 #include "render.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -496,88 +495,144 @@ static char *line1_summary(const char *text, const char *aspect, state_t st)
 	return out;
 }
 
-static json_t *json_checked(json_t *v)
-{
-	if (!v)
-		xalloc_die();
-	return v;
-}
+/* JSON, written here rather than through jansson: building a jansson tree
+ * cost the plugins that never parse a document (host, dns) the loading of
+ * libjansson on every run, text or not (bench/regress.py). Every text is
+ * text_clean()ed already; what JSON still needs is done here. */
 
-/* A JSON string of s; a byte that is not part of a UTF-8 sequence (a
- * peer's name) becomes '?', the valid text around it stays. */
-static json_t *json_text(const char *s)
+/* s as a JSON string: '"' and '\' escaped, control bytes as \u00XX (text_clean
+ * leaves none, a peer's bytes through die() may), DEL as \u007f, and a byte
+ * that is not part of well-formed UTF-8 as '?' (text_utf8_scrub). */
+static void js_str(struct sbuf *b, const char *s)
 {
-	json_t *v = json_string(s);
-	if (v)
-		return v;
 	char *copy = xstrdup(s);
 	text_utf8_scrub(copy);
-	v = json_string(copy);
-	if (!v) { /* jansson stricter than utf8_len: keep ASCII only */
-		for (unsigned char *p = (unsigned char *)copy; *p; p++)
-			if (*p >= 0x80)
-				*p = '?';
-		v = json_checked(json_string(copy));
+	sb_str(b, "\"");
+	const char *run = copy;
+	for (const char *p = copy;; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c != '\0' && c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		sb_add(b, run, (size_t)(p - run));
+		if (c == '\0')
+			break;
+		char esc[8];
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof esc, "\\%c", c);
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		sb_str(b, esc);
+		run = p + 1;
 	}
+	sb_str(b, "\"");
 	free(copy);
-	return v;
 }
 
-static json_t *json_number(double v)
+char *render_json_string(const char *s)
 {
-	return json_checked(v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) : json_real(v));
+	struct sbuf b = { 0 };
+	js_str(&b, s);
+	return b.p;
 }
 
-static json_t *json_range(const struct range *r)
+/* A finite number as perfdata prints it (fmt_number: fixed notation, 15
+ * significant digits), so JSON and text carry the same value; an integral
+ * value too large for a 64-bit integer gets ".0" so a reader takes it as
+ * a real, not an overflowing integer. */
+static void js_num(struct sbuf *b, double v)
 {
-	json_t *o = json_checked(json_object());
-	json_object_set_new(o, "start", r->start_infinite ? json_checked(json_string("-inf"))
-							 : json_number(r->start));
-	json_object_set_new(o, "end", r->end_infinite ? json_checked(json_string("inf"))
-						     : json_number(r->end));
-	json_object_set_new(o, "alert_on_inside", json_boolean(r->alert_inside));
-	return o;
+	char num[400];
+	fmt_number(num, sizeof num, v, FMT_AUTO);
+	sb_str(b, num);
+	if (fabs(v) >= 9e15 && !strchr(num, '.'))
+		sb_str(b, ".0");
 }
 
-static json_t *json_metric(const struct metric *m)
+static void js_key(struct sbuf *b, bool *first, const char *key)
 {
-	json_t *o = json_checked(json_object());
-	bool quote;
+	sb_str(b, *first ? "\"" : ",\"");
+	sb_str(b, key);
+	sb_str(b, "\":");
+	*first = false;
+}
+
+static void js_bound(struct sbuf *b, bool infinite, const char *name, double v)
+{
+	if (infinite) {
+		sb_str(b, "\"");
+		sb_str(b, name);
+		sb_str(b, "\"");
+	} else {
+		js_num(b, v);
+	}
+}
+
+static void js_range(struct sbuf *b, const struct range *r)
+{
+	sb_str(b, "{\"start\":");
+	js_bound(b, r->start_infinite, "-inf", r->start);
+	sb_str(b, ",\"end\":");
+	js_bound(b, r->end_infinite, "inf", r->end);
+	sb_str(b, r->alert_inside ? ",\"alert_on_inside\":true}" : ",\"alert_on_inside\":false}");
+}
+
+static void js_metric(struct sbuf *b, const struct metric *m)
+{
+	bool first = true, quote;
 	char *lab = perf_label(m->label, &quote);
-	json_object_set_new(o, "label", json_text(lab));
+	sb_str(b, "{");
+	js_key(b, &first, "label");
+	js_str(b, lab);
 	free(lab);
-	json_object_set_new(o, "value", json_number(m->value));
-	json_object_set_new(o, "uom", json_checked(json_string(perf_uom(m->label, m->uom))));
-	if (m->th && m->th->has_warn && !m->th->warn.percent)
-		json_object_set_new(o, "warn", json_range(&m->th->warn));
-	if (m->th && m->th->has_crit && !m->th->crit.percent)
-		json_object_set_new(o, "crit", json_range(&m->th->crit));
-	if (isfinite(m->min))
-		json_object_set_new(o, "min", json_number(m->min));
-	if (isfinite(m->max))
-		json_object_set_new(o, "max", json_number(m->max));
-	return o;
+	js_key(b, &first, "value");
+	js_num(b, m->value);
+	js_key(b, &first, "uom");
+	js_str(b, perf_uom(m->label, m->uom));
+	if (m->th && m->th->has_warn && !m->th->warn.percent) {
+		js_key(b, &first, "warn");
+		js_range(b, &m->th->warn);
+	}
+	if (m->th && m->th->has_crit && !m->th->crit.percent) {
+		js_key(b, &first, "crit");
+		js_range(b, &m->th->crit);
+	}
+	if (isfinite(m->min)) {
+		js_key(b, &first, "min");
+		js_num(b, m->min);
+	}
+	if (isfinite(m->max)) {
+		js_key(b, &first, "max");
+		js_num(b, m->max);
+	}
+	sb_str(b, "}");
 }
 
-static json_t *json_subcheck(const struct subcheck *sc)
+static void js_subcheck(struct sbuf *b, const struct subcheck *sc)
 {
-	json_t *o = json_checked(json_object());
-	json_object_set_new(o, "output", json_text(subcheck_output(sc)));
-	json_object_set_new(o, "state", json_checked(json_string(state_name(subcheck_state(sc)))));
+	bool first = true;
+	sb_str(b, "{");
+	js_key(b, &first, "output");
+	js_str(b, subcheck_output(sc));
+	js_key(b, &first, "state");
+	js_str(b, state_name(subcheck_state(sc)));
 	size_t nm = subcheck_metric_count(sc), nk = subcheck_count(sc);
 	if (nm) {
-		json_t *a = json_checked(json_array());
-		for (size_t i = 0; i < nm; i++)
-			json_array_append_new(a, json_metric(subcheck_metric_at(sc, i)));
-		json_object_set_new(o, "perfdata", a);
+		js_key(b, &first, "perfdata");
+		for (size_t i = 0; i < nm; i++) {
+			sb_str(b, i ? "," : "[");
+			js_metric(b, subcheck_metric_at(sc, i));
+		}
+		sb_str(b, "]");
 	}
 	if (nk) {
-		json_t *a = json_checked(json_array());
-		for (size_t i = 0; i < nk; i++)
-			json_array_append_new(a, json_subcheck(subcheck_child(sc, i)));
-		json_object_set_new(o, "checks", a);
+		js_key(b, &first, "checks");
+		for (size_t i = 0; i < nk; i++) {
+			sb_str(b, i ? "," : "[");
+			js_subcheck(b, subcheck_child(sc, i));
+		}
+		sb_str(b, "]");
 	}
-	return o;
+	sb_str(b, "}");
 }
 
 /* text is the check's text rendering, for line 1's summary. */
@@ -585,35 +640,36 @@ static char *render_json(const struct check *c, const char *text, const char *as
 			 size_t *len)
 {
 	state_t st = check_state(c);
-	json_t *doc = json_checked(json_object());
-	json_object_set_new(doc, "state", json_checked(json_string(state_name(st))));
+	struct sbuf b = { 0 };
+	bool first = true;
+	sb_str(&b, "{");
+	js_key(&b, &first, "state");
+	js_str(&b, state_name(st));
 	char *summary = line1_summary(text, aspect, st);
-	json_object_set_new(doc, "summary", json_text(summary));
+	js_key(&b, &first, "summary");
+	js_str(&b, summary);
 	free(summary);
-	json_t *checks = json_checked(json_array());
-	for (size_t i = 0; i < check_count(c); i++)
-		json_array_append_new(checks, json_subcheck(check_child(c, i)));
-	json_object_set_new(doc, "checks", checks);
+	js_key(&b, &first, "checks");
+	sb_str(&b, "[");
+	for (size_t i = 0; i < check_count(c); i++) {
+		if (i)
+			sb_str(&b, ",");
+		js_subcheck(&b, check_child(c, i));
+	}
+	sb_str(&b, "]");
 	const char *const *notes;
 	size_t n_notes = check_notes(c, &notes);
 	if (n_notes) {
-		json_t *a = json_checked(json_array());
-		for (size_t i = 0; i < n_notes; i++)
-			json_array_append_new(a, json_text(notes[i]));
-		json_object_set_new(doc, "notes", a);
+		js_key(&b, &first, "notes");
+		for (size_t i = 0; i < n_notes; i++) {
+			sb_str(&b, i ? "," : "[");
+			js_str(&b, notes[i]);
+		}
+		sb_str(&b, "]");
 	}
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
-	json_decref(doc);
-	if (!s)
-		xalloc_die();
-	size_t n = strlen(s);
-	char *out = xrealloc(NULL, n + 2);
-	memcpy(out, s, n);
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	free(s);
-	*len = n + 1;
-	return out;
+	sb_str(&b, "}\n");
+	*len = b.n;
+	return b.p;
 }
 
 char *render_check(const struct check *c, enum output_format f, const char *aspect,

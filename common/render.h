@@ -49,6 +49,10 @@ bool output_format_parse(const char *name, enum output_format *out);
 char *render_check(const struct check *c, enum output_format f, const char *aspect,
 		   size_t *len);
 
+/* s as a JSON string literal (quotes included), malloc'd: '"' and '\'
+ * escaped, control bytes as \u00XX, bytes that are not UTF-8 as '?'. */
+char *render_json_string(const char *s);
+
 /* One perfdata item 'label'=value[uom];warn;crit;min;max, malloc'd; NULL
  * when value is not finite. Labels are quoted when they hold a byte other
  * than [A-Za-z0-9_]; ' and = become '_', '|' '/'. A range still in percent
