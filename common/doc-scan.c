@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h" /* out of memory ends the plugin with a status line, not abort() */
+
 enum scan_state {
 	S_START,        /* before the top-level '{' */
 	S_KEY_OR_END,   /* after '{': a member name or '}' */
@@ -55,16 +57,6 @@ struct scan {
 	 * names costs linear time, not quadratic */
 	json_t *keys;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-	if (!q) {
-		fputs("out of memory loading the status document\n", stderr);
-		abort();
-	}
-	return q;
-}
 
 struct scan *scan_new(const struct scan_handlers *h)
 {

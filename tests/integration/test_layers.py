@@ -182,7 +182,7 @@ def test_fuzz_target_links_only_what_it_includes(target):
 @pytest.mark.parametrize("target,objects", [
     ("fuzz_range", {"range", "number", "state"}),
     ("fuzz_hresult", {"hresult"}),
-    ("fuzz_doc_scan", {"doc-scan", "state"}),
+    ("fuzz_doc_scan", {"doc-scan", "state", "xalloc"}),
 ])
 def test_small_fuzz_targets_link_small(target, objects):
     assert fuzz_link_objects(target) == objects
