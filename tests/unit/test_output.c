@@ -198,17 +198,6 @@ START_TEST(pipes_and_newlines_are_cleaned)
 }
 END_TEST
 
-static struct metric metric_of(const char *label, double value, const char *uom,
-			       const struct thresholds *th, double min, double max)
-{
-	struct metric m = METRIC(label, value);
-	m.uom = uom;
-	m.th = th;
-	m.min = min;
-	m.max = max;
-	return m;
-}
-
 /* Perfdata of every metric, in order: quoting, units, thresholds, min and
  * max, NaN and infinities left out. In the model a metric with thresholds
  * judges its subcheck: 'Office 2013+'=12 is under its critical 25: and makes
@@ -220,21 +209,21 @@ START_TEST(perfdata_format)
 	struct thresholds th;
 	char err[KMS_ERRLEN];
 	ck_assert(thresholds_parse(&th, "1", "5", 0, err));
-	subcheck_metric(sc, metric_of("time", 0.0032, "s", &th, 0, NAN));
-	subcheck_metric(sc, metric_of("connect", 0.000412, "s", NULL, 0, NAN));
-	subcheck_metric(sc, metric_of("count", 18, "", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("time", 0.0032, "s", &th, 0, NAN));
+	subcheck_metric(sc, unit_metric("connect", 0.000412, "s", NULL, 0, NAN));
+	subcheck_metric(sc, unit_metric("count", 18, "", NULL, NAN, NAN));
 	ck_assert(thresholds_parse(&th, "30:", "25:", 0, err)); /* copied: time keeps 1;5 */
-	subcheck_metric(sc, metric_of("Office 2013+", 12, "", &th, 0, 50));
-	subcheck_metric(sc, metric_of("it's=x", 1, "c", NULL, NAN, 10));
-	subcheck_metric(sc, metric_of("a|b", 2, "", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("nan", NAN, "", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("inf", INFINITY, "s", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("tiny", 1e-7, "s", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("big", 1e12, "B", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("neg", -95.99, "", NULL, -INFINITY, NAN));
-	subcheck_metric(sc, metric_of("bad_uom", 3, "furlongs", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("", 4, "", NULL, NAN, NAN));
-	subcheck_metric(sc, metric_of("null uom", 5, NULL, NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("Office 2013+", 12, "", &th, 0, 50));
+	subcheck_metric(sc, unit_metric("it's=x", 1, "c", NULL, NAN, 10));
+	subcheck_metric(sc, unit_metric("a|b", 2, "", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("nan", NAN, "", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("inf", INFINITY, "s", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("tiny", 1e-7, "s", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("big", 1e12, "B", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("neg", -95.99, "", NULL, -INFINITY, NAN));
+	subcheck_metric(sc, unit_metric("bad_uom", 3, "furlongs", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("", 4, "", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("null uom", 5, NULL, NULL, NAN, NAN));
 	ck_assert_int_eq(check_state(c), STATE_CRITICAL);
 	ck_assert_str_eq(render_text(c),
 			 "KMS TEST CRITICAL - s | time=0.0032s;1;5;0 connect=0.000412s;;;0 "
@@ -254,9 +243,9 @@ START_TEST(perfdata_leaves_out_unscaled_percent)
 	struct thresholds th;
 	char err[KMS_ERRLEN];
 	ck_assert(thresholds_parse(&th, "80%", "90%", RANGE_ALLOW_PERCENT, err));
-	subcheck_metric(sc, metric_of("used", 5, "", &th, 0, 100));
+	subcheck_metric(sc, unit_metric("used", 5, "", &th, 0, 100));
 	range_scale(&th.warn, 200);
-	subcheck_metric(sc, metric_of("used2", 5, "", &th, 0, 100));
+	subcheck_metric(sc, unit_metric("used2", 5, "", &th, 0, 100));
 	ck_assert_str_eq(render_text(c), "KMS TEST OK - disk | used=5;;;0;100 used2=5;160;;0;100\n"
 					 "[OK] disk\n");
 	check_free(c);
@@ -294,7 +283,7 @@ START_TEST(cap_drops_whole_lines)
 	line[sizeof line - 1] = '\0';
 	struct subcheck *all = check_add(c, "clients");
 	subcheck_headline(all, "many");
-	subcheck_metric(all, metric_of("n", 100, "", NULL, 0, NAN));
+	subcheck_metric(all, unit_metric("n", 100, "", NULL, 0, NAN));
 	for (int i = 0; i < 100; i++)
 		subcheck_set_state(subcheck_add(all, "client%03d %s", i, line),
 				   i % 3 ? STATE_OK : STATE_WARNING);
@@ -407,7 +396,7 @@ START_TEST(cap_long_summary_shortened)
 	struct check *c = check_new();
 	struct subcheck *sc = add_leaf(c, STATE_CRITICAL, "one line");
 	subcheck_headline(sc, "%s", big);
-	subcheck_metric(sc, metric_of("t", 1, "s", NULL, NAN, NAN));
+	subcheck_metric(sc, unit_metric("t", 1, "s", NULL, NAN, NAN));
 	const char *o = render_text(c);
 	const char *nl = strchr(o, '\n');
 	ck_assert(strncmp(nl - 10, "... | t=1s\n", 11) == 0);
@@ -441,7 +430,7 @@ START_TEST(cap_perfdata_items_whole)
 	check_summary_ok(c, "short");
 	struct subcheck *sc = check_add(c, "m");
 	for (int i = 0; i < 2000; i++)
-		subcheck_metric(sc, metric_of("metric", i, "s", NULL, 0, NAN));
+		subcheck_metric(sc, unit_metric("metric", i, "s", NULL, 0, NAN));
 	const char *o = render_text(c);
 	ck_assert(strncmp(o, "KMS TEST OK - short | metric=0s;;;0 metric=1s;;;0 ", 50) == 0);
 	/* the last item of line 1 is complete; the leaf line follows */
@@ -530,7 +519,7 @@ static void child_exit_critical(void)
 	struct check *c = check_new();
 	add_leaf(c, STATE_UNKNOWN, "u");
 	struct subcheck *sc = add_leaf(c, STATE_CRITICAL, "kms02 refused");
-	subcheck_metric(sc, metric_of("time", 0.5, "s", NULL, 0, NAN));
+	subcheck_metric(sc, unit_metric("time", 0.5, "s", NULL, 0, NAN));
 	check_exit(c);
 }
 
@@ -612,7 +601,7 @@ START_TEST(check_exit_code_matches_first_line)
 	struct check *c = check_new();
 	add_leaf(c, STATE_UNKNOWN, "u");
 	subcheck_metric(add_leaf(c, STATE_CRITICAL, "kms02 refused"),
-			metric_of("time", 0.5, "s", NULL, 0, NAN));
+			unit_metric("time", 0.5, "s", NULL, 0, NAN));
 	size_t n;
 	char *want = render_check(c, FORMAT_JSON, "TEST", &n);
 	check_free(c);

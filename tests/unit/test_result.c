@@ -480,17 +480,6 @@ static void assert_summary_agrees(const struct check *c, json_t *doc)
 	free(want);
 }
 
-static struct metric metric_th(const char *label, double value, const char *uom,
-			       const struct thresholds *th, double min, double max)
-{
-	struct metric m = METRIC(label, value);
-	m.uom = uom;
-	m.th = th;
-	m.min = min;
-	m.max = max;
-	return m;
-}
-
 START_TEST(json_tree_exact)
 {
 	struct check *c = check_new();
@@ -499,17 +488,17 @@ START_TEST(json_tree_exact)
 	struct range w1 = range_at_most(1), c1 = range_at_most(5);
 	struct thresholds t_time = thresholds_of(&w1, &c1);
 	subcheck_metric(subcheck_add(host, "kms01 answers in 3 ms"),
-			metric_th("time", 0.003, "s", &t_time, 0, NAN));
+			unit_metric("time", 0.003, "s", &t_time, 0, NAN));
 	struct range w2 = range_at_least(30), c2 = range_at_least(25);
 	struct thresholds t_count = thresholds_of(&w2, &c2);
 	subcheck_metric(subcheck_add(host, "kms01 count 12"),
-			metric_th("count", 12, "", &t_count, 0, 50));
+			unit_metric("count", 12, "", &t_count, 0, 50));
 	struct subcheck *dns = check_add(c, "DNS: 2 records");
 	subcheck_metric(dns, METRIC("records", 2));
 	struct thresholds t_in;
 	char err[KMS_ERRLEN];
 	ck_assert(thresholds_parse(&t_in, "@10:20", NULL, 0, err));
-	subcheck_metric(dns, metric_th("ratio", 2.5, "%", &t_in, NAN, 100.5));
+	subcheck_metric(dns, unit_metric("ratio", 2.5, "%", &t_in, NAN, 100.5));
 	struct subcheck *l2 = subcheck_add(check_add(c, "level 1"), "level 2");
 	subcheck_set_state(subcheck_add(l2, "level 3"), STATE_WARNING);
 	check_note(c, "Forecast: stable");
@@ -583,7 +572,7 @@ START_TEST(json_integer_or_real)
 {
 	const struct num_case *t = &num_cases[_i];
 	struct check *c = check_new();
-	subcheck_metric(check_add(c, "n"), metric_th("v", t->v, "", NULL, t->v, t->v));
+	subcheck_metric(check_add(c, "n"), unit_metric("v", t->v, "", NULL, t->v, t->v));
 	json_t *doc = json_of(c);
 	json_t *pd = json_array_get(json_object_get(json_array_get(json_object_get(doc, "checks"),
 								   0), "perfdata"), 0);
