@@ -51,11 +51,6 @@ void output_set_format(enum output_format f)
 	timeout_set_format(f != FORMAT_TEXT, f == FORMAT_MP_TEST_JSON);
 }
 
-enum output_format output_get_format(void)
-{
-	return format;
-}
-
 /* mp-test-json always exits 0, as monitoring-plugins does: its reader
  * takes the state from the document. */
 static int exit_code(state_t st)

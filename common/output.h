@@ -31,7 +31,6 @@ const char *output_aspect(void);
 /* The output format (--output-format), FORMAT_TEXT until set. die() and
  * check_exit() follow it. */
 void output_set_format(enum output_format f);
-enum output_format output_get_format(void);
 
 /* Print c in the output format with one write(2), free it and exit with
  * its state (0 for mp-test-json). Never returns. */
