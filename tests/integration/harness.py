@@ -41,6 +41,15 @@ def plugin(name):
     return os.path.join(BUILD, name)
 
 
+def sanitized(name):
+    """True when the built plugin carries ASan: its shadow memory and
+    quarantine make its RSS not the plugin's own."""
+    try:
+        with open(plugin(name), "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
 def tool(name):
     return os.path.join(BUILD, "tests", name)
 

@@ -41,15 +41,6 @@ SLACK = 1.0                 # ... and what the issue allows beyond it
 TIMING = pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing under valgrind")
 
 
-def _sanitized(name):
-    """ASan reserves shadow memory; its RSS is not the plugin's own."""
-    try:
-        with open(harness.plugin(name), "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
 class Run:
     """A finished plugin run with its own rusage (os.wait4)."""
 
@@ -103,7 +94,7 @@ class Run:
             assert r.elapsed <= t + SLACK, r
             if self.maxrss_kb is not None:
                 # ASan's shadow memory and quarantine are not the plugin's
-                limit = RSS_LIMIT_KB * (4 if _sanitized(self.name) else 1)
+                limit = RSS_LIMIT_KB * (4 if harness.sanitized(self.name) else 1)
                 assert 0 < self.maxrss_kb < limit, "max RSS %d KiB: %r" % (self.maxrss_kb, r)
         return r
 
