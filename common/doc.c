@@ -34,6 +34,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1075,6 +1076,31 @@ bool doc_load(const char *url, const struct fetch_opts *fo,
 	return loader_end(&L, f.s, ok, out, err);
 }
 
+void doc_load_all(struct doc_job *jobs, size_t n, const struct fetch_opts *fo)
+{
+	struct loader *L = xcalloc(n ? n : 1, sizeof *L);
+	struct feed *f = xcalloc(n ? n : 1, sizeof *f);
+	struct fetch_job *fj = xcalloc(n ? n : 1, sizeof *fj);
+	for (size_t i = 0; i < n; i++) {
+		loader_init(&L[i], jobs[i].on_client, jobs[i].ctx);
+		f[i].s = loader_scan(&L[i]);
+		fj[i] = (struct fetch_job){ .url = jobs[i].url, .sink = feed_sink,
+					    .ctx = &f[i] };
+	}
+	fetch_streams(fj, n, fo);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(jobs[i].err, !fj[i].ok && f[i].failed ? f[i].err : fj[i].err,
+		       KMS_ERRLEN);
+		if (!loader_end(&L[i], f[i].s, fj[i].ok, &jobs[i].doc, jobs[i].err))
+			jobs[i].doc = NULL;
+		else
+			jobs[i].err[0] = 0;
+	}
+	free(fj);
+	free(f);
+	free(L);
+}
+
 void doc_free(struct doc *d)
 {
 	if (!d)
@@ -1124,27 +1150,34 @@ state_t doc_freshness(const struct doc *d, double now, double max_age,
 	return stale_state;
 }
 
+void doc_error_text(const char *url, const char *err, char out[KMS_ERRLEN])
+{
+	char shown[1024];
+	url_redact(url, shown, sizeof shown);
+	/* fetch errors already name the URL that failed ("HTTP 404 Not Found
+	 * from https://...", after a redirect the last hop's): say it once and
+	 * keep line 1's 100 characters for the cause */
+	if (strstr(err, shown) || strstr(err, "://") ||
+	    strncmp(err, "cannot open --", 14) == 0) /* --cacert FILE... */
+		text_printf(out, KMS_ERRLEN, "%s", err);
+	else if (strncmp(err, "is ", 3) == 0) /* "is UTF-16; ..." goes on */
+		text_printf(out, KMS_ERRLEN, "status document %s %s", shown, err);
+	else
+		text_printf(out, KMS_ERRLEN, "status document %s: %s", shown, err);
+}
+
 /* With --stale-state OK a stale document is only logged at -v and checked
  * as usual: the user said staleness is no alarm. */
 struct doc *doc_load_or_die(const struct common_opts *co,
 			    doc_client_fn on_client, void *ctx)
 {
-	char err[KMS_ERRLEN], shown[1024];
+	char err[KMS_ERRLEN], shown[KMS_ERRLEN];
 	struct doc *d;
 	if (!co->url || !*co->url)
 		die("status document: no -u/--url given");
-	url_redact(co->url, shown, sizeof shown);
 	if (!doc_load(co->url, &co->fetch, on_client, ctx, &d, err)) {
-		/* fetch errors already name the URL that failed ("HTTP 404 Not
-		 * Found from https://...", after a redirect the last hop's): say
-		 * it once and keep line 1's 100 characters for the cause */
-		if (strstr(err, shown) || strstr(err, "://") ||
-		    strncmp(err, "cannot open --", 14) == 0) /* --cacert FILE... */
-			die("%s", err);
-		/* "is UTF-16; ..." continues the sentence */
-		if (strncmp(err, "is ", 3) == 0)
-			die("status document %s %s", shown, err);
-		die("status document %s: %s", shown, err);
+		doc_error_text(co->url, err, shown);
+		die("%s", shown);
 	}
 	state_t st = doc_freshness(d, wall_now(), co->max_age, co->stale_state,
 				   err);

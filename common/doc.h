@@ -142,6 +142,20 @@ bool doc_load(const char *url, const struct fetch_opts *fo,
 	      doc_client_fn on_client, void *ctx, struct doc **out,
 	      char err[KMS_ERRLEN]);
 
+/* One document of doc_load_all(). */
+struct doc_job {
+	const char *url;
+	doc_client_fn on_client;  /* may be NULL */
+	void *ctx;
+	struct doc *doc;          /* out: the document, NULL on failure */
+	char err[KMS_ERRLEN];     /* out, when doc is NULL: as doc_load()'s */
+};
+
+/* doc_load() for n documents fetched at once (fetch_streams): each job's
+ * clients go to its own on_client and ctx, calls of different jobs
+ * interleaving. */
+void doc_load_all(struct doc_job *jobs, size_t n, const struct fetch_opts *fo);
+
 /* The same on a buffer in memory (tests, fuzzing). */
 bool doc_load_buffer(const char *buf, size_t len, doc_client_fn on_client,
 		     void *ctx, struct doc **out, char err[KMS_ERRLEN]);
@@ -157,6 +171,10 @@ struct common_opts;
  * stale or from the future. Returns the document otherwise. */
 struct doc *doc_load_or_die(const struct common_opts *co,
 			    doc_client_fn on_client, void *ctx);
+
+/* What doc_load_or_die() says of doc_load()'s err for url: err alone when
+ * it names the URL already, else "status document <redacted url>: err". */
+void doc_error_text(const char *url, const char *err, char out[KMS_ERRLEN]);
 
 /* Freshness of generated_at against now. Returns STATE_OK when at most
  * max_age old and not more than 5 min in the future; otherwise returns

@@ -904,3 +904,13 @@ bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
 		(int)scheme_len, url, shown);
 	return false;
 }
+
+/* For now one after the other; see fetch.h for what it promises. */
+void fetch_streams(struct fetch_job *jobs, size_t n, const struct fetch_opts *o)
+{
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].err[0] = 0;
+		jobs[i].ok = fetch_stream(jobs[i].url, o, jobs[i].sink, jobs[i].ctx,
+					  jobs[i].err);
+	}
+}

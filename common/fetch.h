@@ -54,6 +54,22 @@ typedef bool (*fetch_sink)(const char *data, size_t len, void *ctx,
 bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
 		  void *ctx, char err[KMS_ERRLEN]);
 
+/* One document of fetch_streams(). */
+struct fetch_job {
+	const char *url;
+	fetch_sink sink;
+	void *ctx;
+	bool ok;                  /* out: fetched to its end */
+	char err[KMS_ERRLEN];     /* out, when !ok: as fetch_stream()'s */
+};
+
+/* fetch_stream() for n documents at once, each job's result in its ok and
+ * err: http(s) transfers run concurrently on one libcurl multi handle (no
+ * thread per document; libcurl loaded once), files are read in turn. All
+ * share the one -t deadline; when it passes, the plugin ends with the -t
+ * state naming a URL still being fetched, as fetch_stream() does. */
+void fetch_streams(struct fetch_job *jobs, size_t n, const struct fetch_opts *o);
+
 /* url for messages: any user:password@ removed, and a query or fragment
  * (which may carry a token) shown as "?...". */
 void url_redact(const char *url, char *out, size_t len);

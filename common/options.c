@@ -81,7 +81,9 @@ static const struct std_option std_options[] = {
 		      "DNS server to ask (default: first nameserver in\n"
 		      "/etc/resolv.conf). IPv6 with a port: [ADDR]:PORT.", 's' } },
 	{ OPTS_DOCUMENT, { "url", 'u', true, "URL",
-			   "Status document: http://, https://, file:// or a path.", 'u' } },
+			   "Status document: http://, https://, file:// or a path.\n"
+			   "Repeat for a fleet: one document per KMS host, at most 16,\n"
+			   "fetched concurrently and judged together.", 'u' } },
 	{ OPTS_DOCUMENT, { "cacert", 0, true, "FILE", "CA certificates to verify the HTTPS server with.", ID_CACERT } },
 	{ OPTS_DOCUMENT, { "client-cert", 0, true, "FILE", "TLS client certificate (PEM).", ID_CLIENT_CERT } },
 	{ OPTS_DOCUMENT, { "client-key", 0, true, "FILE", "Key of the TLS client certificate (PEM).", ID_CLIENT_KEY } },
@@ -585,10 +587,7 @@ static void handle_standard(int id, const char *arg, const struct plugin_info *i
 			die("-s/--dns-server is empty");
 		co->dns_server = arg;
 		return;
-	case 'u':
-		if (!*arg)
-			die("-u/--url is empty");
-		co->url = arg;
+	case 'u': /* add_url() */
 		return;
 	case ID_CACERT:
 		co->fetch.cacert = arg;
@@ -648,6 +647,31 @@ static const char *ini_origin(int ind, int n_extra)
 	return i >= 0 && i < n_extra && i < n_extra_where ? extra_where[i] : NULL;
 }
 
+/* Another -u. The command line replaces the URLs of --extra-opts instead
+ * of adding to them, as it does for every other option; the ini file's
+ * options come first in av, so the first -u of the command line starts
+ * the list again. */
+static void add_url(struct common_opts *co, const char *arg, bool from_ini,
+		    bool *list_from_ini)
+{
+	if (!*arg)
+		die("-u/--url is empty");
+	if (!from_ini && *list_from_ini)
+		co->n_urls = 0;
+	*list_from_ini = from_ini;
+	for (size_t i = 0; i < co->n_urls; i++)
+		if (strcmp(co->urls[i], arg) == 0) {
+			char shown[1024];
+			url_redact(arg, shown, sizeof shown);
+			die("-u %s is given twice: one document per KMS host", shown);
+		}
+	if (co->n_urls == OPTS_MAX_URLS)
+		die("more than %d -u/--url: at most one status document per KMS host, %d hosts",
+		    OPTS_MAX_URLS, OPTS_MAX_URLS);
+	co->urls[co->n_urls++] = arg;
+	co->url = co->urls[0];
+}
+
 /* See options.h. The plugin's options may reuse a letter only of a group it
  * did not ask for; a clash is a programming error and ends with UNKNOWN. */
 void options_parse(int argc, char **argv, const struct plugin_info *info,
@@ -703,6 +727,7 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 
 	opterr = 0;
 	optind = 0; /* full re-initialisation (glibc), so tests can parse again */
+	bool urls_from_ini = false;
 	int c;
 	while ((c = getopt_long(ac, av, shorts, longs, NULL)) != -1) {
 		char name[128];
@@ -725,7 +750,9 @@ void options_parse(int argc, char **argv, const struct plugin_info *info,
 				e = &entries[k];
 		if (!e)
 			die("internal error: getopt returned unknown option id %d", c);
-		if (e->standard) {
+		if (e->standard && c == 'u') {
+			add_url(out, optarg, from != NULL, &urls_from_ini);
+		} else if (e->standard) {
 			handle_standard(c, optarg, info, out);
 		} else {
 			char err[KMS_ERRLEN] = "";

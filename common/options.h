@@ -4,7 +4,9 @@
  *   -h --help  -V --version  -v --verbose (repeatable, 0-3)
  *   -t --timeout SECONDS[:STATE]  -w --warning RANGE  -c --critical RANGE
  *   -H --hostname  -p --port  -4 -6  -D --domain  -s --dns-server ADDR[:PORT]
- *   -u --url URL  (+ the fetch and document options below)
+ *   -u --url URL, repeatable up to OPTS_MAX_URLS times (one document per
+ *      KMS host; the command line's -u replace those of --extra-opts)
+ *      (+ the fetch and document options below)
  *   --extra-opts[=section][@file]  --output-format text|json|mp-test-json
  * A plugin asks for the groups it uses (OPTS_*) and adds its own options in a
  * table; --help is generated from the same tables, so help and parser never
@@ -40,6 +42,9 @@ struct plugin_option {
 	int id;
 };
 
+/* At most this many -u: one status document per KMS host of a fleet. */
+#define OPTS_MAX_URLS 16
+
 /* Values of the standard options after parsing. Strings point into argv or
  * into storage that lives until exit. */
 struct common_opts {
@@ -53,7 +58,9 @@ struct common_opts {
 	int family;               /* AF_UNSPEC, AF_INET (-4), AF_INET6 (-6) */
 	const char *domain;
 	const char *dns_server;
-	const char *url;
+	const char *url;          /* the first -u, NULL when none */
+	const char *urls[OPTS_MAX_URLS]; /* every -u in order (url is urls[0]) */
+	size_t n_urls;
 	struct fetch_opts fetch;  /* --cacert --client-cert --client-key
 				     --insecure --auth-file --netrc[-file]
 				     --max-size */

@@ -1,7 +1,9 @@
 /* text.c - owns cleaning and fitting text for output lines (text.h). */
 #include "text.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Length of the sequence at s to replace with one space, 0 to keep it. */
@@ -110,4 +112,12 @@ void text_utf8_scrub(char *s)
 		else
 			*p++ = '?';
 	}
+}
+
+void text_printf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
 }

@@ -19,6 +19,11 @@
  * only get shorter. Returns its new length. */
 size_t text_clean(char *s);
 
+/* snprintf() for messages, where text cut at len - 1 bytes is still the
+ * message (and gcc's -Wformat-truncation need not be told so each time). */
+void text_printf(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Number of characters (UTF-8 code points) in the first n bytes of s. */
 size_t text_chars(const char *s, size_t n);
 
