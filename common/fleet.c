@@ -1,6 +1,7 @@
 /* fleet.c - see fleet.h. */
 #include "fleet.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,33 @@ static void name_from_url(const char *url, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)n, host);
 }
 
+/* The length of host's first label, or all of it for an IP address. */
+static size_t first_label(const char *host)
+{
+	if (strchr(host, ':') || strspn(host, "0123456789.") == strlen(host) ||
+	    host[0] == '/')
+		return strlen(host);
+	return strcspn(host, ".");
+}
+
+/* Short names where they stay unique: "kms01", "kms02". */
+static void fleet_name(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct fleet_doc *d = &f->docs[i];
+		size_t n = first_label(d->host);
+		bool unique = n > 0;
+		for (size_t k = 0; k < f->n && unique; k++) {
+			const char *o = f->docs[k].host;
+			if (k != i && strcmp(o, d->host) != 0 && first_label(o) == n &&
+			    strncmp(o, d->host, n) == 0)
+				unique = false;
+		}
+		text_printf(d->name, sizeof d->name, "%.*s", (int)(unique ? n : strlen(d->host)),
+			    d->host);
+	}
+}
+
 void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		void *const *ctxs, struct fleet *f)
 {
@@ -45,21 +73,21 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		d->url = co->urls[i];
 		d->doc = jobs[i].doc;
 		if (!d->doc) {
-			name_from_url(d->url, d->name, sizeof d->name);
+			name_from_url(d->url, d->host, sizeof d->host);
 			d->state = STATE_UNKNOWN;
 			doc_error_text(d->url, jobs[i].err, d->why);
 			continue;
 		}
-		snprintf(d->name, sizeof d->name, "%s", d->doc->host.name);
+		text_printf(d->host, sizeof d->host, "%s", d->doc->host.name);
 		char msg[KMS_ERRLEN];
 		d->state = doc_freshness(d->doc, now, co->max_age, co->stale_state, msg);
 		d->usable = d->state == STATE_OK;
 		if (msg[0] && d->state == STATE_OK)
-			vlog(1, "%s: %s", d->name, msg); /* --stale-state OK */
+			vlog(1, "%s: %s", d->host, msg); /* --stale-state OK */
 		else if (msg[0])
 			snprintf(d->why, sizeof d->why, "%s", msg);
 		for (size_t k = 0; k < i; k++) {
-			if (!f->docs[k].doc || strcmp(f->docs[k].name, d->name) != 0)
+			if (!f->docs[k].doc || strcmp(f->docs[k].host, d->host) != 0)
 				continue;
 			char shown[1024];
 			url_redact(f->docs[k].url, shown, sizeof shown);
@@ -70,6 +98,7 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 			break;
 		}
 	}
+	fleet_name(f);
 }
 
 void fleet_free(struct fleet *f)

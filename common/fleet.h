@@ -26,8 +26,13 @@
 /* One KMS host of the fleet. */
 struct fleet_doc {
 	const char *url;          /* the -u as given (co->urls[i]) */
-	char name[256];           /* host.name when loaded, else the URL's host
+	char host[256];           /* host.name when loaded, else the URL's host
 				     ("kms02.corp.example"), else the path */
+	char name[256];           /* what line 1, long output and perfdata
+				     labels call it: host's first label
+				     ("kms02") when no other host of the fleet
+				     has that first label, else host whole (an
+				     IP address is never cut) */
 	struct doc *doc;          /* NULL when it could not be loaded */
 	state_t state;            /* STATE_OK when usable; else UNKNOWN (load
 				     failure, a host.name another -u has) or
