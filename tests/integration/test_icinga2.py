@@ -37,6 +37,7 @@ import urllib.request
 import pytest
 
 import harness
+from fleetdocs import fleet_doc
 from peers.dnsmasq import Dnsmasq
 from peers.rpc import RpcServer, KMS_IFACE
 
@@ -95,6 +96,10 @@ SERVICES = {
     # -v lines come after the status line in what Icinga stores
     "renewal-verbose": ("kms_renewal", {"kms_status_url": "$doc_base$/healthy.json",
                                         "kms_verbose": True}, 0, {"known": 43}),
+    # an array of URLs: one service over the fleet's documents, -u repeated
+    "count-fleet": ("kms_count", {"kms_status_url": ["$doc_base$/healthy.json",
+                                                     "$doc_base$/kms02.json"]}, 0,
+                    {"kms01 Windows": 31, "kms02 Windows": 31}),
     "host-verbose": ("kms_host", {"kms_host_port": "$rpc_port$", "kms_verbose": True}, 0,
                      {"time": None}),
 }
@@ -241,6 +246,16 @@ object ApiUser "test" { password = %(pw)s; permissions = [ "*" ] }
         return text
 
 
+def substitute(v, macros):
+    """v with the test's $macros$ filled in (in each string of a list too)."""
+    if isinstance(v, list):
+        return [substitute(x, macros) for x in v]
+    if isinstance(v, str):
+        for m, real in macros.items():
+            v = v.replace("$%s$" % m, str(real))
+    return v
+
+
 def service_config(macros):
     """Host kms01 with the test's addresses, one Service object per entry of
     SERVICES, every one checked each second, hard on the first result."""
@@ -259,9 +274,7 @@ def service_config(macros):
                 '  retry_interval = 1s',
                 '  max_check_attempts = 1']
         for k, v in svars.items():
-            if isinstance(v, str):
-                for m, real in macros.items():
-                    v = v.replace("$%s$" % m, str(real))
+            v = substitute(v, macros)
             out.append('  vars.%s = %s' % (k, icinga_value(v)))
         out.append('}')
     return "\n".join(out) + "\n"
@@ -273,6 +286,7 @@ def icinga_run(nginx):
     result, yields (Icinga, {service name: attrs}); always stops everything."""
     for name in ("healthy", "below-threshold", "expiring", "dns-failure", "not-kms"):
         nginx.put_sample(name + ".json", "samples/%s.json" % name)
+    nginx.put("samples/kms02.json", json.dumps(fleet_doc("healthy.json", "kms02.corp.example")))
     tmp = tempfile.mkdtemp(prefix="kms-icinga2-")
     rpc = RpcServer(KMS_IFACE, "127.0.0.1", tmp)
     dns = Dnsmasq({"domain": "corp.example",
@@ -378,6 +392,9 @@ def test_state_and_perfdata(icinga_run, name):
         assert any(re.match(r"^43 clients: 43 known", ln) for ln in lines[1:]), cr
     if name == "host-verbose":
         assert lines[0].startswith("KMS HOST OK - 127.0.0.1:"), cr
+    if name.endswith("-fleet"):
+        urls = [argv[i + 1] for i, a in enumerate(argv) if a == "-u"]
+        assert [u.rsplit("/", 1)[1] for u in urls] == ["healthy.json", "kms02.json"], argv
     if name == "host-domain":   # -D replaces -H
         assert "-H" not in argv and argv[argv.index("-D") + 1] == "corp.example", argv
     if name == "dns":

@@ -746,6 +746,59 @@ START_TEST(extra_command_line_wins)
 }
 END_TEST
 
+/* -u is a list: the ini file's URLs make a fleet, and the command line's
+ * replace them instead of adding to them. */
+START_TEST(extra_urls_are_a_list)
+{
+	char path[256], spec[300];
+	write_file("fleet.ini", "[fleet]\nurl=https://kms01/a.json\nu=https://kms02/a.json\n",
+		   path, sizeof path);
+	snprintf(spec, sizeof spec, "--extra-opts=fleet@%s", path);
+	char *from_ini[] = { "check_kms_test", spec, NULL };
+	parse(ARGC(from_ini), from_ini);
+	ck_assert_uint_eq(co.n_urls, 2);
+	ck_assert_str_eq(co.urls[0], "https://kms01/a.json");
+	ck_assert_str_eq(co.urls[1], "https://kms02/a.json");
+	ck_assert_ptr_eq(co.url, co.urls[0]);
+
+	char *both[] = { "check_kms_test", "-u", "/srv/kms03.json", spec, "-u", "/srv/kms04.json",
+			 NULL };
+	parse(ARGC(both), both);
+	ck_assert_uint_eq(co.n_urls, 2);
+	ck_assert_str_eq(co.urls[0], "/srv/kms03.json");
+	ck_assert_str_eq(co.urls[1], "/srv/kms04.json");
+	ck_assert_str_eq(co.url, "/srv/kms03.json");
+}
+END_TEST
+
+START_TEST(urls_at_most_16_each_once)
+{
+	char *argv[2 + 2 * (OPTS_MAX_URLS + 1)];
+	char urls[OPTS_MAX_URLS + 1][32];
+	int argc = 0;
+	argv[argc++] = "check_kms_test";
+	for (int i = 0; i < OPTS_MAX_URLS; i++) {
+		snprintf(urls[i], sizeof urls[i], "/srv/kms%02d.json", i + 1);
+		argv[argc++] = "-u";
+		argv[argc++] = urls[i];
+	}
+	argv[argc] = NULL;
+	parse(argc, argv);
+	ck_assert_uint_eq(co.n_urls, OPTS_MAX_URLS);
+	ck_assert_str_eq(co.urls[OPTS_MAX_URLS - 1], "/srv/kms16.json");
+
+	snprintf(urls[OPTS_MAX_URLS], sizeof urls[0], "/srv/kms17.json");
+	argv[argc++] = "-u";
+	argv[argc++] = urls[OPTS_MAX_URLS];
+	argv[argc] = NULL;
+	expect_die(argv, "more than 16 -u/--url: at most one status document per KMS host, 16 hosts");
+
+	char *twice[] = { "check_kms_test", "-u", "https://u:secret@kms01/a.json?t=1", "-u",
+			  "/srv/kms02.json", "--url=https://u:secret@kms01/a.json?t=1", NULL };
+	expect_die(twice, "-u https://kms01/a.json?... is given twice: one document per KMS host");
+}
+END_TEST
+
 START_TEST(extra_default_section_via_env)
 {
 	char path[256];
@@ -870,6 +923,8 @@ int main(void)
 	tcase_add_test(te, extra_mp_config_file);
 	tcase_add_test(te, extra_command_line_wins);
 	tcase_add_test(te, extra_default_section_via_env);
+	tcase_add_test(te, extra_urls_are_a_list);
+	tcase_add_test(te, urls_at_most_16_each_once);
 	tcase_add_test(te, extra_errors_exit_3);
 	tcase_add_test(te, extra_two_word_form);
 	suite_add_tcase(s, te);
