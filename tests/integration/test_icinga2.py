@@ -351,13 +351,19 @@ object Host "kms01.corp.example" {
   vars.kms_status_url = "https://kms01.corp.example/kms-status.json"
   vars.kms_domain = "corp.example"
 }
+object Host "kms-fleet" {
+  check_command = "dummy"
+  vars.kms_fleet_urls = [ "https://kms01.corp.example/kms-status.json",
+                          "https://kms02.corp.example/kms-status.json" ]
+}
 """, api=False)
     v = ic.validate()
     assert v.returncode == 0, v.stdout + v.stderr
     out = v.stdout + v.stderr
-    # the five commands of the example plus nothing else on this host
+    # the five commands of the example on the KMS host, the three fleet
+    # services on the fleet host, nothing else
     m = re.search(r"Instantiated (\d+) Services?", out)
-    assert m and int(m.group(1)) == 5, out
+    assert m and int(m.group(1)) == 8, out
 
 
 def service_ids():
