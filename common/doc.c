@@ -891,6 +891,7 @@ static bool load_client(const struct jv *f, size_t i, struct doc_client *c,
 			struct client_guids *g, char err[KMS_ERRLEN])
 {
 	memset(c, 0, sizeof *c);
+	c->names_seen_count = DOC_ABSENT;
 	c->index = i;
 	if (!cv_str(f, i, CF_NAME, &c->name, err) ||
 	    !cv_guid(f, i, CF_CMID, &c->cmid, g->cmid, err) ||

@@ -112,6 +112,14 @@ struct doc {
 	size_t n_events;
 };
 
+/* One name a client's CMID was sent by (event 12290's FQDN). */
+struct doc_name_seen {
+	const char *name;           /* never NULL */
+	double last_request_at;     /* Unix seconds; NAN when absent/null */
+};
+
+#define DOC_NAMES_SEEN_MAX 32
+
 /* One client of the inventory. Strings are valid only during the callback. */
 struct doc_client {
 	size_t index;               /* position in $.clients */
@@ -127,6 +135,14 @@ struct doc_client {
 	uint32_t result_code;       /* parsed last_result when has_result_code */
 	long long license_state;    /* 0..6 or DOC_ABSENT */
 	long long state_expires_in_minutes; /* >= 0 or DOC_ABSENT */
+	/* names_seen (issue 18): the distinct FQDNs that sent this CMID for
+	 * this product, most recent first, at most DOC_NAMES_SEEN_MAX; absent
+	 * in older documents (has_names_seen false, n_names_seen 0) */
+	bool has_names_seen;
+	const struct doc_name_seen *names_seen;
+	size_t n_names_seen;
+	long long names_seen_count; /* distinct names ever (>= n_names_seen),
+				       DOC_ABSENT when absent */
 };
 
 /* Called for each valid client in document order. Return false (filling
