@@ -23,7 +23,10 @@
  * jansson for anything else, so jansson stays the judge of what is JSON.
  * It also reads a client's names_seen (issue 18), the one nested member, an
  * array of flat objects: without that every such document would go to
- * jansson element by element.
+ * jansson element by element. generate.py --clients 100000 --seed 7
+ * --names-seen (52 MB), doc_dump, medians of 3: fast path giving up 0.90 s
+ * CPU, reading names_seen 0.20 s (0.16 s for the same document without
+ * names_seen); check_kms_count 0.95 -> 0.21 s; RSS 11 MiB either way.
  *
  * Decisions: a duplicate top-level member is an error ("duplicate object
  * key"), and so is a duplicate key inside any object (JSON_REJECT_DUPLICATES):
