@@ -563,7 +563,8 @@ static size_t evaluate_duplicates(struct check *c, struct gather *g, const struc
 		sh[n_sh++] = (struct shared){ .ce = &g->t.cmids[i], .active = active, .n_active = n };
 		n_names += n;
 	}
-	qsort(sh, n_sh, sizeof *sh, shared_largest_first);
+	if (n_sh) /* sh is NULL when nothing is shared */
+		qsort(sh, n_sh, sizeof *sh, shared_largest_first);
 
 	/* a machine with several CMIDs (Office 2010 has its own) counts once */
 	char **all = xrealloc(NULL, (n_names ? n_names : 1) * sizeof *all);
@@ -680,10 +681,10 @@ static size_t evaluate_burst(struct check *c, const struct gather *g, const stru
 				    fmt_utc(when, sizeof when, v[i].first_seen, "%Y-%m-%d %H:%M UTC"));
 		if (n > BURST_LISTED)
 			text_append(list, sizeof list, " and %zu more", n - BURST_LISTED);
-		sc = check_add(c, "%zu new clients since %s: a rollout, or something charging the "
-			       "count? First seen: %s", n, since, list);
-		subcheck_headline(sc, "%zu new clients since %s: a rollout, or something charging "
-				  "the count?", n, since);
+		sc = check_add(c, "%zu new client%s since %s: a rollout, or something charging "
+			       "the count? First seen: %s", n, n == 1 ? "" : "s", since, list);
+		subcheck_headline(sc, "%zu new client%s since %s: a rollout, or something "
+				  "charging the count?", n, n == 1 ? "" : "s", since);
 	}
 	subcheck_metric(sc, m);
 	free(v);
