@@ -1,6 +1,6 @@
 """One result, three renderings; no state hides a metric (issue 16).
 
-Every document plugin (count, renewal, service) over every sample and a
+Every document plugin (count, renewal, service, clients) over every sample and a
 range of generated documents, with default and tightened thresholds, run as
 text, json and mp-test-json through harness.run_formats: the three agree
 (state, exit code, line 1's summary, every perfdata label and value), both
@@ -40,6 +40,9 @@ OPTIONS = {
     "check_kms_renewal": [[], ["-w", "0", "-c", "1"], ["-w", "1000000", "-c", "1000000"],
                           ["--days", "1"], ["--days", "180"]],
     "check_kms_service": [[], ["--idle", "1m"], ["-w", "0", "-c", "0"]],
+    "check_kms_clients": [[], ["--domain", "corp.example"], ["--burst", "0", "-w", "100"],
+                          ["-w", "~:0", "-c", "~:1", "--domain", "example"],
+                          ["--domain", "other.example", "--foreign-critical", "5"]],
 }
 PLUGINS = sorted(OPTIONS)
 

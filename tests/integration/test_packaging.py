@@ -27,7 +27,7 @@ NAGIOS4 = "/usr/sbin/nagios4"
 NAGIOS_DIR = os.path.join(ROOT, "packaging", "nagios")
 ICINGA_CONF = os.path.join(ROOT, "packaging", "icinga2", "kms-plugins.conf")
 PLUGINS = ["check_kms_host", "check_kms_dns", "check_kms_count",
-           "check_kms_renewal", "check_kms_service"]
+           "check_kms_renewal", "check_kms_service", "check_kms_clients"]
 VERSION = re.search(r'#define KMS_VERSION "([^"]+)"',
                     open(os.path.join(ROOT, "common", "version.h")).read()).group(1)
 
@@ -125,9 +125,9 @@ def test_nagios4_validates_definitions(tmp_path):
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "Total Warnings: 0" in out and "Total Errors:   0" in out, out
-    assert "Checked 5 services." in out, out
-    # 6 kms commands + notify-none + check-host-alive of the base
-    assert "Checked 8 commands." in out, out
+    assert "Checked 6 services." in out, out
+    # 7 kms commands + notify-none + check-host-alive of the base
+    assert "Checked 9 commands." in out, out
 
 
 @pytest.mark.skipif(not os.path.exists(NAGIOS4), reason="nagios4-core not installed")
@@ -163,6 +163,8 @@ def expand(line, macros):
     ("check_kms_renewal", "expiring.json", "--days 30", 2),
     ("check_kms_renewal", "healthy.json", "", 0),
     ("check_kms_service", "dns-failure.json", "", 1),
+    ("check_kms_clients", "cloned.json", "--domain corp.example", 2),
+    ("check_kms_clients", "healthy.json", "", 0),
 ])
 def test_nagios_document_commands_run(command, doc, arg1, state):
     """The command line as Nagios runs it (through /bin/sh, macros expanded)."""
