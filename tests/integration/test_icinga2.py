@@ -102,6 +102,12 @@ SERVICES = {
                     {"kms01 Windows": 31, "kms02 Windows": 31}),
     "host-verbose": ("kms_host", {"kms_host_port": "$rpc_port$", "kms_verbose": True}, 0,
                      {"time": None}),
+    # kms_clients_domain is an array: --domain repeated
+    "clients-cloned": ("kms_clients", {"kms_status_url": "$doc_base$/cloned.json",
+                                       "kms_clients_domain": ["corp.example", "lab.example"]},
+                       2, {"machines_sharing": 17, "cmids_shared": 2, "foreign": 1}),
+    "clients-healthy": ("kms_clients", {"kms_status_url": "$doc_base$/healthy.json",
+                                        "kms_clients_burst": 0}, 0, {"clients": 43}),
 }
 
 
@@ -284,7 +290,7 @@ def service_config(macros):
 def icinga_run(nginx):
     """Starts the peers and the daemon, waits until every service has a check
     result, yields (Icinga, {service name: attrs}); always stops everything."""
-    for name in ("healthy", "below-threshold", "expiring", "dns-failure", "not-kms"):
+    for name in ("healthy", "below-threshold", "expiring", "dns-failure", "not-kms", "cloned"):
         nginx.put_sample(name + ".json", "samples/%s.json" % name)
     nginx.put("samples/kms02.json", json.dumps(fleet_doc("healthy.json", "kms02.corp.example")))
     tmp = tempfile.mkdtemp(prefix="kms-icinga2-")
@@ -360,10 +366,10 @@ object Host "kms-fleet" {
     v = ic.validate()
     assert v.returncode == 0, v.stdout + v.stderr
     out = v.stdout + v.stderr
-    # the five commands of the example on the KMS host, the three fleet
+    # the six commands of the example on the KMS host, the three fleet
     # services on the fleet host, nothing else
     m = re.search(r"Instantiated (\d+) Services?", out)
-    assert m and int(m.group(1)) == 8, out
+    assert m and int(m.group(1)) == 9, out
 
 
 def service_ids():
@@ -398,6 +404,9 @@ def test_state_and_perfdata(icinga_run, name):
         assert any(re.match(r"^43 clients: 43 known", ln) for ln in lines[1:]), cr
     if name == "host-verbose":
         assert lines[0].startswith("KMS HOST OK - 127.0.0.1:"), cr
+    if name == "clients-cloned":
+        assert [argv[i + 1] for i, a in enumerate(argv) if a == "--domain"] == \
+            ["corp.example", "lab.example"], argv
     if name.endswith("-fleet"):
         urls = [argv[i + 1] for i, a in enumerate(argv) if a == "-u"]
         assert [u.rsplit("/", 1)[1] for u in urls] == ["healthy.json", "kms02.json"], argv
