@@ -12,26 +12,32 @@
 #include "vlog.h"
 
 /* A name for a document that gave none: the host of an http(s) URL, else
- * the file's path, credentials and query left out (url_redact). */
+ * the file's name without ".json" ("/srv/kms03.json": "kms03"); never a
+ * credential or a query (url_redact). */
 static void name_from_url(const char *url, char *out, size_t len)
 {
 	char shown[1024];
 	url_redact(url, shown, sizeof shown);
 	const char *sep = strstr(shown, "://");
 	if (!sep || strncmp(shown, "file://", 7) == 0) {
-		text_printf(out, len, "%s", sep ? sep + 3 : shown);
+		const char *path = sep ? sep + 3 : shown;
+		const char *slash = strrchr(path, '/');
+		const char *base = slash && slash[1] ? slash + 1 : path;
+		size_t n = strlen(base);
+		if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+			n -= 5;
+		text_printf(out, len, "%.*s", (int)n, base);
 		return;
 	}
 	const char *host = sep + 3;
 	size_t n = strcspn(host, "/?#");
-	snprintf(out, len, "%.*s", (int)n, host);
+	text_printf(out, len, "%.*s", (int)n, host);
 }
 
 /* The length of host's first label, or all of it for an IP address. */
 static size_t first_label(const char *host)
 {
-	if (strchr(host, ':') || strspn(host, "0123456789.") == strlen(host) ||
-	    host[0] == '/')
+	if (strchr(host, ':') || strspn(host, "0123456789.") == strlen(host))
 		return strlen(host);
 	return strcspn(host, ".");
 }

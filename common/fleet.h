@@ -27,7 +27,8 @@
 struct fleet_doc {
 	const char *url;          /* the -u as given (co->urls[i]) */
 	char host[256];           /* host.name when loaded, else the URL's host
-				     ("kms02.corp.example"), else the path */
+				     ("kms02.corp.example"), else the file's
+				     name without .json ("kms03") */
 	char name[256];           /* what line 1, long output and perfdata
 				     labels call it: host's first label
 				     ("kms02") when no other host of the fleet

@@ -97,8 +97,8 @@ START_TEST(each_host_its_own)
 	ck_assert(!f.docs[1].usable);
 	ck_assert_ptr_null(f.docs[1].doc);
 	ck_assert_int_eq(f.docs[1].state, STATE_UNKNOWN);
-	ck_assert_str_eq(f.docs[1].host, missing);
-	ck_assert_str_eq(f.docs[1].name, missing);
+	ck_assert_str_eq(f.docs[1].host, "none"); /* the file's name */
+	ck_assert_str_eq(f.docs[1].name, "none");
 	char want[512];
 	snprintf(want, sizeof want, "cannot open %s: No such file or directory", missing);
 	ck_assert_str_eq(f.docs[1].why, want);
