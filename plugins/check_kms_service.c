@@ -827,9 +827,9 @@ static void eval_fleet_idle(struct check *c, const struct config *cfg, const str
 	struct thresholds th = idle_limit(cfg, limit, sizeof limit);
 	if (!newest) {
 		struct subcheck *sc = check_add(c, "fleet idle: no activation request recorded in "
-						"the client inventories of %zu KMS host%s (%zu "
-						"clients, limit %s)", hosts, hosts == 1 ? "" : "s",
-						clients, limit);
+						"the client inventor%s of %zu KMS host%s (%zu "
+						"clients, limit %s)", hosts == 1 ? "y" : "ies",
+						hosts, hosts == 1 ? "" : "s", clients, limit);
 		subcheck_set_state(sc, STATE_WARNING);
 		subcheck_headline(sc, "idle: no activation request recorded on any KMS host");
 		return;
@@ -839,9 +839,8 @@ static void eval_fleet_idle(struct check *c, const struct config *cfg, const str
 	fmt_duration(ago, sizeof(ago), m.value);
 	struct subcheck *sc;
 	if (thresholds_check(&th, m.value) != STATE_OK) {
-		sc = check_add(c, "fleet idle: no activation request to any of %zu KMS hosts since "
-			       "%s UTC (to %s), %s ago (limit %s)", hosts, at, newest->name, ago,
-			       limit);
+		sc = check_add(c, "fleet idle: no activation request to any KMS host since %s UTC "
+			       "(the last to %s), %s ago (limit %s)", at, newest->name, ago, limit);
 		subcheck_headline(sc, "idle %s: no request to any KMS host since %s UTC (limit %s)",
 				  ago, at, limit);
 	} else {
