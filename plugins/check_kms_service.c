@@ -9,6 +9,11 @@
  * headline is its short phrase for line 1) -> reports (check_exit). See
  * docs/DESIGN.md, "The result model".
  *
+ * With -u given more than once (a fleet, common/fleet.h) every host's
+ * document is aggregated on its own and judged by the same findings, as
+ * the children of the host's subcheck; idle is then judged for the fleet
+ * (no request reached any host) unless --idle-per-host.
+ *
  * Owns: the findings and their phrases; the aggregation of the client
  * inventory into the newest request time and per-HRESULT counts of failing
  * clients (never a client list, so a 1M-client document stays in flat
@@ -553,15 +558,15 @@ static void eval_idle(struct eval *ev)
 	struct subcheck *sc;
 	if (!judged) {
 		sc = add_line(ev, "last activation request %s UTC, %s ago (idle judged for the "
-		              "fleet)", at, ago);
+			      "fleet)", at, ago);
 	} else if (thresholds_check(&th, m.value) != STATE_OK) {
 		sc = add_line(ev, "idle: no activation request since %s UTC, %s ago (limit %s)",
-		              at, ago, limit);
+			      at, ago, limit);
 		subcheck_headline(sc, "idle %s: no activation request since %s UTC (limit %s)",
 				  ago, at, limit);
 	} else {
 		sc = add_line(ev, "last activation request %s UTC, %s ago (idle limit %s)", at,
-		              ago, limit);
+			      ago, limit);
 	}
 	subcheck_metric(sc, m);
 }
@@ -614,10 +619,10 @@ static void eval_failing(struct eval *ev)
 	struct subcheck *sc;
 	if (n == 0)
 		sc = add_line(ev, "failed requests: none of %zu client%s heard from within %s "
-		              "failed (%s)", g->heard, s, ev->lookback, lim);
+			      "failed (%s)", g->heard, s, ev->lookback, lim);
 	else
 		sc = add_line(ev, "failed requests: %zu of %zu client%s heard from within %s "
-		              "failed their last request (%s)", n, g->heard, s, ev->lookback, lim);
+			      "failed their last request (%s)", n, g->heard, s, ev->lookback, lim);
 	subcheck_metric(sc, m);
 	if (thresholds_check(&th, m.value) != STATE_OK)
 		failing_headline(sc, g);
@@ -893,7 +898,7 @@ static void fleet_ok_summary(struct check *c, const struct fleet *f, const struc
 		if (g[i].with_request > 0 && (isnan(last) || g[i].last_request > last))
 			last = g[i].last_request;
 	}
-	snprintf(ol.s, sizeof ol.s, "%zu KMS hosts OK", hosts);
+	snprintf(ol.s, sizeof ol.s, "%zu KMS host%s OK", hosts, hosts == 1 ? "" : "s");
 	/* an OK host is a KMS, running or not saying; licensed or not saying */
 	fleet_phrase(&ol, running, hosts, "running", "not reported", "KMS state not reported");
 	if (products == 0)
