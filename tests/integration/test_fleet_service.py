@@ -416,9 +416,14 @@ def test_same_host_name_twice_is_unknown(nginx, folder):
 def test_invalid_document_is_unknown_named(nginx, folder):
     docs = healthy_fleet(2)
     docs["kms02"] = b'{"format": "kms-status", "version": 1'
-    res = check(nginx, folder, docs)
+    urls = serve_fleet(nginx, folder, docs)
+    res = run(PLUGIN, *url_args(urls.values()), "--cacert", nginx.ca)
     assert res.code == 3, res
-    assert res.first.startswith("KMS SERVICE UNKNOWN - 127.0.0.1:%d: " % nginx.https_port), res
+    # a document that gives no host.name is named by its URL's host
+    assert res.first == ("KMS SERVICE UNKNOWN - 127.0.0.1:%d: status document %s: invalid "
+                         "JSON: document ends early (line 1, column 37)"
+                         % (nginx.https_port, urls["kms02"])), res
+    assert all(line in res.long for line in healthy_long("kms01")), res
 
 
 def test_worse_host_outranks_unknown_host(nginx, folder):
