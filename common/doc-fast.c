@@ -1,7 +1,8 @@
 /* doc-fast.c - the fast path for flat "clients" elements (doc-fast.h). A
  * strict recursive-descent reader of RFC 8259 JSON restricted to what the
- * exporter writes; anything outside that restriction returns false so that
- * jansson, the reference, decides. */
+ * exporter writes (flat objects, and the one list of flat objects the
+ * caller names, a client's names_seen); anything outside that restriction
+ * returns false so that jansson, the reference, decides. */
 #include "doc-fast.h"
 
 #include <string.h>
@@ -156,68 +157,124 @@ static bool read_value(struct fp *f, struct jv *v, size_t *len, int depth)
 	}
 }
 
-bool fast_object(char *buf, size_t len, const char *const *names, size_t n,
-		 struct jv *out)
+static bool read_list(struct fp *f, struct jv_list *list);
+
+/* At '{': a flat object; names[k] lands in out[k] (absent ones JV_ABSENT),
+ * out[list->member] as a list when list is given. */
+static bool read_object(struct fp *f, const char *const *names, size_t n,
+			struct jv *out, struct jv_list *list)
 {
-	struct fp f = { buf, buf + len };
 	const char *keys[MAX_KEYS];
 	size_t klens[MAX_KEYS], nkeys = 0;
-	char *ends[MAX_KEYS]; /* where each wanted string ends, for the NUL */
 	for (size_t k = 0; k < n; k++)
 		out[k].t = JV_ABSENT;
-	skip_ws(&f);
-	if (f.p >= f.end || *f.p != '{')
-		return false;
-	f.p++;
-	skip_ws(&f);
-	if (f.p < f.end && *f.p == '}') {
-		f.p++;
-	} else {
-		for (;;) {
-			const char *key;
-			size_t klen, vlen = 0;
-			if (f.p >= f.end || *f.p != '"' ||
-			    !read_string(&f, &key, &klen) || nkeys == MAX_KEYS)
-				return false;
-			for (size_t i = 0; i < nkeys; i++)
-				if (klens[i] == klen && memcmp(keys[i], key, klen) == 0)
-					return false;
-			keys[nkeys] = key;
-			klens[nkeys++] = klen;
-			skip_ws(&f);
-			if (f.p >= f.end || *f.p != ':')
-				return false;
-			f.p++;
-			skip_ws(&f);
-			size_t k = 0;
-			/* first byte first: strncmp per name is a third of the time */
-			while (k < n && !(klen > 0 && names[k][0] == key[0] &&
-					  strncmp(names[k], key, klen) == 0 &&
-					  names[k][klen] == '\0'))
-				k++;
-			struct jv dummy, *v = k < n ? &out[k] : &dummy;
-			if (!read_value(&f, v, &vlen, 0))
-				return false;
-			if (k < n)
-				ends[k] = v->t == JV_STRING ? (char *)v->s + vlen : NULL;
-			skip_ws(&f);
-			if (f.p >= f.end)
-				return false;
-			if (*f.p == '}') {
-				f.p++;
-				break;
-			}
-			if (*f.p != ',')
-				return false;
-			f.p++;
-			skip_ws(&f);
-		}
+	f->p++;
+	skip_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return true;
 	}
+	for (;;) {
+		const char *key;
+		size_t klen, vlen = 0;
+		if (f->p >= f->end || *f->p != '"' ||
+		    !read_string(f, &key, &klen) || nkeys == MAX_KEYS)
+			return false;
+		for (size_t i = 0; i < nkeys; i++)
+			if (klens[i] == klen && memcmp(keys[i], key, klen) == 0)
+				return false;
+		keys[nkeys] = key;
+		klens[nkeys++] = klen;
+		skip_ws(f);
+		if (f->p >= f->end || *f->p != ':')
+			return false;
+		f->p++;
+		skip_ws(f);
+		size_t k = 0;
+		/* first byte first: strncmp per name is a third of the time */
+		while (k < n && !(klen > 0 && names[k][0] == key[0] &&
+				  strncmp(names[k], key, klen) == 0 &&
+				  names[k][klen] == '\0'))
+			k++;
+		struct jv dummy, *v = k < n ? &out[k] : &dummy;
+		if (list && k == list->member && f->p < f->end && *f->p == '[') {
+			if (!read_list(f, list))
+				return false;
+			v->t = JV_ARRAY;
+		} else if (!read_value(f, v, &vlen, 0)) {
+			return false;
+		}
+		v->end = v->t == JV_STRING ? (char *)v->s + vlen : NULL;
+		skip_ws(f);
+		if (f->p >= f->end)
+			return false;
+		if (*f->p == '}') {
+			f->p++;
+			return true;
+		}
+		if (*f->p != ',')
+			return false;
+		f->p++;
+		skip_ws(f);
+	}
+}
+
+/* At '[': at most list->max flat objects. */
+static bool read_list(struct fp *f, struct jv_list *list)
+{
+	size_t stride = 1 + list->n_names;
+	list->n = 0;
+	f->p++;
+	skip_ws(f);
+	if (f->p < f->end && *f->p == ']') {
+		f->p++;
+		return true;
+	}
+	for (;;) {
+		if (list->n == list->max || f->p >= f->end || *f->p != '{')
+			return false;
+		struct jv *item = &list->items[list->n * stride];
+		item->t = JV_OBJECT;
+		item->end = NULL;
+		if (!read_object(f, list->names, list->n_names, item + 1, NULL))
+			return false;
+		list->n++;
+		skip_ws(f);
+		if (f->p >= f->end)
+			return false;
+		if (*f->p == ']') {
+			f->p++;
+			return true;
+		}
+		if (*f->p != ',')
+			return false;
+		f->p++;
+		skip_ws(f);
+	}
+}
+
+static void terminate(struct jv *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (v[k].t == JV_STRING)
+			*v[k].end = '\0'; /* the closing quote */
+}
+
+bool fast_object(char *buf, size_t len, const char *const *names, size_t n,
+		 struct jv *out, struct jv_list *list)
+{
+	struct fp f = { buf, buf + len };
+	if (list)
+		list->n = 0;
+	skip_ws(&f);
+	if (f.p >= f.end || *f.p != '{' || !read_object(&f, names, n, out, list))
+		return false;
 	skip_ws(&f);
 	if (f.p != f.end)
 		return false;
-	for (size_t k = 0; k < n; k++)
-		if (out[k].t == JV_STRING)
-			*ends[k] = '\0'; /* the closing quote */
+	/* only now that the whole element is read: on false, buf is intact */
+	terminate(out, n);
+	if (list && list->member < n && out[list->member].t == JV_ARRAY)
+		terminate(list->items, list->n * (1 + list->n_names));
 	return true;
 }

@@ -137,7 +137,12 @@ struct doc_client {
 	long long state_expires_in_minutes; /* >= 0 or DOC_ABSENT */
 	/* names_seen (issue 18): the distinct FQDNs that sent this CMID for
 	 * this product, most recent first, at most DOC_NAMES_SEEN_MAX; absent
-	 * in older documents (has_names_seen false, n_names_seen 0) */
+	 * or null in older documents (has_names_seen false, n_names_seen 0,
+	 * names_seen NULL). Checked: each name a non-empty string, no name
+	 * twice (ignoring case), last_request_at a time or null, the count
+	 * >= the list's length ("$.clients[3].names_seen_count: 1 is less
+	 * than the 2 names listed"); the order is the exporter's, not checked.
+	 * The array and its names are valid only during the callback. */
 	bool has_names_seen;
 	const struct doc_name_seen *names_seen;
 	size_t n_names_seen;

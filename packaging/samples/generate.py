@@ -89,18 +89,93 @@ def jstr(value):
     return "null" if value is None else '"%s"' % iso(value)
 
 
+def names_json(names, count):
+    """names_seen and names_seen_count members (leading comma) for the list
+    of (name, epoch) pairs, most recent first."""
+    return (',"names_seen":[%s],"names_seen_count":%d'
+            % (",".join('{"name":"%s","last_request_at":%s}' % (n, jstr(t))
+                        for n, t in names), count))
+
+
 def client_json(c):
-    """One client dict (epoch-second times) -> its JSON text."""
+    """One client dict (epoch-second times) -> its JSON text; with a
+    "names_seen" key ([(name, epoch)], most recent first) the record
+    carries names_seen and names_seen_count too."""
+    names = c.get("names_seen")
     return (
         '{"name":"%s","cmid":"%s","sku_id":"%s","application_id":"%s",'
         '"virtual":%s,"required_count":%d,"first_seen_at":%s,'
         '"last_request_at":%s,"last_result":"%s","last_success_at":%s,'
-        '"license_state":%d,"state_expires_in_minutes":%d}'
+        '"license_state":%d,"state_expires_in_minutes":%d%s}'
         % (c["name"], c["cmid"], c["sku_id"], c["application_id"],
            "true" if c["virtual"] else "false", c["required_count"],
            jstr(c["first_seen_at"]), jstr(c["last_request_at"]),
            c["last_result"], jstr(c["last_success_at"]),
-           c["license_state"], c["state_expires_in_minutes"]))
+           c["license_state"], c["state_expires_in_minutes"],
+           "" if names is None else names_json(names, len(names))))
+
+
+# Clone groups of --clones N: the extra machines per shared CMID cycle
+# through these sizes (groups of 2, 3, 5 and 10 machines), the last group
+# taking what is left.
+CLONE_EXTRAS = (1, 2, 4, 9)
+CLONE_WINDOW = 9 * DAY         # the renewal interval + 2 days
+
+
+def clone_groups(n):
+    """The extra machines of each shared CMID, for n clones in all."""
+    groups, i = [], 0
+    while n > 0:
+        k = min(n, CLONE_EXTRAS[i % len(CLONE_EXTRAS)])
+        groups.append(k)
+        n -= k
+        i += 1
+    return groups
+
+
+class Clones:
+    """Names for --clones: a group of cloned machines behind one record's
+    CMID, and one renamed machine. Its own RNG, so the records' other
+    fields are drawn exactly as without --clones."""
+
+    def __init__(self, seed, now, n):
+        self.rng = random.Random(seed * 1000003 + 17)
+        self.now = now
+        self.groups = clone_groups(n)
+        self.next_clone = 1
+
+    def holders(self):
+        """How many records carry the groups and the rename (the last
+        ones of the document)."""
+        return len(self.groups) + 1 if self.groups else 0
+
+    def share(self, c, extra):
+        """c's CMID is also sent by `extra` clones, each with a request of
+        its own within the last 9 days and before c's (c stays the record's
+        newest name and request)."""
+        names = [(c["name"], c["last_request_at"])]
+        lo = self.now - CLONE_WINDOW + HOUR
+        for _ in range(extra):
+            at = lo + self.rng.randrange(max(1, c["last_request_at"] - lo))
+            names.append(("clone%05d.corp.example" % self.next_clone, at))
+            self.next_clone += 1
+        names.sort(key=lambda nt: (-nt[1], nt[0]))
+        c["names_seen"] = names
+
+    def rename(self, c):
+        """c was called desktop-NNNNN until 40-50 days ago: that name
+        stopped long before c's began (and c was first seen before)."""
+        old_at = self.now - 40 * DAY - self.rng.randrange(10 * DAY)
+        c["first_seen_at"] = min(c["first_seen_at"], old_at - 30 * DAY)
+        c["names_seen"] = [(c["name"], c["last_request_at"]),
+                           ("desktop-%05d.corp.example" % self.rng.randrange(100000), old_at)]
+
+    def apply(self, c, k):
+        """Names for the k-th holder (0-based): the groups, then the rename."""
+        if k < len(self.groups):
+            self.share(c, self.groups[k])
+        else:
+            self.rename(c)
 
 
 class Fleet:
@@ -255,10 +330,14 @@ def products_json(tally, profile, lapsing):
     return "[\n" + ",\n".join(out) + "\n]"
 
 
-def write_document(out, n, seed, now, profile="mixed", lapsing=0, lapse_day=3):
+def write_document(out, n, seed, now, profile="mixed", lapsing=0, lapse_day=3,
+                   names_seen=False, clones=0):
     """Write one document with n clients to the binary stream out."""
     fleet = Fleet(seed, now, profile)
     tally = Tally()
+    cl = Clones(seed, now, clones)
+    first_holder = n - cl.holders() + 1
+    names_seen = names_seen or clones > 0
     generated = now - 5 * MIN
     out.write((
         '{"format":"kms-status","version":1,"generated_at":"%s",\n'
@@ -269,10 +348,15 @@ def write_document(out, n, seed, now, profile="mixed", lapsing=0, lapse_day=3):
         % (iso(generated), iso(fleet.complete_since))).encode())
     buf = []
     for i in range(1, n + 1):
-        if lapsing:
+        if i >= first_holder:
+            c = fleet.active_pc(i)
+            cl.apply(c, i - first_holder)
+        elif lapsing:
             c = fleet.lapsing_client(i, lapse_day) if i <= lapsing else fleet.active_pc(i)
         else:
             c = fleet.client(i)
+        if names_seen and "names_seen" not in c:
+            c["names_seen"] = [(c["name"], c["last_request_at"])]
         tally.add(c, now)
         buf.append(client_json(c))
         if len(buf) >= 4096:
@@ -304,7 +388,19 @@ def main(argv=None):
                "leave the count at now + D days - 1 h; the other N - L clients are "
                "Windows PCs that renewed 1 h to 5 days before --now (active); no other "
                "client is lapsing; only the Windows product is written, current_count "
-               "= min(50, N). Products follow the clients in the output.")
+               "= min(50, N). "
+               "With --names-seen: every client record carries names_seen (its own "
+               "name and last request) and names_seen_count 1. With --clones C "
+               "(implies --names-seen): C extra machines share the CMIDs of the last "
+               "records, in groups of 1, 2, 4, 9 extra machines in turn (2, 3, 5, 10 "
+               "machines per CMID; the last group takes the rest), named "
+               "cloneNNNNN.corp.example, each with its own request within the last 9 "
+               "days and before the record's own; the record after the groups is a "
+               "rename (an old name desktop-NNNNN whose last request was 40-50 days "
+               "ago). These G + 1 records are Windows PCs that renewed 1 h to 5 days "
+               "before --now; the other records are the same as without --clones "
+               "(and without --names-seen the output is byte for byte what it was). "
+               "Products follow the clients in the output.")
     ap.add_argument("--clients", type=int, default=1000, metavar="N", help="number of clients (default 1000)")
     ap.add_argument("--seed", type=int, default=1, metavar="S", help="RNG seed (default 1)")
     ap.add_argument("--now", default="2026-11-25T14:00:00Z", metavar="RFC3339",
@@ -316,9 +412,19 @@ def main(argv=None):
                     help="L Windows clients that drop out of the count on day D (see below)")
     ap.add_argument("--lapse-day", type=int, default=3, metavar="D",
                     help="day (1-29) on which the --lapsing clients leave the count (default 3)")
+    ap.add_argument("--names-seen", action="store_true",
+                    help="give every client names_seen (its own name) and names_seen_count 1")
+    ap.add_argument("--clones", type=int, default=0, metavar="C",
+                    help="C extra machines sharing CMIDs in groups, plus one rename (see below)")
     a = ap.parse_args(argv)
     if a.clients < 0 or not 0 <= a.lapsing <= a.clients:
         ap.error("need 0 <= --lapsing <= --clients")
+    if a.clones < 0:
+        ap.error("--clones must be >= 0")
+    holders = len(clone_groups(a.clones)) + 1 if a.clones else 0
+    if holders > a.clients - a.lapsing:
+        ap.error("--clones %d needs %d clients besides the --lapsing ones"
+                 % (a.clones, holders))
     if not 1 <= a.lapse_day <= 29:
         ap.error("--lapse-day must be 1..29")
     try:
@@ -327,9 +433,11 @@ def main(argv=None):
         ap.error("--now: %s" % e)
     if a.out:
         with open(a.out, "wb") as f:
-            write_document(f, a.clients, a.seed, now, a.profile, a.lapsing, a.lapse_day)
+            write_document(f, a.clients, a.seed, now, a.profile, a.lapsing, a.lapse_day,
+                           a.names_seen, a.clones)
     else:
-        write_document(sys.stdout.buffer, a.clients, a.seed, now, a.profile, a.lapsing, a.lapse_day)
+        write_document(sys.stdout.buffer, a.clients, a.seed, now, a.profile, a.lapsing,
+                       a.lapse_day, a.names_seen, a.clones)
         sys.stdout.buffer.flush()
     return 0
 

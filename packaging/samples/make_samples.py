@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the sample status documents of packaging/samples/ (deterministic).
 
-Owns: the five hand-shaped samples described in README.md beside it, all
+Owns: the six hand-shaped samples described in README.md beside it, all
 written against the fixed "now" 2026-11-25T14:00:00Z (the tests run the
 plugins with KMS_PLUGINS_NOW set to it).  Every client is placed on purpose:
 the comments say which count, deadline or failure it makes.
@@ -29,16 +29,22 @@ OFFICE_HOST = "Office 16, Office16ProPlusKMSHostVL_KMS_Host edition"
 class Builder:
     """Client records for one sample, GUIDs from a seeded RNG."""
 
-    def __init__(self, seed, complete_since):
+    def __init__(self, seed, complete_since, names_seen=False):
         self.rng = random.Random(seed)
         self.complete_since = complete_since
+        self.names_seen = names_seen   # every record carries names_seen
         self.clients = []
 
     def add(self, name, kind, last_request, result="0x0", last_success="same",
-            state=1, expires=None, virtual=None):
+            state=1, expires=None, virtual=None, names=None, names_count=None,
+            first_seen=None):
         """kind: pc (needs 25), server or office (need 5); times in epoch s;
         last_success "same" = last_request; expires: minutes (default: a
-        licensed client's remaining validity as reported at the request)."""
+        licensed client's remaining validity as reported at the request).
+        names: [(name, epoch)], most recent first, the names that sent this
+        CMID (default, when the builder reports names: the client's own);
+        names_count: how many ever (default: as many as listed); first_seen:
+        epoch (default: drawn between complete_since and the last success)."""
         rng = self.rng
         if last_success == "same":
             last_success = last_request
@@ -46,7 +52,8 @@ class Builder:
             expires = RENEWED if state == 1 else 0
         anchor = last_success if last_success is not None else last_request
         span = max(0, anchor - self.complete_since)
-        first_seen = self.complete_since + (rng.randrange(span) // 60 * 60 if span else 0)
+        if first_seen is None:
+            first_seen = self.complete_since + (rng.randrange(span) // 60 * 60 if span else 0)
         self.clients.append({
             "name": name,
             "cmid": guid(rng),
@@ -61,6 +68,22 @@ class Builder:
             "license_state": state,
             "state_expires_in_minutes": expires,
         })
+        if names is None and self.names_seen:
+            names = [(name, last_request)]
+        if names is not None:
+            self.clients[-1]["names_seen"] = [{"name": n, "last_request_at": iso(t)}
+                                              for n, t in names]
+            self.clients[-1]["names_seen_count"] = (len(names) if names_count is None
+                                                    else names_count)
+
+    def shared(self, names, kind, result="0x0", last_success="same", state=1,
+               expires=None, first_seen=None):
+        """One record for machines cloned without sysprep /generalize: they
+        send one CMID, so the host keeps one record, named after the newest
+        request. names: [(name, epoch)] in any order."""
+        names = sorted(names, key=lambda nt: (-nt[1], nt[0]))
+        self.add(names[0][0], kind, names[0][1], result, last_success, state,
+                 expires, names=names, first_seen=first_seen)
 
     def weekly(self, names, kind, newest=NOW - 14 * MIN):
         """Clients renewing weekly, their last requests spread over 7 days."""
@@ -169,6 +192,42 @@ def expiring():
                product(OFFICE_HOST, OFFICE_APP, 8, (980, 0, 0, 980, 0, 0, 0, 0))]
 
 
+def cloned():
+    """Windows count 21 although 36 machines ask: 17 of them share 2 CMIDs
+    (12 VDI desktops from one image, 5 kiosks from another, never run
+    through sysprep /generalize), so the count sees 2 of them; every client
+    OS fails with 0xC004F038. Also a rename (pc0011 was desktop-4f7k2q9
+    until 2026-10-12), two foreign clients (HOME-PC without a domain, a lab
+    VM under lab.example) and 6 servers; every record carries names_seen.
+    No burst: the inventory is small and first seen over months."""
+    b = Builder(61, parse_time("2026-03-01T00:00:00Z"), names_seen=True)
+    b.weekly(servers(1, 6), "server", newest=NOW - 38 * MIN)              # 6 active
+    # 12 VDI desktops, new from one image: OOB grace, retrying every 2 h
+    b.shared([("vdi%02d.corp.example" % k, NOW - (9 + 7 * k) * MIN) for k in range(1, 13)],
+             "pc", "0xC004F038", None, 2, expires=27 * 1440 + 600,
+             first_seen=NOW - 3 * DAY + 600 * MIN)
+    # 5 kiosks cloned from an activated image: licensed, renewals failing,
+    # each powered on on its own day within the last 6 days
+    b.shared([("kiosk%02d.corp.example" % k, NOW - k * DAY - (3 + 11 * k) * MIN)
+              for k in range(1, 6)],
+             "pc", "0xC004F038", NOW - 19 * DAY, 1, expires=161 * 1440)
+    for i, name in enumerate(pcs(1, 10)):                                 # 10 licensed, renewal fails
+        b.add(name, "pc", NOW - (25 + 113 * i) * MIN, "0xC004F038",
+              NOW - (12 + 4 * i) * DAY, 1, expires=(168 - 4 * i) * 1440)
+    # a rename: the old name stopped 44 days ago, long before the new began
+    renamed = NOW - 2 * HOUR - 17 * MIN
+    b.add("pc0011.corp.example", "pc", renamed, "0xC004F038", NOW - 30 * DAY, 1,
+          expires=150 * 1440, first_seen=parse_time("2026-04-20T08:12:00Z"),
+          names=[("pc0011.corp.example", renamed),
+                 ("desktop-4f7k2q9.corp.example", parse_time("2026-10-12T16:40:00Z"))])
+    # foreign: a home PC over VPN (no domain) and a lab VM
+    b.add("HOME-PC", "pc", NOW - 3 * HOUR - 5 * MIN, "0xC004F038", None, 2,
+          expires=12 * 1440, virtual=False, first_seen=NOW - 18 * DAY - 3 * HOUR - 5 * MIN)
+    b.add("vm07.lab.example", "pc", NOW - 51 * MIN, "0xC004F038", None, 2,
+          expires=20 * 1440, virtual=True, first_seen=NOW - 10 * DAY - 51 * MIN)
+    return b, [product(WIN_HOST, WINDOWS_APP, 21, (2480, 604, 0, 1690, 790, 0, 0, 0))]
+
+
 def samples():
     b, prods = healthy()
     yield "healthy", document(host(), prods, b,
@@ -190,6 +249,9 @@ def samples():
          "message": "An error occurred while trying to publish the Key Management "
                     "Service (KMS) to DNS in the 'corp.example' domain. "
                     "Info: 0x8007232A, DNS server failure."}])
+    b, prods = cloned()
+    yield "cloned", document(host(), prods, b,
+                             [ev12294(parse_time("2026-11-25T05:21:09Z"))])
 
 
 def main():

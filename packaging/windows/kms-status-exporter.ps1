@@ -13,7 +13,10 @@
 
     The client inventory is keyed by (CMID, SKU id): Office 2013+ sends the
     machine's CMID too, so one machine holds one record per product. It is
-    merged with the previous document, so it outlives the event log. The
+    merged with the previous document, so it outlives the event log. Each
+    record lists the names (client FQDNs) that sent its CMID, newest first,
+    at most 32, and how many distinct names ever: machines cloned without
+    sysprep /generalize share one CMID under several names. The
     document is written to a temporary file beside the target and swapped
     in, so a reader never sees half a file.
 
@@ -59,7 +62,7 @@ Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $WindowsAppId = '55c92734-d682-4d71-983e-d6ec3f16059f'
-$ExporterVersion = '1.1'
+$ExporterVersion = '1.2'
 $LogSource = 'kms-status-exporter'
 $UInt32NotApplicable = [int64]4294967295   # WMI's uint32 "-1"; written as a decimal literal: 0xFFFFFFFF is Int32 -1 in PowerShell 5.1
 # The providers of 12291-12294 in the Application log (Windows 7 / 2008 R2
@@ -73,6 +76,8 @@ $ClientKeys = 'name', 'cmid', 'sku_id', 'application_id', 'virtual', 'required_c
     'first_seen_at', 'last_request_at', 'last_result', 'last_success_at',
     'license_state', 'state_expires_in_minutes'
 $MaxSkippedListed = 20
+# names_seen: at most this many names per record (the document's limit)
+$MaxNamesSeen = 32
 
 # --- helpers ---------------------------------------------------------------
 
@@ -274,6 +279,96 @@ function Get-RequestFields($Record) {
     } }
 }
 
+# --- names per CMID (names_seen) -------------------------------------------
+
+# A record's names: $c['_names'] (name -> last request [datetime] or $null,
+# at most $MaxNamesSeen) and $c['_count'] (distinct names ever, including
+# those no longer listed). Names are lower case (Get-RequestFields).
+
+# The names of a table, newest request first, then by name (ordinal, so
+# every culture writes the same order); a name without a time comes last.
+function Get-NamesSeenOrder($Names) {
+    $list = [string[]]@($Names.Keys)
+    $max = [datetime]::MaxValue.Ticks
+    $keys = [string[]]@($list | ForEach-Object {
+        $at = $Names[$_]
+        $t = if ($null -eq $at) { $max } else { $max - $at.Ticks }
+        '{0:D19}{1}{2}' -f $t, "`t", $_
+    })
+    [Array]::Sort($keys, $list, [System.StringComparer]::Ordinal)
+    return ,$list
+}
+
+# Keep the $MaxNamesSeen newest names.
+function Limit-NamesSeen($Client) {
+    $names = $Client['_names']
+    if ($names.Count -le $MaxNamesSeen) { return }
+    $order = Get-NamesSeenOrder $names
+    for ($i = $MaxNamesSeen; $i -lt $order.Count; $i++) { $names.Remove($order[$i]) }
+}
+
+# One request's name. A known name only moves forward in time; a new name
+# counts once. When the list is full, a name older than every listed one is
+# one that fell off the list (or a request read again in the bookmark's
+# overlap): it was counted then and changes nothing now.
+function Add-NameSeen($Client, $Name, $At) {
+    if (-not $Name) { return }
+    $names = $Client['_names']
+    if ($names.ContainsKey($Name)) {
+        $old = $names[$Name]
+        if ($null -ne $At -and ($null -eq $old -or $At -gt $old)) { $names[$Name] = $At }
+        return
+    }
+    if ($names.Count -ge $MaxNamesSeen) {
+        $order = Get-NamesSeenOrder $names
+        $oldest = $names[$order[$order.Count - 1]]
+        if ($null -eq $At -or ($null -ne $oldest -and $At -le $oldest)) { return }
+    }
+    $names[$Name] = $At
+    $Client['_count'] = [int64]$Client['_count'] + 1
+    Limit-NamesSeen $Client
+}
+
+# Two records of one (CMID, SKU) pair in a previous document: the names of
+# $From join $Into's; distinct names ever: at least either count and the
+# names both list.
+function Merge-NamesSeen($Into, $From) {
+    $names = $Into['_names']
+    foreach ($n in @($From['_names'].Keys)) {
+        $at = $From['_names'][$n]
+        if (-not $names.ContainsKey($n)) { $names[$n] = $at }
+        elseif ($null -ne $at -and ($null -eq $names[$n] -or $at -gt $names[$n])) { $names[$n] = $at }
+    }
+    $Into['_count'] = [Math]::Max([Math]::Max([int64]$Into['_count'], [int64]$From['_count']), [int64]$names.Count)
+    Limit-NamesSeen $Into
+}
+
+# names_seen and names_seen_count of a previous record: its list when it
+# has one (exporter 1.2), else its own name at its last request (the name
+# that sent it, in a document of exporter 1.1 or older).
+function Import-NamesSeen($Client, $Previous) {
+    $names = @{}
+    $count = [int64]0
+    $listed = Get-Field $Previous 'names_seen'
+    if ($null -ne $listed) {
+        foreach ($n in @($listed)) {
+            $name = [string](Get-Field $n 'name')
+            if (-not $name) { continue }
+            $name = $name.ToLowerInvariant()
+            $at = ConvertTo-Utc (Get-Field $n 'last_request_at')
+            if (-not $names.ContainsKey($name)) { $names[$name] = $at }
+            elseif ($null -ne $at -and ($null -eq $names[$name] -or $at -gt $names[$name])) { $names[$name] = $at }
+        }
+        $prev = ConvertFrom-WmiUInt32 (Get-Field $Previous 'names_seen_count') 0 2147483647
+        if ($null -ne $prev) { $count = $prev }
+    } elseif ($Client.name) {
+        $names[([string]$Client.name).ToLowerInvariant()] = $Client.last_request_at
+    }
+    $Client['_names'] = $names
+    $Client['_count'] = [Math]::Max($count, [int64]$names.Count)
+    Limit-NamesSeen $Client
+}
+
 # The inventory key: one record per machine and product. The product is
 # the SKU the event names; the event does not name the application.
 function Get-ClientKey([string]$Cmid, [string]$Sku) { return "$Cmid|$Sku" }
@@ -286,6 +381,7 @@ function Update-Client($Inventory, $Fields, [datetime]$At) {
     $c = $Inventory[$key]
     if ($null -ne $c -and $c.last_request_at -and $c.last_request_at -ge $At) {
         if ($null -eq $c.first_seen_at -or $At -lt $c.first_seen_at) { $c.first_seen_at = $At }
+        Add-NameSeen $c $Fields.name $At
         return
     }
     if ($null -eq $c) {
@@ -294,8 +390,11 @@ function Update-Client($Inventory, $Fields, [datetime]$At) {
         $c.cmid = $Fields.cmid
         $c.sku_id = $Fields.sku
         $c.first_seen_at = $At
+        $c['_names'] = @{}
+        $c['_count'] = [int64]0
         $Inventory[$key] = $c
     }
+    Add-NameSeen $c $Fields.name $At
     $c.name = $Fields.name
     $c.application_id = $null     # not in the event: never guessed
     $c.virtual = $Fields.virtual
@@ -318,8 +417,9 @@ function Update-Client($Inventory, $Fields, [datetime]$At) {
 # Inventory from the previous document: (CMID, SKU) -> client with
 # [datetime]s. Records without a GUID CMID are dropped; of two records with
 # the same pair (a document by exporter 1.0, or edited by hand) the newer
-# request wins. application_id values of exporter 1.0 were guessed from
-# this host's licences: they are dropped.
+# request wins, and the names of both are kept (Merge-NamesSeen).
+# application_id values of exporter 1.0 were guessed from this host's
+# licences: they are dropped.
 function Import-Inventory($Previous) {
     $inv = @{}
     foreach ($p in @(Get-Field $Previous 'clients')) {
@@ -335,9 +435,16 @@ function Import-Inventory($Previous) {
         $c.cmid = $cmid
         $c.sku_id = ConvertTo-GuidText $c.sku_id
         $c.application_id = $null
+        Import-NamesSeen $c $p
         $key = Get-ClientKey $cmid $c.sku_id
         $old = $inv[$key]
-        if ($null -ne $old -and $old.last_request_at -and (-not $c.last_request_at -or $c.last_request_at -le $old.last_request_at)) { continue }
+        if ($null -ne $old) {
+            if ($old.last_request_at -and (-not $c.last_request_at -or $c.last_request_at -le $old.last_request_at)) {
+                Merge-NamesSeen $old $c
+                continue
+            }
+            Merge-NamesSeen $c $old
+        }
         $inv[$key] = $c
     }
     return $inv
@@ -481,6 +588,10 @@ function New-StatusDocument([datetime]$Now, $HostState, $Products, $Previous, $R
     foreach ($c in $sorted) {
         $o = [ordered]@{}
         foreach ($k in $ClientKeys) { $o[$k] = if ($k -like '*_at') { Format-Utc $c[$k] } else { $c[$k] } }
+        $names = $c['_names']
+        $order = Get-NamesSeenOrder $names   # one array (not piped: the function returns it whole)
+        $o['names_seen'] = @($order | ForEach-Object { [ordered]@{ name = $_; last_request_at = Format-Utc $names[$_] } })
+        $o['names_seen_count'] = [int64]$c['_count']
         $clients.Add($o)
     }
 

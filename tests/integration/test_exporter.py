@@ -5,12 +5,21 @@ against the schema, keys its clients by (CMID, SKU) and loads in
 check_kms_count, check_kms_renewal and check_kms_service with the exact
 first line; the fixtures hold the odd records the exporter must survive;
 the script parses as PowerShell (tree-sitter grammar, when `make` could
-install it: no PowerShell exists here, so nothing in the script RUNS)."""
+install it: no PowerShell exists here, so nothing in the script RUNS).
+Issue 18: every record's names_seen / names_seen_count in the expected
+documents follow the merge rules of the README (a Python statement of the
+rules, checked against the fixtures: it says what the expected documents
+must hold, not what the PowerShell does; -SelfTest checks that, on
+Windows)."""
+import calendar
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
+import time
+import uuid
 
 import jsonschema
 import pytest
@@ -49,7 +58,7 @@ def test_every_case_has_its_outcome():
     assert sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(EXPECTED, "*.json"))) == WRITING
     for c in FAILING:
         assert not os.path.exists(os.path.join(EXPECTED, c + ".json"))
-    assert {"fresh-host", "mixed-requests", "merge-previous", "not-kms"} <= set(WRITING)
+    assert {"fresh-host", "mixed-requests", "merge-previous", "not-kms", "clones-rename"} <= set(WRITING)
     assert {"log-access-denied", "log-missing"} <= set(FAILING)
 
 
@@ -158,6 +167,9 @@ FIRST_LINES = [
     ("mixed-requests", "check_kms_count", 0, "KMS COUNT OK - Windows 31 OK; Office 2013+ 12 OK"),
     ("mixed-requests", "check_kms_renewal", 2, "KMS RENEWAL CRITICAL - 1 of 6 clients loses activation within 30 days (0 within 7 days), 1 already lost, 1 without a known deadline"),
     ("mixed-requests", "check_kms_service", 2, "KMS SERVICE CRITICAL - 1 of 1 clients failing: 1 with 0xC004F074 (no KMS reachable); +1 more"),
+    ("clones-rename", "check_kms_count", 1, "KMS COUNT WARNING - Windows 26/30 (close to 25)"),
+    ("clones-rename", "check_kms_renewal", 0, "KMS RENEWAL OK - none of 5 clients loses activation within 30 days"),
+    ("clones-rename", "check_kms_service", 0, "KMS SERVICE OK - kms01.corp.example: KMS running, host key licensed, last request 2 min ago"),
     ("not-kms", "check_kms_count", 2, "KMS COUNT CRITICAL - Windows not enabled as a KMS host or no request received yet"),
     ("not-kms", "check_kms_renewal", 0, "KMS RENEWAL OK - the client inventory is empty: no client has asked this host for activation"),
     ("not-kms", "check_kms_service", 2, "KMS SERVICE CRITICAL - KMS is not enabled on ws01 (clients get 0xC004F039)"),
@@ -174,6 +186,185 @@ def test_plugins_load_the_document(case, plugin, code, first):
     res = run(plugin, "-u", os.path.join(EXPECTED, case + ".json"))
     assert res.code != 3, res
     assert (res.code, res.first) == (code, first), res
+
+
+# --- names per CMID (issue 18) ---------------------------------------------------
+#
+# The rules (README, "Names per CMID"), stated once more in Python:
+# - a previous record's names_seen is kept (names lower case, the newer time
+#   of a name listed twice); a record without one (exporter 1.1) starts with
+#   its own name at its last request; names_seen_count is at least the
+#   list's length;
+# - two previous records of one (CMID, SKU): the newer request wins, the
+#   names of both are kept, the count is the larger count or the names both
+#   list, whichever is more;
+# - each valid 12290 (in time order, the overlap's too): a listed name moves
+#   forward in time; a new name is added and counted, except when the list
+#   is full and the request is older than every listed name;
+# - at most 32 names, newest first (then by name); an empty FQDN adds none.
+
+MAX_NAMES = 32
+
+
+def _utc(text):
+    if text is None:
+        return None
+    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$", text)
+    return calendar.timegm(tuple(int(x) for x in m.groups()) + (0, 0, 0))
+
+
+def _iso(t):
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _guid(text):
+    try:
+        return str(uuid.UUID(str(text).strip()))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _order(names):
+    return sorted(names, key=lambda n: (-(names[n] if names[n] is not None else -(1 << 62)), n))
+
+
+def _limit(rec):
+    for n in _order(rec["names"])[MAX_NAMES:]:
+        del rec["names"][n]
+
+
+def _note(names, name, at):
+    """A name at a time into a table: the newer time wins."""
+    if name not in names or (at is not None and (names[name] is None or at > names[name])):
+        names[name] = at
+
+
+def _add(rec, name, at):
+    names = rec["names"]
+    if not name:
+        return
+    if name in names:
+        _note(names, name, at)
+        return
+    if len(names) >= MAX_NAMES:
+        oldest = names[_order(names)[-1]]
+        if at is None or (oldest is not None and at <= oldest):
+            return
+    names[name] = at
+    rec["count"] += 1
+    _limit(rec)
+
+
+def _merge(into, frm):
+    for n, at in frm["names"].items():
+        _note(into["names"], n, at)
+    into["count"] = max(into["count"], frm["count"], len(into["names"]))
+    _limit(into)
+
+
+def _request_fields(props):
+    v = [str(x).strip() for x in props]
+    if len(v) == 1 and "," in v[0]:
+        v = [x.strip() for x in v[0].split(",")]
+    elif len(v) == 10:
+        v = v[1:]
+    return v[2].lower() or None, _guid(v[3]), _guid(v[8])
+
+
+def names_by_the_rules(case, expected):
+    """{(cmid, sku): (names_seen, names_seen_count)} for a fixture case; the
+    valid requests are those the expected document does not list as
+    skipped (their validation is tested above)."""
+    inv = {}
+    for p in (case.get("previous") or {}).get("clients") or []:
+        cmid = _guid(p.get("cmid"))
+        if cmid is None:
+            continue
+        last = _utc(p.get("last_request_at"))
+        rec = {"names": {}, "count": 0, "last": last}
+        if p.get("names_seen") is not None:
+            for n in p["names_seen"]:
+                if n.get("name"):
+                    _note(rec["names"], n["name"].lower(), _utc(n.get("last_request_at")))
+            rec["count"] = p.get("names_seen_count") or 0
+        elif p.get("name"):
+            rec["names"][p["name"].lower()] = last
+        rec["count"] = max(rec["count"], len(rec["names"]))
+        _limit(rec)
+        key = (cmid, _guid(p.get("sku_id")))
+        old = inv.get(key)
+        if old is not None:
+            if old["last"] and (not last or last <= old["last"]):
+                _merge(old, rec)
+                continue
+            _merge(rec, old)
+        inv[key] = rec
+    skipped = {s["record_id"] for s in expected["exporter"]["skipped"]}
+    requests = sorted((r for r in case.get("requests") or []
+                       if r and r["Id"] == 12290 and r["RecordId"] not in skipped),
+                      key=lambda r: (_utc(r["TimeCreated"]), r["RecordId"]))
+    for r in requests:
+        name, cmid, sku = _request_fields(r["Properties"])
+        rec = inv.setdefault((cmid, sku), {"names": {}, "count": 0, "last": None})
+        _add(rec, name, _utc(r["TimeCreated"]))
+    return {k: ([{"name": n, "last_request_at": _iso(v["names"][n])} for n in _order(v["names"])],
+                v["count"]) for k, v in inv.items()}
+
+
+@pytest.mark.parametrize("case", WRITING)
+def test_names_seen_follow_the_rules(case):
+    fixture = load(os.path.join(FIXTURES, case + ".json"))
+    doc = load(os.path.join(EXPECTED, case + ".json"))
+    want = names_by_the_rules(fixture, doc)
+    for c in doc["clients"]:
+        assert (c["names_seen"], c["names_seen_count"]) == want[(c["cmid"], c["sku_id"])], c["name"]
+        if c["names_seen"]:
+            # the record's name is the name of its newest request
+            assert (c["names_seen"][0]["name"], c["names_seen"][0]["last_request_at"]) == \
+                (c["name"], c["last_request_at"])
+    assert doc["exporter"]["version"] == "1.2"
+
+
+def _names(doc, cmid, sku="73111121-5638-40f6-bc11-f1d7b0d64300"):
+    (c,) = [c for c in doc["clients"] if (c["cmid"], c["sku_id"]) == (cmid, sku)]
+    return [(n["name"], n["last_request_at"]) for n in c["names_seen"]], c["names_seen_count"]
+
+
+def test_clones_rename_case():
+    """What the clones-rename case shows, spelt out."""
+    doc = load(os.path.join(EXPECTED, "clones-rename.json"))
+    # four clones behind one CMID, all within minutes; the overlap's
+    # re-read of vdi01 changed nothing, vdi02 moved forward
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-0000000000a1") == ([
+        ("vdi02.corp.example", "2026-11-25T13:55:00Z"), ("vdi04.corp.example", "2026-11-25T13:53:00Z"),
+        ("vdi03.corp.example", "2026-11-25T13:51:00Z"), ("vdi01.corp.example", "2026-11-25T13:40:00Z")], 4)
+    # the same CMID under Office is a record of its own, with its own names
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-0000000000a1", "fbdb3e18-a8ef-4fb3-9183-dffd60bd0984") == \
+        ([("vdi04.corp.example", "2026-11-25T13:56:00Z")], 1)
+    # a rename: the old name stopped 44 days before the new one
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-0000000000b1") == ([
+        ("pc0011.corp.example", "2026-11-25T13:57:00Z"),
+        ("desktop-4f7k2q9.corp.example", "2026-10-12T16:40:00Z")], 2)
+    # the lab pool: 32 names kept, 41 ever; LAB09 (upper case in the event)
+    # was listed and moved forward, lab41 pushed lab10 off the list
+    names, count = _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-0000000000c1")
+    assert (len(names), count) == (32, 41)
+    assert [n for n, _ in names[:3]] == ["lab41.corp.example", "lab09.corp.example", "lab40.corp.example"]
+    assert names[-1] == ("lab11.corp.example", "2026-11-24T07:00:00Z")
+    # an untouched record keeps its names
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-0000000000e1") == \
+        ([("pc0001.corp.example", "2026-11-21T08:00:00Z")], 1)
+
+
+def test_previous_document_without_names():
+    """merge-previous's previous document is by exporter 1.1: each record
+    starts with its own name; its duplicate pair (a rename) keeps both."""
+    doc = load(os.path.join(EXPECTED, "merge-previous.json"))
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-000000000002") == ([
+        ("pc0002.corp.example", "2026-11-01T08:00:00Z"),
+        ("pc0002-old.corp.example", "2026-06-01T08:00:00Z")], 2)
+    assert _names(doc, "0d6b5c2e-1a2b-4c3d-8e9f-000000000001") == \
+        ([("pc0001.corp.example", "2026-11-25T13:45:00Z")], 1)
 
 
 def test_script_parses_as_powershell():

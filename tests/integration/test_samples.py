@@ -4,7 +4,10 @@ Owns: every sample validates against packaging/schema/kms-status-v1;
 the schema rejects what docs/DESIGN.md forbids; the samples say what
 packaging/samples/README.md claims (counts, deadlines, events);
 generate.py is deterministic, valid, and its --lapsing clients sit exactly
-where --help says.  Pure Python: no plugin binary needed."""
+where --help says; issue 18: names_seen in the schema, the cloned sample,
+generate.py --names-seen / --clones.  Pure Python except where the loader's
+agreement with the schema, and the plugins' first lines on the cloned
+sample, are checked (build/)."""
 import copy
 import glob
 import hashlib
@@ -21,7 +24,7 @@ SAMPLES = os.path.join(ROOT, "packaging", "samples")
 SCHEMA = os.path.join(ROOT, "packaging", "schema", "kms-status-v1.schema.json")
 GENERATE = os.path.join(SAMPLES, "generate.py")
 NOW = "2026-11-25T14:00:00Z"
-SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure"]
+SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure", "cloned"]
 
 sys.path.insert(0, SAMPLES)
 from generate import parse_time  # noqa: E402
@@ -167,6 +170,66 @@ def test_dns_failure_events():
         (12293, "2026-11-25T13:02:11Z", "0x8007232A")]
 
 
+def test_cloned_sample():
+    """17 machines share 2 CMIDs (12 + 5), one rename, two foreign names;
+    every record carries names_seen, newest first, its first entry the
+    record's own name and last request; no burst of new CMIDs."""
+    doc = load("cloned")
+    clients = doc["clients"]
+    assert len(clients) == 21
+    assert [p["current_count"] for p in doc["products"]] == [21]
+    assert counts(doc) == {"55c92734": 21}
+    for c in clients:
+        ns = c["names_seen"]
+        assert (ns[0]["name"], ns[0]["last_request_at"]) == (c["name"], c["last_request_at"])
+        times = [parse_time(n["last_request_at"]) for n in ns]
+        assert times == sorted(times, reverse=True), c["name"]
+        assert c["names_seen_count"] == len(ns)
+        assert len({n["name"].lower() for n in ns}) == len(ns)
+    shared = sorted((len(c["names_seen"]) for c in clients if len(c["names_seen"]) > 1
+                     and all(NOW_S - parse_time(n["last_request_at"]) < 9 * DAY
+                             for n in c["names_seen"])), reverse=True)
+    assert shared == [12, 5] and sum(shared) == 17
+    renamed = [c for c in clients if len(c["names_seen"]) > 1 and c["names_seen"] and
+               NOW_S - parse_time(c["names_seen"][1]["last_request_at"]) > 9 * DAY]
+    assert [(c["name"], [n["name"] for n in c["names_seen"]]) for c in renamed] == [
+        ("pc0011.corp.example", ["pc0011.corp.example", "desktop-4f7k2q9.corp.example"])]
+    assert parse_time(renamed[0]["first_seen_at"]) < parse_time(renamed[0]["names_seen"][1]["last_request_at"])
+    names = [n["name"] for c in clients for n in c["names_seen"]]
+    assert len(names) == 37          # 36 machines, one of them under two names
+    assert [n for n in names if not n.endswith(".corp.example")] == ["HOME-PC", "vm07.lab.example"]
+    firsts = sorted(parse_time(c["first_seen_at"]) for c in clients)
+    # no burst: at most 3 CMIDs first seen within any 24 h
+    assert max(sum(1 for t in firsts if s0 <= t < s0 + DAY) for s0 in firsts) <= 3
+
+
+CLONED_FIRST_LINES = {
+    "check_kms_count": "KMS COUNT CRITICAL - Windows 21/25 (clients cannot activate) | "
+                       "Windows=21;30:;25:;0;50 'Windows active'=21;;;0 'Windows lapsing'=0;;;0",
+    "check_kms_renewal": "KMS RENEWAL CRITICAL - 3 of 21 clients lose activation within 30 days "
+                         "(0 within 7 days) | expiring=3;;;0;21 expired=0;;;0;21 "
+                         "at_risk=3;0.42;2.1;0;21 known=21;;;0 failing=15;;;0 no_deadline=0;;;0 "
+                         "min_days_left=11.87",
+    "check_kms_service": "KMS SERVICE CRITICAL - 14 of 15 clients failing: 14 with 0xC004F038 "
+                         "(KMS count insufficient) | idle=960s;43200;;0 failing=14;0.3;1.5;0;15 "
+                         "'Windows requests total'=2480c;;;0 'Windows requests failed'=604c;;;0 "
+                         "'Windows requests unlicensed'=0c;;;0 'Windows requests licensed'=1690c;;;0 "
+                         "'Windows requests oob_grace'=790c;;;0 'Windows requests oot_grace'=0c;;;0 "
+                         "'Windows requests non_genuine_grace'=0c;;;0 "
+                         "'Windows requests notification'=0c;;;0",
+}
+
+
+@pytest.mark.parametrize("plugin", sorted(CLONED_FIRST_LINES))
+def test_cloned_sample_loads(plugin):
+    """The plugins that do not judge names load the names_seen sample and
+    say what they say of any document: the count 21 of 36 machines."""
+    import harness
+    res = harness.run(plugin, "-u", os.path.join(SAMPLES, "cloned.json"))
+    assert res.code == 2, res
+    assert "%s | %s" % (res.first, res.perf_text) == CLONED_FIRST_LINES[plugin]
+
+
 # --- negative cases: the schema must reject these ------------------------------
 
 def mutate(doc, path, value=None, delete=False):
@@ -219,12 +282,30 @@ SCHEMA_REJECTS = [
     (("products", 0, "application_id"), "{55c92734-d682-4d71-983e-d6ec3f16059f", False),
     (("products", 0, "application_id"), "55c92734d6824d71983ed6ec3f16059f", False),
     (("clients", 0, "sku_id"), "(5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01)", False),
+    # issue 18: names_seen
+    (("clients", 0, "names_seen"), "pc0001.corp.example", False),
+    (("clients", 0, "names_seen"), ["pc0001.corp.example"], False),
+    (("clients", 0, "names_seen"), [{"last_request_at": None}], False),
+    (("clients", 0, "names_seen"), [{"name": ""}], False),
+    (("clients", 0, "names_seen"), [{"name": None}], False),
+    (("clients", 0, "names_seen"), [{"name": "a", "last_request_at": "yesterday"}], False),
+    (("clients", 0, "names_seen"), [{"name": "n%02d" % i} for i in range(33)], False),
+    (("clients", 0, "names_seen_count"), -1, False),
+    (("clients", 0, "names_seen_count"), "1", False),
 ]
 SCHEMA_ACCEPTS = [
     (("clients", 0, "last_success_at"), None),
     (("products", 0, "current_count"), None),
     (("host", "future_field"), {"anything": [1, 2]}),
     (("generated_at",), "2026-11-25T15:00:00.123+01:00"),
+    # issue 18: names per CMID, optional
+    (("clients", 0, "names_seen"), None),
+    (("clients", 0, "names_seen"), []),
+    (("clients", 0, "names_seen"), [{"name": "pc0001.corp.example", "last_request_at": None},
+                                    {"name": "HOME-PC", "future": [1]}]),
+    (("clients", 0, "names_seen"), [{"name": "n%02d" % i} for i in range(32)]),
+    (("clients", 0, "names_seen_count"), None),
+    (("clients", 0, "names_seen_count"), 0),
     # -1 is Windows' "no count"; GUIDs in the forms Windows writes
     (("products", 0, "current_count"), -1),
     (("products", 0, "application_id"), "{55C92734-D682-4D71-983E-D6EC3F16059F}"),
@@ -256,6 +337,23 @@ def test_loader_rejects_what_the_schema_rejects(tmp_path, path, value, delete):
     res = run_count(tmp_path, mutate(load("healthy"), path, value, delete))
     assert res.code == 3, res
     assert res.first.startswith("KMS COUNT UNKNOWN - "), res
+
+
+# What the schema cannot say, the loader still refuses (issue 18): a count
+# below the list's length, a name twice (DNS names: ignoring case).
+@pytest.mark.parametrize("names,count,why", [
+    ([{"name": "a"}, {"name": "b"}], 1,
+     "$.clients[0].names_seen_count: 1 is less than the 2 names listed"),
+    ([{"name": "pc1.corp.example"}, {"name": "PC1.corp.example"}], 2,
+     '$.clients[0].names_seen[1].name: "PC1.corp.example" already at names_seen[0]'),
+])
+def test_loader_only_names_rules(tmp_path, validator, names, count, why):
+    doc = mutate(mutate(load("healthy"), ("clients", 0, "names_seen"), names),
+                 ("clients", 0, "names_seen_count"), count)
+    assert errors(validator, doc) == []
+    res = run_count(tmp_path, doc)
+    assert res.code == 3, res
+    assert res.first == "KMS COUNT UNKNOWN - status document %s: %s" % (tmp_path / "doc.json", why)
 
 
 @pytest.mark.parametrize("path,value", SCHEMA_ACCEPTS)
@@ -346,6 +444,74 @@ def test_generator_servers_only_profile(validator):
 @pytest.mark.parametrize("args", [["--lapsing", "5", "--clients", "4"],
                                   ["--lapse-day", "30"], ["--now", "yesterday"]])
 def test_generator_rejects_bad_arguments(args):
+    proc = subprocess.run([sys.executable, GENERATE, *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == b""
+
+
+# --- generator: names per CMID (issue 18) --------------------------------------
+
+def strip_names(doc):
+    for c in doc["clients"]:
+        c.pop("names_seen", None)
+        c.pop("names_seen_count", None)
+    return doc
+
+
+def test_generator_names_seen(validator):
+    """--names-seen adds each client's own name and nothing else."""
+    plain = json.loads(generate("--clients", "500", "--seed", "4", "--now", NOW))
+    doc = json.loads(generate("--clients", "500", "--seed", "4", "--now", NOW, "--names-seen"))
+    assert errors(validator, doc) == []
+    for c in doc["clients"]:
+        assert c["names_seen"] == [{"name": c["name"], "last_request_at": c["last_request_at"]}]
+        assert c["names_seen_count"] == 1
+    assert strip_names(doc) == plain
+    assert not any("names_seen" in c for c in plain["clients"])
+
+
+def test_generator_clones(validator):
+    """--clones 17: groups of 2, 3, 5, 10 and 2 machines on the last
+    records, then one rename; everything else as with --names-seen."""
+    args = ("--clients", "60", "--seed", "8", "--now", NOW)
+    doc = json.loads(generate(*args, "--clones", "17"))
+    assert errors(validator, doc) == []
+    named = json.loads(generate(*args, "--names-seen"))
+    holders = doc["clients"][-6:]
+    assert doc["clients"][:-6] == named["clients"][:-6]
+    assert [c["names_seen_count"] for c in holders] == [2, 3, 5, 10, 2, 2]
+    clones = []
+    for c in holders:
+        ns = c["names_seen"]
+        assert len(ns) == c["names_seen_count"]
+        assert (ns[0]["name"], ns[0]["last_request_at"]) == (c["name"], c["last_request_at"])
+        assert (c["application_id"], c["required_count"], c["license_state"]) == \
+            ("55c92734-d682-4d71-983e-d6ec3f16059f", 25, 1)
+        times = [parse_time(n["last_request_at"]) for n in ns]
+        assert times == sorted(times, reverse=True)
+        clones += [n["name"] for n in ns[1:]]
+    for c in holders[:5]:
+        assert all(NOW_S - parse_time(n["last_request_at"]) < 9 * DAY for n in c["names_seen"])
+    assert sorted(clones[:17]) == ["clone%05d.corp.example" % k for k in range(1, 18)]
+    old = holders[5]["names_seen"][1]
+    assert old["name"].startswith("desktop-") and old["name"].endswith(".corp.example")
+    assert 40 * DAY <= NOW_S - parse_time(old["last_request_at"]) < 50 * DAY
+    assert parse_time(holders[5]["first_seen_at"]) < parse_time(old["last_request_at"])
+    # deterministic, and every other record carries its own name
+    assert generate(*args, "--clones", "17") == generate(*args, "--clones", "17")
+    assert all(c["names_seen_count"] == 1 for c in doc["clients"][:-6])
+
+
+def test_generator_clones_with_lapsing(validator):
+    doc = json.loads(generate("--clients", "20", "--lapsing", "5", "--clones", "3", "--now", NOW))
+    assert errors(validator, doc) == []
+    assert [c["names_seen_count"] for c in doc["clients"][-3:]] == [2, 3, 2]
+    assert {c["last_request_at"] for c in doc["clients"][:5]} == {"2026-10-29T13:00:00Z"}
+
+
+@pytest.mark.parametrize("args", [["--clients", "5", "--clones", "17"], ["--clones", "-1"],
+                                  ["--clients", "10", "--lapsing", "9", "--clones", "3"]])
+def test_generator_rejects_bad_clones(args):
     proc = subprocess.run([sys.executable, GENERATE, *args], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=60)
     assert proc.returncode == 2 and proc.stdout == b""

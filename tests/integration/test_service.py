@@ -98,6 +98,8 @@ SAMPLE_CASES = [
      "14 with 0xC004F038 (KMS count insufficient)"),
     ("not-kms.json", 2, "KMS SERVICE CRITICAL - KMS is not enabled on "
      "srv042.corp.example (clients get 0xC004F039)"),
+    ("cloned.json", 2, "KMS SERVICE CRITICAL - 14 of 15 clients failing: "
+     "14 with 0xC004F038 (KMS count insufficient)"),
 ]
 
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "doc-fast.h"
 #include "doc-scan.h"
 #include "doc.h"
 #include "timeutil.h"
@@ -1397,6 +1398,218 @@ START_TEST(many_pairs_then_one_duplicate)
 }
 END_TEST
 
+/* ---- issue 18: names_seen and names_seen_count --------------------------- */
+
+/* What the callback saw of each client's names, copied. */
+struct names {
+	size_t n;                        /* clients */
+	bool has[4];
+	size_t count[4];                 /* n_names_seen */
+	long long total[4];              /* names_seen_count */
+	char name[4][DOC_NAMES_SEEN_MAX][64];
+	double at[4][DOC_NAMES_SEEN_MAX];
+};
+
+static bool record_names(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
+{
+	struct names *s = ctx;
+	(void)err;
+	if (s->n < 4) {
+		s->has[s->n] = c->has_names_seen;
+		s->count[s->n] = c->n_names_seen;
+		s->total[s->n] = c->names_seen_count;
+		ck_assert(c->has_names_seen || (c->n_names_seen == 0 && !c->names_seen));
+		for (size_t i = 0; i < c->n_names_seen; i++) {
+			snprintf(s->name[s->n][i], sizeof s->name[0][0], "%s", c->names_seen[i].name);
+			s->at[s->n][i] = c->names_seen[i].last_request_at;
+		}
+	}
+	s->n++;
+	return true;
+}
+
+/* The clients array text with each of members (client objects' inner text)
+ * as one client; slow adds a nested object member, which sends every
+ * element to jansson. The caller frees. */
+static char *names_doc(const char *const *members, size_t n, bool slow)
+{
+	char arr[16384], *p = arr;
+	p += sprintf(p, "[");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s{%s%s}", i ? "," : "", slow ? "\"o\":{}," : "",
+			     members[i]);
+	sprintf(p, "]");
+	return mkclients(arr);
+}
+
+/* Valid lists: read the same by the fast path and by jansson's. */
+START_TEST(names_seen_valid)
+{
+	static const char *const members[] = {
+		/* a rename: the new name first, the old one stopped before */
+		"\"name\":\"pc7.corp.example\",\"names_seen\":["
+		"{\"name\":\"pc7.corp.example\",\"last_request_at\":\"2026-11-24T09:00:00Z\"},"
+		"{\"name\":\"old7.corp.example\",\"last_request_at\":\"2026-10-01T09:00:00+02:00\",\"x\":[1,[]]}],"
+		"\"names_seen_count\":3",
+		/* an older exporter: neither field */
+		"\"name\":\"pc8\"",
+		/* null for both, and an empty list with no count */
+		"\"name\":\"pc9\",\"names_seen\":null,\"names_seen_count\":null",
+		"\"name\":\"pc10\",\"names_seen\":[ ],\"names_seen_count\":0",
+	};
+	for (int slow = 0; slow < 2; slow++) {
+		char *t = names_doc(members, 4, slow);
+		struct names s = { 0 };
+		struct doc *d = load_ok(t, record_names, &s);
+		ck_assert_uint_eq(s.n, 4);
+		ck_assert(s.has[0]);
+		ck_assert_uint_eq(s.count[0], 2);
+		ck_assert_int_eq(s.total[0], 3);
+		ck_assert_str_eq(s.name[0][0], "pc7.corp.example");
+		ck_assert_double_eq(s.at[0][0], 1795510800.0);
+		ck_assert_str_eq(s.name[0][1], "old7.corp.example");
+		ck_assert_double_eq(s.at[0][1], 1790838000.0);
+		for (size_t i = 1; i < 3; i++) {
+			ck_assert(!s.has[i]);
+			ck_assert_uint_eq(s.count[i], 0);
+			ck_assert_int_eq(s.total[i], DOC_ABSENT);
+		}
+		ck_assert(s.has[3]);
+		ck_assert_uint_eq(s.count[3], 0);
+		ck_assert_int_eq(s.total[3], 0);
+		doc_free(d);
+		free(t);
+	}
+	/* a null or absent last_request_at reads NAN; the count may be absent;
+	 * exactly 32 names is the limit, not over it */
+	char m[8192], *p = m;
+	p += sprintf(p, "\"name\":\"a\",\"names_seen\":[");
+	for (int i = 0; i < DOC_NAMES_SEEN_MAX; i++)
+		p += sprintf(p, "%s{\"name\":\"n%02d\"%s}", i ? "," : "", i,
+			     i == 0 ? ",\"last_request_at\":null" : "");
+	sprintf(p, "]");
+	const char *one[] = { m };
+	for (int slow = 0; slow < 2; slow++) {
+		char *t = names_doc(one, 1, slow);
+		struct names s = { 0 };
+		struct doc *d = load_ok(t, record_names, &s);
+		ck_assert(s.has[0]);
+		ck_assert_uint_eq(s.count[0], DOC_NAMES_SEEN_MAX);
+		ck_assert_int_eq(s.total[0], DOC_ABSENT);
+		ck_assert_str_eq(s.name[0][0], "n00");
+		ck_assert_str_eq(s.name[0][31], "n31");
+		ck_assert(isnan(s.at[0][0]) && isnan(s.at[0][31]));
+		doc_free(d);
+		free(t);
+	}
+}
+END_TEST
+
+/* Each refusal, with its exact message, on both paths. */
+START_TEST(names_seen_refused)
+{
+	static const struct {
+		const char *member, *msg;
+	} bad[] = {
+		{ "\"names_seen\":\"pc1\"", "$.clients[1].names_seen: expected array, got string" },
+		{ "\"names_seen\":{}", "$.clients[1].names_seen: expected array, got object" },
+		{ "\"names_seen\":[\"pc1\"]", "$.clients[1].names_seen[0]: expected object, got string" },
+		{ "\"names_seen\":[{\"name\":\"a\"},null]",
+		  "$.clients[1].names_seen[1]: expected object, got null" },
+		{ "\"names_seen\":[{\"name\":\"a\"},{\"last_request_at\":null}]",
+		  "$.clients[1].names_seen[1].name: missing" },
+		{ "\"names_seen\":[{\"name\":null}]",
+		  "$.clients[1].names_seen[0].name: expected string, got null" },
+		{ "\"names_seen\":[{\"name\":7}]",
+		  "$.clients[1].names_seen[0].name: expected string, got integer" },
+		{ "\"names_seen\":[{\"name\":\"\"}]", "$.clients[1].names_seen[0].name: empty" },
+		{ "\"names_seen\":[{\"name\":\"pc1.corp\"},{\"name\":\"b\"},{\"name\":\"PC1.Corp\"}]",
+		  "$.clients[1].names_seen[2].name: \"PC1.Corp\" already at names_seen[0]" },
+		{ "\"names_seen\":[{\"name\":\"a\",\"last_request_at\":5}]",
+		  "$.clients[1].names_seen[0].last_request_at: expected string, got integer" },
+		{ "\"names_seen\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"names_seen_count\":1",
+		  "$.clients[1].names_seen_count: 1 is less than the 2 names listed" },
+		{ "\"names_seen\":[{\"name\":\"a\"}],\"names_seen_count\":0",
+		  "$.clients[1].names_seen_count: 0 is less than the 1 name listed" },
+		{ "\"names_seen_count\":-1", "$.clients[1].names_seen_count: -1 is negative" },
+		{ "\"names_seen_count\":\"2\"",
+		  "$.clients[1].names_seen_count: expected integer, got string" },
+		{ "\"names_seen_count\":2.0",
+		  "$.clients[1].names_seen_count: expected integer, got number" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char m[512];
+		snprintf(m, sizeof m, "\"name\":\"x\",%s", bad[i].member);
+		const char *members[] = { "\"name\":\"ok\"", m };
+		for (int slow = 0; slow < 2; slow++)
+			expect_err_free(names_doc(members, 2, slow), bad[i].msg);
+	}
+	/* a bad time: timeutil's words after the path */
+	for (int slow = 0; slow < 2; slow++) {
+		const char *members[] = { "\"names_seen\":[{\"name\":\"a\",\"last_request_at\":\"2026-11-24\"}]" };
+		expect_bad_time(names_doc(members, 1, slow),
+				"$.clients[0].names_seen[0].last_request_at", "2026-11-24");
+	}
+	/* 33 names */
+	char m[8192], *p = m;
+	p += sprintf(p, "\"names_seen\":[");
+	for (int i = 0; i <= DOC_NAMES_SEEN_MAX; i++)
+		p += sprintf(p, "%s{\"name\":\"n%02d\"}", i ? "," : "", i);
+	sprintf(p, "],\"names_seen_count\":40");
+	const char *members[] = { "\"name\":\"a\"", "\"name\":\"b\"", "\"name\":\"c\"", m };
+	for (int slow = 0; slow < 2; slow++)
+		expect_err_free(names_doc(members, 4, slow),
+				"$.clients[3].names_seen: 33 names, at most 32");
+}
+END_TEST
+
+/* The fast path itself: it reads the list of flat objects, and gives up
+ * (leaving the buffer as it was) on whatever it is not sure of. */
+START_TEST(fast_path_reads_names_seen)
+{
+	static const char *const top[] = { "name", "names_seen" };
+	static const char *const sub[] = { "name", "last_request_at" };
+	struct jv out[2], items[4 * 3];
+	struct jv_list l = { .member = 1, .names = sub, .n_names = 2, .max = 4,
+			     .items = items };
+	char ok[] = "{\"name\":\"a\",\"names_seen\":[{\"name\":\"b\",\"last_request_at\":null},"
+		    " {\"q\":[1,[]],\"name\":\"c\"} ],\"z\":1}";
+	ck_assert(fast_object(ok, strlen(ok), top, 2, out, &l));
+	ck_assert_int_eq(out[0].t, JV_STRING);
+	ck_assert_str_eq(out[0].s, "a");
+	ck_assert_int_eq(out[1].t, JV_ARRAY);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(items[0].t, JV_OBJECT);
+	ck_assert_str_eq(items[1].s, "b");
+	ck_assert_int_eq(items[2].t, JV_NULL);
+	ck_assert_int_eq(items[3].t, JV_OBJECT);
+	ck_assert_str_eq(items[4].s, "c");
+	ck_assert_int_eq(items[5].t, JV_ABSENT);
+	/* not an array: read as any value, no items */
+	char str[] = "{\"names_seen\":\"x\"}";
+	ck_assert(fast_object(str, strlen(str), top, 2, out, &l));
+	ck_assert_int_eq(out[1].t, JV_STRING);
+	ck_assert_uint_eq(l.n, 0);
+	static const char *const refused[] = {
+		"{\"names_seen\":[\"b\"]}",                      /* not an object */
+		"{\"names_seen\":[{\"name\":{}}]}",              /* nested deeper */
+		"{\"names_seen\":[{\"name\":\"b\",\"name\":\"c\"}]}", /* duplicate key */
+		"{\"names_seen\":[{},{},{},{},{}]}",             /* over max */
+		"{\"names_seen\":[{\"name\":\"b\"},]}",          /* invalid JSON */
+		"{\"names_seen\":[{\"name\":\"b\"}}",
+		"{\"names_seen\":[{\"name\":\"\\u0062\"}]}",     /* an escape */
+		"{\"names_seen\":[{\"name\":\"b\"}],\"o\":{}}",  /* a nested object elsewhere */
+		"{\"x\":[{\"name\":\"b\"}]}",                    /* a list not asked for */
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		char buf[128];
+		snprintf(buf, sizeof buf, "%s", refused[i]);
+		ck_assert_msg(!fast_object(buf, strlen(buf), top, 2, out, &l), "%s", refused[i]);
+		ck_assert_str_eq(buf, refused[i]);
+	}
+}
+END_TEST
+
 static Suite *doc_suite(void)
 {
 	Suite *s = suite_create("doc");
@@ -1435,6 +1648,9 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, duplicate_cmid_and_product_refused);
 	tcase_add_test(tc, same_cmid_other_product_accepted);
 	tcase_add_test(tc, many_pairs_then_one_duplicate);
+	tcase_add_test(tc, names_seen_valid);
+	tcase_add_test(tc, names_seen_refused);
+	tcase_add_test(tc, fast_path_reads_names_seen);
 	suite_add_tcase(s, tc);
 	return s;
 }
