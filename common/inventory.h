@@ -3,8 +3,9 @@
  * per client, found by its (CMID, product) key, the inventory key of doc.h.
  *
  * Records live in one dense array of 32-byte records, found through an
- * open-addressing index of 32-bit slots (record number + 1, 0 free, linear
- * probing, at most 3/4 full): 2M distinct clients cost 64 MiB of records and
+ * open-addressing index of 32-bit slots (record number + 1 and 6 bits of
+ * the key's hash, 0 free, linear probing, at most 3/4 full; at most 2^26 - 2
+ * records, 2 GiB): 2M distinct clients cost 64 MiB of records and
  * 16 MiB of index, and a lookup per record, never a scan. The hash is
  * seeded per process (getrandom) so a document cannot be built to make
  * every insert collide. Products are interned as small numbers
@@ -39,11 +40,12 @@ struct inv_rec {
 struct inventory {
 	struct inv_rec *rec;      /* dense, in the order added */
 	size_t n, cap;
-	uint32_t *slot;           /* record number + 1; 0 = free */
+	uint32_t *slot;           /* record number + 1, hash bits; 0 = free */
 	size_t n_slots;           /* a power of two, or 0 before the first key */
 	uint64_t seed;
 	char *product_id[INV_MAX_PRODUCTS]; /* interned ids, copied */
 	size_t n_products;
+	size_t last_product;      /* the one found last */
 };
 
 /* Zero-initialise ({0}) before use; inv_free() makes it empty again. */

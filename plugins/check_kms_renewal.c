@@ -642,17 +642,16 @@ static struct subcheck *evaluate(struct check *c, struct gather *g, const struct
  * kept name is used only while its host's record still decides its client.
  * Memory: 32 bytes per distinct client, ~40 per at-risk record, no list scan.
  *
- * Which hosts' records count. A document that loaded is merged even when
- * its host is not usable (stale, or a host.name another -u has): its
- * records are real records of that host, a stale one's only older, so a
- * client it shares with a fresher host is decided by that host's newer
- * record anyway. A document that failed (cannot be fetched, invalid) merges
- * nothing; but its clients up to the failure have reached the merge already
- * (fleet.h) and may have replaced another host's record, which a merge of
- * one record per client cannot restore. When a failed host's record decides
- * any client, the merge is thrown away and the documents that loaded are
- * loaded again, within the same -t: rare (a document breaking half-way), and
- * exact without keeping a record per host and client. */
+ * Which hosts' records count: only those of usable hosts (fleet.h); as in
+ * check_kms_count, a host that is not usable is not judged. Whether a host
+ * is usable is known only when its document has loaded (fetch failure,
+ * invalid half-way, stale, a host.name another -u has), and by then its
+ * records have reached the merge (fleet.h) and may have replaced another
+ * host's, which a merge of one record per client cannot restore. So when
+ * an unusable host's record decides any client, the merge is thrown away
+ * and the usable hosts' documents are loaded again, within the same -t:
+ * rare (a host in trouble), and exact without a record per host and
+ * client. */
 
 /* inv_rec.tag: the host (-u index), the record's risk class, its filter */
 #define TAG_HOST(t)   ((unsigned)(t) & 0x0f)
@@ -783,17 +782,17 @@ static void merge_reset(struct merge *m)
 	memset(m->wins, 0, sizeof m->wins);
 }
 
-static bool failed_host_decides(const struct merge *m, const struct fleet *f)
+static bool unusable_host_decides(const struct merge *m, const struct fleet *f)
 {
 	for (size_t i = 0; i < f->n; i++)
-		if (!f->docs[i].doc && m->wins[i] > 0)
+		if (!f->docs[i].usable && m->wins[i] > 0)
 			return true;
 	return false;
 }
 
-/* fleet_load() into f, the clients merged into m; again, without them,
- * while a host whose document failed decides a client (see above). f keeps
- * the first load's names and the failures of every load. */
+/* fleet_load() into f, the clients merged into m; again, the usable hosts
+ * only, while a host that is not usable decides a client (see above). f
+ * keeps the first load's names and why each host is not usable. */
 static void merge_load(const struct common_opts *co, struct merge *m, struct fleet *f)
 {
 	struct host_ctx hc[OPTS_MAX_URLS];
@@ -803,12 +802,12 @@ static void merge_load(const struct common_opts *co, struct merge *m, struct fle
 		ctxs[i] = &hc[i];
 	}
 	fleet_load(co, on_fleet_client, ctxs, f);
-	while (failed_host_decides(m, f)) {
+	while (unusable_host_decides(m, f)) {
 		struct common_opts again = *co;
 		size_t host[OPTS_MAX_URLS];
 		again.n_urls = 0;
 		for (size_t i = 0; i < f->n; i++) {
-			if (!f->docs[i].doc)
+			if (!f->docs[i].usable)
 				continue;
 			host[again.n_urls] = i;
 			again.urls[again.n_urls] = co->urls[i];
@@ -816,7 +815,7 @@ static void merge_load(const struct common_opts *co, struct merge *m, struct fle
 			ctxs[again.n_urls] = &hc[again.n_urls];
 			again.n_urls++;
 		}
-		vlog(1, "a failed document decides clients: loading the %zu others again",
+		vlog(1, "a host that is not usable decides clients: loading the %zu usable again",
 		     again.n_urls);
 		merge_reset(m);
 		if (again.n_urls == 0)
@@ -952,7 +951,7 @@ static struct check *fleet_check(const struct common_opts *co, struct config *cf
 					   STATE_UNKNOWN);
 			fleet_host_headline(host, d->name);
 		}
-		if (!d->doc || !d->doc->has_clients)
+		if (!d->usable || !d->doc->has_clients)
 			continue;
 		g->n_hosts++;
 		n_clients += d->doc->n_clients;
