@@ -1103,8 +1103,19 @@ static const char renewal_notes[] =
 	"\n"
 	"Without a \"clients\" array in the document the check is UNKNOWN.\n"
 	"\n"
+	"Several KMS hosts: -u once per host (at most 16). The inventories are\n"
+	"merged by (CMID, product): each client's newest record (latest\n"
+	"last_request_at, then last_success_at, then the host given first) decides,\n"
+	"from whichever host it last reached; known counts distinct clients; each\n"
+	"listed client names that host. The merge reaches back to the latest\n"
+	"clients_complete_since. A host whose document cannot be fetched, is\n"
+	"invalid, stale or repeats another's host.name is UNKNOWN (stale:\n"
+	"--stale-state), named on line 1, and none of its records decides a client.\n"
+	"\n"
 	"Examples:\n"
 	"  check_kms_renewal -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
+	"  check_kms_renewal -u https://kms01.corp.example/kms-status.json \\\n"
+	"      -u https://kms02.corp.example/kms-status.json --cacert ca.pem\n"
 	"  check_kms_renewal -u /srv/kms/kms-status.json --days 14 -w 20 -c 100 \\\n"
 	"      --exclude '^retired-' --exclude '\\.lab\\.corp\\.example$'\n";
 
@@ -1115,7 +1126,7 @@ static const struct plugin_info renewal_info = {
 		   "about to lose activation: licensed clients that stopped renewing "
 		   "(180-day validity), grace periods running out, clients already "
 		   "unlicensed or in notification mode.",
-	.usage = "-u URL [--days N] [--exclude REGEX]... [--application windows|office|APPID] "
+	.usage = "-u URL [-u URL]... [--days N] [--exclude REGEX]... [--application windows|office|APPID] "
 		 "[--max-list N] [-w RANGE] [-c RANGE] [options]",
 	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
 	.options = renewal_options,
