@@ -71,7 +71,7 @@ bool inv_cmid(const char *text, uint8_t out[16])
 	for (size_t k = 0; k < 16; k++) {
 		int hi = hex_value(text[at[k]]), lo = hex_value(text[at[k] + 1]);
 		bad |= hi | lo;
-		out[k] = (uint8_t)(hi << 4 | lo);
+		out[k] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo); /* junk when bad */
 	}
 	return bad >= 0;
 }
