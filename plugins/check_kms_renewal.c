@@ -19,7 +19,11 @@
  * against -w/-c, so the value judged is the value graphed); the listed
  * clients are its children, each at its own state (expired CRITICAL,
  * expiring WARNING, no deadline UNKNOWN) capped at at_risk's verdict, so no
- * line reads worse than the check and a child never changes its parent. */
+ * line reads worse than the check and a child never changes its parent.
+ *
+ * A fleet (-u more than once): the hosts' inventories merged by (CMID,
+ * product) into one (common/inventory.h), each client judged by its newest
+ * record, by the same evaluation; see "a fleet" below. */
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
