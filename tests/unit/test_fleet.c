@@ -163,7 +163,7 @@ START_TEST(short_names)
 		  { "kms01", "kms01.corp.example", "fe80::1" } },
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		char paths[3][128], file[16];
+		char paths[3][128], file[48];
 		const char *urls[3];
 		for (int i = 0; i < 3; i++) {
 			snprintf(file, sizeof file, "%zu-%d.json", k, i);
