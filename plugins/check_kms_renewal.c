@@ -10,9 +10,9 @@
  * --max-list most urgent clients (names copied) and per-HRESULT groups of
  * failing clients, so a 1M-client document is read in flat memory. A client
  * record is one machine and product (the loader refuses a second record of
- * a (CMID, product) pair; in a fleet the merge does), so "known" counts (CMID, product) pairs: a
- * machine with Windows and Office is known once in each. Its product is the
- * one sku.h's rule settles.
+ * a (CMID, product) pair; in a fleet the merge does), so "known" counts
+ * (CMID, product) pairs: a machine with Windows and Office is known once in
+ * each. Its product is the one sku.h's rule settles.
  *
  * The result (docs/DESIGN.md, "The result model"): one top-level subcheck,
  * its output the summary, judged by the at_risk metric (expiring + expired
