@@ -686,7 +686,7 @@ struct merge {
 	char *names;               /* struct candidate, then the name and NUL, ... */
 	size_t names_len, names_cap;
 	size_t wins[OPTS_MAX_URLS];/* clients whose deciding record is the host's */
-	uint16_t *supplied;        /* per record: bit h when -u h sent its key */
+	uint16_t *supplied;        /* per keyed record: bit h when -u h sent its key */
 	size_t supplied_cap;
 };
 _Static_assert(OPTS_MAX_URLS <= 16, "a host bit per -u in merge.supplied");
@@ -761,7 +761,10 @@ static bool on_fleet_client(const struct doc_client *c, void *ctx, char err[KMS_
 		i = inv_get(&m->inv, cmid, (uint8_t)product, &added);
 		uint16_t bit = (uint16_t)(1u << hc->host);
 		if (added) {
-			m->supplied = xgrow(m->supplied, &m->supplied_cap, i, sizeof *m->supplied);
+			/* records without a key have numbers but no bits */
+			while (i >= m->supplied_cap)
+				m->supplied = xgrow(m->supplied, &m->supplied_cap, i,
+						    sizeof *m->supplied);
 			m->supplied[i] = bit;
 		} else if (m->supplied[i] & bit) {
 			/* the loader keeps no key set for us (fleet_load_keyed) */

@@ -315,6 +315,20 @@ def test_document_invalid_half_way_does_not_decide(nginx):
                         merged_note([("kms01", 25)], 25)], res
 
 
+def test_clients_without_cmid_before_keyed_ones(nginx):
+    """Records without a CMID are clients of their own (never merged); many
+    of them before the keyed ones, which merge as usual."""
+    loose = [dict(client(i, 3), cmid=None) for i in range(100, 130)]
+    docs = {"kms01.corp.example": doc("kms01.corp.example", loose + healthy(10, 5)),
+            "kms02.corp.example": doc("kms02.corp.example", healthy(10, 5))}
+    res = check(nginx, "fr/loose", docs)
+    assert res.state == "OK", res
+    assert res.first == "KMS RENEWAL OK - none of 35 clients loses activation within 30 days", res
+    assert res.perf_text == perf(35, min_days=min_days(3)), res
+    assert res.long == ["[OK] none of 35 clients loses activation within 30 days",
+                        merged_note([("kms01", 35), ("kms02", 5)], 35)], res
+
+
 @pytest.mark.parametrize("newer_on", [0, 1], ids=["newer-kms01", "newer-kms02"])
 @pytest.mark.parametrize("repeater", [0, 1], ids=["kms01-repeats", "kms02-repeats"])
 def test_document_repeating_a_pair_is_unknown(nginx, repeater, newer_on):
