@@ -60,8 +60,8 @@ static void fleet_name(struct fleet *f)
 	}
 }
 
-void fleet_load(const struct common_opts *co, doc_client_fn on_client,
-		void *const *ctxs, struct fleet *f)
+static void load_fleet(const struct common_opts *co, doc_client_fn on_client,
+		       void *const *ctxs, bool caller_keys, struct fleet *f)
 {
 	memset(f, 0, sizeof *f);
 	if (!co->n_urls)
@@ -70,7 +70,8 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 	struct doc_job jobs[OPTS_MAX_URLS];
 	for (size_t i = 0; i < f->n; i++)
 		jobs[i] = (struct doc_job){ .url = co->urls[i], .on_client = on_client,
-					    .ctx = ctxs ? ctxs[i] : NULL };
+					    .ctx = ctxs ? ctxs[i] : NULL,
+					    .caller_keys = caller_keys };
 	doc_load_all(jobs, f->n, &co->fetch);
 
 	double now = wall_now();
@@ -105,6 +106,18 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		}
 	}
 	fleet_name(f);
+}
+
+void fleet_load(const struct common_opts *co, doc_client_fn on_client,
+		void *const *ctxs, struct fleet *f)
+{
+	load_fleet(co, on_client, ctxs, false, f);
+}
+
+void fleet_load_keyed(const struct common_opts *co, doc_client_fn on_client,
+		      void *const *ctxs, struct fleet *f)
+{
+	load_fleet(co, on_client, ctxs, true, f);
 }
 
 void fleet_free(struct fleet *f)

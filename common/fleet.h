@@ -60,6 +60,14 @@ struct fleet {
 void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		void *const *ctxs, struct fleet *f);
 
+/* fleet_load() for a caller that keys the clients by (CMID, product)
+ * itself and refuses a second record of a pair within one document from
+ * on_client (doc_job.caller_keys): the loader then keeps no per-document
+ * set of keys, which for large inventories is most of its memory
+ * (check_kms_renewal's merge). */
+void fleet_load_keyed(const struct common_opts *co, doc_client_fn on_client,
+		      void *const *ctxs, struct fleet *f);
+
 void fleet_free(struct fleet *f);
 
 /* The top-level subcheck of host d, its output the host's name. For a

@@ -10,9 +10,9 @@
  * --max-list most urgent clients (names copied) and per-HRESULT groups of
  * failing clients, so a 1M-client document is read in flat memory. A client
  * record is one machine and product (the loader refuses a second record of
- * a (CMID, product) pair), so "known" counts (CMID, product) pairs: a
- * machine with Windows and Office is known once in each. Its product is the
- * one sku.h's rule settles.
+ * a (CMID, product) pair; in a fleet the merge does), so "known" counts
+ * (CMID, product) pairs: a machine with Windows and Office is known once in
+ * each. Its product is the one sku.h's rule settles.
  *
  * The result (docs/DESIGN.md, "The result model"): one top-level subcheck,
  * its output the summary, judged by the at_risk metric (expiring + expired
@@ -644,7 +644,15 @@ static struct subcheck *evaluate(struct check *c, struct gather *g, const struct
  * filtered out), appended to one buffer with the record's number and host;
  * the listed clients are picked from the merged records at the end, and a
  * kept name is used only while its host's record still decides its client.
- * Memory: 32 bytes per distinct client, ~40 per at-risk record, no list scan.
+ * Memory: 34 bytes per distinct client, ~40 per at-risk record, no list scan.
+ *
+ * The merge keys the records itself, so the loader keeps no (CMID, product)
+ * set per document (fleet_load_keyed; 48 MiB per 1M clients): instead each
+ * merged record has a bit per host that sent its key (merge.supplied, 2
+ * bytes beside the 32-byte record, which has no 16 bits to spare), and a
+ * second record of a key from one document fails that document with the
+ * loader's words, "$.clients[7]: CMID ... and product Windows already in
+ * an earlier record": the host is not usable, as for any invalid document.
  *
  * Which hosts' records count: only those of usable hosts (fleet.h); as in
  * check_kms_count, a host that is not usable is not judged. Whether a host
@@ -678,7 +686,10 @@ struct merge {
 	char *names;               /* struct candidate, then the name and NUL, ... */
 	size_t names_len, names_cap;
 	size_t wins[OPTS_MAX_URLS];/* clients whose deciding record is the host's */
+	uint16_t *supplied;        /* per keyed record: bit h when -u h sent its key */
+	size_t supplied_cap;
 };
+_Static_assert(OPTS_MAX_URLS <= 16, "a host bit per -u in merge.supplied");
 
 /* A record kept for the list, in front of its name in merge.names. */
 struct candidate {
@@ -738,7 +749,6 @@ static bool on_fleet_client(const struct doc_client *c, void *ctx, char err[KMS_
 	struct host_ctx *hc = ctx;
 	struct merge *m = hc->m;
 	const struct config *cfg = m->g->cfg;
-	(void)err;
 	struct client_product cp;
 	client_product(c, &cp);
 	uint32_t req = inv_time(c->last_request_at), ok = inv_time(c->last_success_at);
@@ -749,7 +759,22 @@ static bool on_fleet_client(const struct doc_client *c, void *ctx, char err[KMS_
 	if (product >= 0 && inv_cmid(c->cmid, cmid)) {
 		bool added;
 		i = inv_get(&m->inv, cmid, (uint8_t)product, &added);
-		if (!added) {
+		uint16_t bit = (uint16_t)(1u << hc->host);
+		if (added) {
+			/* records without a key have numbers but no bits */
+			while (i >= m->supplied_cap)
+				m->supplied = xgrow(m->supplied, &m->supplied_cap, i,
+						    sizeof *m->supplied);
+			m->supplied[i] = bit;
+		} else if (m->supplied[i] & bit) {
+			/* the loader keeps no key set for us (fleet_load_keyed) */
+			const char *name = app_short_name(cp.app_id);
+			snprintf(err, KMS_ERRLEN,
+				 "$.clients[%zu]: CMID %s and product %s already in an earlier record",
+				 c->index, c->cmid, name ? name : cp.app_id);
+			return false;
+		} else {
+			m->supplied[i] |= bit;
 			if (!newer(req, ok, hc->host, &m->inv.rec[i]))
 				return true;
 			m->wins[TAG_HOST(m->inv.rec[i].tag)]--;
@@ -781,6 +806,9 @@ static bool on_fleet_client(const struct doc_client *c, void *ctx, char err[KMS_
 static void merge_reset(struct merge *m)
 {
 	inv_free(&m->inv);
+	free(m->supplied);
+	m->supplied = NULL;
+	m->supplied_cap = 0;
 	m->n_codes = 0;
 	m->names_len = 0;
 	memset(m->wins, 0, sizeof m->wins);
@@ -805,7 +833,7 @@ static void merge_load(const struct common_opts *co, struct merge *m, struct fle
 		hc[i] = (struct host_ctx){ .m = m, .host = (unsigned)i };
 		ctxs[i] = &hc[i];
 	}
-	fleet_load(co, on_fleet_client, ctxs, f);
+	fleet_load_keyed(co, on_fleet_client, ctxs, f);
 	while (unusable_host_decides(m, f)) {
 		struct common_opts again = *co;
 		size_t host[OPTS_MAX_URLS];
@@ -826,7 +854,7 @@ static void merge_load(const struct common_opts *co, struct merge *m, struct fle
 			return;
 		again.url = again.urls[0];
 		struct fleet f2;
-		fleet_load(&again, on_fleet_client, ctxs, &f2);
+		fleet_load_keyed(&again, on_fleet_client, ctxs, &f2);
 		for (size_t k = 0; k < f2.n; k++) {
 			struct fleet_doc *d = &f->docs[host[k]];
 			char name[sizeof d->name];

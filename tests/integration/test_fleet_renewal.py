@@ -315,6 +315,59 @@ def test_document_invalid_half_way_does_not_decide(nginx):
                         merged_note([("kms01", 25)], 25)], res
 
 
+def test_clients_without_cmid_before_keyed_ones(nginx):
+    """Records without a CMID are clients of their own (never merged); many
+    of them before the keyed ones, which merge as usual."""
+    loose = [dict(client(i, 3), cmid=None) for i in range(100, 130)]
+    docs = {"kms01.corp.example": doc("kms01.corp.example", loose + healthy(10, 5)),
+            "kms02.corp.example": doc("kms02.corp.example", healthy(10, 5))}
+    res = check(nginx, "fr/loose", docs)
+    assert res.state == "OK", res
+    assert res.first == "KMS RENEWAL OK - none of 35 clients loses activation within 30 days", res
+    assert res.perf_text == perf(35, min_days=min_days(3)), res
+    assert res.long == ["[OK] none of 35 clients loses activation within 30 days",
+                        merged_note([("kms01", 35), ("kms02", 5)], 35)], res
+
+
+@pytest.mark.parametrize("newer_on", [0, 1], ids=["newer-kms01", "newer-kms02"])
+@pytest.mark.parametrize("repeater", [0, 1], ids=["kms01-repeats", "kms02-repeats"])
+def test_document_repeating_a_pair_is_unknown(nginx, repeater, newer_on):
+    """One document has a second record of pc0001's (CMID, Windows): the
+    merge refuses it as the loader does for one document, so that host is
+    UNKNOWN and the other host is judged alone. Whether or not the repeating
+    host's first record of pc0001 decides the merge so far (the older one
+    is expiring, the newer renewed 2 days ago), and the host first or last."""
+    recs = [[client(1, 170)], [client(1, 170)]]
+    recs[newer_on] = [client(1, 2)]
+    recs[0] += healthy(10, 24)
+    recs[1] += healthy(40, 24)
+    recs[repeater].append(dict(recs[repeater][0]))
+    names = ["kms01.corp.example", "kms02.corp.example"]
+    docs = {n: doc(n, r) for n, r in zip(names, recs)}
+    folder = "fr/repeat-%d-%d" % (repeater, newer_on)
+    res = check(nginx, folder, docs)
+    why = ("127.0.0.1:%d: status document %s: $.clients[25]: CMID %s and product Windows "
+           "already in an earlier record"
+           % (nginx.https_port, nginx.https_url("/%s/%s.json" % (folder, names[repeater])),
+              cmid(1)))
+    other = "kms%02d" % (2 - repeater)
+    note = merged_note([(other, 25)], 25)
+    if newer_on == repeater:   # the other host's expiring record decides
+        assert res.state == "WARNING", res
+        assert res.first == ("KMS RENEWAL WARNING - 1 of 25 clients loses activation "
+                             "within 30 days (0 within 7 days); +1 more"), res
+        assert res.perf_text == perf(25, expiring=1, min_days=min_days(170)), res
+        assert res.long == [EXPIRING_LINE.replace("(kms01)", "(%s)" % other),
+                            "[UNKNOWN] " + why, note], res
+    else:
+        assert res.state == "UNKNOWN", res
+        assert res.first == "KMS RENEWAL UNKNOWN - " + why, res
+        assert res.perf_text == perf(25, min_days=min_days(3)), res
+        assert res.long == ["[UNKNOWN] " + why,
+                            "[OK] none of 25 clients loses activation within 30 days",
+                            note], res
+
+
 def test_every_host_unusable(nginx):
     missing = [nginx.https_url("/fr/none/kms0%d.json" % i) for i in (1, 2)]
     res = run(PLUGIN, *url_args(missing), "--cacert", nginx.ca)
