@@ -482,7 +482,10 @@ struct loader {
 	void *ctx;
 	bool seen_format, seen_version, seen_generated, seen_host,
 	     seen_products;
-	struct pairset pairs;   /* (CMID, product) keys of the clients */
+	bool caller_keys;       /* doc_job.caller_keys: no pairs kept */
+	struct pairset pairs;   /* (CMID, product) keys of the clients, until
+				   "clients" ends (a second "clients" is a
+				   duplicate key, refused by the scanner) */
 };
 
 static const char *const known_members[] = {
@@ -1083,7 +1086,7 @@ static bool h_elem(void *ctx, const char *key, size_t index, char *raw,
 	struct doc_client c;
 	struct client_guids g;
 	bool ok = load_client(f, &names, index, &c, &g, ns, err) &&
-		  client_key_ok(&L->pairs, &c, err);
+		  (L->caller_keys || client_key_ok(&L->pairs, &c, err));
 	if (ok && L->on_client) {
 		err[0] = '\0';
 		ok = L->on_client(&c, L->ctx, err);
@@ -1102,8 +1105,10 @@ static bool h_array_end(void *ctx, const char *key, size_t n, char err[KMS_ERRLE
 	struct loader *L = ctx;
 	(void)n;
 	(void)err;
-	if (strcmp(key, "clients") == 0)
+	if (strcmp(key, "clients") == 0) {
 		L->d->has_clients = true;
+		pairset_free(&L->pairs); /* no client follows: the peak drops */
+	}
 	return true;
 }
 
@@ -1208,6 +1213,7 @@ void doc_load_all(struct doc_job *jobs, size_t n, const struct fetch_opts *fo)
 	struct fetch_job *fj = xcalloc(n ? n : 1, sizeof *fj);
 	for (size_t i = 0; i < n; i++) {
 		loader_init(&L[i], jobs[i].on_client, jobs[i].ctx);
+		L[i].caller_keys = jobs[i].caller_keys;
 		f[i].s = loader_scan(&L[i]);
 		fj[i] = (struct fetch_job){ .url = jobs[i].url, .sink = feed_sink,
 					    .ctx = &f[i] };

@@ -7,7 +7,8 @@
  * passed to the caller's callback as a struct doc_client, and freed. A
  * 1M-client document is thus read without holding its clients (the caller
  * keeps only what it aggregates); the one thing kept per client is its
- * (CMID, product) key, 24 bytes in a hash set. Field names and rules:
+ * (CMID, product) key, 24 bytes in a hash set, freed when "clients" ends
+ * (none for a doc_job with caller_keys). Field names and rules:
  * docs/DESIGN.md, "The status document".
  *
  * The inventory is keyed by (CMID, product): one record per machine and
@@ -168,6 +169,11 @@ struct doc_job {
 	const char *url;
 	doc_client_fn on_client;  /* may be NULL */
 	void *ctx;
+	bool caller_keys;         /* the caller keys the clients by (CMID,
+				     product) itself and refuses a second
+				     record of a pair within one document
+				     (check_kms_renewal's merge): the loader
+				     keeps no set of its own */
 	struct doc *doc;          /* out: the document, NULL on failure */
 	char err[KMS_ERRLEN];     /* out, when doc is NULL: as doc_load()'s */
 };

@@ -194,6 +194,15 @@ static struct {
 	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
 	const char *(*easy_strerror)(CURLcode code);
 	void (*easy_cleanup)(CURL *h);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
+	CURLMcode (*multi_perform)(CURLM *m, int *running);
+	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[],
+				unsigned nfds, int timeout_ms, int *numfds);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+	const char *(*multi_strerror)(CURLMcode code);
+	CURLMcode (*multi_cleanup)(CURLM *m);
 } api;
 
 /* dlsym() into a function pointer; memcpy keeps ISO C's object/function
@@ -235,7 +244,15 @@ static bool curl_load(char err[KMS_ERRLEN])
 	    !SYM(lib, "curl_easy_perform", easy_perform) ||
 	    !SYM(lib, "curl_easy_getinfo", easy_getinfo) ||
 	    !SYM(lib, "curl_easy_strerror", easy_strerror) ||
-	    !SYM(lib, "curl_easy_cleanup", easy_cleanup))
+	    !SYM(lib, "curl_easy_cleanup", easy_cleanup) ||
+	    !SYM(lib, "curl_multi_init", multi_init) ||
+	    !SYM(lib, "curl_multi_add_handle", multi_add_handle) ||
+	    !SYM(lib, "curl_multi_remove_handle", multi_remove_handle) ||
+	    !SYM(lib, "curl_multi_perform", multi_perform) ||
+	    !SYM(lib, "curl_multi_poll", multi_poll) ||
+	    !SYM(lib, "curl_multi_info_read", multi_info_read) ||
+	    !SYM(lib, "curl_multi_strerror", multi_strerror) ||
+	    !SYM(lib, "curl_multi_cleanup", multi_cleanup))
 		return false;
 	CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK) {
@@ -246,18 +263,31 @@ static bool curl_load(char err[KMS_ERRLEN])
 	return true;
 }
 
-/* State of one transfer (all its hops), shared with the write callback. */
+/* One http(s) document of fetch_streams(): its easy handle and all its
+ * hops, shared with the write callback. Each transfer is a small state
+ * machine driven by the multi loop: start (first hop set up), hop done
+ * (finished, or the next hop set up), end. */
 struct transfer {
 	CURL *h;
+	struct fetch_job *job;
 	fetch_sink sink;
 	void *ctx;
+	char *err;            /* job->err */
 	unsigned long long max, total;
 	unsigned long long skipped; /* body bytes of redirects, dropped */
 	long status;          /* this hop's response code, seen by on_body */
 	bool too_big, sink_failed;
 	bool not_read;        /* a redirect's or an error's body, left unread */
 	bool deadline;        /* the -t deadline passed */
-	char *err;
+	bool running;         /* on the multi handle */
+	bool ok;              /* finished: fetched to its end */
+	int hops;             /* redirects followed so far */
+	char *cur;            /* this hop's URL */
+	char shown[1024];     /* cur, redacted */
+	char first_shown[1024]; /* the job's URL, redacted */
+	char origin[1100];    /* the job's URL's origin: where credentials go */
+	char activity[1100];  /* "fetching <shown>", for the -t expiry */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
@@ -552,7 +582,7 @@ static void curl_failure(const struct transfer *t, CURLcode rc,
 }
 
 /* Apply the options every hop shares; false with err naming the one
- * libcurl refused. Redirects are followed by fetch_http, hop by hop, so
+ * libcurl refused. Redirects are followed by transfer_done, hop by hop, so
  * that each target is checked before it is asked for. */
 #define SET(opt, val)                                                       \
 	do {                                                                \
@@ -685,12 +715,12 @@ static bool readable(const char *opt, const char *path, char err[KMS_ERRLEN])
 }
 
 /* One hop's answer: true (done, or *next set to the redirect target)
- * or false with err. */
-static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
-		       const char *shown, const char *errbuf, int hops,
-		       const char *first_shown, char **next,
-		       char err[KMS_ERRLEN])
+ * or false with t->err. */
+static bool hop_result(struct transfer *t, CURLcode rc, char **next)
 {
+	const char *cur = t->cur, *shown = t->shown, *first_shown = t->first_shown;
+	int hops = t->hops;
+	char *err = t->err;
 	long code = 0;
 	api.easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
 	if (t->sink_failed)
@@ -749,168 +779,359 @@ static bool hop_result(struct transfer *t, CURLcode rc, const char *cur,
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT && timeout_seconds() > 0 &&
 	    deadline_left() < 0.1) {
-		t->deadline = true; /* fetch_http ends the check */
+		t->deadline = true; /* the multi loop ends the check */
 		return false;
 	}
-	curl_failure(t, rc, errbuf, cur, shown, err);
+	curl_failure(t, rc, t->errbuf, cur, shown, err);
 	return false;
 }
 
-static bool fetch_http(const char *url, const struct fetch_opts *o,
-		       fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
+
+/* --------------------------------------------------- transfers, multi loop */
+
+/* The --auth-file credentials, read once for every transfer; wiped when
+ * they are done (libcurl keeps its own copy). */
+struct creds {
+	char buf[1024];
+	const char *user;      /* NULL: none, or the URL's own */
+	const char *password;
+};
+
+/* Every http(s) transfer of one fetch_streams() call on one multi handle. */
+struct batch {
+	CURLM *m;
+	struct transfer *ts;
+	size_t n;
+	struct creds creds;
+};
+
+/* Set up the hop to t->cur: its activity, the time left, and the
+ * credentials only while on the first URL's origin. false with t->err, or
+ * with t->deadline when -t has passed already. */
+static bool transfer_hop(struct transfer *t, const struct creds *c)
 {
-	char shown[1024], first_shown[1024];
-	url_redact(url, first_shown, sizeof first_shown);
-	char activity[1100];
-	snprintf(activity, sizeof activity, "fetching %s", first_shown);
-	timeout_set_activity(activity);
-
-	if (timeout_seconds() > 0 && deadline_left() <= 0)
-		deadline_expired(activity);
-	if (!readable("--cacert", o->cacert, err) ||
-	    !readable("--client-cert", o->client_cert, err) ||
-	    !readable("--client-key", o->client_key, err))
-		return false;
-	if (!curl_load(err))
-		return false;
-
-	char creds[1024];
-	char *password = NULL;
-	const char *user = NULL;
-	if (o->auth_file) {
-		if (!read_auth_file(o->auth_file, creds, sizeof creds, &password, err)) {
-			explicit_bzero(creds, sizeof creds);
-			return false;
-		}
-		user = creds;
-	}
-
-	struct transfer t = { .sink = sink, .ctx = ctx, .max = effective_max(o),
-			      .err = err };
-	t.h = api.easy_init();
-	char *cur = strdup(url);
-	if (!t.h || !cur) {
-		explicit_bzero(creds, sizeof creds);
-		if (t.h)
-			api.easy_cleanup(t.h);
-		free(cur);
-		set_err(err, "cannot create a libcurl handle for %s", first_shown);
+	url_redact(t->cur, t->shown, sizeof t->shown);
+	snprintf(t->activity, sizeof t->activity, "fetching %s", t->shown);
+	timeout_set_activity(t->activity);
+	if (timeout_seconds() > 0 && deadline_left() <= 0) {
+		t->deadline = true;
 		return false;
 	}
-	char errbuf[CURL_ERROR_SIZE];
-	errbuf[0] = 0;
-	if (userinfo_end(url))
+	char here[1100];
+	url_origin(t->cur, here, sizeof here);
+	bool home = !strcmp(here, t->origin);
+	if (c->user && !home && t->hops)
+		vlog(2, "not sending the --auth-file credentials to %s "
+		     "(another host, port or scheme)", t->shown);
+	if (!setup_hop(t, t->cur, home ? c->user : NULL,
+		       home ? c->password : NULL, t->err))
+		return false;
+	t->status = 0;
+	t->not_read = false;
+	t->skipped = 0;
+	t->errbuf[0] = 0;
+	return true;
+}
+
+/* The handle of job, its options and its first hop; false with t->err
+ * (or t->deadline). */
+static bool transfer_start(struct transfer *t, struct fetch_job *job,
+			   const struct fetch_opts *o, const struct creds *c)
+{
+	*t = (struct transfer){ .job = job, .sink = job->sink, .ctx = job->ctx,
+				.err = job->err, .max = effective_max(o) };
+	url_redact(job->url, t->first_shown, sizeof t->first_shown);
+	snprintf(t->activity, sizeof t->activity, "fetching %s", t->first_shown);
+	t->h = api.easy_init();
+	t->cur = strdup(job->url);
+	if (!t->h || !t->cur) {
+		set_err(t->err, "cannot create a libcurl handle for %s", t->first_shown);
+		return false;
+	}
+	if (userinfo_end(job->url))
 		vlog(1, "the URL carries credentials, which anyone who can list "
 		     "processes sees: --auth-file or --netrc keep them private");
-	vlog(3, "fetching %s (max %llu bytes, %s)", first_shown, t.max,
-	     user ? "basic auth from --auth-file" : "no --auth-file");
+	vlog(3, "fetching %s (max %llu bytes, %s)", t->first_shown, t->max,
+	     c->user ? "basic auth from --auth-file" : "no --auth-file");
+	url_origin(job->url, t->origin, sizeof t->origin);
+	return setup(t, o, t->errbuf, t->err) && transfer_hop(t, c);
+}
 
-	char origin[1100], here[1100];
-	url_origin(url, origin, sizeof origin);
-	bool ok = setup(&t, o, errbuf, err);
-	for (int hops = 0; ok; hops++) {
-		url_redact(cur, shown, sizeof shown);
-		snprintf(activity, sizeof activity, "fetching %s", shown);
-		timeout_set_activity(activity);
-		if (timeout_seconds() > 0 && deadline_left() <= 0) {
-			t.deadline = true;
-			ok = false;
-			break;
-		}
-		url_origin(cur, here, sizeof here);
-		bool home = !strcmp(here, origin);
-		if (user && !home && hops)
-			vlog(2, "not sending the --auth-file credentials to %s "
-			     "(another host, port or scheme)", shown);
-		ok = setup_hop(&t, cur, home ? user : NULL,
-			       home ? password : NULL, err);
-		if (!ok)
-			break;
-		t.status = 0;
-		t.not_read = false;
-		t.skipped = 0;
-		errbuf[0] = 0;
-		CURLcode rc = api.easy_perform(t.h);
-		char *next = NULL;
-		ok = hop_result(&t, rc, cur, shown, errbuf, hops, first_shown,
-				&next, err);
-		if (!next)
-			break;
-		free(cur);
-		cur = next;
+/* A hop of t ended with rc: true when the next hop (a redirect) is set up,
+ * false when t is finished (t->ok, else t->err or t->deadline). */
+static bool transfer_done(struct transfer *t, CURLcode rc, const struct creds *c)
+{
+	char *next = NULL;
+	t->ok = hop_result(t, rc, &next);
+	if (!next)
+		return false;
+	free(t->cur);
+	t->cur = next;
+	t->hops++;
+	t->ok = transfer_hop(t, c);
+	return t->ok;
+}
+
+/* Put t's hop on the multi handle; false with t->err. */
+static bool transfer_add(struct batch *b, struct transfer *t)
+{
+	CURLMcode mc = api.multi_add_handle(b->m, t->h);
+	if (mc != CURLM_OK) {
+		set_err(t->err, "libcurl refused the transfer of %s: %s", t->shown,
+			api.multi_strerror(mc));
+		t->ok = false;
+		return false;
 	}
-	/* libcurl keeps its own copy of the credentials */
-	explicit_bzero(creds, sizeof creds);
-	free(cur);
-	api.easy_cleanup(t.h);
-	if (t.deadline)
+	t->running = true;
+	return true;
+}
+
+static void batch_end(struct batch *b)
+{
+	for (size_t i = 0; b->ts && i < b->n; i++) {
+		struct transfer *t = &b->ts[i];
+		if (t->running)
+			api.multi_remove_handle(b->m, t->h);
+		if (t->h)
+			api.easy_cleanup(t->h);
+		free(t->cur);
+	}
+	if (b->m)
+		api.multi_cleanup(b->m);
+	free(b->ts);
+	explicit_bzero(&b->creds, sizeof b->creds);
+	*b = (struct batch){ 0 };
+}
+
+/* -t has passed with a transfer still running: end the plugin naming the
+ * hop it was on, as a single fetch does. */
+static _Noreturn void batch_expired(struct batch *b, const char *activity)
+{
+	char what[sizeof b->ts->activity];
+	snprintf(what, sizeof what, "%s", activity);
+	batch_end(b);
+	deadline_expired(what);
+}
+
+static struct transfer *batch_running(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->ts[i].running)
+			return &b->ts[i];
+	return NULL;
+}
+
+/* How long curl_multi_poll() may wait: until -t at most, and a second at
+ * most so the deadline is looked at again even if libcurl sleeps longer. */
+static int poll_ms(void)
+{
+	if (timeout_seconds() <= 0)
+		return 1000;
+	double left = deadline_left();
+	if (left <= 0)
+		return 0;
+	return left >= 1.0 ? 1000 : (int)(left * 1000) + 1;
+}
+
+/* Drive every running transfer to its end; a redirect takes its handle
+ * off the multi handle, sets up the next hop and puts it back. */
+static void batch_run(struct batch *b)
+{
+	while (batch_running(b)) {
+		int still = 0;
+		CURLMcode mc = api.multi_perform(b->m, &still);
+		if (mc != CURLM_OK) {
+			for (size_t i = 0; i < b->n; i++) {
+				struct transfer *t = &b->ts[i];
+				if (!t->running)
+					continue;
+				set_err(t->err, "libcurl failed fetching %s: %s",
+					t->shown, api.multi_strerror(mc));
+				api.multi_remove_handle(b->m, t->h);
+				t->running = false;
+				t->ok = false;
+			}
+			return;
+		}
+		bool finished = false;
+		CURLMsg *msg;
+		int left;
+		while ((msg = api.multi_info_read(b->m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			/* msg does not outlive multi_remove_handle */
+			CURL *h = msg->easy_handle;
+			CURLcode rc = msg->data.result;
+			struct transfer *t = NULL;
+			for (size_t i = 0; i < b->n && !t; i++)
+				if (b->ts[i].running && b->ts[i].h == h)
+					t = &b->ts[i];
+			if (!t)
+				continue;
+			api.multi_remove_handle(b->m, h);
+			t->running = false;
+			if (transfer_done(t, rc, &b->creds))
+				transfer_add(b, t);
+			if (t->deadline)
+				batch_expired(b, t->activity);
+			finished = finished || !t->running;
+		}
+		struct transfer *r = batch_running(b);
+		if (!r)
+			return;
+		if (timeout_seconds() > 0 && deadline_left() <= 0)
+			batch_expired(b, r->activity);
+		if (finished) /* the backstop alarm names a transfer still running */
+			timeout_set_activity(r->activity);
+		api.multi_poll(b->m, NULL, 0, poll_ms(), NULL);
+	}
+}
+
+static bool is_http(const char *url)
+{
+	return url && (scheme_is(url, "http") || scheme_is(url, "https"));
+}
+
+/* Every http(s) job of jobs, concurrently on one multi handle. What they
+ * share is checked once: the option files, libcurl, the credentials. */
+static void fetch_http(struct fetch_job *jobs, size_t n, const struct fetch_opts *o)
+{
+	size_t n_http = 0, first = n;
+	for (size_t i = 0; i < n; i++)
+		if (is_http(jobs[i].url)) {
+			n_http++;
+			first = first < n ? first : i;
+		}
+	if (!n_http)
+		return;
+	char shown[1024], activity[1100];
+	url_redact(jobs[first].url, shown, sizeof shown);
+	snprintf(activity, sizeof activity, "fetching %s", shown);
+	timeout_set_activity(activity);
+	if (timeout_seconds() > 0 && deadline_left() <= 0)
 		deadline_expired(activity);
-	return ok;
+
+	struct batch b = { 0 };
+	char err[KMS_ERRLEN];
+	bool ready = readable("--cacert", o->cacert, err) &&
+		     readable("--client-cert", o->client_cert, err) &&
+		     readable("--client-key", o->client_key, err) &&
+		     curl_load(err);
+	if (ready && o->auth_file) {
+		char *password = NULL;
+		ready = read_auth_file(o->auth_file, b.creds.buf, sizeof b.creds.buf,
+				       &password, err);
+		b.creds.user = b.creds.buf;
+		b.creds.password = password;
+	}
+	if (ready) {
+		b.ts = calloc(n_http, sizeof *b.ts);
+		b.m = b.ts ? api.multi_init() : NULL;
+		if (!b.m)
+			set_err(err, "cannot create a libcurl handle for %s", shown);
+		ready = b.m != NULL;
+	}
+	if (!ready) {
+		for (size_t i = 0; i < n; i++)
+			if (is_http(jobs[i].url))
+				memcpy(jobs[i].err, err, KMS_ERRLEN);
+		batch_end(&b);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!is_http(jobs[i].url))
+			continue;
+		struct transfer *t = &b.ts[b.n++];
+		if (transfer_start(t, &jobs[i], o, &b.creds))
+			transfer_add(&b, t);
+		if (t->deadline)
+			batch_expired(&b, t->activity);
+	}
+	batch_run(&b);
+	for (size_t i = 0; i < b.n; i++)
+		b.ts[i].job->ok = b.ts[i].ok;
+	batch_end(&b);
 }
 
 /* ----------------------------------------------------------------- entry */
 
-bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
-		  void *ctx, char err[KMS_ERRLEN])
+/* The length of url's scheme, 0 when it has none (a plain path). */
+static size_t scheme_length(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	size_t len = sep ? (size_t)(sep - url) : 0;
+	return len && strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == len
+		? len : 0;
+}
+
+/* A plain path or a file:// URL. */
+static bool is_local(const char *url)
+{
+	size_t len = scheme_length(url);
+	return !len || (len == 4 && !strncasecmp(url, "file", 4));
+}
+
+/* Read the plain path or file:// URL url. */
+static bool fetch_local(const char *url, const struct fetch_opts *o,
+			fetch_sink sink, void *ctx, char err[KMS_ERRLEN])
+{
+	if (!scheme_length(url))
+		return fetch_file(url, o, sink, ctx, err);
+	const char *rest = strstr(url, "://") + 3;
+	if (!strncasecmp(rest, "localhost/", 10))
+		rest += 9;
+	if (rest[0] != '/') {
+		char shown[1024];
+		url_redact(url, shown, sizeof shown);
+		set_err(err, "file:// URL %s names a remote host: only file:///path and file://localhost/path are read",
+			shown);
+		return false;
+	}
+	char path[4096];
+	size_t plen = strcspn(rest, "?#");
+	char raw[4096];
+	if (plen >= sizeof raw) {
+		set_err(err, "file:// path is too long");
+		return false;
+	}
+	memcpy(raw, rest, plen);
+	raw[plen] = 0;
+	if (!percent_decode(raw, path, sizeof path)) {
+		set_err(err, "file:// URL has a malformed %%-escape: %s", raw);
+		return false;
+	}
+	return fetch_file(path, o, sink, ctx, err);
+}
+
+void fetch_streams(struct fetch_job *jobs, size_t n, const struct fetch_opts *o)
 {
 	static const struct fetch_opts defaults = { .max_size = FETCH_DEFAULT_MAX_SIZE };
 	if (!o)
 		o = &defaults;
-	if (!url || !url[0]) {
-		set_err(err, "no document URL given (-u/--url)");
-		return false;
-	}
-	const char *sep = strstr(url, "://");
-	size_t scheme_len = sep ? (size_t)(sep - url) : 0;
-	bool has_scheme = sep && scheme_len > 0 &&
-		strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") ==
-		scheme_len;
-	if (!has_scheme)
-		return fetch_file(url, o, sink, ctx, err);
-
-	if (scheme_len == 4 && !strncasecmp(url, "file", 4)) {
-		const char *rest = sep + 3;
-		if (!strncasecmp(rest, "localhost/", 10))
-			rest += 9;
-		if (rest[0] != '/') {
+	/* files first, in turn: they need neither libcurl nor the network */
+	for (size_t i = 0; i < n; i++) {
+		struct fetch_job *j = &jobs[i];
+		j->ok = false;
+		j->err[0] = 0;
+		if (!j->url || !j->url[0]) {
+			set_err(j->err, "no document URL given (-u/--url)");
+		} else if (is_local(j->url)) {
+			j->ok = fetch_local(j->url, o, j->sink, j->ctx, j->err);
+		} else if (!is_http(j->url)) {
 			char shown[1024];
-			url_redact(url, shown, sizeof shown);
-			set_err(err, "file:// URL %s names a remote host: only file:///path and file://localhost/path are read",
-				shown);
-			return false;
+			url_redact(j->url, shown, sizeof shown);
+			set_err(j->err, "unsupported URL scheme \"%.*s\" in %s: use http://, https://, file:// or a path",
+				(int)scheme_length(j->url), j->url, shown);
 		}
-		char path[4096];
-		size_t plen = strcspn(rest, "?#");
-		char raw[4096];
-		if (plen >= sizeof raw) {
-			set_err(err, "file:// path is too long");
-			return false;
-		}
-		memcpy(raw, rest, plen);
-		raw[plen] = 0;
-		if (!percent_decode(raw, path, sizeof path)) {
-			set_err(err, "file:// URL has a malformed %%-escape: %s", raw);
-			return false;
-		}
-		return fetch_file(path, o, sink, ctx, err);
 	}
-	if ((scheme_len == 4 && !strncasecmp(url, "http", 4)) ||
-	    (scheme_len == 5 && !strncasecmp(url, "https", 5)))
-		return fetch_http(url, o, sink, ctx, err);
-
-	char shown[1024];
-	url_redact(url, shown, sizeof shown);
-	set_err(err, "unsupported URL scheme \"%.*s\" in %s: use http://, https://, file:// or a path",
-		(int)scheme_len, url, shown);
-	return false;
+	fetch_http(jobs, n, o);
 }
 
-/* For now one after the other; see fetch.h for what it promises. */
-void fetch_streams(struct fetch_job *jobs, size_t n, const struct fetch_opts *o)
+bool fetch_stream(const char *url, const struct fetch_opts *o, fetch_sink sink,
+		  void *ctx, char err[KMS_ERRLEN])
 {
-	for (size_t i = 0; i < n; i++) {
-		jobs[i].err[0] = 0;
-		jobs[i].ok = fetch_stream(jobs[i].url, o, jobs[i].sink, jobs[i].ctx,
-					  jobs[i].err);
-	}
+	struct fetch_job job = { .url = url, .sink = sink, .ctx = ctx };
+	fetch_streams(&job, 1, o);
+	memcpy(err, job.err, KMS_ERRLEN);
+	return job.ok;
 }

@@ -12,26 +12,32 @@
 #include "vlog.h"
 
 /* A name for a document that gave none: the host of an http(s) URL, else
- * the file's path, credentials and query left out (url_redact). */
+ * the file's name without ".json" ("/srv/kms03.json": "kms03"); never a
+ * credential or a query (url_redact). */
 static void name_from_url(const char *url, char *out, size_t len)
 {
 	char shown[1024];
 	url_redact(url, shown, sizeof shown);
 	const char *sep = strstr(shown, "://");
 	if (!sep || strncmp(shown, "file://", 7) == 0) {
-		text_printf(out, len, "%s", sep ? sep + 3 : shown);
+		const char *path = sep ? sep + 3 : shown;
+		const char *slash = strrchr(path, '/');
+		const char *base = slash && slash[1] ? slash + 1 : path;
+		size_t n = strlen(base);
+		if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+			n -= 5;
+		text_printf(out, len, "%.*s", (int)n, base);
 		return;
 	}
 	const char *host = sep + 3;
 	size_t n = strcspn(host, "/?#");
-	snprintf(out, len, "%.*s", (int)n, host);
+	text_printf(out, len, "%.*s", (int)n, host);
 }
 
 /* The length of host's first label, or all of it for an IP address. */
 static size_t first_label(const char *host)
 {
-	if (strchr(host, ':') || strspn(host, "0123456789.") == strlen(host) ||
-	    host[0] == '/')
+	if (strchr(host, ':') || strspn(host, "0123456789.") == strlen(host))
 		return strlen(host);
 	return strcspn(host, ".");
 }
@@ -54,8 +60,8 @@ static void fleet_name(struct fleet *f)
 	}
 }
 
-void fleet_load(const struct common_opts *co, doc_client_fn on_client,
-		void *const *ctxs, struct fleet *f)
+static void load_fleet(const struct common_opts *co, doc_client_fn on_client,
+		       void *const *ctxs, bool caller_keys, struct fleet *f)
 {
 	memset(f, 0, sizeof *f);
 	if (!co->n_urls)
@@ -64,7 +70,8 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 	struct doc_job jobs[OPTS_MAX_URLS];
 	for (size_t i = 0; i < f->n; i++)
 		jobs[i] = (struct doc_job){ .url = co->urls[i], .on_client = on_client,
-					    .ctx = ctxs ? ctxs[i] : NULL };
+					    .ctx = ctxs ? ctxs[i] : NULL,
+					    .caller_keys = caller_keys };
 	doc_load_all(jobs, f->n, &co->fetch);
 
 	double now = wall_now();
@@ -99,6 +106,18 @@ void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		}
 	}
 	fleet_name(f);
+}
+
+void fleet_load(const struct common_opts *co, doc_client_fn on_client,
+		void *const *ctxs, struct fleet *f)
+{
+	load_fleet(co, on_client, ctxs, false, f);
+}
+
+void fleet_load_keyed(const struct common_opts *co, doc_client_fn on_client,
+		      void *const *ctxs, struct fleet *f)
+{
+	load_fleet(co, on_client, ctxs, true, f);
 }
 
 void fleet_free(struct fleet *f)

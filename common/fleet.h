@@ -27,7 +27,8 @@
 struct fleet_doc {
 	const char *url;          /* the -u as given (co->urls[i]) */
 	char host[256];           /* host.name when loaded, else the URL's host
-				     ("kms02.corp.example"), else the path */
+				     ("kms02.corp.example"), else the file's
+				     name without .json ("kms03") */
 	char name[256];           /* what line 1, long output and perfdata
 				     labels call it: host's first label
 				     ("kms02") when no other host of the fleet
@@ -58,6 +59,14 @@ struct fleet {
  * passes (the -t state) or when co has no -u (UNKNOWN). */
 void fleet_load(const struct common_opts *co, doc_client_fn on_client,
 		void *const *ctxs, struct fleet *f);
+
+/* fleet_load() for a caller that keys the clients by (CMID, product)
+ * itself and refuses a second record of a pair within one document from
+ * on_client (doc_job.caller_keys): the loader then keeps no per-document
+ * set of keys, which for large inventories is most of its memory
+ * (check_kms_renewal's merge). */
+void fleet_load_keyed(const struct common_opts *co, doc_client_fn on_client,
+		      void *const *ctxs, struct fleet *f);
 
 void fleet_free(struct fleet *f);
 

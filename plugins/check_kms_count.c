@@ -20,7 +20,15 @@
  * forecast to turn critical within --forecast-days, else OK; its active and
  * lapsing metrics only graph). A product not enabled as a KMS host
  * (CRITICAL) or of no known family (UNKNOWN) is a leaf with that explicit
- * state and no metric. */
+ * state and no metric.
+ *
+ * A fleet (-u more than once, common/fleet.h): every host is judged on its
+ * own, since counts are not shared (a client that reaches a host below its
+ * threshold gets 0xC004F038 from it and does not try another). Each host is
+ * a top-level subcheck holding the tree above for its document, built by
+ * the same functions; its texts and perfdata labels start with the host's
+ * name ("kms01 Windows: count 31, ...", 'kms01 Windows'), its products'
+ * headlines do not (line 1 says "kms01: " once, fleet_host_headline). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +38,7 @@
 #include <strings.h>
 
 #include "doc.h"
+#include "fleet.h"
 #include "forecast.h"
 #include "options.h"
 #include "output.h"
@@ -50,6 +59,10 @@ struct config {
 	bool servers_only;
 	long long forecast_days;
 };
+
+/* Filled by the option handler; defined with its help at the end. */
+static struct config count_config = { .forecast_days = 7 };
+static const struct plugin_info count_info;
 
 /* Requests of one application id, by age in whole minutes (0 .. 30 days).
  * Ages are counted from now rounded down to the minute, so the active/lapsing
@@ -124,6 +137,72 @@ static void gather_free(struct gather *g)
 {
 	for (size_t i = 0; i < g->n_apps; i++)
 		free(g->apps[i].by_age);
+}
+
+/* ---- evaluate: where one document's results go ---------------------------- */
+
+/* A product to judge and what it is called. */
+struct product_eval {
+	const struct doc_product *p;
+	char label[128]; /* unique in its document: "Windows", "Windows #2" */
+	char perf[400];  /* unique in the fleet: the perfdata label, pre and label */
+};
+
+/* One document: its products are the check's top-level subchecks. In a
+ * fleet: children of its host's subcheck, every text (and note) starting
+ * with pre, the host's name; a product's headline stays without it. */
+struct host_out {
+	struct check *c;
+	struct subcheck *host; /* NULL: one document */
+	const char *pre;       /* "" or "kms01 " */
+};
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		die("out of memory");
+	return s;
+}
+
+/* A product's subcheck, its output text (pre in front in a fleet, where the
+ * headline is text alone until the caller sets another). */
+static struct subcheck *product_add(const struct host_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static struct subcheck *product_add(const struct host_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	struct subcheck *sc;
+	if (o->host) {
+		sc = subcheck_add(o->host, "%s%s", o->pre, text);
+		subcheck_headline(sc, "%s", text);
+	} else {
+		sc = check_add(o->c, "%s", text);
+	}
+	free(text);
+	return sc;
+}
+
+/* A child of a product's subcheck: a leaf line, pre in front. */
+static struct subcheck *finding_add(const struct host_out *o, struct subcheck *ps,
+				    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static struct subcheck *finding_add(const struct host_out *o, struct subcheck *ps,
+				    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = vformat(fmt, ap);
+	va_end(ap);
+	struct subcheck *sc = subcheck_add(ps, "%s%s", o->pre, text);
+	free(text);
+	return sc;
 }
 
 /* ---- evaluate: thresholds and wording ------------------------------------- */
@@ -227,8 +306,8 @@ static void count_phrase(const char *label, const struct product_rule *pr, bool 
 /* The count child: "Windows: count 18, critical below 25, warning below 30,
  * cap 50: servers can activate, client OSes cannot", judged by the count
  * metric it graphs. */
-static void add_count(struct subcheck *ps, const char *label, const char *name,
-		      const struct product_rule *pr, long long count)
+static void add_count(const struct host_out *o, struct subcheck *ps, const char *perf_label,
+		      const char *name, const struct product_rule *pr, long long count)
 {
 	char line[1024] = "", rng[128];
 	text_append(line, sizeof(line), "%s: count %lld", name, count);
@@ -241,8 +320,8 @@ static void add_count(struct subcheck *ps, const char *label, const char *name,
 		text_append(line, sizeof(line), ", warning %s", rng);
 	}
 	text_append(line, sizeof(line), ", cap %lld: %s", pr->cap, count_allows(pr->fam, count));
-	struct subcheck *sc = subcheck_add(ps, "%s", line);
-	struct metric m = METRIC(label, (double)count);
+	struct subcheck *sc = finding_add(o, ps, "%s", line);
+	struct metric m = METRIC(perf_label, (double)count);
 	m.th = &pr->th;
 	m.min = 0;
 	m.max = (double)pr->cap;
@@ -303,7 +382,8 @@ static void crossing_phrase(const struct product_forecast *pf, const struct rang
 /* The forecast child: "Forecast Windows: 22 active, 9 lapsing (all out of
  * the count by 2026-11-28); forecast to fall below 25 on ...", WARNING when
  * the crossing is within the horizon, else OK. */
-static void add_forecast(struct subcheck *ps, const char *label, const struct product_rule *pr,
+static void add_forecast(const struct host_out *o, struct subcheck *ps, const char *label,
+			 const char *perf_label, const struct product_rule *pr,
 			 const struct product_forecast *pf)
 {
 	const struct forecast *f = &pf->f;
@@ -340,33 +420,36 @@ static void add_forecast(struct subcheck *ps, const char *label, const struct pr
 		text_append(line, sizeof(line), "; %s", phrase);
 		break;
 	}
-	struct subcheck *sc = subcheck_add(ps, "%s", line);
+	struct subcheck *sc = finding_add(o, ps, "%s", line);
 	subcheck_set_state(sc, pf->o.warns ? STATE_WARNING : STATE_OK);
 	/* graphed, not judged: the verdict is the state above */
-	char lab[160];
-	snprintf(lab, sizeof(lab), "%s active", label);
+	char lab[sizeof(((struct product_eval *)0)->perf) + 16];
+	snprintf(lab, sizeof(lab), "%s active", perf_label);
 	struct metric m = METRIC(lab, (double)f->active);
 	m.min = 0;
 	subcheck_metric(sc, m);
-	snprintf(lab, sizeof(lab), "%s lapsing", label);
+	snprintf(lab, sizeof(lab), "%s lapsing", perf_label);
 	m.value = (double)f->lapsing;
 	subcheck_metric(sc, m);
 }
 
 /* ---- evaluate: one product ------------------------------------------------ */
 
-struct product_eval {
-	const struct doc_product *p;
-	char label[128]; /* unique: the perfdata label */
+/* What every product is judged with: the options. */
+struct judge {
+	const struct config *cfg;
+	int verbose;
+	const struct thresholds *user; /* -w/-c, NULL for the defaults */
 };
 
 /* A product neither its application id nor its name places: UNKNOWN, never
  * judged, since the thresholds differ five-fold (guessing Office would call
  * a Windows count of 12 OK). */
-static void add_unclassified(struct check *c, const struct doc *d, const struct doc_product *p)
+static void add_unclassified(const struct host_out *o, const struct doc *d,
+			     const struct doc_product *p)
 {
 	size_t idx = (size_t)(p - d->products);
-	struct subcheck *sc = check_add(c, "$.products[%zu] (name %s%s%s, application_id %s): "
+	struct subcheck *sc = product_add(o, "$.products[%zu] (name %s%s%s, application_id %s): "
 					"neither says whether it is Windows or Office, so no "
 					"threshold applies", idx, p->name ? "\"" : "",
 					p->name ? p->name : "absent", p->name ? "\"" : "",
@@ -378,18 +461,19 @@ static void add_unclassified(struct check *c, const struct doc *d, const struct 
 
 /* Judge one product: its top-level subcheck, and the count and forecast
  * children when it has a count (see the tree at the top). */
-static void evaluate_product(struct check *c, const struct config *cfg, int verbose,
-			     const struct thresholds *user, const struct gather *g,
-			     const struct doc *d, const struct product_eval *e)
+static void evaluate_product(const struct host_out *o, const struct judge *j,
+			     const struct gather *g, const struct doc *d,
+			     const struct product_eval *e)
 {
+	const struct config *cfg = j->cfg;
 	const struct doc_product *p = e->p;
 	enum app_family fam = product_family(p);
 	if (fam == APP_OTHER) {
-		add_unclassified(c, d, p);
+		add_unclassified(o, d, p);
 		return;
 	}
 	char name[512];
-	if (verbose >= 1)
+	if (j->verbose >= 1)
 		snprintf(name, sizeof(name), "%s (%s, %s)", e->label, p->name ? p->name : "no name",
 			 p->application_id ? p->application_id : "no application id");
 	else
@@ -397,7 +481,7 @@ static void evaluate_product(struct check *c, const struct config *cfg, int verb
 
 	long long count = p->current_count;
 	if (count < 0) { /* -1 or absent: DOC_ABSENT */
-		struct subcheck *sc = check_add(c, "%s: not enabled as a KMS host or no request "
+		struct subcheck *sc = product_add(o, "%s: not enabled as a KMS host or no request "
 						"received yet (no current count)", name);
 		subcheck_headline(sc, "%s not enabled as a KMS host or no request received yet",
 				  e->label);
@@ -405,7 +489,7 @@ static void evaluate_product(struct check *c, const struct config *cfg, int verb
 		return;
 	}
 
-	struct product_rule pr = product_rule(cfg, user, fam);
+	struct product_rule pr = product_rule(cfg, j->user, fam);
 	struct product_forecast pf;
 	bool have_fc = product_forecast(g, d, p, &pr, cfg->forecast_days, &pf);
 	char head[640], phrase[256];
@@ -418,15 +502,16 @@ static void evaluate_product(struct check *c, const struct config *cfg, int verb
 	} else {
 		count_phrase(e->label, &pr, cfg->servers_only, count, head, sizeof(head));
 	}
-	struct subcheck *ps = check_add(c, "%s", head);
-	add_count(ps, e->label, name, &pr, count);
+	struct subcheck *ps = product_add(o, "%s", head);
+	add_count(o, ps, e->perf, name, &pr, count);
 	if (have_fc)
-		add_forecast(ps, e->label, &pr, &pf);
+		add_forecast(o, ps, e->label, e->perf, &pr, &pf);
 	else if (d->has_clients)
-		check_note(c, "Forecast %s: no application id to match clients with", e->label);
+		check_note(o->c, "%sForecast %s: no application id to match clients with", o->pre,
+			   e->label);
 }
 
-/* ---- report ---------------------------------------------------------------- */
+/* ---- evaluate: which products --------------------------------------------- */
 
 /* windows/office select by product_family(); a product of neither family is
  * selected by both, since it may be either and must be said to be unknown;
@@ -449,10 +534,18 @@ static bool product_selected(const struct config *cfg, const struct doc_product 
 	return false;
 }
 
-/* UNKNOWN naming what was asked for and what the document holds. */
-_Noreturn static void die_no_match(const struct config *cfg, const struct doc *d)
+#define NONE_LEN 2048 /* "no product matches": asked and held fit */
+
+/* Why no product is left to judge: what was asked for and what the
+ * document holds. */
+static void no_product(const struct config *cfg, const struct doc *d, char why[NONE_LEN])
 {
 	char asked[256] = "", held[1024] = "";
+	if (!cfg->n_selectors) {
+		snprintf(why, NONE_LEN, "the status document lists no KMS host product (host %s)",
+			 d->host.name);
+		return;
+	}
 	for (size_t i = 0; i < cfg->n_selectors; i++)
 		text_append(asked, sizeof(asked), "%s%s", i ? ", " : "", cfg->selectors[i]);
 	for (size_t i = 0; i < d->n_products; i++)
@@ -460,8 +553,181 @@ _Noreturn static void die_no_match(const struct config *cfg, const struct doc *d
 		       product_short_name(&d->products[i]),
 		       d->products[i].application_id ? d->products[i].application_id : "no application id");
 	if (d->n_products == 0)
-		die("no product matches --product %s: the status document lists no KMS host product", asked);
-	die("no product matches --product %s: the status document holds %s", asked, held);
+		snprintf(why, NONE_LEN, "no product matches --product %s: the status document lists "
+			 "no KMS host product", asked);
+	else
+		snprintf(why, NONE_LEN, "no product matches --product %s: the status document holds %s",
+			 asked, held);
+}
+
+/* The products of d to judge (--product), each with a label unique in the
+ * document and a perfdata label (pre and label) unique in the fleet. NULL
+ * with why set when none is left; else the caller frees the array. */
+static struct product_eval *select_products(const struct config *cfg, const struct doc *d,
+					    const char *pre, size_t *out_n, char why[NONE_LEN])
+{
+	struct product_eval *ev = calloc(d->n_products ? d->n_products : 1, sizeof(*ev));
+	if (!ev)
+		die("out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_products; i++) {
+		if (!product_selected(cfg, &d->products[i]))
+			continue;
+		struct product_eval *e = &ev[n];
+		e->p = &d->products[i];
+		snprintf(e->label, sizeof(e->label), "%s", product_short_name(e->p));
+		/* perfdata labels must be unique: number a repeated name */
+		int same = 1;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(product_short_name(ev[j].p), e->label) == 0)
+				same++;
+		if (same > 1)
+			snprintf(e->label, sizeof(e->label), "%s #%d", product_short_name(e->p), same);
+		snprintf(e->perf, sizeof(e->perf), "%s%s", pre, e->label);
+		n++;
+	}
+	if (n == 0) {
+		free(ev);
+		no_product(cfg, d, why);
+		return NULL;
+	}
+	*out_n = n;
+	return ev;
+}
+
+/* ---- evaluate: one document, a fleet ---------------------------------------- */
+
+/* Why some clients are not in any forecast. */
+static void add_forecast_notes(const struct host_out *o, const struct doc *d,
+			       const struct gather *g)
+{
+	if (!d->has_clients)
+		check_note(o->c, "%sForecast: no client inventory in the document", o->pre);
+	if (g->ambiguous)
+		check_note(o->c, "%sForecast: %zu client%s seen within 30 days left out: server OS "
+			   "or Office, ambiguous (required_count 5, SKU not in the table, no "
+			   "application_id)", o->pre, g->ambiguous, g->ambiguous == 1 ? "" : "s");
+	if (g->unknown)
+		check_note(o->c, "%sForecast: %zu client%s seen within 30 days left out: unknown "
+			   "product (neither sku_id, required_count nor application_id tells)",
+			   o->pre, g->unknown, g->unknown == 1 ? "" : "s");
+}
+
+/* One document's products judged into o: the one evaluation of a host,
+ * alone or in a fleet. */
+static void evaluate_host(const struct host_out *o, const struct judge *j,
+			  const struct gather *g, const struct doc *d,
+			  const struct product_eval *ev, size_t n)
+{
+	add_forecast_notes(o, d, g);
+	for (size_t i = 0; i < n; i++)
+		evaluate_product(o, j, g, d, &ev[i]);
+}
+
+/* One -u: the products are the check's top-level subchecks; no product to
+ * judge ends the check (UNKNOWN). */
+static void evaluate_document(struct check *c, const struct judge *j, const struct gather *g,
+			      const struct doc *d)
+{
+	char why[NONE_LEN];
+	size_t n;
+	struct product_eval *ev = select_products(j->cfg, d, "", &n, why);
+	if (!ev)
+		die("%s", why);
+	struct host_out o = { .c = c, .host = NULL, .pre = "" };
+	evaluate_host(&o, j, g, d, ev, n);
+	free(ev);
+}
+
+/* The lowest count of one product label over the fleet, for the OK line. */
+struct lowest {
+	char label[128];
+	long long count;
+	const char *host;
+};
+
+#define MAX_LOWEST 16 /* more product labels than line 1 can name */
+
+static void note_lowest(struct lowest *low, size_t *n_low, const char *host,
+			const struct product_eval *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long long count = ev[i].p->current_count;
+		if (count < 0 || product_family(ev[i].p) == APP_OTHER)
+			continue;
+		size_t k = 0;
+		while (k < *n_low && strcmp(low[k].label, ev[i].label) != 0)
+			k++;
+		if (k == *n_low) {
+			if (*n_low == MAX_LOWEST)
+				continue;
+			snprintf(low[k].label, sizeof(low[k].label), "%s", ev[i].label);
+			low[k].count = count;
+			low[k].host = host;
+			(*n_low)++;
+		} else if (count < low[k].count) {
+			low[k].count = count;
+			low[k].host = host;
+		}
+	}
+}
+
+/* "3 KMS hosts OK; lowest: Windows 31 (kms02), Office 2013+ 10 (kms01)":
+ * the headroom of the fleet, as many products as line 1 holds. */
+static void fleet_summary_ok(struct check *c, size_t n_hosts, const struct lowest *low,
+			     size_t n_low)
+{
+	/* line 1 is "KMS COUNT OK - " and this */
+	size_t room = LINE1_MAX - strlen("KMS  OK - ") - strlen(count_info.aspect);
+	char line[512], item[400];
+	snprintf(line, sizeof(line), "%zu KMS hosts OK", n_hosts);
+	for (size_t i = 0; i < n_low; i++) {
+		text_printf(item, sizeof(item), "%s%s %lld (%s)", i ? ", " : "; lowest: ",
+			 low[i].label, low[i].count, low[i].host);
+		char more[32] = "";
+		if (i + 1 < n_low)
+			snprintf(more, sizeof(more), ", +%zu more", n_low - i - 1);
+		if (i > 0 && strlen(line) + strlen(item) + strlen(more) > room) {
+			snprintf(more, sizeof(more), ", +%zu more", n_low - i);
+			text_append(line, sizeof(line), "%s", more);
+			break;
+		}
+		text_append(line, sizeof(line), "%s", item);
+	}
+	check_summary_ok(c, "%s", line);
+}
+
+/* Several -u: every usable host's products judged on their own under the
+ * host's subcheck (counts are never summed: a client below a host's
+ * threshold is refused by that host); a host that is not usable is its own
+ * UNKNOWN (or --stale-state) leaf. */
+static void evaluate_fleet(struct check *c, const struct judge *j, const struct fleet *f,
+			   const struct gather *g)
+{
+	struct lowest low[MAX_LOWEST];
+	size_t n_low = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_doc *fd = &f->docs[i];
+		struct subcheck *host = fleet_host_subcheck(c, fd);
+		if (!host)
+			continue;
+		char pre[sizeof(fd->name) + 1], why[NONE_LEN];
+		snprintf(pre, sizeof(pre), "%s ", fd->name);
+		size_t n;
+		struct product_eval *ev = select_products(j->cfg, fd->doc, pre, &n, why);
+		if (ev) {
+			struct host_out o = { .c = c, .host = host, .pre = pre };
+			evaluate_host(&o, j, &g[i], fd->doc, ev, n);
+			note_lowest(low, &n_low, fd->name, ev, n);
+			free(ev);
+		} else {
+			struct subcheck *sc = subcheck_add(host, "%s: %s", fd->name, why);
+			subcheck_set_state(sc, STATE_UNKNOWN);
+		}
+		fleet_host_headline(host, fd->name);
+	}
+	if (check_state(c) == STATE_OK)
+		fleet_summary_ok(c, f->n, low, n_low);
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -490,58 +756,6 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 	return false;
 }
 
-/* Filled by the option handler; defined with its help at the end. */
-static struct config count_config = { .forecast_days = 7 };
-static const struct plugin_info count_info;
-
-/* The products to judge (--product), each with a unique perfdata label;
- * ends UNKNOWN when none is left. The caller frees the array. */
-static struct product_eval *select_products(const struct doc *d, size_t *out_n)
-{
-	struct product_eval *ev = calloc(d->n_products ? d->n_products : 1, sizeof(*ev));
-	if (!ev)
-		die("out of memory");
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_products; i++) {
-		if (!product_selected(&count_config, &d->products[i]))
-			continue;
-		struct product_eval *e = &ev[n];
-		e->p = &d->products[i];
-		snprintf(e->label, sizeof(e->label), "%s", product_short_name(e->p));
-		/* perfdata labels must be unique: number a repeated name */
-		int same = 1;
-		for (size_t j = 0; j < n; j++)
-			if (strcmp(product_short_name(ev[j].p), e->label) == 0)
-				same++;
-		if (same > 1)
-			snprintf(e->label, sizeof(e->label), "%s #%d", product_short_name(e->p), same);
-		n++;
-	}
-	if (n == 0) {
-		if (count_config.n_selectors)
-			die_no_match(&count_config, d);
-		die("the status document lists no KMS host product (host %s)", d->host.name);
-	}
-
-	*out_n = n;
-	return ev;
-}
-
-/* Why some clients are not in any forecast. */
-static void add_forecast_notes(struct check *c, const struct doc *d, const struct gather *g)
-{
-	if (!d->has_clients)
-		check_note(c, "Forecast: no client inventory in the document");
-	if (g->ambiguous)
-		check_note(c, "Forecast: %zu client%s seen within 30 days left out: server OS or "
-			   "Office, ambiguous (required_count 5, SKU not in the table, no "
-			   "application_id)", g->ambiguous, g->ambiguous == 1 ? "" : "s");
-	if (g->unknown)
-		check_note(c, "Forecast: %zu client%s seen within 30 days left out: unknown product "
-			   "(neither sku_id, required_count nor application_id tells)",
-			   g->unknown, g->unknown == 1 ? "" : "s");
-}
-
 int main(int argc, char **argv)
 {
 	struct common_opts co;
@@ -556,29 +770,42 @@ int main(int argc, char **argv)
 	char err[KMS_ERRLEN];
 	if (have_user && !thresholds_parse(&user, co.warning, co.critical, 0, err))
 		die("%s", err);
+	struct judge j = { .cfg = &count_config, .verbose = co.verbose,
+			   .user = have_user ? &user : NULL };
 
-	/* gather */
-	struct gather g;
-	memset(&g, 0, sizeof(g));
-	g.now_min = (long long)floor(wall_now() / 60.0);
-	struct doc *d = doc_load_or_die(&co, on_client, &g);
-	if (g.skipped)
-		vlog(1, "%zu clients of more than %d application ids not aggregated",
-		     g.skipped, MAX_APPS);
+	/* gather: each document's clients into its own histograms */
+	struct gather g[OPTS_MAX_URLS];
+	void *ctxs[OPTS_MAX_URLS];
+	long long now_min = (long long)floor(wall_now() / 60.0);
+	for (size_t i = 0; i < co.n_urls; i++) {
+		memset(&g[i], 0, sizeof(g[i]));
+		g[i].now_min = now_min;
+		ctxs[i] = &g[i];
+	}
+	struct fleet f;
+	memset(&f, 0, sizeof(f));
+	struct doc *d = NULL;
+	if (co.n_urls == 1) /* as before fleets: its failure ends the check */
+		d = doc_load_or_die(&co, on_client, &g[0]);
+	else
+		fleet_load(&co, on_client, ctxs, &f);
+	for (size_t i = 0; i < co.n_urls; i++)
+		if (g[i].skipped)
+			vlog(1, "%s%s%zu clients of more than %d application ids not aggregated",
+			     d ? "" : f.docs[i].name, d ? "" : ": ", g[i].skipped, MAX_APPS);
 
 	/* evaluate */
-	size_t n;
-	struct product_eval *ev = select_products(d, &n);
 	struct check *c = check_new();
-	add_forecast_notes(c, d, &g);
-	for (size_t i = 0; i < n; i++)
-		evaluate_product(c, &count_config, co.verbose, have_user ? &user : NULL, &g, d,
-				 &ev[i]);
+	if (d)
+		evaluate_document(c, &j, &g[0], d);
+	else
+		evaluate_fleet(c, &j, &f, g);
 
 	/* report */
-	free(ev);
 	doc_free(d);
-	gather_free(&g);
+	fleet_free(&f);
+	for (size_t i = 0; i < co.n_urls; i++)
+		gather_free(&g[i]);
 	check_exit(c);
 }
 
@@ -629,9 +856,20 @@ static const char count_notes[] =
 	"Perfdata per product: 'Windows'=count;warn;crit;0;cap, plus 'Windows active'\n"
 	"and 'Windows lapsing' when the document has a client inventory.\n"
 	"\n"
+	"Several KMS hosts: give -u once per host (at most 16). Counts are not shared\n"
+	"between hosts (a client that reaches a host below its threshold is refused\n"
+	"and does not try another), so every host's products are judged on their\n"
+	"own, never summed; line 1 names the worst host and product (\"kms02: Windows\n"
+	"23/25 ...\"), long output and perfdata labels carry the host ('kms01\n"
+	"Windows'). A host whose document cannot be fetched, is invalid, stale or\n"
+	"repeats another's host.name is UNKNOWN (stale: --stale-state), the others\n"
+	"are judged as usual.\n"
+	"\n"
 	"Examples:\n"
 	"  check_kms_count -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
-	"  check_kms_count -u /srv/kms/kms-status.json --product windows -c 25: -w 35:\n";
+	"  check_kms_count -u /srv/kms/kms-status.json --product windows -c 25: -w 35:\n"
+	"  check_kms_count -u https://kms01.corp.example/kms-status.json \\\n"
+	"                  -u https://kms02.corp.example/kms-status.json --cacert ca.pem\n";
 
 static const struct plugin_info count_info = {
 	.name = "check_kms_count",
@@ -639,7 +877,7 @@ static const struct plugin_info count_info = {
 	.purpose = "Check the KMS current count of each KMS host product in the status "
 		   "document against the activation thresholds (25 for client OSes, 5 for "
 		   "server OSes and Office), and forecast when it falls below them.",
-	.usage = "-u URL [--product windows|office|APPID]... [--servers-only] "
+	.usage = "-u URL [-u URL]... [--product windows|office|APPID]... [--servers-only] "
 		 "[--forecast-days N] [-w RANGE] [-c RANGE] [options]",
 	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
 	.options = count_options,

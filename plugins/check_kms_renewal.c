@@ -10,16 +10,20 @@
  * --max-list most urgent clients (names copied) and per-HRESULT groups of
  * failing clients, so a 1M-client document is read in flat memory. A client
  * record is one machine and product (the loader refuses a second record of
- * a (CMID, product) pair), so "known" counts (CMID, product) pairs: a
- * machine with Windows and Office is known once in each. Its product is the
- * one sku.h's rule settles.
+ * a (CMID, product) pair; in a fleet the merge does), so "known" counts
+ * (CMID, product) pairs: a machine with Windows and Office is known once in
+ * each. Its product is the one sku.h's rule settles.
  *
  * The result (docs/DESIGN.md, "The result model"): one top-level subcheck,
  * its output the summary, judged by the at_risk metric (expiring + expired
  * against -w/-c, so the value judged is the value graphed); the listed
  * clients are its children, each at its own state (expired CRITICAL,
  * expiring WARNING, no deadline UNKNOWN) capped at at_risk's verdict, so no
- * line reads worse than the check and a child never changes its parent. */
+ * line reads worse than the check and a child never changes its parent.
+ *
+ * A fleet (-u more than once): the hosts' inventories merged by (CMID,
+ * product) into one (common/inventory.h), each client judged by its newest
+ * record, by the same evaluation; see "a fleet" below. */
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -31,12 +35,17 @@
 
 #include "deadline.h"
 #include "doc.h"
+#include "fleet.h"
 #include "hgroups.h"
+#include "inventory.h"
 #include "options.h"
 #include "output.h"
 #include "range.h"
 #include "sku.h"
+#include "text.h"
 #include "timeutil.h"
+#include "vlog.h"
+#include "xalloc.h"
 
 #define DAY_S 86400.0
 #define SOON_DAYS 7                 /* the "(N within 7 days)" sub-count */
@@ -85,6 +94,7 @@ struct gather {
 		size_t n;
 	} by_app[MAX_PRODUCTS];
 	size_t n_by_app, by_app_other, ambiguous, unknown;
+	size_t n_hosts;           /* hosts merged (a fleet), 0 for one document */
 };
 
 /* ---- gather --------------------------------------------------------------- */
@@ -354,6 +364,11 @@ static void entry_line(struct subcheck *sc, const struct entry *e, state_t verdi
  * lost activation"). st is the verdict of at_risk. */
 static void summarize(char *s, size_t len, const struct gather *g, long long days, state_t st)
 {
+	if (g->known == 0 && g->n_hosts > 0) {
+		snprintf(s, len, "the merged client inventory is empty: no client has asked "
+			 "any of the %zu hosts for activation", g->n_hosts);
+		return;
+	}
 	if (g->known == 0) {
 		snprintf(s, len, "the client inventory is empty: no client has asked this "
 			 "host for activation");
@@ -408,9 +423,17 @@ static void product_note(struct check *c, const struct gather *g)
 	}
 }
 
+/* How far back the judged inventory reaches: one document's
+ * clients_complete_since, or for a fleet the latest of the merged hosts'
+ * (host names it; NaN with host the first host that does not say). */
+struct reach {
+	double since;             /* NAN when not said */
+	const char *host;         /* NULL for one document */
+};
+
 /* The notes after the client lines: the cap, failing groups, products,
  * filters, and how far back the inventory reaches. */
-static void add_notes(struct check *c, struct gather *g, const struct doc *d)
+static void add_notes(struct check *c, struct gather *g, const struct reach *r)
 {
 	char date[32];
 	if (g->listed > g->n_heap)
@@ -436,13 +459,21 @@ static void add_notes(struct check *c, struct gather *g, const struct doc *d)
 		check_note(c, "Not of --application %s: %zu client%s", g->cfg->application,
 			   g->other_app, g->other_app == 1 ? "" : "s");
 
-	if (isnan(d->clients_complete_since))
+	if (r->host && isnan(r->since))
+		check_note(c, "%s's document does not say how far back its inventory reaches "
+			   "(no clients_complete_since): clients silent for long may not be seen",
+			   r->host);
+	else if (r->host && r->since > g->now - KMS_VALIDITY_S)
+		check_note(c, "The merged inventory reaches back only to %s (%s's, less than "
+			   "180 days): clients silent since before then are not seen",
+			   day(date, sizeof(date), r->since), r->host);
+	else if (isnan(r->since))
 		check_note(c, "The document does not say how far back the inventory reaches "
 			   "(no clients_complete_since): clients silent for long may not be seen");
-	else if (d->clients_complete_since > g->now - KMS_VALIDITY_S)
+	else if (r->since > g->now - KMS_VALIDITY_S)
 		check_note(c, "Inventory reaches back only to %s (less than 180 days): "
 			   "clients silent since before then are not seen",
-			   day(date, sizeof(date), d->clients_complete_since));
+			   day(date, sizeof(date), r->since));
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -573,7 +604,8 @@ static void add_metrics(struct subcheck *sc, const struct metric *at_risk,
  * the listed clients as its children, the notes. Line 1 is the summary in
  * every state: check_summary_ok() when OK, else the subcheck's output as
  * its headline (docs/DESIGN.md, "The result model"). */
-static struct check *evaluate(struct gather *g, const struct doc *d, const struct thresholds *th)
+static struct subcheck *evaluate(struct check *c, struct gather *g, const struct reach *r,
+				 const struct thresholds *th)
 {
 	struct metric at_risk = METRIC("at_risk", (double)(g->expiring + g->expired));
 	at_risk.th = th;
@@ -583,7 +615,6 @@ static struct check *evaluate(struct gather *g, const struct doc *d, const struc
 
 	char s[512];
 	summarize(s, sizeof s, g, g->cfg->days, verdict);
-	struct check *c = check_new();
 	check_summary_ok(c, "%s", s);
 	struct subcheck *sc = check_add(c, "%s", s);
 	add_metrics(sc, &at_risk, g);
@@ -592,7 +623,405 @@ static struct check *evaluate(struct gather *g, const struct doc *d, const struc
 		qsort(g->heap, g->n_heap, sizeof(*g->heap), cmp_urgency);
 	for (size_t i = 0; i < g->n_heap; i++)
 		entry_line(sc, &g->heap[i], verdict);
-	add_notes(c, g, d);
+	add_notes(c, g, r);
+	return sc;
+}
+
+/* ---- a fleet: the inventories merged --------------------------------------- */
+
+/* With -u more than once (common/fleet.h) the documents' clients are merged
+ * by (CMID, product), the inventory key of doc.h, into one inventory
+ * (common/inventory.h) as they stream in: a client's newest record (latest
+ * last_request_at; equal: latest last_success_at; equal: the host given
+ * first; times to the second) replaces an older one, so each client is
+ * judged once, by the record of the host it last reached, and "known" counts
+ * distinct clients. A record without a CMID, or of a product sku.h's rule
+ * leaves open, cannot be matched across hosts: it is a client of its own.
+ * --application and --exclude judge the deciding record, so an older record
+ * of an excluded client cannot bring it back.
+ *
+ * Names are kept only for records that would be listed (at risk and not
+ * filtered out), appended to one buffer with the record's number and host;
+ * the listed clients are picked from the merged records at the end, and a
+ * kept name is used only while its host's record still decides its client.
+ * Memory: 34 bytes per distinct client, ~40 per at-risk record, no list scan.
+ *
+ * The merge keys the records itself, so the loader keeps no (CMID, product)
+ * set per document (fleet_load_keyed; 48 MiB per 1M clients): instead each
+ * merged record has a bit per host that sent its key (merge.supplied, 2
+ * bytes beside the 32-byte record, which has no 16 bits to spare), and a
+ * second record of a key from one document fails that document with the
+ * loader's words, "$.clients[7]: CMID ... and product Windows already in
+ * an earlier record": the host is not usable, as for any invalid document.
+ *
+ * Which hosts' records count: only those of usable hosts (fleet.h); as in
+ * check_kms_count, a host that is not usable is not judged. Whether a host
+ * is usable is known only when its document has loaded (fetch failure,
+ * invalid half-way, stale, a host.name another -u has), and by then its
+ * records have reached the merge (fleet.h) and may have replaced another
+ * host's, which a merge of one record per client cannot restore. So when
+ * an unusable host's record decides any client, the merge is thrown away
+ * and the usable hosts' documents are loaded again, within the same -t:
+ * rare (a host in trouble), and exact without a record per host and
+ * client. */
+
+/* inv_rec.tag: the host (-u index), the record's risk class, its filter */
+#define TAG_HOST(t)   ((unsigned)(t) & 0x0f)
+#define TAG_RISK(t)   ((enum client_risk)(((unsigned)(t) >> 4) & 3))
+#define TAG_FILTER(t) ((unsigned)(t) >> 6)
+#define TAG(host, risk, filter) ((uint8_t)((host) | (unsigned)(risk) << 4 | (filter) << 6))
+enum { FILTER_NONE, FILTER_EXCLUDED, FILTER_OTHER_APP };
+/* inv_rec.product beyond the interned ones: never merged */
+enum { PRODUCT_AMBIGUOUS = INV_MAX_PRODUCTS, PRODUCT_UNKNOWN, PRODUCT_UNINTERNED };
+#define LIC_NONE 0xff               /* inv_rec.license_state: DOC_ABSENT */
+#define MAX_CODES 254               /* inv_rec.code: 0 none, 1..254 codes[c - 1], */
+#define CODE_OTHER 255              /* 255 a failing code beyond the table */
+#define NO_SKU 0xff
+
+struct merge {
+	struct gather *g;          /* cfg, now and window; the counters at the end */
+	struct inventory inv;
+	uint32_t codes[MAX_CODES]; /* the failing codes seen */
+	size_t n_codes;
+	char *names;               /* struct candidate, then the name and NUL, ... */
+	size_t names_len, names_cap;
+	size_t wins[OPTS_MAX_URLS];/* clients whose deciding record is the host's */
+	uint16_t *supplied;        /* per keyed record: bit h when -u h sent its key */
+	size_t supplied_cap;
+};
+_Static_assert(OPTS_MAX_URLS <= 16, "a host bit per -u in merge.supplied");
+
+/* A record kept for the list, in front of its name in merge.names. */
+struct candidate {
+	uint32_t rec, index, code; /* record number, position in $.clients, result */
+	uint8_t host, sku;         /* -u index; sku_table() index or NO_SKU */
+};
+
+struct host_ctx {
+	struct merge *m;
+	unsigned host;
+};
+
+/* Is the record (req, ok) of host newer than r? */
+static bool newer(uint32_t req, uint32_t ok, unsigned host, const struct inv_rec *r)
+{
+	if (req != r->last_request)
+		return req > r->last_request;
+	if (ok != r->last_success)
+		return ok > r->last_success;
+	return host < TAG_HOST(r->tag);
+}
+
+static uint8_t code_number(struct merge *m, uint32_t code)
+{
+	for (size_t k = 0; k < m->n_codes; k++)
+		if (m->codes[k] == code)
+			return (uint8_t)(k + 1);
+	if (m->n_codes == MAX_CODES)
+		return CODE_OTHER;
+	m->codes[m->n_codes++] = code;
+	return (uint8_t)m->n_codes;
+}
+
+static void keep_name(struct merge *m, size_t rec, unsigned host, const struct doc_client *c,
+		      const struct client_product *cp)
+{
+	size_t n_sku;
+	const struct sku *table = sku_table(&n_sku);
+	struct candidate h = {
+		.rec = (uint32_t)rec, .index = (uint32_t)c->index, .code = c->result_code,
+		.host = (uint8_t)host,
+		.sku = cp->sku && (size_t)(cp->sku - table) < NO_SKU ? (uint8_t)(cp->sku - table) : NO_SKU,
+	};
+	size_t len = strlen(c->name) + 1;
+	while (m->names_len + sizeof h + len > m->names_cap) {
+		m->names_cap = m->names_cap ? m->names_cap * 2 : 4096;
+		m->names = xrealloc(m->names, m->names_cap);
+	}
+	memcpy(m->names + m->names_len, &h, sizeof h);
+	memcpy(m->names + m->names_len + sizeof h, c->name, len);
+	m->names_len += sizeof h + len;
+}
+
+/* The fleet_load() callback: the record replaces the client's older one. */
+static bool on_fleet_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
+{
+	struct host_ctx *hc = ctx;
+	struct merge *m = hc->m;
+	const struct config *cfg = m->g->cfg;
+	struct client_product cp;
+	client_product(c, &cp);
+	uint32_t req = inv_time(c->last_request_at), ok = inv_time(c->last_success_at);
+
+	int product = cp.app_id ? inv_product(&m->inv, cp.app_id) : -1;
+	uint8_t cmid[16];
+	size_t i;
+	if (product >= 0 && inv_cmid(c->cmid, cmid)) {
+		bool added;
+		i = inv_get(&m->inv, cmid, (uint8_t)product, &added);
+		uint16_t bit = (uint16_t)(1u << hc->host);
+		if (added) {
+			/* records without a key have numbers but no bits */
+			while (i >= m->supplied_cap)
+				m->supplied = xgrow(m->supplied, &m->supplied_cap, i,
+						    sizeof *m->supplied);
+			m->supplied[i] = bit;
+		} else if (m->supplied[i] & bit) {
+			/* the loader keeps no key set for us (fleet_load_keyed) */
+			const char *name = app_short_name(cp.app_id);
+			snprintf(err, KMS_ERRLEN,
+				 "$.clients[%zu]: CMID %s and product %s already in an earlier record",
+				 c->index, c->cmid, name ? name : cp.app_id);
+			return false;
+		} else {
+			m->supplied[i] |= bit;
+			if (!newer(req, ok, hc->host, &m->inv.rec[i]))
+				return true;
+			m->wins[TAG_HOST(m->inv.rec[i].tag)]--;
+		}
+	} else {
+		i = inv_append(&m->inv);
+		m->inv.rec[i].product = product >= 0 ? (uint8_t)product
+				      : cp.app_id ? PRODUCT_UNINTERNED
+				      : cp.basis == PB_AMBIGUOUS ? PRODUCT_AMBIGUOUS : PRODUCT_UNKNOWN;
+	}
+
+	unsigned filter = cfg->application && !app_matches(cp.app_id, cfg->application)
+			? FILTER_OTHER_APP : excluded(cfg, c->name) ? FILTER_EXCLUDED : FILTER_NONE;
+	double deadline;
+	enum client_risk v = client_risk(c, m->g->now, m->g->window_s, &deadline);
+	struct inv_rec *r = &m->inv.rec[i];
+	r->last_request = req;
+	r->last_success = ok;
+	r->deadline = v == RISK_NO_DEADLINE ? 0 : inv_time(deadline);
+	r->tag = TAG(hc->host, v, filter);
+	r->license_state = c->license_state == DOC_ABSENT ? LIC_NONE : (uint8_t)c->license_state;
+	r->code = c->has_result_code && c->result_code != 0 ? code_number(m, c->result_code) : 0;
+	m->wins[hc->host]++;
+	if (filter == FILTER_NONE && v != RISK_FINE)
+		keep_name(m, i, hc->host, c, &cp);
+	return true;
+}
+
+static void merge_reset(struct merge *m)
+{
+	inv_free(&m->inv);
+	free(m->supplied);
+	m->supplied = NULL;
+	m->supplied_cap = 0;
+	m->n_codes = 0;
+	m->names_len = 0;
+	memset(m->wins, 0, sizeof m->wins);
+}
+
+static bool unusable_host_decides(const struct merge *m, const struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!f->docs[i].usable && m->wins[i] > 0)
+			return true;
+	return false;
+}
+
+/* fleet_load() into f, the clients merged into m; again, the usable hosts
+ * only, while a host that is not usable decides a client (see above). f
+ * keeps the first load's names and why each host is not usable. */
+static void merge_load(const struct common_opts *co, struct merge *m, struct fleet *f)
+{
+	struct host_ctx hc[OPTS_MAX_URLS];
+	void *ctxs[OPTS_MAX_URLS];
+	for (size_t i = 0; i < co->n_urls; i++) {
+		hc[i] = (struct host_ctx){ .m = m, .host = (unsigned)i };
+		ctxs[i] = &hc[i];
+	}
+	fleet_load_keyed(co, on_fleet_client, ctxs, f);
+	while (unusable_host_decides(m, f)) {
+		struct common_opts again = *co;
+		size_t host[OPTS_MAX_URLS];
+		again.n_urls = 0;
+		for (size_t i = 0; i < f->n; i++) {
+			if (!f->docs[i].usable)
+				continue;
+			host[again.n_urls] = i;
+			again.urls[again.n_urls] = co->urls[i];
+			hc[again.n_urls] = (struct host_ctx){ .m = m, .host = (unsigned)i };
+			ctxs[again.n_urls] = &hc[again.n_urls];
+			again.n_urls++;
+		}
+		vlog(1, "a host that is not usable decides clients: loading the %zu usable again",
+		     again.n_urls);
+		merge_reset(m);
+		if (again.n_urls == 0)
+			return;
+		again.url = again.urls[0];
+		struct fleet f2;
+		fleet_load_keyed(&again, on_fleet_client, ctxs, &f2);
+		for (size_t k = 0; k < f2.n; k++) {
+			struct fleet_doc *d = &f->docs[host[k]];
+			char name[sizeof d->name];
+			memcpy(name, d->name, sizeof name);
+			doc_free(d->doc);
+			*d = f2.docs[k];
+			memcpy(d->name, name, sizeof name);
+		}
+	}
+}
+
+static int cmp_product_count(const void *a, const void *b, void *ctx)
+{
+	const size_t *n = ctx;
+	int x = *(const int *)a, y = *(const int *)b;
+	if (n[x] != n[y])
+		return n[x] > n[y] ? -1 : 1;
+	return x - y;
+}
+
+/* The counters of g from the merged records; known per product most first
+ * (equal: the product seen first). */
+static void merge_tally(struct merge *m)
+{
+	struct gather *g = m->g;
+	size_t per_product[PRODUCT_UNINTERNED + 1] = { 0 };
+	for (size_t i = 0; i < m->inv.n; i++) {
+		const struct inv_rec *r = &m->inv.rec[i];
+		if (TAG_FILTER(r->tag) == FILTER_OTHER_APP) {
+			g->other_app++;
+			continue;
+		}
+		if (TAG_FILTER(r->tag) == FILTER_EXCLUDED) {
+			g->excluded++;
+			continue;
+		}
+		g->known++;
+		per_product[r->product]++;
+		if (r->code == CODE_OTHER) {
+			g->failing_by_code.other++;
+			g->failing_by_code.total++;
+		} else if (r->code) {
+			hgroups_add(&g->failing_by_code, m->codes[r->code - 1]);
+		}
+		struct entry e = { .v = TAG_RISK(r->tag), .deadline = inv_time_back(r->deadline) };
+		tally(g, &e);
+		if (e.v != RISK_FINE)
+			g->listed++;
+	}
+	g->ambiguous = per_product[PRODUCT_AMBIGUOUS];
+	g->unknown = per_product[PRODUCT_UNKNOWN];
+	g->by_app_other = per_product[PRODUCT_UNINTERNED];
+	int order[INV_MAX_PRODUCTS], n = 0;
+	for (int p = 0; p < (int)m->inv.n_products; p++)
+		if (per_product[p])
+			order[n++] = p;
+	qsort_r(order, (size_t)n, sizeof *order, cmp_product_count, per_product);
+	for (int k = 0; k < n; k++) {
+		int p = order[k];
+		if (g->n_by_app == MAX_PRODUCTS) {
+			g->by_app_other += per_product[p];
+			continue;
+		}
+		snprintf(g->by_app[g->n_by_app].app, sizeof g->by_app[0].app, "%s",
+			 inv_product_id(&m->inv, p));
+		g->by_app[g->n_by_app].name = app_short_name(inv_product_id(&m->inv, p));
+		g->by_app[g->n_by_app++].n = per_product[p];
+	}
+}
+
+/* The --max-list most urgent deciding records into g's heap, named with
+ * the host each last talked to: "pc0042 (Windows 10/11 Enterprise, kms02)".
+ * Equal deadlines in -u order, then document order. */
+static void merge_pick(struct merge *m, const struct fleet *f)
+{
+	size_t n_sku;
+	const struct sku *table = sku_table(&n_sku);
+	for (size_t off = 0; off < m->names_len;) {
+		struct candidate h;
+		memcpy(&h, m->names + off, sizeof h);
+		const char *name = m->names + off + sizeof h;
+		off += sizeof h + strlen(name) + 1;
+		const struct inv_rec *r = &m->inv.rec[h.rec];
+		if (TAG_HOST(r->tag) != h.host || TAG_FILTER(r->tag) != FILTER_NONE ||
+		    TAG_RISK(r->tag) == RISK_FINE)
+			continue; /* another host's record decides this client */
+		struct entry e = {
+			.v = TAG_RISK(r->tag), .deadline = inv_time_back(r->deadline),
+			.index = (size_t)h.host << 32 | h.index,
+			.license_state = r->license_state == LIC_NONE ? DOC_ABSENT : r->license_state,
+			.last_request_at = inv_time_back(r->last_request),
+			.last_success_at = inv_time_back(r->last_success),
+			.failed = r->code != 0, .code = h.code,
+		};
+		char label[512];
+		const char *host = f->docs[h.host].name;
+		if (h.sku != NO_SKU && h.sku < n_sku)
+			snprintf(label, sizeof label, "%s (%s, %s)", name, table[h.sku].edition, host);
+		else
+			snprintf(label, sizeof label, "%s (%s)", name, host);
+		heap_offer(m->g, &e, label);
+	}
+}
+
+/* A fleet: the hosts that are not usable (fleet_host_subcheck) and the
+ * judgement of the merged inventory, by the one-document evaluation. */
+static struct check *fleet_check(const struct common_opts *co, struct config *cfg,
+				 struct thresholds *th, struct gather *g, struct fleet *f)
+{
+	struct merge m = { .g = g };
+	merge_load(co, &m, f);
+	struct check *c = check_new();
+
+	char merged[1024] = "";
+	struct reach reach = { .since = -INFINITY, .host = NULL };
+	size_t n_clients = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_doc *d = &f->docs[i];
+		if (!d->usable) {
+			fleet_host_subcheck(c, d);
+		} else if (!d->doc->has_clients) {
+			struct subcheck *host = fleet_host_subcheck(c, d);
+			subcheck_set_state(subcheck_add(host, "%s: status document has no client "
+							"inventory (the exporter does not "
+							"collect clients)", d->name),
+					   STATE_UNKNOWN);
+			fleet_host_headline(host, d->name);
+		}
+		if (!d->usable || !d->doc->has_clients)
+			continue;
+		g->n_hosts++;
+		n_clients += d->doc->n_clients;
+		text_append(merged, sizeof merged, "%s%s %zu", g->n_hosts > 1 ? ", " : "",
+			    d->name, d->doc->n_clients);
+		double since = d->doc->clients_complete_since;
+		if (isnan(reach.since))
+			continue; /* the first host that does not say names it */
+		if (isnan(since) || since > reach.since) {
+			reach.since = since;
+			reach.host = d->name;
+		}
+	}
+	vlog(1, "%zu hosts merged, %zu records, %zu distinct clients", g->n_hosts, n_clients,
+	     m.inv.n);
+	if (g->n_hosts > 0) {
+		merge_tally(&m);
+		if (g->known == 0 && n_clients > 0) {
+			struct subcheck *sc;
+			if (cfg->application)
+				sc = check_add(c, "no client of --application %s is left to check "
+					       "(%zu in the merged inventory, %zu excluded by "
+					       "--exclude)", cfg->application, m.inv.n, g->excluded);
+			else
+				sc = check_add(c, "every one of the %zu clients in the merged "
+					       "inventory is excluded by --exclude", g->excluded);
+			subcheck_set_state(sc, STATE_UNKNOWN);
+		} else {
+			range_scale(&th->warn, (double)g->known);
+			range_scale(&th->crit, (double)g->known);
+			merge_pick(&m, f);
+			evaluate(c, g, &reach, th);
+		}
+		check_note(c, "Merged inventory of %zu KMS host%s (clients per host: %s): "
+			   "%zu distinct", g->n_hosts, g->n_hosts == 1 ? "" : "s", merged, m.inv.n);
+	}
+	merge_reset(&m);
+	free(m.names);
 	return c;
 }
 
@@ -609,16 +1038,23 @@ int main(int argc, char **argv)
 	struct thresholds th;
 	parse_thresholds(&co, &th);
 
-	/* gather */
+	/* gather, evaluate; a % bound is a share of the known clients */
 	struct gather g;
 	gather_init(&g, cfg);
-	struct doc *d = doc_load_or_die(&co, on_client, &g);
-	inventory_or_die(&g, d);
-
-	/* evaluate: a % bound is a share of the known clients */
-	range_scale(&th.warn, (double)g.known);
-	range_scale(&th.crit, (double)g.known);
-	struct check *c = evaluate(&g, d, &th);
+	struct check *c;
+	struct doc *d = NULL;
+	struct fleet f = { 0 };
+	if (co.n_urls > 1) {
+		c = fleet_check(&co, cfg, &th, &g, &f);
+	} else { /* as before fleets: a failure ends the check */
+		d = doc_load_or_die(&co, on_client, &g);
+		inventory_or_die(&g, d);
+		range_scale(&th.warn, (double)g.known);
+		range_scale(&th.crit, (double)g.known);
+		c = check_new();
+		struct reach r = { .since = d->clients_complete_since, .host = NULL };
+		evaluate(c, &g, &r, &th);
+	}
 
 	/* report */
 	for (size_t i = 0; i < g.n_heap; i++)
@@ -627,6 +1063,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg->n_exclude; i++)
 		regfree(&cfg->exclude[i]);
 	doc_free(d);
+	fleet_free(&f);
 	check_exit(c);
 }
 
@@ -698,8 +1135,19 @@ static const char renewal_notes[] =
 	"\n"
 	"Without a \"clients\" array in the document the check is UNKNOWN.\n"
 	"\n"
+	"Several KMS hosts: -u once per host (at most 16). The inventories are\n"
+	"merged by (CMID, product): each client's newest record (latest\n"
+	"last_request_at, then last_success_at, then the host given first) decides,\n"
+	"from whichever host it last reached; known counts distinct clients; each\n"
+	"listed client names that host. The merge reaches back to the latest\n"
+	"clients_complete_since. A host whose document cannot be fetched, is\n"
+	"invalid, stale or repeats another's host.name is UNKNOWN (stale:\n"
+	"--stale-state), named on line 1, and none of its records decides a client.\n"
+	"\n"
 	"Examples:\n"
 	"  check_kms_renewal -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
+	"  check_kms_renewal -u https://kms01.corp.example/kms-status.json \\\n"
+	"      -u https://kms02.corp.example/kms-status.json --cacert ca.pem\n"
 	"  check_kms_renewal -u /srv/kms/kms-status.json --days 14 -w 20 -c 100 \\\n"
 	"      --exclude '^retired-' --exclude '\\.lab\\.corp\\.example$'\n";
 
@@ -710,7 +1158,7 @@ static const struct plugin_info renewal_info = {
 		   "about to lose activation: licensed clients that stopped renewing "
 		   "(180-day validity), grace periods running out, clients already "
 		   "unlicensed or in notification mode.",
-	.usage = "-u URL [--days N] [--exclude REGEX]... [--application windows|office|APPID] "
+	.usage = "-u URL [-u URL]... [--days N] [--exclude REGEX]... [--application windows|office|APPID] "
 		 "[--max-list N] [-w RANGE] [-c RANGE] [options]",
 	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
 	.options = renewal_options,

@@ -9,6 +9,11 @@
  * headline is its short phrase for line 1) -> reports (check_exit). See
  * docs/DESIGN.md, "The result model".
  *
+ * With -u given more than once (a fleet, common/fleet.h) every host's
+ * document is aggregated on its own and judged by the same findings, as
+ * the children of the host's subcheck; idle is then judged for the fleet
+ * (no request reached any host) unless --idle-per-host.
+ *
  * Owns: the findings and their phrases; the aggregation of the client
  * inventory into the newest request time and per-HRESULT counts of failing
  * clients (never a client list, so a 1M-client document stays in flat
@@ -24,6 +29,7 @@
 #include <strings.h>
 
 #include "doc.h"
+#include "fleet.h"
 #include "hgroups.h"
 #include "hresult.h"
 #include "options.h"
@@ -47,12 +53,13 @@
 #define TIME_FMT "%Y-%m-%d %H:%M"
 #define TIME_FMT_UTC "%Y-%m-%d %H:%M UTC"
 
-enum { OPT_LOOKBACK = 256, OPT_IDLE, OPT_REQUIRE_DNS };
+enum { OPT_LOOKBACK = 256, OPT_IDLE, OPT_IDLE_PER_HOST, OPT_REQUIRE_DNS };
 
 struct config {
 	double lookback;        /* seconds */
 	long long idle_min;     /* 0: idle check off */
 	bool require_dns;
+	bool idle_per_host;     /* with several -u: idle judged per host, not for the fleet */
 	struct thresholds th;   /* -w/-c on failing clients, percent unscaled */
 	char th_text[160];      /* "-w 2%, -c 10%", as given */
 };
@@ -112,23 +119,52 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 	return true;
 }
 
-/* The document, with the inventory aggregated into *g. */
-static struct doc *gather(const struct common_opts *co, const struct config *cfg,
-			  double now, struct gather *g)
+static void gather_init(struct gather *g, const struct config *cfg, double now)
 {
 	memset(g, 0, sizeof *g);
 	g->since = now - cfg->lookback;
 	g->last_request = NAN;
+}
+
+/* The document, with the inventory aggregated into *g. */
+static struct doc *gather(const struct common_opts *co, const struct config *cfg,
+			  double now, struct gather *g)
+{
+	gather_init(g, cfg, now);
 	struct doc *d = doc_load_or_die(co, on_client, g);
 	hgroups_sort(&g->failing);
 	return d;
 }
 
+/* Every document of the fleet (fleet_load), document i's inventory
+ * aggregated into g[i]: one aggregate per host, no client kept. */
+static void gather_fleet(const struct common_opts *co, const struct config *cfg, double now,
+			 struct gather g[OPTS_MAX_URLS], struct fleet *f)
+{
+	void *ctxs[OPTS_MAX_URLS];
+	for (size_t i = 0; i < co->n_urls; i++) {
+		gather_init(&g[i], cfg, now);
+		ctxs[i] = &g[i];
+	}
+	fleet_load(co, on_client, ctxs, f);
+	for (size_t i = 0; i < f->n; i++)
+		hgroups_sort(&g[i].failing);
+}
+
 /* ---- evaluate ------------------------------------------------------------- */
 
-/* What every finding reads, and the check it adds to. */
+/* How one host's idle time is judged. */
+enum idle_mode {
+	IDLE_JUDGED, /* against --idle: one document, or --idle-per-host */
+	IDLE_SHOWN,  /* graphed and shown only: a fleet judges idle as a whole */
+};
+
+/* What every finding of one host reads, and where it adds them. */
 struct eval {
 	struct check *c;
+	struct subcheck *host;    /* a fleet's host subcheck; NULL with one document */
+	const char *name;         /* a fleet's name for the host ("kms02"), else NULL */
+	enum idle_mode idle;
 	const struct config *cfg;
 	const struct doc *d;
 	const struct gather *g;
@@ -139,9 +175,52 @@ struct eval {
 	struct subcheck *reqs_sc; /* the failed-requests finding, when judged */
 };
 
-/* One finding: a top-level subcheck with its long-output line and its
- * state, given once. Its headline (subcheck_headline) is the phrase for
- * line 1 when it is not OK; without one, line 1 shows the output. */
+/* One line of the host's result. With one document a top-level subcheck;
+ * in a fleet a child of the host's subcheck, its text starting with the
+ * host's name, since only leaves are printed ("kms02: KMS service ..."). */
+static struct subcheck *add_line(struct eval *ev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static struct subcheck *add_line(struct eval *ev, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct subcheck *sc = ev->host ? subcheck_add(ev->host, "%s: %s", ev->name, text)
+				       : check_add(ev->c, "%s", text);
+	free(text);
+	return sc;
+}
+
+/* A note of the host's (check_note), named by the host in a fleet. */
+static void note(struct eval *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct eval *ev, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ev->host)
+		check_note(ev->c, "%s: %s", ev->name, text);
+	else
+		check_note(ev->c, "%s", text);
+	free(text);
+}
+
+/* A perfdata label of the host's: "idle" with one document, "kms02 idle"
+ * in a fleet, so that every host's metrics stay apart. */
+static const char *metric_label(const struct eval *ev, char *buf, size_t len, const char *what)
+{
+	if (ev->host)
+		snprintf(buf, len, "%s %s", ev->name, what);
+	else
+		snprintf(buf, len, "%s", what);
+	return buf;
+}
+
+/* One finding: a line with its state, given once. Its headline
+ * (subcheck_headline) is the phrase for line 1 when it is not OK; without
+ * one, line 1 shows the output. */
 static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ...)
@@ -150,7 +229,7 @@ static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ..
 	va_start(ap, fmt);
 	char *text = xvasprintf(fmt, ap);
 	va_end(ap);
-	struct subcheck *sc = check_add(ev->c, "%s", text);
+	struct subcheck *sc = add_line(ev, "%s", text);
 	free(text);
 	subcheck_set_state(sc, st);
 	return sc;
@@ -192,14 +271,14 @@ static void eval_enabled(struct eval *ev)
 	else if (h->kms_enabled == 1)
 		finding(ev, STATE_OK, "KMS enabled on %s", h->name);
 	else
-		check_note(ev->c, "KMS enabled: not reported (host.kms_enabled absent)");
+		note(ev, "KMS enabled: not reported (host.kms_enabled absent)");
 }
 
 static void eval_service(struct eval *ev)
 {
 	const char *st = ev->d->host.service_state;
 	if (!st) {
-		check_note(ev->c, "KMS service state: not reported (host.service_state absent)");
+		note(ev, "KMS service state: not reported (host.service_state absent)");
 	} else if (strcasecmp(st, "running") == 0) {
 		finding(ev, STATE_OK, "KMS service running");
 	} else {
@@ -239,7 +318,7 @@ static void eval_license(struct eval *ev, size_t i)
 	struct subcheck *sc;
 	switch (ls) {
 	case DOC_ABSENT:
-		check_note(ev->c, "host key %s: license status not reported", name);
+		note(ev, "host key %s: license status not reported", name);
 		break;
 	case LIC_LICENSED:
 		finding(ev, STATE_OK, "host key %s: licensed", name);
@@ -275,7 +354,7 @@ static void eval_license(struct eval *ev, size_t i)
 static void eval_licenses(struct eval *ev)
 {
 	if (ev->d->n_products == 0)
-		check_note(ev->c, "host key: the document lists no KMS host product");
+		note(ev, "host key: the document lists no KMS host product");
 	for (size_t i = 0; i < ev->d->n_products; i++)
 		eval_license(ev, i);
 }
@@ -359,13 +438,13 @@ static void eval_dns(struct eval *ev)
 		return;
 	}
 	if (v.kind == PUB_OFF) {
-		check_note(ev->c, "DNS publishing is off: clients find this host only when "
-			   "pointed at it (slmgr /skms); --require-dns-publishing alerts on it");
+		note(ev, "DNS publishing is off: clients find this host only when "
+		     "pointed at it (slmgr /skms); --require-dns-publishing alerts on it");
 		return;
 	}
 	if (in.setting == DOC_ABSENT)
-		check_note(ev->c, "DNS publishing setting not reported (host.dns_publishing "
-			   "absent): judged by the 12293/12294 events");
+		note(ev, "DNS publishing setting not reported (host.dns_publishing "
+		     "absent): judged by the 12293/12294 events");
 	dns_judged(ev, &v);
 }
 
@@ -386,7 +465,7 @@ static void eval_failure_events(struct eval *ev)
 	bool any = false;
 
 	if (!d->has_events) {
-		check_note(ev->c, "no event log in the document: 12291/12292/12293/12294 not checked");
+		note(ev, "no event log in the document: 12291/12292/12293/12294 not checked");
 		return;
 	}
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -419,23 +498,52 @@ static void eval_failure_events(struct eval *ev)
 			ev->lookback);
 }
 
+/* The idle limit: warn above --idle minutes, and its text ("12 h"). */
+static struct thresholds idle_limit(const struct config *cfg, char *text, size_t len)
+{
+	double limit_s = 60.0 * (double)cfg->idle_min;
+	fmt_duration(text, len, limit_s);
+	struct range w = range_between(0, limit_s);
+	return thresholds_of(&w, NULL);
+}
+
+/* The idle metric: the whole seconds since the newest request, so the
+ * seconds graphed are the seconds judged (th NULL: graphed only). A request
+ * "from the future" (clock skew) is recent. */
+static struct metric idle_metric(const char *label, double now, double last_request,
+				 const struct thresholds *th)
+{
+	struct metric m = METRIC(label, floor(now > last_request ? now - last_request : 0));
+	m.uom = "s";
+	m.th = th;
+	m.min = 0;
+	return m;
+}
+
 /* Idle: no client request for longer than --idle minutes. The idle metric
- * judges its own subcheck (docs/DESIGN.md, "The result model"): the whole
- * seconds it graphs are the seconds judged. */
+ * judges its own subcheck (docs/DESIGN.md, "The result model"). In a fleet
+ * judged as a whole (IDLE_SHOWN) the host's last request is shown and
+ * graphed only: a standby host may rightly see no request for days. */
 static void eval_idle(struct eval *ev)
 {
 	const struct gather *g = ev->g;
-	char at[48], ago[48], limit[48];
+	char at[48], ago[48], limit[48], label[320];
 	if (ev->cfg->idle_min == 0) {
-		check_note(ev->c, "idle check off (--idle 0)");
+		if (!ev->host) /* a fleet notes it once */
+			note(ev, "idle check off (--idle 0)");
 		return;
 	}
 	if (!ev->d->has_clients) {
-		check_note(ev->c, "idle time unknown: no client inventory");
+		note(ev, "idle time unknown: no client inventory");
 		return;
 	}
-	double limit_s = 60.0 * (double)ev->cfg->idle_min;
-	fmt_duration(limit, sizeof(limit), limit_s);
+	struct thresholds th = idle_limit(ev->cfg, limit, sizeof limit);
+	bool judged = ev->idle == IDLE_JUDGED;
+	if (g->with_request == 0 && !judged) {
+		add_line(ev, "no activation request recorded in the client inventory (%zu clients; "
+			 "idle judged for the fleet)", ev->d->n_clients);
+		return;
+	}
 	if (g->with_request == 0) {
 		struct subcheck *sc = finding(ev, STATE_WARNING, "idle: no activation request "
 					      "recorded in the client inventory (%zu clients, "
@@ -443,25 +551,22 @@ static void eval_idle(struct eval *ev)
 		subcheck_headline(sc, "idle: no activation request recorded");
 		return;
 	}
-	/* clock skew: a request "from the future" is recent */
-	double idle = ev->now > g->last_request ? ev->now - g->last_request : 0;
-	struct range w = range_between(0, limit_s);
-	struct thresholds th = thresholds_of(&w, NULL);
-	struct metric m = METRIC("idle", floor(idle));
-	m.uom = "s";
-	m.th = &th;
-	m.min = 0;
+	struct metric m = idle_metric(metric_label(ev, label, sizeof label, "idle"), ev->now,
+				      g->last_request, judged ? &th : NULL);
 	fmt_utc(at, sizeof(at), g->last_request, TIME_FMT);
-	fmt_duration(ago, sizeof(ago), idle);
+	fmt_duration(ago, sizeof(ago), m.value);
 	struct subcheck *sc;
-	if (thresholds_check(&th, m.value) != STATE_OK) {
-		sc = check_add(ev->c, "idle: no activation request since %s UTC, %s ago "
-			       "(limit %s)", at, ago, limit);
+	if (!judged) {
+		sc = add_line(ev, "last activation request %s UTC, %s ago (idle judged for the "
+			      "fleet)", at, ago);
+	} else if (thresholds_check(&th, m.value) != STATE_OK) {
+		sc = add_line(ev, "idle: no activation request since %s UTC, %s ago (limit %s)",
+			      at, ago, limit);
 		subcheck_headline(sc, "idle %s: no activation request since %s UTC (limit %s)",
 				  ago, at, limit);
 	} else {
-		sc = check_add(ev->c, "last activation request %s UTC, %s ago (idle limit %s)",
-			       at, ago, limit);
+		sc = add_line(ev, "last activation request %s UTC, %s ago (idle limit %s)", at,
+			      ago, limit);
 	}
 	subcheck_metric(sc, m);
 }
@@ -494,7 +599,7 @@ static void eval_failing(struct eval *ev)
 	const char *lim = ev->cfg->th_text;
 	char what[160];
 	if (!ev->d->has_clients) {
-		check_note(ev->c, "failed requests unknown: no client inventory");
+		note(ev, "failed requests unknown: no client inventory");
 		return;
 	}
 	struct thresholds th = ev->cfg->th;
@@ -502,7 +607,9 @@ static void eval_failing(struct eval *ev)
 		range_scale(&th.warn, (double)g->heard);
 	if (th.has_crit && th.crit.percent)
 		range_scale(&th.crit, (double)g->heard);
-	struct metric m = METRIC("failing", (double)g->failing.total);
+	char label[320];
+	struct metric m = METRIC(metric_label(ev, label, sizeof label, "failing"),
+				 (double)g->failing.total);
 	m.th = &th;
 	m.min = 0;
 	m.max = (double)g->heard;
@@ -511,21 +618,21 @@ static void eval_failing(struct eval *ev)
 	const char *s = g->heard == 1 ? "" : "s";
 	struct subcheck *sc;
 	if (n == 0)
-		sc = check_add(ev->c, "failed requests: none of %zu client%s heard from within %s "
-			       "failed (%s)", g->heard, s, ev->lookback, lim);
+		sc = add_line(ev, "failed requests: none of %zu client%s heard from within %s "
+			      "failed (%s)", g->heard, s, ev->lookback, lim);
 	else
-		sc = check_add(ev->c, "failed requests: %zu of %zu client%s heard from within %s "
-			       "failed their last request (%s)", n, g->heard, s, ev->lookback, lim);
+		sc = add_line(ev, "failed requests: %zu of %zu client%s heard from within %s "
+			      "failed their last request (%s)", n, g->heard, s, ev->lookback, lim);
 	subcheck_metric(sc, m);
 	if (thresholds_check(&th, m.value) != STATE_OK)
 		failing_headline(sc, g);
 	for (size_t i = 0; i < g->failing.n_groups; i++)
-		check_note(ev->c, "Failing last request: %zu client%s with %s", g->failing.g[i].n,
-			   g->failing.g[i].n == 1 ? "" : "s",
-			   hresult_describe(what, sizeof(what), g->failing.g[i].code));
+		note(ev, "Failing last request: %zu client%s with %s", g->failing.g[i].n,
+		     g->failing.g[i].n == 1 ? "" : "s",
+		     hresult_describe(what, sizeof(what), g->failing.g[i].code));
 	if (g->failing.other)
-		check_note(ev->c, "Failing last request: %zu more client%s with other codes",
-			   g->failing.other, g->failing.other == 1 ? "" : "s");
+		note(ev, "Failing last request: %zu more client%s with other codes",
+		     g->failing.other, g->failing.other == 1 ? "" : "s");
 	ev->reqs_sc = sc;
 }
 
@@ -552,13 +659,14 @@ static void perf_requests(struct eval *ev)
 			{ "non_genuine_grace", q->non_genuine_grace },
 			{ "notification", q->notification },
 		};
-		char label[160], lab[224];
+		char label[160], what[224], lab[512];
 		product_label(d, i, label, sizeof(label));
 		for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++) {
 			if (items[k].v < 0)
 				continue;
-			snprintf(lab, sizeof(lab), "%s requests %s", label, items[k].key);
-			struct metric m = METRIC(lab, (double)items[k].v);
+			snprintf(what, sizeof(what), "%s requests %s", label, items[k].key);
+			struct metric m = METRIC(metric_label(ev, lab, sizeof lab, what),
+						 (double)items[k].v);
 			m.uom = "c";
 			m.min = 0;
 			subcheck_metric(sc, m);
@@ -569,7 +677,8 @@ static void perf_requests(struct eval *ev)
 /* The OK line being built: phrases in order of what matters. */
 struct okline {
 	char s[768];
-	bool full; /* a phrase did not fit: the rest stay in the long output */
+	bool full;       /* a phrase did not fit: the rest stay in the long output */
+	const char *sep; /* before the next phrase; NULL: ", " */
 };
 
 /* Append ", phrase" while the OK line stays within LINE1_MAX; from the
@@ -585,10 +694,14 @@ static void ok_phrase(struct okline *ol, const char *fmt, ...)
 	vsnprintf(phrase, sizeof phrase, fmt, ap);
 	va_end(ap);
 	size_t room = LINE1_MAX - strlen("KMS SERVICE OK - ");
-	if (text_chars(ol->s, strlen(ol->s)) + 2 + text_chars(phrase, strlen(phrase)) <= room)
-		text_append(ol->s, sizeof ol->s, ", %s", phrase);
-	else
+	const char *sep = ol->sep ? ol->sep : ", ";
+	if (text_chars(ol->s, strlen(ol->s)) + strlen(sep) + text_chars(phrase, strlen(phrase)) <=
+	    room) {
+		text_append(ol->s, sizeof ol->s, "%s%s", sep, phrase);
+		ol->sep = NULL;
+	} else {
 		ol->full = true;
+	}
 }
 
 /* The host's KMS in a word, first on the OK line. */
@@ -640,30 +753,202 @@ static void ok_summary(struct eval *ev)
 	check_summary_ok(ev->c, "%s", ol.s);
 }
 
-/* Every finding, in the order of the long output within a state. */
+/* Every finding of one host, in the order of the long output within a
+ * state: the same code for one document and for each host of a fleet. */
+static void evaluate_host(struct eval *ev)
+{
+	fmt_duration(ev->lookback, sizeof ev->lookback, ev->cfg->lookback);
+	eval_freshness(ev);
+	eval_enabled(ev);
+	eval_service(ev);
+	eval_licenses(ev);
+	eval_dns(ev);
+	eval_failure_events(ev);
+	if (ev->d->host.kms_enabled == 0) {
+		/* a host that is not a KMS answers no client: idle time and failed
+		 * requests would only repeat the CRITICAL above */
+		note(ev, "idle time and failed requests not judged: KMS is not enabled");
+	} else {
+		eval_idle(ev);
+		eval_failing(ev);
+	}
+	perf_requests(ev);
+}
+
+/* One document: its findings are the check's top-level subchecks. */
 static struct check *evaluate(const struct config *cfg, const struct doc *d,
 			      const struct gather *g, double now, int verbose)
 {
-	struct eval ev = { .c = check_new(), .cfg = cfg, .d = d, .g = g, .now = now,
-			   .verbose = verbose };
-	fmt_duration(ev.lookback, sizeof ev.lookback, cfg->lookback);
-	eval_freshness(&ev);
-	eval_enabled(&ev);
-	eval_service(&ev);
-	eval_licenses(&ev);
-	eval_dns(&ev);
-	eval_failure_events(&ev);
-	if (d->host.kms_enabled == 0) {
-		/* a host that is not a KMS answers no client: idle time and failed
-		 * requests would only repeat the CRITICAL above */
-		check_note(ev.c, "idle time and failed requests not judged: KMS is not enabled");
-	} else {
-		eval_idle(&ev);
-		eval_failing(&ev);
-	}
-	perf_requests(&ev);
+	struct eval ev = { .c = check_new(), .idle = IDLE_JUDGED, .cfg = cfg, .d = d, .g = g,
+			   .now = now, .verbose = verbose };
+	evaluate_host(&ev);
 	ok_summary(&ev);
 	return ev.c;
+}
+
+/* ---- evaluate: a fleet ---------------------------------------------------- */
+
+/* A host of the fleet that idle and the OK line count: usable and a KMS. */
+static bool fleet_serving(const struct fleet_doc *fd)
+{
+	return fd->usable && fd->doc->host.kms_enabled != 0;
+}
+
+/* Idle judged for the fleet (the default with several -u): WARNING when no
+ * request reached any host within --idle minutes; while one host carries
+ * the load a quiet standby is fine. Hosts that are not usable or not a KMS
+ * are judged on their own and left out here. */
+static void eval_fleet_idle(struct check *c, const struct config *cfg, const struct fleet *f,
+			    const struct gather *g, double now)
+{
+	char at[48], ago[48], limit[48];
+	if (cfg->idle_min == 0) {
+		check_note(c, "idle check off (--idle 0)");
+		return;
+	}
+	size_t serving = 0, hosts = 0, clients = 0;
+	const struct fleet_doc *newest = NULL;
+	double last = NAN;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_doc *fd = &f->docs[i];
+		if (!fleet_serving(fd))
+			continue;
+		serving++;
+		if (!fd->doc->has_clients)
+			continue;
+		hosts++;
+		clients += fd->doc->n_clients;
+		if (g[i].with_request > 0 && (!newest || g[i].last_request > last)) {
+			newest = fd;
+			last = g[i].last_request;
+		}
+	}
+	if (serving == 0)
+		return;
+	if (hosts == 0) {
+		check_note(c, "idle time unknown: no client inventory in any document");
+		return;
+	}
+	struct thresholds th = idle_limit(cfg, limit, sizeof limit);
+	if (!newest) {
+		struct subcheck *sc = check_add(c, "fleet idle: no activation request recorded in "
+						"the client inventor%s of %zu KMS host%s (%zu "
+						"clients, limit %s)", hosts == 1 ? "y" : "ies",
+						hosts, hosts == 1 ? "" : "s", clients, limit);
+		subcheck_set_state(sc, STATE_WARNING);
+		subcheck_headline(sc, "idle: no activation request recorded on any KMS host");
+		return;
+	}
+	struct metric m = idle_metric("idle", now, last, &th);
+	fmt_utc(at, sizeof(at), last, TIME_FMT);
+	fmt_duration(ago, sizeof(ago), m.value);
+	struct subcheck *sc;
+	if (thresholds_check(&th, m.value) != STATE_OK) {
+		sc = check_add(c, "fleet idle: no activation request to any KMS host since %s UTC "
+			       "(the last to %s), %s ago (limit %s)", at, newest->name, ago, limit);
+		subcheck_headline(sc, "idle %s: no request to any KMS host since %s UTC (limit %s)",
+				  ago, at, limit);
+	} else {
+		sc = check_add(c, "fleet: last activation request %s UTC to %s, %s ago (idle limit "
+			       "%s)", at, newest->name, ago, limit);
+	}
+	subcheck_metric(sc, m);
+}
+
+/* One aspect over the fleet: "running" when every host (or host key) says
+ * so, "2 of 3 running, 1 not reported" when some say nothing (rest: what
+ * the others are, NULL: unsaid), none when none says so (NULL: nothing). */
+static void fleet_phrase(struct okline *ol, size_t yes, size_t of, const char *what,
+			 const char *rest, const char *none)
+{
+	if (yes == of)
+		ok_phrase(ol, "%s", what);
+	else if (yes == 0 && none)
+		ok_phrase(ol, "%s", none);
+	else if (yes > 0 && rest)
+		ok_phrase(ol, "%zu of %zu %s, %zu %s", yes, of, what, of - yes, rest);
+	else if (yes > 0)
+		ok_phrase(ol, "%zu of %zu %s", yes, of, what);
+}
+
+/* Line 1 when the whole fleet is OK: "3 KMS hosts OK: running, keys
+ * licensed, published in DNS, last request 14 min ago"; per host the long
+ * output says the rest. Every host is usable here (or the check is not
+ * OK), and every phrase counts what the hosts report. */
+static void fleet_ok_summary(struct check *c, const struct fleet *f, const struct gather *g,
+			     double now)
+{
+	struct okline ol = { .full = false, .sep = ": " };
+	size_t hosts = 0, running = 0, products = 0, licensed = 0, failing = 0, published = 0,
+	       off = 0, with_clients = 0;
+	double last = NAN;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct doc *d = f->docs[i].doc;
+		if (!fleet_serving(&f->docs[i]))
+			continue;
+		hosts++;
+		running += d->host.kms_enabled == 1 && d->host.service_state != NULL;
+		products += d->n_products;
+		for (size_t k = 0; k < d->n_products; k++)
+			licensed += d->products[k].license_status == LIC_LICENSED;
+		failing += g[i].failing.total;
+		published += d->host.dns_publishing == 1;
+		off += d->host.dns_publishing == 0;
+		with_clients += d->has_clients;
+		if (g[i].with_request > 0 && (isnan(last) || g[i].last_request > last))
+			last = g[i].last_request;
+	}
+	snprintf(ol.s, sizeof ol.s, "%zu KMS host%s OK", hosts, hosts == 1 ? "" : "s");
+	/* an OK host is a KMS, running or not saying; licensed or not saying */
+	fleet_phrase(&ol, running, hosts, "running", "not reported", "KMS state not reported");
+	if (products == 0)
+		ok_phrase(&ol, "no KMS host product listed");
+	else
+		fleet_phrase(&ol, licensed, products, products == 1 ? "key licensed" :
+			     "keys licensed", "not reported", "host key status not reported");
+	if (failing > 0)
+		ok_phrase(&ol, "%zu client%s failing", failing, failing == 1 ? "" : "s");
+	if (published == hosts)
+		ok_phrase(&ol, "published in DNS");
+	else if (off == hosts)
+		ok_phrase(&ol, "DNS publishing off");
+	else if (published > 0) /* short, so that the last request still fits */
+		ok_phrase(&ol, "%zu of %zu in DNS", published, hosts);
+	char ago[48];
+	if (with_clients == 0)
+		ok_phrase(&ol, "no client inventory");
+	else if (!isnan(last))
+		ok_phrase(&ol, "last request %s ago",
+			  fmt_duration(ago, sizeof ago, now > last ? now - last : 0));
+	check_summary_ok(c, "%s", ol.s);
+}
+
+/* Several documents: each host a top-level subcheck whose children are its
+ * findings (evaluate_host, as for one document), line 1 naming the worst
+ * host and its finding; idle judged for the fleet unless --idle-per-host. */
+static struct check *evaluate_fleet(const struct config *cfg, const struct fleet *f,
+				    const struct gather *g, double now, int verbose)
+{
+	struct check *c = check_new();
+	/* first, so that a perfdata cut from the end drops hosts' counters first */
+	if (!cfg->idle_per_host)
+		eval_fleet_idle(c, cfg, f, g, now);
+	else if (cfg->idle_min == 0)
+		check_note(c, "idle check off (--idle 0)");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_doc *fd = &f->docs[i];
+		struct subcheck *host = fleet_host_subcheck(c, fd);
+		if (!host)
+			continue;
+		struct eval ev = { .c = c, .host = host, .name = fd->name,
+				   .idle = cfg->idle_per_host ? IDLE_JUDGED : IDLE_SHOWN,
+				   .cfg = cfg, .d = fd->doc, .g = &g[i], .now = now,
+				   .verbose = verbose };
+		evaluate_host(&ev);
+		fleet_host_headline(host, fd->name);
+	}
+	fleet_ok_summary(c, f, g, now);
+	return c;
 }
 
 /* ---- options: the handler -------------------------------------------------- */
@@ -682,6 +967,9 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 		return true;
 	case OPT_IDLE:
 		return number_parse("--idle", arg, 0, MAX_IDLE_MIN, &cfg->idle_min, err);
+	case OPT_IDLE_PER_HOST:
+		cfg->idle_per_host = true;
+		return true;
 	case OPT_REQUIRE_DNS:
 		cfg->require_dns = true;
 		return true;
@@ -707,14 +995,21 @@ int main(int argc, char **argv)
 		die("no status document given: use -u URL (http, https, file or a path)");
 	thresholds_setup(&co, &service_config);
 
-	/* gather */
+	/* gather, then evaluate: one document, or a fleet (-u more than once) */
 	double now = wall_now();
-	struct gather g;
-	struct doc *d = gather(&co, &service_config, now, &g);
-
-	/* evaluate */
-	struct check *c = evaluate(&service_config, d, &g, now, co.verbose);
-	doc_free(d);
+	struct check *c;
+	if (co.n_urls > 1) {
+		static struct gather g[OPTS_MAX_URLS];
+		static struct fleet fleet;
+		gather_fleet(&co, &service_config, now, g, &fleet);
+		c = evaluate_fleet(&service_config, &fleet, g, now, co.verbose);
+		fleet_free(&fleet);
+	} else {
+		struct gather g;
+		struct doc *d = gather(&co, &service_config, now, &g);
+		c = evaluate(&service_config, d, &g, now, co.verbose);
+		doc_free(d);
+	}
 
 	/* report: line 1 is the model's (the OK summary, else the headlines of
 	 * the findings that are not OK, worst first) */
@@ -730,8 +1025,14 @@ static const struct plugin_option service_options[] = {
 	  OPT_LOOKBACK },
 	{ "idle", 0, true, "MINUTES",
 	  "WARNING when no client request arrived for more than MINUTES\n"
-	  "(default 720 = 12 h, as the SCOM pack; 0 turns the idle check off).",
+	  "(default 720 = 12 h, as the SCOM pack; 0 turns the idle check off).\n"
+	  "With several -u: when no request reached any of the hosts.",
 	  OPT_IDLE },
+	{ "idle-per-host", 0, false, NULL,
+	  "With several -u: judge --idle for each host on its own, for hosts\n"
+	  "that must each carry load (default: for the fleet, so that a quiet\n"
+	  "standby host is OK). With one -u it changes nothing.",
+	  OPT_IDLE_PER_HOST },
 	{ "require-dns-publishing", 0, false, NULL,
 	  "WARNING when DNS publishing is off (by default only noted in the\n"
 	  "long output: a host that clients are pointed at with slmgr /skms\n"
@@ -775,10 +1076,21 @@ static const char service_notes[] =
 	"... failed, unlicensed, licensed, oob_grace, oot_grace, non_genuine_grace,\n"
 	"notification.\n"
 	"\n"
+	"Several KMS hosts: give -u once per host's document (at most 16). Each\n"
+	"host is judged on its own as above, its long-output lines starting with\n"
+	"its name (\"kms02: ...\"), and line 1 names the worst host and what is\n"
+	"wrong there; a document that cannot be fetched, is invalid or stale, or\n"
+	"names a host another -u names, makes that host UNKNOWN. Idle is judged\n"
+	"for the fleet (no request reached any host within --idle) unless\n"
+	"--idle-per-host. Perfdata labels carry the host: 'kms01 failing',\n"
+	"'kms01 idle', 'kms01 Windows requests total'; the fleet's is idle.\n"
+	"\n"
 	"Examples:\n"
 	"  check_kms_service -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
 	"  check_kms_service -u /srv/kms/kms-status.json --idle 240 --require-dns-publishing\n"
-	"  check_kms_service -u /srv/kms/kms-status.json --lookback 6h -w 5 -c 50\n";
+	"  check_kms_service -u /srv/kms/kms-status.json --lookback 6h -w 5 -c 50\n"
+	"  check_kms_service -u https://kms01.corp.example/kms-status.json \\\n"
+	"      -u https://kms02.corp.example/kms-status.json --cacert ca.pem\n";
 
 static const struct plugin_info service_info = {
 	.name = "check_kms_service",
@@ -786,8 +1098,8 @@ static const struct plugin_info service_info = {
 	.purpose = "Check the host-side health of a KMS host from its status document: "
 		   "KMS enabled and running, host key licensed, DNS publishing, start and "
 		   "renewal-timer failures, idle time and failing client requests.",
-	.usage = "-u URL [--lookback DURATION] [--idle MINUTES] [--require-dns-publishing] "
-		 "[-w RANGE] [-c RANGE] [options]",
+	.usage = "-u URL [-u URL ...] [--lookback DURATION] [--idle MINUTES] [--idle-per-host] "
+		 "[--require-dns-publishing] [-w RANGE] [-c RANGE] [options]",
 	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
 	.options = service_options,
 	.notes = service_notes,

@@ -12,7 +12,7 @@ import pytest
 
 import harness
 from peers.httpbad import http_bad  # noqa: F401 (a fixture)
-from peers.nginx import BIG_SIZE, REDIRECT_CODES, SMALL_DOC
+from peers.nginx import BIG_SIZE, REDIRECT_CODES, SLOW_RATE, SMALL_DOC
 
 
 def fetch(*args, env=None, timeout=60):
@@ -686,3 +686,196 @@ def test_missing_libcurl_named_and_files_never_load_it(tmp_path):
     doc = tmp_path / "doc.json"
     doc.write_bytes(SMALL_DOC)
     assert_ok(fetch(doc, env=env), SMALL_DOC)
+
+
+# --- several documents at once (fetch_streams) -------------------------------------
+
+def multi(*urls):
+    """-u URL for each of urls."""
+    return [a for url in urls for a in ("-u", url)]
+
+
+def ok_line(url, data):
+    return "%s: %s" % (url, ok_summary(data))
+
+
+def assert_all(res, code, first, lines, sizes):
+    """The exact exit code, line 1, the lines after it (worst first, in -u
+    order within a state) and the perfdata size1, size2... (None: no
+    perfdata for that -u)."""
+    assert res.code == code, res
+    assert res.first == first, res
+    assert res.long == lines, res
+    for i, size in enumerate(sizes, 1):
+        label = "size%d" % i
+        if size is None:
+            assert label not in res.perf, res
+        else:
+            assert res.perf[label]["value"] == size, res
+
+
+def slow_doc(nginx, name, seconds):
+    """A document nginx sends in about `seconds` seconds, and its URL."""
+    data = os.urandom(SLOW_RATE * seconds)
+    nginx.put("slow/" + name, data)
+    return nginx.https_url("/slow/" + name), data
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_two_slow_documents_both_arrive_within_one_t(nginx):
+    # each takes ~2 s: one after the other they would need 4 s of -t 3
+    a, a_data = slow_doc(nginx, "two-a.bin", 2)
+    b, b_data = slow_doc(nginx, "two-b.bin", 2)
+    res = fetch("-t", "3", "--cacert", nginx.ca, *multi(a, b))
+    assert_all(res, 0, "KMS FETCH OK - %s; +1 more" % ok_line(a, a_data),
+               ["[OK] " + ok_line(a, a_data), "[OK] " + ok_line(b, b_data)],
+               [len(a_data), len(b_data)])
+    assert res.elapsed < 3.0, res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_three_slow_documents_and_a_file_within_one_t(nginx, tmp_path):
+    urls, datas = zip(*(slow_doc(nginx, "three-%d.bin" % i, 2) for i in range(3)))
+    path = tmp_path / "doc.json"
+    path.write_bytes(SMALL_DOC)
+    res = fetch("-t", "3", "--cacert", nginx.ca, *multi(urls[0], str(path), urls[1], urls[2]))
+    lines = [ok_line(urls[0], datas[0]), ok_line(str(path), SMALL_DOC),
+             ok_line(urls[1], datas[1]), ok_line(urls[2], datas[2])]
+    assert_all(res, 0, "KMS FETCH OK - %s; +3 more" % lines[0],
+               ["[OK] " + line for line in lines],
+               [len(datas[0]), len(SMALL_DOC), len(datas[1]), len(datas[2])])
+
+
+def _failing(nginx, tmp_path, kind):
+    """A -u that fails, and the error fetch_stream gives for it."""
+    if kind == "404":
+        url = nginx.https_url("/404")
+        return url, "HTTP 404 Not Found from " + url
+    if kind == "tls":
+        url = nginx.other_url("/doc.json")
+        return url, "TLS: unknown CA for " + url
+    if kind == "redirect-tls":
+        # fails on its second hop: named by the URL that failed
+        return nginx.https_url("/other/302"), "TLS: unknown CA for " + nginx.other_url("/doc.json")
+    if kind == "refused":
+        url = "https://127.0.0.1:%d/doc.json" % harness.free_port()
+        return url, "connection refused by " + url
+    if kind == "max-size":
+        url = nginx.https_url("/big.bin")
+        return url, "body over --max-size 1000000 bytes from " + url
+    path = str(tmp_path / "missing.json")
+    return path, "cannot open %s: No such file or directory" % path
+
+
+@pytest.mark.parametrize("kind", ["404", "tls", "redirect-tls", "refused", "max-size", "file"])
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_one_failing_document_does_not_stop_the_other(nginx, tmp_path, kind, bad_first):
+    good = nginx.https_url("/doc.json")
+    bad, why = _failing(nginx, tmp_path, kind)
+    order = [bad, good] if bad_first else [good, bad]
+    res = fetch("--cacert", nginx.ca, "--max-size", "1000000", *multi(*order))
+    assert_all(res, 3, "KMS FETCH UNKNOWN - %s: %s" % (bad, why),
+               ["[UNKNOWN] %s: %s" % (bad, why), "[OK] " + ok_line(good, SMALL_DOC)],
+               [None, len(SMALL_DOC)] if bad_first else [len(SMALL_DOC), None])
+
+
+def test_both_documents_failing_each_named(nginx):
+    missing = nginx.https_url("/missing.json")
+    gone = nginx.https_url("/404")
+    res = fetch("--cacert", nginx.ca, *multi(missing, gone))
+    a = "%s: HTTP 404 Not Found from %s" % (missing, missing)
+    b = "%s: HTTP 404 Not Found from %s" % (gone, gone)
+    assert_all(res, 3, "KMS FETCH UNKNOWN - %s; +1 more" % a,
+               ["[UNKNOWN] " + a, "[UNKNOWN] " + b], [None, None])
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("redirect_first", [True, False])
+def test_redirect_in_one_transfer_while_the_other_streams(nginx, redirect_first):
+    # both take ~2 s, so the redirect of one is followed while the other
+    # streams: one after the other they would not fit into -t 3
+    _, a_data = slow_doc(nginx, "hop-a.bin", 2)
+    hop = nginx.https_url("/to-slow/hop-a.bin")
+    b, b_data = slow_doc(nginx, "hop-b.bin", 2)
+    order = [(hop, a_data), (b, b_data)]
+    if not redirect_first:
+        order.reverse()
+    res = fetch("-vv", "-t", "3", "--cacert", nginx.ca, *multi(*(u for u, _ in order)))
+    lines = [ok_line(u, d) for u, d in order]
+    assert_all(res, 0, "KMS FETCH OK - %s; +1 more" % lines[0],
+               ["[OK] " + line for line in lines], [len(d) for _, d in order])
+    assert ("%s: HTTP 302 redirect to %s" % (hop, nginx.https_url("/slow/hop-a.bin"))
+            in res.stderr), res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+@pytest.mark.parametrize("slow_first", [True, False])
+@pytest.mark.parametrize("via_redirect", [False, True])
+def test_t_expiring_names_the_slow_transfer_and_keeps_the_t_state(nginx, slow_first,
+                                                                  via_redirect):
+    slow, _ = slow_doc(nginx, "long.bin", 8)
+    asked = nginx.https_url("/to-slow/long.bin") if via_redirect else slow
+    quick = nginx.https_url("/doc.json")
+    order = [asked, quick] if slow_first else [quick, asked]
+    res = fetch("-t", "2:CRITICAL", "--cacert", nginx.ca, *multi(*order))
+    assert res.code == 2, res
+    # the hop still running: after a redirect, its target
+    assert res.first == "KMS FETCH CRITICAL - fetching %s timed out after 2 s" % slow, res
+    assert res.elapsed < 3.0, res
+
+
+@pytest.mark.skipif(harness.UNDER_VALGRIND, reason="timing")
+def test_t_expiring_with_two_slow_transfers_names_one_of_them(nginx):
+    a, _ = slow_doc(nginx, "long-a.bin", 8)
+    b, _ = slow_doc(nginx, "long-b.bin", 8)
+    res = fetch("-t", "1", "--cacert", nginx.ca, *multi(a, b))
+    assert res.code == 3, res
+    assert res.first in ("KMS FETCH UNKNOWN - fetching %s timed out after 1 s" % u
+                         for u in (a, b)), res
+    assert res.elapsed < 2.0, res
+
+
+def test_auth_file_credentials_per_transfer_origin(nginx):
+    # the same --auth-file for both: the first -u is on the auth area's own
+    # origin and gets in; the second starts on the http server and is
+    # redirected there, so its request carries no password, even with the
+    # first transfer's connection to that origin open
+    own = nginx.https_url("/auth/doc.json")
+    other = nginx.http_url("/to-auth-other")
+    for order in ([own, other], [other, own]):
+        res = fetch("-vv", "--cacert", nginx.ca, "--auth-file", nginx.auth_file,
+                    *multi(*order))
+        why = "%s: HTTP 401 Unauthorized from %s" % (other, own)
+        assert_all(res, 3, "KMS FETCH UNKNOWN - " + why,
+                   ["[UNKNOWN] " + why, "[OK] " + ok_line(own, SMALL_DOC)],
+                   [len(SMALL_DOC), None] if order[0] == own else [None, len(SMALL_DOC)])
+        assert ("not sending the --auth-file credentials to %s (another host, port or "
+                "scheme)" % own) in res.stderr, res
+        assert nginx.password not in res.stdout + res.stderr, res
+
+
+def test_auth_file_problem_named_for_every_https_document(nginx, tmp_path):
+    path = tmp_path / "doc.json"
+    path.write_bytes(SMALL_DOC)
+    a, b = nginx.https_url("/auth/doc.json"), nginx.https_url("/doc.json")
+    res = fetch("--cacert", nginx.ca, "--auth-file", "/nonexistent/auth",
+                *multi(a, str(path), b))
+    why = "cannot open --auth-file /nonexistent/auth: No such file or directory"
+    assert_all(res, 3, "KMS FETCH UNKNOWN - %s: %s; +1 more" % (a, why),
+               ["[UNKNOWN] %s: %s" % (a, why), "[UNKNOWN] %s: %s" % (b, why),
+                "[OK] " + ok_line(str(path), SMALL_DOC)], [None, len(SMALL_DOC), None])
+
+
+def test_missing_libcurl_fails_the_http_documents_only(tmp_path):
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    (libdir / "libcurl.so.4").write_bytes(b"not a shared object\n")
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(SMALL_DOC)
+    url = "http://127.0.0.1:9/doc.json"
+    res = fetch("-u", url, "-u", "file://" + str(doc),
+                env={"LD_LIBRARY_PATH": str(libdir)})
+    assert res.code == 3, res
+    bad, good = res.long
+    assert bad.startswith("[UNKNOWN] %s: http(s) URLs need libcurl (libcurl4): " % url), res
+    assert good == "[OK] " + ok_line("file://" + str(doc), SMALL_DOC), res

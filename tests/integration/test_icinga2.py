@@ -100,6 +100,10 @@ SERVICES = {
     "count-fleet": ("kms_count", {"kms_status_url": ["$doc_base$/healthy.json",
                                                      "$doc_base$/kms02.json"]}, 0,
                     {"kms01 Windows": 31, "kms02 Windows": 31}),
+    "service-fleet": ("kms_service", {"kms_status_url": ["$doc_base$/healthy.json",
+                                                         "$doc_base$/kms02.json"],
+                                      "kms_service_idle_per_host": True}, 0,
+                      {"kms01 idle": 840, "kms02 idle": 840, "kms02 failing": 0}),
     "host-verbose": ("kms_host", {"kms_host_port": "$rpc_port$", "kms_verbose": True}, 0,
                      {"time": None}),
     # kms_clients_domain is an array: --domain repeated
@@ -407,6 +411,8 @@ def test_state_and_perfdata(icinga_run, name):
     if name == "clients-cloned":
         assert [argv[i + 1] for i, a in enumerate(argv) if a == "--domain"] == \
             ["corp.example", "lab.example"], argv
+    if name == "service-fleet":
+        assert "--idle-per-host" in argv, argv
     if name.endswith("-fleet"):
         urls = [argv[i + 1] for i, a in enumerate(argv) if a == "-u"]
         assert [u.rsplit("/", 1)[1] for u in urls] == ["healthy.json", "kms02.json"], argv

@@ -2,7 +2,10 @@
  * `kms_fetch [fetch options] URL` (or -u URL) streams the body through
  * fetch_stream() and prints "KMS FETCH OK - N bytes, FNV-1a HEX", or ends
  * UNKNOWN with the fetch error. A checksum instead of the body keeps the
- * output small and lets tests compare what arrived with what was served. */
+ * output small and lets tests compare what arrived with what was served.
+ * With -u given more than once, all are fetched at once by fetch_streams():
+ * one subcheck per URL, "URL: N bytes, FNV-1a HEX" or, UNKNOWN, "URL: error",
+ * and perfdata size1, size2... in -u order. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +50,39 @@ static bool takes_value(const char *opt)
 	return false;
 }
 
+/* Every -u at once, each its own subcheck. */
+static _Noreturn void fetch_all(const struct common_opts *co)
+{
+	struct fetch_job jobs[OPTS_MAX_URLS];
+	struct digest d[OPTS_MAX_URLS];
+	for (size_t i = 0; i < co->n_urls; i++) {
+		d[i] = (struct digest){ 0, 0xcbf29ce484222325ULL };
+		jobs[i] = (struct fetch_job){ .url = co->urls[i], .sink = digest_sink,
+					      .ctx = &d[i] };
+	}
+	fetch_streams(jobs, co->n_urls, &co->fetch);
+
+	struct check *c = check_new();
+	for (size_t i = 0; i < co->n_urls; i++) {
+		char shown[1024], label[32];
+		url_redact(co->urls[i], shown, sizeof shown);
+		if (!jobs[i].ok) {
+			struct subcheck *bad = check_add(c, "%s: %s", shown, jobs[i].err);
+			subcheck_set_state(bad, STATE_UNKNOWN);
+			continue;
+		}
+		struct subcheck *body = check_add(c, "%s: %llu bytes, FNV-1a %016llx",
+						  shown, d[i].bytes,
+						  (unsigned long long)d[i].fnv);
+		snprintf(label, sizeof label, "size%zu", i + 1);
+		struct metric size = METRIC(label, (double)d[i].bytes);
+		size.uom = "B";
+		size.min = 0;
+		subcheck_metric(body, size);
+	}
+	check_exit(c);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plugin_info info = {
@@ -79,6 +115,9 @@ int main(int argc, char **argv)
 	options_start(&co);
 	if (!co.url)
 		die("no URL given: kms_fetch [fetch options] URL");
+
+	if (co.n_urls > 1)
+		fetch_all(&co);
 
 	struct digest d = { 0, 0xcbf29ce484222325ULL };
 	char err[KMS_ERRLEN];

@@ -1284,6 +1284,36 @@ static char *pair_doc(const char *a, const char *b, bool slow)
 	return t;
 }
 
+/* doc_load_all: a job with caller_keys hands a repeated pair to its
+ * callback (the caller refuses it), one without refuses it as doc_load. */
+START_TEST(caller_keys_skips_the_pair_set)
+{
+	char *t = pair_doc("\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"",
+			   "\"cmid\":\"" CM "\",\"sku_id\":\"" SKU_ENT "\"", false);
+	char path[] = "/tmp/test_doc_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+	close(fd);
+	free(t);
+	struct fetch_opts fo = { .max_size = FETCH_DEFAULT_MAX_SIZE };
+	struct seen s[2] = { { .stop_at = -1 }, { .stop_at = -1 } };
+	struct doc_job jobs[2] = {
+		{ .url = path, .on_client = record, .ctx = &s[0] },
+		{ .url = path, .on_client = record, .ctx = &s[1], .caller_keys = true },
+	};
+	doc_load_all(jobs, 2, &fo);
+	ck_assert_ptr_null(jobs[0].doc);
+	ck_assert_str_eq(jobs[0].err, "$.clients[4]: CMID " CM " and product Windows already at $.clients[2]");
+	ck_assert_uint_eq(s[0].n, 4);
+	ck_assert_msg(jobs[1].doc != NULL, "%s", jobs[1].err);
+	ck_assert_uint_eq(jobs[1].doc->n_clients, 5);
+	ck_assert_uint_eq(s[1].n, 5);
+	doc_free(jobs[1].doc);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(duplicate_cmid_and_product_refused)
 {
 	static const struct {
@@ -1646,6 +1676,7 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, value_ranges);
 	tcase_add_test(tc, byte_order_mark_and_utf16);
 	tcase_add_test(tc, duplicate_cmid_and_product_refused);
+	tcase_add_test(tc, caller_keys_skips_the_pair_set);
 	tcase_add_test(tc, same_cmid_other_product_accepted);
 	tcase_add_test(tc, many_pairs_then_one_duplicate);
 	tcase_add_test(tc, names_seen_valid);

@@ -17,6 +17,9 @@ Fixtures:
   /down-secret (target with user:password@ and ?token=), /to-http-on-https
   (http:// to the https port), /300, /304, /to-auth (relative, to /auth/doc.json)
   and /to-auth-other (to https_url("/auth/doc.json")).
+  /slow/NAME: docroot/slow/NAME sent at SLOW_RATE bytes a second, never
+  compressed (put() a file there: SLOW_RATE * s bytes take about s seconds);
+  /to-slow/NAME: a relative 302 to /slow/NAME.
   .other_url(path): a fourth server, https with a certificate of .other_ca
   (same locations).
   big.bin: BIG_SIZE bytes, not compressible, served without gzip.
@@ -36,6 +39,7 @@ import pytest
 import harness
 
 BIG_SIZE = 2 * 1024 * 1024
+SLOW_RATE = 1024
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 SMALL_DOC = (b'{"format": "kms-status", "version": 1, '
              b'"generated_at": "2026-11-25T14:00:00Z", '
@@ -220,12 +224,17 @@ class NginxPeer:
             auth_basic "kms-status";
             auth_basic_user_file %(tmp)s/htpasswd;
         }
+        location /slow/ {
+            limit_rate %(slow_rate)d;
+            gzip off;
+        }
+        location /to-slow/ { rewrite ^/to-slow/(.*)$ /slow/$1 redirect; }
         location = /404 { return 404; }
         location = /500 { return 500; }
         location = /to-file { return 302 file:///etc/passwd; }
         location = /to-ftp { return 302 ftp://127.0.0.1/doc.json; }
         %(redirects)s
-        """ % {"docroot": self.docroot, "tmp": tmp,
+        """ % {"docroot": self.docroot, "tmp": tmp, "slow_rate": SLOW_RATE,
                "redirects": "\n        ".join(redirects)}
         for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(tmp, d), exist_ok=True)
