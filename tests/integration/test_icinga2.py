@@ -370,10 +370,10 @@ object Host "kms-fleet" {
     v = ic.validate()
     assert v.returncode == 0, v.stdout + v.stderr
     out = v.stdout + v.stderr
-    # the six commands of the example on the KMS host, the three fleet
+    # the six commands of the example on the KMS host, the four fleet
     # services on the fleet host, nothing else
     m = re.search(r"Instantiated (\d+) Services?", out)
-    assert m and int(m.group(1)) == 9, out
+    assert m and int(m.group(1)) == 10, out
 
 
 def service_ids():
