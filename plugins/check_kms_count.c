@@ -71,6 +71,13 @@ static const struct plugin_info count_info;
 struct app_hist {
 	char app_id[40];
 	uint32_t *by_age; /* FORECAST_AGES entries */
+	/* Clones (issue 18): a CMID whose names_seen holds two or more names
+	 * requesting within a window is shared by clones. By the age of the
+	 * record's second most recent name (the window from which on it is
+	 * shared), the CMIDs; by the age at which each name joins, the
+	 * machines. Summed up to the window once the host's renewal interval is
+	 * known. NULL until a record with two names comes. */
+	uint32_t *shared_by_age, *sharing_by_age;
 };
 
 struct gather {
@@ -105,6 +112,36 @@ static struct app_hist *app_slot(struct gather *g, const char *app_id)
 	return h;
 }
 
+/* The ages (minutes) of c's names that requested within 30 days, sorted,
+ * into the clone histograms of h: check_kms_clients' rule, for the one
+ * line this plugin says of it. */
+static void count_clones(const struct gather *g, struct app_hist *h, const struct doc_client *c)
+{
+	long long ages[DOC_NAMES_SEEN_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_names_seen && n < DOC_NAMES_SEEN_MAX; i++) {
+		long long a;
+		if (!forecast_age(g->now_min, c->names_seen[i].last_request_at, &a))
+			continue;
+		size_t k = n++;
+		for (; k > 0 && ages[k - 1] > a; k--)
+			ages[k] = ages[k - 1];
+		ages[k] = a;
+	}
+	if (n < 2)
+		return;
+	if (!h->shared_by_age) {
+		h->shared_by_age = calloc((size_t)FORECAST_AGES, sizeof(*h->shared_by_age));
+		h->sharing_by_age = calloc((size_t)FORECAST_AGES, sizeof(*h->sharing_by_age));
+		if (!h->shared_by_age || !h->sharing_by_age)
+			die("out of memory aggregating the client inventory");
+	}
+	h->shared_by_age[ages[1]]++;
+	h->sharing_by_age[ages[1]] += 2;
+	for (size_t i = 2; i < n; i++)
+		h->sharing_by_age[ages[i]]++;
+}
+
 /* The doc_load callback: one histogram increment per client still in the
  * count; clients silent for more than 30 days are no longer counted. */
 static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
@@ -130,13 +167,18 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 		return true;
 	}
 	h->by_age[age]++;
+	if (c->n_names_seen >= 2)
+		count_clones(g, h, c);
 	return true;
 }
 
 static void gather_free(struct gather *g)
 {
-	for (size_t i = 0; i < g->n_apps; i++)
+	for (size_t i = 0; i < g->n_apps; i++) {
 		free(g->apps[i].by_age);
+		free(g->apps[i].shared_by_age);
+		free(g->apps[i].sharing_by_age);
+	}
 }
 
 /* ---- evaluate: where one document's results go ---------------------------- */
@@ -459,6 +501,32 @@ static void add_unclassified(const struct host_out *o, const struct doc *d,
 	subcheck_set_state(sc, STATE_UNKNOWN);
 }
 
+/* A product in trouble whose inventory shows CMIDs shared by clones (names
+ * within the renewal interval + 2 days, check_kms_clients' default window):
+ * the count sees one machine per CMID, so say so in one line. */
+static void note_clones(const struct host_out *o, const struct gather *g, const struct doc *d,
+			const struct product_eval *e)
+{
+	const struct app_hist *h = NULL;
+	for (size_t i = 0; i < g->n_apps && e->p->application_id; i++)
+		if (strcasecmp(g->apps[i].app_id, e->p->application_id) == 0)
+			h = &g->apps[i];
+	if (!h || !h->shared_by_age)
+		return;
+	long long renewal = d->host.renewal_interval_minutes;
+	long long window = (renewal == DOC_ABSENT ? 7 * 1440 : renewal) + 2 * 1440;
+	if (window > FORECAST_AGES - 1)
+		window = FORECAST_AGES - 1;
+	unsigned long long cmids = 0, machines = 0;
+	for (long long a = 0; a <= window; a++) {
+		cmids += h->shared_by_age[a];
+		machines += h->sharing_by_age[a];
+	}
+	if (cmids)
+		check_note(o->c, "%s%s: %llu machines share %llu CMID%s: see check_kms_clients",
+			   o->pre, e->label, machines, cmids, cmids == 1 ? "" : "s");
+}
+
 /* Judge one product: its top-level subcheck, and the count and forecast
  * children when it has a count (see the tree at the top). */
 static void evaluate_product(const struct host_out *o, const struct judge *j,
@@ -509,6 +577,8 @@ static void evaluate_product(const struct host_out *o, const struct judge *j,
 	else if (d->has_clients)
 		check_note(o->c, "%sForecast %s: no application id to match clients with", o->pre,
 			   e->label);
+	if (subcheck_state(ps) != STATE_OK)
+		note_clones(o, g, d, e);
 }
 
 /* ---- evaluate: which products --------------------------------------------- */
@@ -852,6 +922,10 @@ static const char count_notes[] =
 	"other client seen in the last 30 days leaves the count 30 days after its\n"
 	"last request. Without a client inventory in the document there is no\n"
 	"forecast and the state is unaffected.\n"
+	"\n"
+	"A product that is not OK and whose records show CMIDs shared by clones (two\n"
+	"or more names_seen within the renewal interval + 2 days) gets one more line:\n"
+	"\"Windows: 17 machines share 2 CMIDs: see check_kms_clients\".\n"
 	"\n"
 	"Perfdata per product: 'Windows'=count;warn;crit;0;cap, plus 'Windows active'\n"
 	"and 'Windows lapsing' when the document has a client inventory.\n"

@@ -972,3 +972,44 @@ def test_unknown_output_format(fmt):
     assert res.code == 3, res
     assert res.first == ("KMS COUNT UNKNOWN - unknown --output-format '%s' (text, json or "
                          "mp-test-json)" % fmt), res
+
+
+# ---- clones behind the count (issue 18) ----------------------------------------
+
+def _cloned(tmp_path, renewal_minutes=None, count=None):
+    """cloned.json with the host's renewal interval and the Windows count
+    changed; its path."""
+    from fleetdocs import fleet_doc, product
+    doc = fleet_doc("cloned.json", "kms01.corp.example")
+    if renewal_minutes is not None:
+        doc["host"]["renewal_interval_minutes"] = renewal_minutes
+    if count is not None:
+        product(doc, "windows")["current_count"] = count
+    path = tmp_path / "cloned.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+# The window is the host's renewal interval + 2 days, as check_kms_clients'
+# default: 12 VDI clones within 2 h, 5 kiosks one day apart (1 d .. 5 d old),
+# a rename (old name 44 d ago) that never counts.
+@pytest.mark.parametrize("renewal_minutes, note", [
+    (None, "Windows: 17 machines share 2 CMIDs: see check_kms_clients"),     # 7 d + 2 d
+    (2 * 1440, "Windows: 15 machines share 2 CMIDs: see check_kms_clients"),  # 4 d: 3 kiosks
+    (0, "Windows: 12 machines share 1 CMID: see check_kms_clients"),          # 2 d: 1 kiosk
+])
+def test_clones_named_when_below_threshold(tmp_path, renewal_minutes, note):
+    res = run(PLUGIN, "-u", _cloned(tmp_path, renewal_minutes))
+    assert res.code == 2, res
+    assert res.first == "KMS COUNT CRITICAL - Windows 21/25 (clients cannot activate)", res
+    # the count's own line first, the clones' line last (a note), once
+    assert res.long[0] == ("[CRITICAL] Windows: count 21, critical below 25, warning below "
+                           "30, cap 50: servers can activate, client OSes cannot"), res
+    assert res.long[-1] == note, res
+    assert sum("CMID" in line for line in res.long) == 1, res
+
+
+def test_clones_not_named_when_the_count_is_fine(tmp_path):
+    res = run(PLUGIN, "-u", _cloned(tmp_path, count=40))
+    assert res.code == 0, res
+    assert "CMID" not in res.stdout, res
