@@ -64,7 +64,7 @@ static _Noreturn void fetch_all(const struct common_opts *co)
 
 	struct check *c = check_new();
 	for (size_t i = 0; i < co->n_urls; i++) {
-		char shown[1024], label[16];
+		char shown[1024], label[32];
 		url_redact(co->urls[i], shown, sizeof shown);
 		if (!jobs[i].ok) {
 			struct subcheck *bad = check_add(c, "%s: %s", shown, jobs[i].err);
