@@ -64,10 +64,17 @@ struct fetch_job {
 };
 
 /* fetch_stream() for n documents at once, each job's result in its ok and
- * err: http(s) transfers run concurrently on one libcurl multi handle (no
- * thread per document; libcurl loaded once), files are read in turn. All
- * share the one -t deadline; when it passes, the plugin ends with the -t
- * state naming a URL still being fetched, as fetch_stream() does. */
+ * err (the same texts, each naming its own URL): files (plain paths,
+ * file://) are read first, in turn; then every http(s) job is one easy
+ * handle on one libcurl multi handle (no thread per document; libcurl
+ * dlopen()ed once, and only when an http(s) job exists), each followed hop
+ * by hop with its own redirect limit, --auth-file origin and sink. What the
+ * jobs share is checked once and, when it fails, is every http(s) job's
+ * error: the option files, libcurl, the --auth-file. One job failing never
+ * stops another. All share the one -t deadline: when it passes, the plugin
+ * ends with the -t state naming the hop of a transfer still running
+ * ("fetching https://kms02/doc.json timed out after 10 s"), as
+ * fetch_stream() does; fetch_stream() is this with n = 1. */
 void fetch_streams(struct fetch_job *jobs, size_t n, const struct fetch_opts *o);
 
 /* url for messages: any user:password@ removed, and a query or fragment
