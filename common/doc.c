@@ -51,6 +51,7 @@
 
 #include "doc-fast.h"
 #include "doc-scan.h"
+#include "hash.h"
 #include "hresult.h"
 #include "options.h"
 #include "output.h"
@@ -351,21 +352,11 @@ struct pairset {
 	uint64_t seed;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t pair_slot(const struct pairset *ps, uint64_t c0, uint64_t c1,
 			uint32_t app)
 {
-	uint64_t h = mix64(c0 ^ ps->seed) ^ mix64(c1 + ps->seed + app);
-	return (size_t)mix64(h) & (ps->cap - 1);
+	uint64_t h = hash_mix64(c0 ^ ps->seed) ^ hash_mix64(c1 + ps->seed + app);
+	return (size_t)hash_mix64(h) & (ps->cap - 1);
 }
 
 /* Canonical GUID text (doc.h) -> two 64-bit halves. */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "xalloc.h"
 
 _Static_assert(sizeof(struct inv_rec) == 32, "a merged record is 32 bytes");
@@ -76,16 +77,6 @@ bool inv_cmid(const char *text, uint8_t out[16])
 	return bad >= 0;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /* A slot: the record number + 1 in the low SLOT_BITS, above it TAG bits of
  * the key's hash, so that most probes past another key need not read its
  * record (a cache miss each in a large inventory). */
@@ -98,7 +89,7 @@ static uint64_t key_hash(const struct inventory *inv, const uint8_t cmid[16], ui
 	uint64_t a, b;
 	memcpy(&a, cmid, 8);
 	memcpy(&b, cmid + 8, 8);
-	return mix64(mix64(a ^ inv->seed) ^ mix64(b + inv->seed + product));
+	return hash_mix64(hash_mix64(a ^ inv->seed) ^ hash_mix64(b + inv->seed + product));
 }
 
 static uint32_t slot_tag(uint64_t h)

@@ -19,7 +19,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # Leaves: libc only, or other leaves. Their headers include no project
 # header at all, except number.h, which takes the error length (KMS_ERRLEN)
 # from state.h.
-LEAVES = {"state", "text", "vlog", "number", "version", "xalloc", "inventory"}
+LEAVES = {"state", "text", "vlog", "number", "version", "xalloc", "inventory", "hash"}
 LEAF_HEADER_INCLUDES = {"number": {"state"}}
 
 # The core, bottom to top: a module may include only modules of a lower
