@@ -822,6 +822,65 @@ static void parse_thresholds(const struct common_opts *co, const struct config *
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* Gather a fleet: every host's records into g's tables (on_client), and
+ * into h which hosts decide, their windows and record counts; a host that
+ * is not usable, or has no inventory, becomes its own subcheck of c. false
+ * when no host has an inventory to judge. */
+static bool gather_fleet(const struct common_opts *co, const struct config *cfg,
+			 struct host_ctx *hc, void *const *ctxs, struct check *c,
+			 struct fleet *f, struct hosts *h)
+{
+	fleet_load(co, on_client, ctxs, f);
+	size_t inventories = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_doc *fd = &f->docs[i];
+		h->name[i] = fd->name;
+		if (!fd->usable) {
+			fleet_host_subcheck(c, fd);
+			continue;
+		}
+		h->window_s[i] = host_window(cfg, fd->doc);
+		if (!fd->doc->has_clients) {
+			struct subcheck *host = fleet_host_subcheck(c, fd);
+			subcheck_set_state(subcheck_add(host, "%s: status document has no "
+							"client inventory (the exporter "
+							"does not collect clients)", fd->name),
+					   STATE_UNKNOWN);
+			fleet_host_headline(host, fd->name);
+			continue;
+		}
+		inventories++;
+		h->usable |= (uint16_t)(1u << i);
+		h->records += hc[i].records;
+		h->with_names += hc[i].with_names;
+		if (hc[i].records && !hc[i].with_names)
+			check_note(c, "%s: the exporter does not report names per CMID "
+				   "(names_seen): upgrade it to find clones there", fd->name);
+	}
+	return inventories > 0;
+}
+
+/* Gather one document, as every document plugin: a failure ends the check.
+ * false when it has no inventory to judge (said in c). */
+static bool gather_document(const struct common_opts *co, const struct config *cfg,
+			    struct host_ctx *hc, struct check *c, struct doc **d,
+			    struct hosts *h)
+{
+	bool judged = true;
+	*d = doc_load_or_die(co, on_client, &hc[0]);
+	if (!(*d)->has_clients) {
+		subcheck_set_state(check_add(c, "status document has no client inventory "
+					     "(the exporter does not collect clients)"),
+				   STATE_UNKNOWN);
+		judged = false;
+	}
+	h->usable = 1;
+	h->window_s[0] = host_window(cfg, *d);
+	h->records = hc[0].records;
+	h->with_names = hc[0].with_names;
+	return judged;
+}
+
 int main(int argc, char **argv)
 {
 	struct common_opts co;
@@ -852,49 +911,8 @@ int main(int argc, char **argv)
 	struct check *c = check_new();
 	struct doc *d = NULL;
 	struct fleet f = { 0 };
-	bool judged = true;
-	if (g.fleet) {
-		fleet_load(&co, on_client, ctxs, &f);
-		size_t inventories = 0;
-		for (size_t i = 0; i < f.n; i++) {
-			const struct fleet_doc *fd = &f.docs[i];
-			h.name[i] = fd->name;
-			if (!fd->usable) {
-				fleet_host_subcheck(c, fd);
-				continue;
-			}
-			h.window_s[i] = host_window(cfg, fd->doc);
-			if (!fd->doc->has_clients) {
-				struct subcheck *host = fleet_host_subcheck(c, fd);
-				subcheck_set_state(subcheck_add(host, "%s: status document has no "
-								"client inventory (the exporter "
-								"does not collect clients)", fd->name),
-						   STATE_UNKNOWN);
-				fleet_host_headline(host, fd->name);
-				continue;
-			}
-			inventories++;
-			h.usable |= (uint16_t)(1u << i);
-			h.records += hc[i].records;
-			h.with_names += hc[i].with_names;
-			if (hc[i].records && !hc[i].with_names)
-				check_note(c, "%s: the exporter does not report names per CMID "
-					   "(names_seen): upgrade it to find clones there", fd->name);
-		}
-		judged = inventories > 0;
-	} else { /* as every document plugin: a failure ends the check */
-		d = doc_load_or_die(&co, on_client, &hc[0]);
-		if (!d->has_clients) {
-			subcheck_set_state(check_add(c, "status document has no client inventory "
-						     "(the exporter does not collect clients)"),
-					   STATE_UNKNOWN);
-			judged = false;
-		}
-		h.usable = 1;
-		h.window_s[0] = host_window(cfg, d);
-		h.records = hc[0].records;
-		h.with_names = hc[0].with_names;
-	}
+	bool judged = g.fleet ? gather_fleet(&co, cfg, hc, ctxs, c, &f, &h)
+			      : gather_document(&co, cfg, hc, c, &d, &h);
 	vlog(1, "%zu records, %zu with names_seen, %zu CMIDs kept, %zu foreign names kept",
 	     h.records, h.with_names, g.t.n_cmids, g.t.n_foreign);
 
