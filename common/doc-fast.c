@@ -159,6 +159,24 @@ static bool read_value(struct fp *f, struct jv *v, size_t *len, int depth)
 
 static bool read_list(struct fp *f, struct jv_list *list);
 
+/* After a member or an element: 0 at the closing character (consumed), 1
+ * after a ',' (consumed, blanks skipped), -1 at anything else. */
+static int next_item(struct fp *f, char close)
+{
+	skip_ws(f);
+	if (f->p >= f->end)
+		return -1;
+	if (*f->p == close) {
+		f->p++;
+		return 0;
+	}
+	if (*f->p != ',')
+		return -1;
+	f->p++;
+	skip_ws(f);
+	return 1;
+}
+
 /* At '{': a flat object; names[k] lands in out[k] (absent ones JV_ABSENT),
  * out[list->member] as a list when list is given. */
 static bool read_object(struct fp *f, const char *const *names, size_t n,
@@ -205,17 +223,9 @@ static bool read_object(struct fp *f, const char *const *names, size_t n,
 			return false;
 		}
 		v->end = v->t == JV_STRING ? (char *)v->s + vlen : NULL;
-		skip_ws(f);
-		if (f->p >= f->end)
-			return false;
-		if (*f->p == '}') {
-			f->p++;
-			return true;
-		}
-		if (*f->p != ',')
-			return false;
-		f->p++;
-		skip_ws(f);
+		int more = next_item(f, '}');
+		if (more <= 0)
+			return more == 0;
 	}
 }
 
@@ -239,17 +249,9 @@ static bool read_list(struct fp *f, struct jv_list *list)
 		if (!read_object(f, list->names, list->n_names, item + 1, NULL))
 			return false;
 		list->n++;
-		skip_ws(f);
-		if (f->p >= f->end)
-			return false;
-		if (*f->p == ']') {
-			f->p++;
-			return true;
-		}
-		if (*f->p != ',')
-			return false;
-		f->p++;
-		skip_ws(f);
+		int more = next_item(f, ']');
+		if (more <= 0)
+			return more == 0;
 	}
 }
 
