@@ -58,3 +58,13 @@ def url_args(urls):
     for u in urls:
         out += ["-u", u]
     return out
+
+
+# What line 1 says of kms02 when its document was generated 2026-11-25 11:00
+# UTC, 3 h before the sample time, under each --stale-state
+# (pytest.mark.parametrize("args,state", STALE_CASES, ids=STALE_IDS)).
+STALE_WHY = ("kms02: status document is 3 h old (generated 2026-11-25 11:00 UTC, max 1 h): "
+             "is the exporter's scheduled task running?")
+STALE_CASES = [((), "UNKNOWN"), (("--stale-state", "WARNING"), "WARNING"),
+               (("--stale-state", "CRITICAL"), "CRITICAL")]
+STALE_IDS = ["default", "warning", "critical"]

@@ -11,7 +11,7 @@ import re
 import pytest
 
 import harness
-from fleetdocs import fleet_doc, product, serve_fleet, url_args
+from fleetdocs import fleet_doc, product, serve_fleet, url_args, STALE_CASES, STALE_IDS, STALE_WHY
 from harness import run
 
 PLUGIN = "check_kms_count"
@@ -247,14 +247,7 @@ def test_document_404_beside_critical_host(nginx):
     assert res.long[1] == "[UNKNOWN] %s: HTTP 404 Not Found from %s" % (port_of(nginx), missing), res
 
 
-STALE_WHY = ("kms02: status document is 3 h old (generated 2026-11-25 11:00 UTC, max 1 h): "
-             "is the exporter's scheduled task running?")
-
-
-@pytest.mark.parametrize("args,state", [((), "UNKNOWN"),
-                                        (("--stale-state", "WARNING"), "WARNING"),
-                                        (("--stale-state", "CRITICAL"), "CRITICAL")],
-                         ids=["default", "warning", "critical"])
+@pytest.mark.parametrize("args,state", STALE_CASES, ids=STALE_IDS)
 def test_stale_document(nginx, args, state):
     docs = fleet([(31, 10), (40, 10)])
     docs[host_name(1)]["generated_at"] = "2026-11-25T11:00:00Z"

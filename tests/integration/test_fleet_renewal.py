@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from fleetdocs import serve_fleet, url_args
+from fleetdocs import serve_fleet, url_args, STALE_CASES, STALE_IDS, STALE_WHY
 from harness import run
 
 PLUGIN = "check_kms_renewal"
@@ -219,14 +219,7 @@ def test_document_404_beside_expiring_client(nginx):
                         merged_note([("kms01", 25)], 25)], res
 
 
-STALE_WHY = ("kms02: status document is 3 h old (generated 2026-11-25 11:00 UTC, max 1 h): "
-             "is the exporter's scheduled task running?")
-
-
-@pytest.mark.parametrize("args,state", [((), "UNKNOWN"),
-                                        (("--stale-state", "WARNING"), "WARNING"),
-                                        (("--stale-state", "CRITICAL"), "CRITICAL")],
-                         ids=["default", "warning", "critical"])
+@pytest.mark.parametrize("args,state", STALE_CASES, ids=STALE_IDS)
 def test_stale_host_does_not_decide(nginx, args, state):
     """kms02's document is 3 h old: it is not usable, so its newer record of
     pc0001 does not decide - kms01's expiring record does (the merge is
