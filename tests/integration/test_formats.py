@@ -18,7 +18,8 @@ import pytest
 
 from harness import SAMPLES, run, run_formats
 
-SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure"]
+# every bundled sample, so a new one is swept without editing this list
+SAMPLE_NAMES = sorted(f[:-len(".json")] for f in os.listdir(SAMPLES) if f.endswith(".json"))
 GENERATE = os.path.join(SAMPLES, "generate.py")
 
 # Generated fleets: small and large, each profile, lapsing clients early and
