@@ -69,3 +69,13 @@ const char *hresult_meaning(uint32_t code)
 			return meanings[i].meaning;
 	return NULL;
 }
+
+/* 0xC004F042 names the edition's problem: a host key (CSVLK) activates
+ * the editions released up to its own, so a Windows Server 2025 machine
+ * fails against a 2019 host key until a newer key is installed. */
+const char *hresult_edition_phrase(uint32_t code)
+{
+	if (code == 0xC004F042u)
+		return "this host key cannot activate it; install a newer host key (CSVLK)";
+	return hresult_meaning(code);
+}

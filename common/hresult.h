@@ -12,4 +12,11 @@ bool hresult_parse(const char *text, uint32_t *out);
  * when the code is not one we know. 0 is "success". */
 const char *hresult_meaning(uint32_t code);
 
+/* What code means for the clients of one edition that get it, for a line
+ * "12 x Windows Server 2025 Standard: <phrase>": for 0xC004F042 (the host
+ * key is older than the edition) "this host key cannot activate it;
+ * install a newer host key (CSVLK)", for any other code its meaning; NULL
+ * for a code hresult_meaning() does not know. */
+const char *hresult_edition_phrase(uint32_t code);
+
 #endif

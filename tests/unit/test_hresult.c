@@ -54,6 +54,15 @@ START_TEST(meanings)
 }
 END_TEST
 
+START_TEST(edition_phrases)
+{
+	ck_assert_str_eq(hresult_edition_phrase(0xC004F042u), "this host key cannot activate "
+			 "it; install a newer host key (CSVLK)");
+	ck_assert_str_eq(hresult_edition_phrase(0xC004F038u), "KMS count insufficient");
+	ck_assert_ptr_null(hresult_edition_phrase(0x80004005u));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hresult");
@@ -61,6 +70,7 @@ int main(void)
 	tcase_add_test(tc, parse_good);
 	tcase_add_test(tc, parse_bad);
 	tcase_add_test(tc, meanings);
+	tcase_add_test(tc, edition_phrases);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
