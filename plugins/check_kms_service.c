@@ -2,7 +2,8 @@
  * document, as the SCOM "Microsoft.KMS" management pack watches it: KMS
  * enabled and its service running, the host's own license per KMS host
  * product, DNS publishing (12293 vs 12294), start and renewal-timer failures
- * (12291, 12292), idle time, and clients whose last request failed.
+ * (12291, 12292), idle time of the host and of each KMS product, and
+ * clients whose last request failed, by HRESULT and edition.
  *
  * Reads options -> gathers (the document, the client inventory aggregated
  * while it streams) -> evaluates (one top-level subcheck per finding, whose
@@ -11,13 +12,15 @@
  *
  * With -u given more than once (a fleet, common/fleet.h) every host's
  * document is aggregated on its own and judged by the same findings, as
- * the children of the host's subcheck; idle is then judged for the fleet
- * (no request reached any host) unless --idle-per-host.
+ * the children of the host's subcheck; idle (of the host and of each
+ * product) is then judged for the fleet (no request reached any host)
+ * unless --idle-per-host.
  *
  * Owns: the findings and their phrases; the aggregation of the client
- * inventory into the newest request time and per-HRESULT counts of failing
- * clients (never a client list, so a 1M-client document stays in flat
- * memory); the OK line; the request counters as perfdata counters. The
+ * inventory into the newest request time, overall and per product, and
+ * counts of failing clients per HRESULT and edition (never a client list,
+ * so a 1M-client document stays in flat memory); the OK line; the request
+ * counters as perfdata counters. The
  * DNS-publishing decision is common/publishing.h's. */
 #include <math.h>
 #include <stdbool.h>
@@ -37,10 +40,24 @@
 #include "publishing.h"
 #include "range.h"
 #include "result.h"
+#include "sku.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
-#define DEFAULT_IDLE_MIN 720LL          /* SCOM's idle monitor: 12 h */
+/* Where the idle defaults come from (KMS renewal intervals, not the SCOM
+ * pack, whose default no public copy shows): an activated client renews
+ * every 7 days (VLRenewalInterval 10080 min) and an unactivated one retries
+ * every 2 hours (VLActivationInterval 120 min), so a host serving a few
+ * hundred machines hears from some of them every working hour. 12 h
+ * without any request covers a quiet night after a working day and still
+ * warns the same morning when the service or its port stopped answering.
+ * One product is held to 2 d: its clients may be few (a dozen Office
+ * machines renewing once a week are heard from every half day or so),
+ * and 2 d is a fraction of the 7-day renewal interval, so a product that
+ * stopped reaching the host (its host key, a firewall rule for its
+ * subnet) is found days before its clients' next renewals fail too. */
+#define DEFAULT_IDLE_MIN 720LL          /* 12 h: any request at all */
+#define DEFAULT_PRODUCT_IDLE_MIN 2880LL /* 2 d: a request of each product */
 #define MAX_IDLE_MIN (366LL * 1440)
 #define DEFAULT_LOOKBACK_S (24.0 * 3600)
 #define DEFAULT_WARN_PCT 2.0            /* -w 2% of the clients heard from */
@@ -53,16 +70,39 @@
 #define TIME_FMT "%Y-%m-%d %H:%M"
 #define TIME_FMT_UTC "%Y-%m-%d %H:%M UTC"
 
-enum { OPT_LOOKBACK = 256, OPT_IDLE, OPT_IDLE_PER_HOST, OPT_REQUIRE_DNS };
+enum { OPT_LOOKBACK = 256, OPT_IDLE, OPT_PRODUCT_IDLE, OPT_IDLE_PER_HOST, OPT_REQUIRE_DNS };
 
 struct config {
 	double lookback;        /* seconds */
 	long long idle_min;     /* 0: idle check off */
+	long long product_idle_min; /* 0: idle per product off */
 	bool require_dns;
 	bool idle_per_host;     /* with several -u: idle judged per host, not for the fleet */
 	struct thresholds th;   /* -w/-c on failing clients, percent unscaled */
 	char th_text[160];      /* "-w 2%, -c 10%", as given */
 };
+
+/* The KMS products idle is judged for, by application id: a fixed table,
+ * so the per-product aggregate is three numbers, whatever the inventory. */
+static const struct {
+	const char *app_id;
+	const char *name;       /* line 1, long output, perfdata label */
+} kms_products[] = {
+	{ APPID_WINDOWS, "Windows" },
+	{ APPID_OFFICE2013, "Office 2013+" },
+	{ APPID_OFFICE2010, "Office 2010" },
+};
+#define N_KMS_PRODUCTS (sizeof kms_products / sizeof kms_products[0])
+
+/* kms_products' index of an application id (canonical text), -1 for NULL
+ * or any other. */
+static int kms_product_index(const char *app_id)
+{
+	for (size_t k = 0; app_id && k < N_KMS_PRODUCTS; k++)
+		if (strcmp(app_id, kms_products[k].app_id) == 0)
+			return (int)k;
+	return -1;
+}
 
 /* What the client inventory says, aggregated while it streams. */
 struct gather {
@@ -70,7 +110,9 @@ struct gather {
 	double last_request;    /* newest last_request_at; NAN when none */
 	size_t with_request;    /* clients with a last_request_at */
 	size_t heard;           /* ... within the lookback */
-	struct hgroups failing; /* heard from, last result non-zero; most first */
+	double product_last[N_KMS_PRODUCTS]; /* newest request per product; NAN: none */
+	struct hgroups failing; /* heard from, last result non-zero, by HRESULT and
+				   edition; most first */
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -101,7 +143,29 @@ static void thresholds_setup(const struct common_opts *co, struct config *cfg)
 
 /* ---- gather --------------------------------------------------------------- */
 
-/* The doc_load callback: newest request, and failing clients by HRESULT. */
+/* A failing client's edition for the groups: the SKU table's name; a SKU
+ * the table does not know by its id ("SKU 0123abcd-..."), which line 1
+ * never shows alone; a record without sku_id by what client_product()
+ * settles ("Windows client OS", "Office 2013+"), named when that is a
+ * product and not an id or a guess. */
+static void add_failing(struct gather *g, const struct doc_client *c,
+			const struct client_product *cp)
+{
+	char id[48];
+	if (cp->sku) {
+		hgroups_add_edition(&g->failing, c->result_code, cp->sku->edition, true);
+	} else if (c->sku_id) {
+		snprintf(id, sizeof id, "SKU %s", c->sku_id);
+		hgroups_add_edition(&g->failing, c->result_code, id, false);
+	} else {
+		bool named = cp->basis == PB_COUNT ||
+			     (cp->basis == PB_APPID && app_short_name(cp->app_id) != NULL);
+		hgroups_add_edition(&g->failing, c->result_code, cp->name, named);
+	}
+}
+
+/* The doc_load callback: newest request, overall and per product, and
+ * failing clients by HRESULT and edition. */
 static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN])
 {
 	struct gather *g = ctx;
@@ -111,11 +175,16 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 	if (g->with_request == 0 || c->last_request_at > g->last_request)
 		g->last_request = c->last_request_at;
 	g->with_request++;
+	struct client_product cp;
+	client_product(c, &cp);
+	int k = kms_product_index(cp.app_id);
+	if (k >= 0 && (isnan(g->product_last[k]) || c->last_request_at > g->product_last[k]))
+		g->product_last[k] = c->last_request_at;
 	if (c->last_request_at < g->since)
 		return true;
 	g->heard++;
 	if (c->has_result_code && c->result_code != 0)
-		hgroups_add(&g->failing, c->result_code);
+		add_failing(g, c, &cp);
 	return true;
 }
 
@@ -124,6 +193,8 @@ static void gather_init(struct gather *g, const struct config *cfg, double now)
 	memset(g, 0, sizeof *g);
 	g->since = now - cfg->lookback;
 	g->last_request = NAN;
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
+		g->product_last[k] = NAN;
 }
 
 /* The document, with the inventory aggregated into *g. */
@@ -498,22 +569,34 @@ static void eval_failure_events(struct eval *ev)
 			ev->lookback);
 }
 
-/* The idle limit: warn above --idle minutes, and its text ("12 h"). */
-static struct thresholds idle_limit(const struct config *cfg, char *text, size_t len)
+/* An idle limit: warn above minutes (--idle, --product-idle), and its text
+ * ("12 h"). */
+static struct thresholds minutes_limit(long long minutes, char *text, size_t len)
 {
-	double limit_s = 60.0 * (double)cfg->idle_min;
+	double limit_s = 60.0 * (double)minutes;
 	fmt_duration(text, len, limit_s);
 	struct range w = range_between(0, limit_s);
 	return thresholds_of(&w, NULL);
 }
 
+/* The --idle limit. */
+static struct thresholds idle_limit(const struct config *cfg, char *text, size_t len)
+{
+	return minutes_limit(cfg->idle_min, text, len);
+}
+
 /* The idle metric: the whole seconds since the newest request, so the
  * seconds graphed are the seconds judged (th NULL: graphed only). A request
  * "from the future" (clock skew) is recent. */
+static double idle_seconds(double now, double last_request)
+{
+	return floor(now > last_request ? now - last_request : 0);
+}
+
 static struct metric idle_metric(const char *label, double now, double last_request,
 				 const struct thresholds *th)
 {
-	struct metric m = METRIC(label, floor(now > last_request ? now - last_request : 0));
+	struct metric m = METRIC(label, idle_seconds(now, last_request));
 	m.uom = "s";
 	m.th = th;
 	m.min = 0;
@@ -571,6 +654,119 @@ static void eval_idle(struct eval *ev)
 	subcheck_metric(sc, m);
 }
 
+/* What idle per product is judged on: one host's aggregate, or the
+ * fleet's merged over its serving hosts. */
+struct product_view {
+	double last[N_KMS_PRODUCTS];  /* newest request per product; NAN: none */
+	bool listed[N_KMS_PRODUCTS];  /* a host lists the product in products[]:
+					 its host key is installed */
+};
+
+/* One host's view: its inventory's newest requests, its products[]. */
+static void product_view_of(struct product_view *v, const struct doc *d,
+			    const struct gather *g)
+{
+	memset(v, 0, sizeof *v);
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
+		v->last[k] = g->product_last[k];
+	for (size_t i = 0; i < d->n_products; i++) {
+		char id[37];
+		int k = d->products[i].application_id &&
+				guid_canon(d->products[i].application_id, id)
+			? kms_product_index(id) : -1;
+		if (k >= 0)
+			v->listed[k] = true;
+	}
+}
+
+/* Add host d's view to the fleet's v (v->last NAN and listed false to
+ * start): the newest request of each product on any host. */
+static void product_view_merge(struct product_view *v, const struct doc *d,
+			       const struct gather *g)
+{
+	struct product_view one;
+	product_view_of(&one, d, g);
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++) {
+		if (!isnan(one.last[k]) && (isnan(v->last[k]) || one.last[k] > v->last[k]))
+			v->last[k] = one.last[k];
+		v->listed[k] |= one.listed[k];
+	}
+}
+
+/* Idle per product (--product-idle): a host whose Windows clients renew
+ * while no Office client reached it for days has an Office problem (its
+ * host key, a firewall rule for a subnet of Office machines). A product is
+ * judged while the host as a whole is not idle, that is while some
+ * product's newest request is within the limit (a host nobody reaches is
+ * the idle finding's, not each product's), and when its host key is
+ * listed in products[] (a product the host has no key for fails with
+ * 0xC004F042, which the failed requests say). Every product seen in the
+ * inventory is graphed; its metric carries the limit when it is judged. A
+ * listed product with no record in the inventory is a note. */
+static void eval_products(struct eval *ev, const struct product_view *v)
+{
+	long long minutes = ev->cfg->product_idle_min;
+	if (minutes == 0) {
+		if (!ev->host)
+			note(ev, "idle per product off (--product-idle 0)");
+		return;
+	}
+	char limit[48], at[48], ago[48], label[320], what[64];
+	struct thresholds th = minutes_limit(minutes, limit, sizeof limit);
+	int newest = -1;
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
+		if (!isnan(v->last[k]) && (newest < 0 || v->last[k] > v->last[newest]))
+			newest = (int)k;
+	bool busy = newest >= 0 &&
+		    thresholds_check(&th, idle_seconds(ev->now, v->last[newest])) == STATE_OK;
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++) {
+		const char *name = kms_products[k].name;
+		if (isnan(v->last[k])) {
+			if (v->listed[k])
+				note(ev, "%s: host key installed, no %s client in the client "
+				     "inventory", name, name);
+			continue;
+		}
+		bool judged = busy && v->listed[k];
+		snprintf(what, sizeof what, "%s idle", name);
+		struct metric m = idle_metric(metric_label(ev, label, sizeof label, what), ev->now,
+					      v->last[k], judged ? &th : NULL);
+		fmt_utc(at, sizeof at, v->last[k], TIME_FMT);
+		fmt_duration(ago, sizeof ago, m.value);
+		struct subcheck *sc;
+		if (!judged && !v->listed[k])
+			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (no %s host "
+				      "key listed: idle not judged)", name, at, ago, name);
+		else if (!judged)
+			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (no product "
+				      "requested within %s: idle judged for the host)", name, at,
+				      ago, limit);
+		else if (thresholds_check(&th, m.value) == STATE_OK)
+			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (product "
+				      "idle limit %s)", name, at, ago, limit);
+		else {
+			const char *busy_name = kms_products[newest].name;
+			sc = add_line(ev, "%s idle: no activation request since %s UTC, %s ago, "
+				      "while %s clients still renew (limit %s)", name, at, ago,
+				      busy_name, limit);
+			subcheck_headline(sc, "%s idle %s while %s clients still renew (limit %s)",
+					  name, ago, busy_name, limit);
+		}
+		subcheck_metric(sc, m);
+	}
+}
+
+/* Idle per product of one host: judged with one document or
+ * --idle-per-host; in a fleet judged as a whole, evaluate_fleet does it. */
+static void eval_host_products(struct eval *ev)
+{
+	if (ev->idle != IDLE_JUDGED || !ev->d->has_clients)
+		return;
+	struct product_view v;
+	product_view_of(&v, ev->d, ev->g);
+	eval_products(ev, &v);
+}
+
 /* Line 1 of failing clients: "8 of 10 clients failing: 8 with 0xC004F038
  * (KMS count insufficient)", the largest groups first; "0 of 10 clients
  * failing" when a range alerts on none (-w 1:, -w @0:3). */
@@ -581,13 +777,42 @@ static void failing_headline(struct subcheck *sc, const struct gather *g)
 		 g->failing.n_groups ? ": " : "");
 	size_t shown = g->failing.n_groups < GROUPS_IN_SUMMARY ? g->failing.n_groups
 							       : GROUPS_IN_SUMMARY;
-	for (size_t i = 0; i < shown; i++)
-		text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", g->failing.g[i].n,
-			    hresult_describe(what, sizeof(what), g->failing.g[i].code));
+	for (size_t i = 0; i < shown; i++) {
+		const struct hgroup *hg = &g->failing.g[i];
+		text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", hg->n,
+			    hresult_describe(what, sizeof(what), hg->code));
+		/* the largest group's edition, when one makes most of it */
+		const struct hedition *e = i == 0 ? hgroup_most(hg) : NULL;
+		if (e)
+			text_append(text, sizeof(text), ", mostly %s", e->name);
+	}
 	size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
 	if (more)
 		text_append(text, sizeof(text), " and %zu more code%s", more, more == 1 ? "" : "s");
 	subcheck_headline(sc, "%s", text);
+}
+
+/* The failing clients in the long output, by HRESULT and within a code by
+ * edition: "Failing last request: 12 clients with 0xC004F042 (...)", then
+ * "  12 x Windows Server 2025 Standard: this host key cannot activate it;
+ * install a newer host key (CSVLK)" (hresult_edition_phrase). In a fleet
+ * every note starts with the host's name, so the editions are not
+ * indented. */
+static void failing_notes(struct eval *ev, const struct hgroups *h)
+{
+	char what[160];
+	const char *indent = ev->host ? "" : "  ";
+	for (size_t i = 0; i < h->n_groups; i++) {
+		const struct hgroup *hg = &h->g[i];
+		note(ev, "Failing last request: %zu client%s with %s", hg->n, hg->n == 1 ? "" : "s",
+		     hresult_describe(what, sizeof(what), hg->code));
+		const char *phrase = hresult_edition_phrase(hg->code);
+		for (size_t k = 0; k < hg->n_editions; k++)
+			note(ev, "%s%zu x %s%s%s", indent, hg->ed[k].n, hg->ed[k].name,
+			     phrase ? ": " : "", phrase ? phrase : "");
+		if (hg->ed_other)
+			note(ev, "%s%zu x other editions", indent, hg->ed_other);
+	}
 }
 
 /* Clients whose last request within the lookback failed, by HRESULT. The
@@ -597,7 +822,6 @@ static void eval_failing(struct eval *ev)
 {
 	const struct gather *g = ev->g;
 	const char *lim = ev->cfg->th_text;
-	char what[160];
 	if (!ev->d->has_clients) {
 		note(ev, "failed requests unknown: no client inventory");
 		return;
@@ -626,10 +850,7 @@ static void eval_failing(struct eval *ev)
 	subcheck_metric(sc, m);
 	if (thresholds_check(&th, m.value) != STATE_OK)
 		failing_headline(sc, g);
-	for (size_t i = 0; i < g->failing.n_groups; i++)
-		note(ev, "Failing last request: %zu client%s with %s", g->failing.g[i].n,
-		     g->failing.g[i].n == 1 ? "" : "s",
-		     hresult_describe(what, sizeof(what), g->failing.g[i].code));
+	failing_notes(ev, &g->failing);
 	if (g->failing.other)
 		note(ev, "Failing last request: %zu more client%s with other codes",
 		     g->failing.other, g->failing.other == 1 ? "" : "s");
@@ -770,6 +991,7 @@ static void evaluate_host(struct eval *ev)
 		note(ev, "idle time and failed requests not judged: KMS is not enabled");
 	} else {
 		eval_idle(ev);
+		eval_host_products(ev);
 		eval_failing(ev);
 	}
 	perf_requests(ev);
@@ -855,6 +1077,31 @@ static void eval_fleet_idle(struct check *c, const struct config *cfg, const str
 	subcheck_metric(sc, m);
 }
 
+/* Idle per product judged for the fleet (the default with several -u): a
+ * product's newest request on any serving host with an inventory, judged
+ * when some host lists its host key, while the fleet is not idle as a
+ * whole (eval_products). */
+static void eval_fleet_products(struct check *c, const struct config *cfg,
+				const struct fleet *f, const struct gather *g, double now,
+				int verbose)
+{
+	struct product_view v;
+	memset(&v, 0, sizeof v);
+	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
+		v.last[k] = NAN;
+	size_t hosts = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (!fleet_serving(&f->docs[i]) || !f->docs[i].doc->has_clients)
+			continue;
+		hosts++;
+		product_view_merge(&v, f->docs[i].doc, &g[i]);
+	}
+	struct eval ev = { .c = c, .idle = IDLE_JUDGED, .cfg = cfg, .now = now,
+			   .verbose = verbose };
+	if (hosts > 0 || cfg->product_idle_min == 0)
+		eval_products(&ev, &v);
+}
+
 /* One aspect over the fleet: "running" when every host (or host key) says
  * so, "2 of 3 running, 1 not reported" when some say nothing (rest: what
  * the others are, NULL: unsaid), none when none says so (NULL: nothing). */
@@ -931,10 +1178,15 @@ static struct check *evaluate_fleet(const struct config *cfg, const struct fleet
 {
 	struct check *c = check_new();
 	/* first, so that a perfdata cut from the end drops hosts' counters first */
-	if (!cfg->idle_per_host)
+	if (!cfg->idle_per_host) {
 		eval_fleet_idle(c, cfg, f, g, now);
-	else if (cfg->idle_min == 0)
-		check_note(c, "idle check off (--idle 0)");
+		eval_fleet_products(c, cfg, f, g, now, verbose);
+	} else {
+		if (cfg->idle_min == 0)
+			check_note(c, "idle check off (--idle 0)");
+		if (cfg->product_idle_min == 0)
+			check_note(c, "idle per product off (--product-idle 0)");
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fleet_doc *fd = &f->docs[i];
 		struct subcheck *host = fleet_host_subcheck(c, fd);
@@ -967,6 +1219,9 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 		return true;
 	case OPT_IDLE:
 		return number_parse("--idle", arg, 0, MAX_IDLE_MIN, &cfg->idle_min, err);
+	case OPT_PRODUCT_IDLE:
+		return number_parse("--product-idle", arg, 0, MAX_IDLE_MIN, &cfg->product_idle_min,
+				    err);
 	case OPT_IDLE_PER_HOST:
 		cfg->idle_per_host = true;
 		return true;
@@ -981,6 +1236,7 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 /* Filled by the option handler; defined with its help at the end. */
 static struct config service_config = {
 	.lookback = DEFAULT_LOOKBACK_S, .idle_min = DEFAULT_IDLE_MIN,
+	.product_idle_min = DEFAULT_PRODUCT_IDLE_MIN,
 };
 static const struct plugin_info service_info;
 
@@ -1025,13 +1281,21 @@ static const struct plugin_option service_options[] = {
 	  OPT_LOOKBACK },
 	{ "idle", 0, true, "MINUTES",
 	  "WARNING when no client request arrived for more than MINUTES\n"
-	  "(default 720 = 12 h, as the SCOM pack; 0 turns the idle check off).\n"
-	  "With several -u: when no request reached any of the hosts.",
+	  "(default 720 = 12 h; 0 turns the idle check off). With several -u:\n"
+	  "when no request reached any of the hosts.",
 	  OPT_IDLE },
+	{ "product-idle", 0, true, "MINUTES",
+	  "WARNING when no client of one KMS product (Windows, Office 2013+,\n"
+	  "Office 2010) reached the host for more than MINUTES while another\n"
+	  "product's clients still do (default 2880 = 2 d; 0 turns it off).\n"
+	  "With several -u: over the fleet (a product served by any host\n"
+	  "counts), per host with --idle-per-host.",
+	  OPT_PRODUCT_IDLE },
 	{ "idle-per-host", 0, false, NULL,
-	  "With several -u: judge --idle for each host on its own, for hosts\n"
-	  "that must each carry load (default: for the fleet, so that a quiet\n"
-	  "standby host is OK). With one -u it changes nothing.",
+	  "With several -u: judge --idle and --product-idle for each host on\n"
+	  "its own, for hosts that must each carry load (default: for the\n"
+	  "fleet, so that a quiet standby host is OK). With one -u it changes\n"
+	  "nothing.",
 	  OPT_IDLE_PER_HOST },
 	{ "require-dns-publishing", 0, false, NULL,
 	  "WARNING when DNS publishing is off (by default only noted in the\n"
@@ -1054,9 +1318,27 @@ static const char service_notes[] =
 	"                    WARNING only with --require-dns-publishing\n"
 	"  12291 / 12292     within --lookback: CRITICAL / WARNING\n"
 	"  idle              newest request older than --idle MINUTES: WARNING\n"
+	"  idle per product  newest request of a product (a client's product by its\n"
+	"                    SKU id, else its record) older than --product-idle\n"
+	"                    MINUTES\n"
+	"                    while another product was requested within it: WARNING;\n"
+	"                    judged for products whose host key products[] lists; a\n"
+	"                    listed product with no client record is noted\n"
 	"  failed requests   clients heard from within --lookback whose last request\n"
-	"                    failed, grouped by HRESULT, against -w/-c\n"
+	"                    failed, grouped by HRESULT and edition, against -w/-c;\n"
+	"                    line 1 names an edition that makes most of the largest\n"
+	"                    group (0xC004F042: the host key is older than it)\n"
 	"Absent fields are noted in the long output and judged no further.\n"
+	"\n"
+	"Where the idle defaults come from: clients renew every 7 days\n"
+	"(VLRenewalInterval 10080 min) and retry every 2 hours while not activated\n"
+	"(VLActivationInterval 120 min). 12 h without any request covers a quiet\n"
+	"night after a working day and still warns the same morning. 2 d per\n"
+	"product lets a product with a dozen weekly renewing clients be quiet by\n"
+	"chance (each is heard from once in 7 days) and still finds a product\n"
+	"that stopped reaching the host days before its clients' renewals run\n"
+	"out. Where a product's machines are off over weekends (Friday evening to\n"
+	"Monday morning is some 62 h), use --product-idle 4320.\n"
 	"\n"
 	"-w/-c: ranges on the number of failing clients; a bound may end in %, a\n"
 	"share of the clients heard from within --lookback. Default -w 2% -c 10%\n"
@@ -1071,8 +1353,10 @@ static const char service_notes[] =
 	"work too: -w 0 -c 20. Giving one of -w/-c drops both defaults.\n"
 	"\n"
 	"The first line names every aspect that is not OK, CRITICAL first.\n"
-	"Perfdata: failing=N;warn;crit;0;heard, idle=SECONDS;idle limit;;0, and per\n"
-	"product the request counters as counters (UOM c): 'Windows requests total',\n"
+	"Perfdata: failing=N;warn;crit;0;heard, idle=SECONDS;idle limit;;0, per\n"
+	"product seen in the inventory 'Windows idle'=SECONDS;product idle limit;;0\n"
+	"(the limit only while it is judged), and per host key product the\n"
+	"request counters as counters (UOM c): 'Windows requests total',\n"
 	"... failed, unlicensed, licensed, oob_grace, oot_grace, non_genuine_grace,\n"
 	"notification.\n"
 	"\n"
@@ -1081,9 +1365,10 @@ static const char service_notes[] =
 	"its name (\"kms02: ...\"), and line 1 names the worst host and what is\n"
 	"wrong there; a document that cannot be fetched, is invalid or stale, or\n"
 	"names a host another -u names, makes that host UNKNOWN. Idle is judged\n"
-	"for the fleet (no request reached any host within --idle) unless\n"
-	"--idle-per-host. Perfdata labels carry the host: 'kms01 failing',\n"
-	"'kms01 idle', 'kms01 Windows requests total'; the fleet's is idle.\n"
+	"for the fleet (no request reached any host within --idle; no client of a\n"
+	"product reached any host within --product-idle) unless --idle-per-host.\n"
+	"Perfdata labels carry the host: 'kms01 failing', 'kms01 idle', 'kms01\n"
+	"Windows requests total'; the fleet's are idle and 'Windows idle'.\n"
 	"\n"
 	"Examples:\n"
 	"  check_kms_service -u https://kms01.corp.example/kms-status.json --cacert ca.pem\n"
@@ -1097,8 +1382,10 @@ static const struct plugin_info service_info = {
 	.aspect = "SERVICE",
 	.purpose = "Check the host-side health of a KMS host from its status document: "
 		   "KMS enabled and running, host key licensed, DNS publishing, start and "
-		   "renewal-timer failures, idle time and failing client requests.",
-	.usage = "-u URL [-u URL ...] [--lookback DURATION] [--idle MINUTES] [--idle-per-host] "
+		   "renewal-timer failures, idle time of the host and per product, and "
+		   "failing client requests by HRESULT and edition.",
+	.usage = "-u URL [-u URL ...] [--lookback DURATION] [--idle MINUTES] "
+		 "[--product-idle MINUTES] [--idle-per-host] "
 		 "[--require-dns-publishing] [-w RANGE] [-c RANGE] [options]",
 	.groups = OPTS_THRESHOLDS | OPTS_DOCUMENT,
 	.options = service_options,
