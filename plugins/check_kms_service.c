@@ -660,6 +660,9 @@ struct product_view {
 	double last[N_KMS_PRODUCTS];  /* newest request per product; NAN: none */
 	bool listed[N_KMS_PRODUCTS];  /* a host lists the product in products[]:
 					 its host key is installed */
+	const char *where[N_KMS_PRODUCTS]; /* the fleet's: the host of last[k]; NULL
+					      for one host */
+	bool fleet;                   /* the fleet's view: lines say "fleet" */
 };
 
 /* One host's view: its inventory's newest requests, its products[]. */
@@ -681,16 +684,19 @@ static void product_view_of(struct product_view *v, const struct doc *d,
 
 /* Add host d's view to the fleet's v (v->last NAN and listed false to
  * start): the newest request of each product on any host. */
-static void product_view_merge(struct product_view *v, const struct doc *d,
+static void product_view_merge(struct product_view *v, const struct fleet_doc *fd,
 			       const struct gather *g)
 {
 	struct product_view one;
-	product_view_of(&one, d, g);
+	product_view_of(&one, fd->doc, g);
 	for (size_t k = 0; k < N_KMS_PRODUCTS; k++) {
-		if (!isnan(one.last[k]) && (isnan(v->last[k]) || one.last[k] > v->last[k]))
+		if (!isnan(one.last[k]) && (isnan(v->last[k]) || one.last[k] > v->last[k])) {
 			v->last[k] = one.last[k];
+			v->where[k] = fd->name;
+		}
 		v->listed[k] |= one.listed[k];
 	}
+	v->fleet = true;
 }
 
 /* Idle per product (--product-idle): a host whose Windows clients renew
@@ -711,7 +717,7 @@ static void eval_products(struct eval *ev, const struct product_view *v)
 			note(ev, "idle per product off (--product-idle 0)");
 		return;
 	}
-	char limit[48], at[48], ago[48], label[320], what[64];
+	char limit[48], at[48], ago[48], label[320], what[64], who[300];
 	struct thresholds th = minutes_limit(minutes, limit, sizeof limit);
 	int newest = -1;
 	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
@@ -723,10 +729,16 @@ static void eval_products(struct eval *ev, const struct product_view *v)
 		const char *name = kms_products[k].name;
 		if (isnan(v->last[k])) {
 			if (v->listed[k])
-				note(ev, "%s: host key installed, no %s client in the client "
-				     "inventory", name, name);
+				note(ev, "%s%s: host key installed, no %s client in the client "
+				     "inventor%s", v->fleet ? "fleet " : "", name, name,
+				     v->fleet ? "ies" : "y");
 			continue;
 		}
+		/* "fleet Office 2013+", and to which host the last request went */
+		snprintf(who, sizeof who, "%s%s", v->fleet ? "fleet " : "", name);
+		char to[280] = "";
+		if (v->where[k])
+			snprintf(to, sizeof to, " to %s", v->where[k]);
 		bool judged = busy && v->listed[k];
 		snprintf(what, sizeof what, "%s idle", name);
 		struct metric m = idle_metric(metric_label(ev, label, sizeof label, what), ev->now,
@@ -735,19 +747,19 @@ static void eval_products(struct eval *ev, const struct product_view *v)
 		fmt_duration(ago, sizeof ago, m.value);
 		struct subcheck *sc;
 		if (!judged && !v->listed[k])
-			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (no %s host "
-				      "key listed: idle not judged)", name, at, ago, name);
+			sc = add_line(ev, "%s: last activation request %s UTC%s, %s ago (no %s "
+				      "host key listed: idle not judged)", who, at, to, ago, name);
 		else if (!judged)
-			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (no product "
-				      "requested within %s: idle judged for the host)", name, at,
-				      ago, limit);
+			sc = add_line(ev, "%s: last activation request %s UTC%s, %s ago (no "
+				      "product requested within %s: idle judged for the %s)", who,
+				      at, to, ago, limit, v->fleet ? "fleet" : "host");
 		else if (thresholds_check(&th, m.value) == STATE_OK)
-			sc = add_line(ev, "%s: last activation request %s UTC, %s ago (product "
-				      "idle limit %s)", name, at, ago, limit);
+			sc = add_line(ev, "%s: last activation request %s UTC%s, %s ago (product "
+				      "idle limit %s)", who, at, to, ago, limit);
 		else {
 			const char *busy_name = kms_products[newest].name;
-			sc = add_line(ev, "%s idle: no activation request since %s UTC, %s ago, "
-				      "while %s clients still renew (limit %s)", name, at, ago,
+			sc = add_line(ev, "%s idle: no activation request since %s UTC%s, %s ago, "
+				      "while %s clients still renew (limit %s)", who, at, to, ago,
 				      busy_name, limit);
 			subcheck_headline(sc, "%s idle %s while %s clients still renew (limit %s)",
 					  name, ago, busy_name, limit);
@@ -794,14 +806,14 @@ static void failing_headline(struct subcheck *sc, const struct gather *g)
 
 /* The failing clients in the long output, by HRESULT and within a code by
  * edition: "Failing last request: 12 clients with 0xC004F042 (...)", then
- * "  12 x Windows Server 2025 Standard: this host key cannot activate it;
- * install a newer host key (CSVLK)" (hresult_edition_phrase). In a fleet
- * every note starts with the host's name, so the editions are not
- * indented. */
+ * "12 x Windows Server 2025 Standard: this host key cannot activate it;
+ * install a newer host key (CSVLK)" (hresult_edition_phrase). Not
+ * indented: in a fleet every note starts with the host's name, and a
+ * host's notes read the same there as alone. */
 static void failing_notes(struct eval *ev, const struct hgroups *h)
 {
 	char what[160];
-	const char *indent = ev->host ? "" : "  ";
+	const char *indent = "";
 	for (size_t i = 0; i < h->n_groups; i++) {
 		const struct hgroup *hg = &h->g[i];
 		note(ev, "Failing last request: %zu client%s with %s", hg->n, hg->n == 1 ? "" : "s",
@@ -1089,12 +1101,13 @@ static void eval_fleet_products(struct check *c, const struct config *cfg,
 	memset(&v, 0, sizeof v);
 	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
 		v.last[k] = NAN;
+	v.fleet = true;
 	size_t hosts = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		if (!fleet_serving(&f->docs[i]) || !f->docs[i].doc->has_clients)
 			continue;
 		hosts++;
-		product_view_merge(&v, f->docs[i].doc, &g[i]);
+		product_view_merge(&v, &f->docs[i], &g[i]);
 	}
 	struct eval ev = { .c = c, .idle = IDLE_JUDGED, .cfg = cfg, .now = now,
 			   .verbose = verbose };

@@ -111,6 +111,17 @@ def perf_raw(res):
 
 FLEET_IDLE_OK = ("[OK] fleet: last activation request 2026-11-25 13:46 UTC to kms01, "
                  "14 min ago (idle limit 12 h)")
+# idle per product, judged for the fleet: the newest request of each product
+FLEET_PRODUCTS_OK = [
+    "[OK] fleet Windows: last activation request 2026-11-25 13:46 UTC to kms01, 14 min ago "
+    "(product idle limit 2 d)",
+    "[OK] fleet Office 2013+: last activation request 2026-11-25 13:13 UTC to kms01, "
+    "47 min ago (product idle limit 2 d)",
+]
+FLEET_PRODUCTS_PERF = {
+    "Windows idle": "'Windows idle'=840s;172800;;0",
+    "Office 2013+ idle": "'Office 2013+ idle'=2820s;172800;;0",
+}
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -119,8 +130,8 @@ def test_healthy_fleet(nginx, folder, n):
     assert res.code == 0, res
     assert res.first == ("KMS SERVICE OK - %d KMS hosts OK: running, keys licensed, "
                          "published in DNS, last request 14 min ago" % n), res
-    want_long = [FLEET_IDLE_OK]
-    want_perf = {"idle": "idle=840s;43200;;0"}
+    want_long = [FLEET_IDLE_OK] + FLEET_PRODUCTS_OK
+    want_perf = {"idle": "idle=840s;43200;;0", **FLEET_PRODUCTS_PERF}
     for name in names(n):
         want_long += healthy_long(name)
         want_perf.update(host_perf(name))
@@ -227,10 +238,12 @@ def test_idle_off_is_noted_once(nginx, folder):
     for doc in docs.values():
         standby(doc)
     for extra in ([], ["--idle-per-host"]):
-        res = check(nginx, folder, docs, "--idle", "0", *extra)
+        res = check(nginx, folder, docs, "--idle", "0", "--product-idle", "0", *extra)
         assert res.code == 0, res
         assert [line for line in res.long if "idle check off" in line] == \
             ["idle check off (--idle 0)"], res
+        assert [line for line in res.long if "idle per product off" in line] == \
+            ["idle per product off (--product-idle 0)"], res
         assert not any(k.endswith("idle") for k in res.perf), res
 
 

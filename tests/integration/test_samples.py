@@ -211,7 +211,8 @@ CLONED_FIRST_LINES = {
                          "at_risk=3;0.42;2.1;0;21 known=21;;;0 failing=15;;;0 no_deadline=0;;;0 "
                          "min_days_left=11.87",
     "check_kms_service": "KMS SERVICE CRITICAL - 14 of 15 clients failing: 14 with 0xC004F038 "
-                         "(KMS count insufficient) | idle=960s;43200;;0 failing=14;0.3;1.5;0;15 "
+                         "(KMS count insufficient) | idle=960s;43200;;0 'Windows idle'=960s;172800;;0 "
+                         "failing=14;0.3;1.5;0;15 "
                          "'Windows requests total'=2480c;;;0 'Windows requests failed'=604c;;;0 "
                          "'Windows requests unlicensed'=0c;;;0 'Windows requests licensed'=1690c;;;0 "
                          "'Windows requests oob_grace'=790c;;;0 'Windows requests oot_grace'=0c;;;0 "

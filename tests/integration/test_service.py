@@ -29,6 +29,8 @@ with open(os.path.join(SAMPLES, "healthy.json"), encoding="utf-8") as _f:
 
 HEALTHY_PERF = {
     "idle": "idle=840s;43200;;0",
+    "Windows idle": "'Windows idle'=840s;172800;;0",
+    "Office 2013+ idle": "'Office 2013+ idle'=2820s;172800;;0",
     "failing": "failing=0;0.14;0.7;0;7",
     "Windows requests total": "'Windows requests total'=5120c;;;0",
     "Windows requests failed": "'Windows requests failed'=0c;;;0",
@@ -121,6 +123,10 @@ def test_healthy_long_output_and_perfdata():
         "[OK] DNS publishing OK: 12294 at 2026-11-25 06:12 UTC",
         "[OK] no start or renewal-timer failure (12291/12292) within 1 d",
         "[OK] last activation request 2026-11-25 13:46 UTC, 14 min ago (idle limit 12 h)",
+        "[OK] Windows: last activation request 2026-11-25 13:46 UTC, 14 min ago "
+        "(product idle limit 2 d)",
+        "[OK] Office 2013+: last activation request 2026-11-25 13:13 UTC, 47 min ago "
+        "(product idle limit 2 d)",
         "[OK] failed requests: none of 7 clients heard from within 1 d failed (-w 2%, -c 10%)",
     ], res
     assert perf_raw(res) == HEALTHY_PERF, res
@@ -503,11 +509,17 @@ def test_failing_grouped_by_hresult(tmp_path):
     assert res.first == ("KMS SERVICE WARNING - 6 of 43 clients failing: 3 with 0xC004F038 "
                          "(KMS count insufficient), 2 with 0xC004F06C (client time outside "
                          "the validity window) and 1 more code"), res
-    assert res.long[-3:] == [
+    # by code, then by edition: the healthy sample's SKU ids are not in the
+    # table, so they are named by id (and never on line 1)
+    assert res.long[-6:] == [
         "Failing last request: 3 clients with 0xC004F038 (KMS count insufficient)",
+        "3 x SKU 5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e02: KMS count insufficient",
         "Failing last request: 2 clients with 0xC004F06C (client time outside the "
         "validity window)",
+        "2 x SKU 5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01: client time outside the "
+        "validity window",
         "Failing last request: 1 client with 0x80070005",
+        "1 x SKU 5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01",
     ], res
 
 
@@ -544,7 +556,9 @@ def test_combined_worst_first(tmp_path):
         "KMS SERVICE CRITICAL - KMS service stopped; Windows host key in OOT grace, 10 h "
         "left; +3 more"), res
     states = [line.split("]")[0] + "]" for line in res.long if line.startswith("[")]
-    assert states == ["[CRITICAL]"] + ["[WARNING]"] * 4 + ["[OK]"] * 4, res
+    # the OK ones: document, enabled, 12291/12292 none, Windows and Office idle
+    # per product, failed requests
+    assert states == ["[CRITICAL]"] + ["[WARNING]"] * 4 + ["[OK]"] * 6, res
 
 
 def test_combined_all_warnings_named(tmp_path):
@@ -966,6 +980,10 @@ def test_json_tree_healthy():
         ("no start or renewal-timer failure (12291/12292) within 1 d", "OK", []),
         ("last activation request 2026-11-25 13:46 UTC, 14 min ago (idle limit 12 h)", "OK",
          ["idle"]),
+        ("Windows: last activation request 2026-11-25 13:46 UTC, 14 min ago (product idle "
+         "limit 2 d)", "OK", ["Windows idle"]),
+        ("Office 2013+: last activation request 2026-11-25 13:13 UTC, 47 min ago (product "
+         "idle limit 2 d)", "OK", ["Office 2013+ idle"]),
         ("failed requests: none of 7 clients heard from within 1 d failed (-w 2%, -c 10%)",
          "OK", ["failing"] + HEALTHY_COUNTERS),
     ], doc
@@ -973,11 +991,14 @@ def test_json_tree_healthy():
     idle = doc["checks"][7]["perfdata"][0]
     assert idle == {"label": "idle", "value": 840, "uom": "s", "min": 0,
                     "warn": {"start": 0, "end": 43200, "alert_on_inside": False}}, idle
-    failing = doc["checks"][8]["perfdata"][0]
+    office = doc["checks"][9]["perfdata"][0]
+    assert office == {"label": "Office 2013+ idle", "value": 2820, "uom": "s", "min": 0,
+                      "warn": {"start": 0, "end": 172800, "alert_on_inside": False}}, office
+    failing = doc["checks"][10]["perfdata"][0]
     assert failing == {"label": "failing", "value": 0, "uom": "", "min": 0, "max": 7,
                        "warn": {"start": 0, "end": 0.14, "alert_on_inside": False},
                        "crit": {"start": 0, "end": 0.7, "alert_on_inside": False}}, failing
-    assert doc["checks"][8]["perfdata"][1] == {"label": "Windows requests total",
+    assert doc["checks"][10]["perfdata"][1] == {"label": "Windows requests total",
                                                "value": 5120, "uom": "c", "min": 0}
 
 
@@ -1002,10 +1023,11 @@ def test_json_tree_warnings_each_judged_by_its_metric(tmp_path):
     ], out
     idle = out["checks"][7]["perfdata"][0]
     assert idle["value"] == 1800 and idle["warn"]["end"] == 1200, idle
-    failing = out["checks"][8]["perfdata"][0]
+    failing = out["checks"][10]["perfdata"][0]
     assert (failing["value"], failing["warn"]["end"], failing["crit"]["end"]) == (2, 1, 5)
     assert out["notes"] == [
-        "Failing last request: 2 clients with 0xC004F038 (KMS count insufficient)"], out
+        "Failing last request: 2 clients with 0xC004F038 (KMS count insufficient)",
+        "2 x SKU 5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e02: KMS count insufficient"], out
 
 
 def test_json_tree_no_inventory_counters_on_the_document(tmp_path):
