@@ -81,7 +81,12 @@ SERVICES = {
                                           "kms_renewal_warning": 4, "kms_renewal_critical": 10},
                           1, {"expiring": 5}),
     "service-healthy": ("kms_service", {"kms_status_url": "$doc_base$/healthy.json"}, 0,
-                        {"failing": 0, "idle": 840, "Windows requests total": 5120}),
+                        {"failing": 0, "idle": 840, "Windows idle": 840,
+                         "Office 2013+ idle": 2820, "Windows requests total": 5120}),
+    # the newest Office request is 47 min old, Windows 14 min: over 40 min
+    "service-product-idle": ("kms_service", {"kms_status_url": "$doc_base$/healthy.json",
+                                             "kms_service_product_idle": 40}, 1,
+                             {"Windows idle": 840, "Office 2013+ idle": 2820}),
     "service-dns-failure": ("kms_service", {"kms_status_url": "$doc_base$/dns-failure.json"}, 1,
                             {"failing": 0}),
     "service-below": ("kms_service", {"kms_status_url": "$doc_base$/below-threshold.json",
@@ -413,6 +418,10 @@ def test_state_and_perfdata(icinga_run, name):
             ["corp.example", "lab.example"], argv
     if name == "service-fleet":
         assert "--idle-per-host" in argv, argv
+    if name == "service-product-idle":
+        assert argv[argv.index("--product-idle") + 1] == "40", argv
+        assert lines[0].rstrip() == ("KMS SERVICE WARNING - Office 2013+ idle 47 min while Windows "
+                                     "clients still renew (limit 40 min)"), cr
     if name.endswith("-fleet"):
         urls = [argv[i + 1] for i, a in enumerate(argv) if a == "-u"]
         assert [u.rsplit("/", 1)[1] for u in urls] == ["healthy.json", "kms02.json"], argv
