@@ -102,12 +102,13 @@ def client_json(c):
     "names_seen" key ([(name, epoch)], most recent first) the record
     carries names_seen and names_seen_count too."""
     names = c.get("names_seen")
+    sku = "null" if c["sku_id"] is None else '"%s"' % c["sku_id"]
     return (
-        '{"name":"%s","cmid":"%s","sku_id":"%s","application_id":"%s",'
+        '{"name":"%s","cmid":"%s","sku_id":%s,"application_id":"%s",'
         '"virtual":%s,"required_count":%d,"first_seen_at":%s,'
         '"last_request_at":%s,"last_result":"%s","last_success_at":%s,'
         '"license_state":%d,"state_expires_in_minutes":%d%s}'
-        % (c["name"], c["cmid"], c["sku_id"], c["application_id"],
+        % (c["name"], c["cmid"], sku, c["application_id"],
            "true" if c["virtual"] else "false", c["required_count"],
            jstr(c["first_seen_at"]), jstr(c["last_request_at"]),
            c["last_result"], jstr(c["last_success_at"]),
@@ -176,6 +177,61 @@ class Clones:
             self.share(c, self.groups[k])
         else:
             self.rename(c)
+
+
+# --edition-failures SKU:N[:CODE[:KIND]]: what KIND makes of a record
+EDITION_KINDS = {"server": (WINDOWS_APP, 5), "pc": (WINDOWS_APP, 25), "office": (OFFICE_APP, 5)}
+EDITION_DEFAULT_CODE = "0xC004F042"   # product not served by this host
+
+
+def parse_edition_failures(text):
+    """'SKU:N[:CODE[:KIND]]' -> (sku or None for 'none', n, code, kind); raise
+    ValueError naming what is wrong."""
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 4:
+        raise ValueError("expected SKU:N[:CODE[:KIND]], got %r" % text)
+    sku, n = parts[0].strip().lower(), parts[1]
+    code = parts[2] if len(parts) > 2 and parts[2] else EDITION_DEFAULT_CODE
+    kind = parts[3] if len(parts) > 3 else "server"
+    if sku != "none" and not (len(sku) == 36 and all(ch in "0123456789abcdef-" for ch in sku)):
+        raise ValueError("SKU %r is not a GUID (or none)" % parts[0])
+    if not n.isdigit() or int(n) < 1:
+        raise ValueError("N %r is not a count >= 1" % n)
+    if not (code.lower().startswith("0x") and len(code) <= 10 and
+            all(ch in "0123456789abcdefABCDEF" for ch in code[2:]) and len(code) > 2):
+        raise ValueError("CODE %r is not an HRESULT (0x...)" % code)
+    if kind not in EDITION_KINDS:
+        raise ValueError("KIND %r is not one of %s" % (kind, ", ".join(sorted(EDITION_KINDS))))
+    return (None if sku == "none" else sku, int(n), code, kind)
+
+
+class EditionFailures:
+    """The records of --edition-failures: machines of one edition whose
+    last request failed with CODE, new (never activated: OOB grace), each
+    heard from 1 h + i min before now. Their own RNG, written after the
+    other records, so those are byte for byte what they are without."""
+
+    def __init__(self, seed, now, specs):
+        self.rng = random.Random(seed * 1000003 + 29)
+        self.now = now
+        self.specs = specs
+        self.next = 1
+
+    def clients(self):
+        for sku, n, code, kind in self.specs:
+            app, need = EDITION_KINDS[kind]
+            for _ in range(n):
+                i = self.next
+                self.next += 1
+                last = self.now - HOUR - i * MIN
+                yield {
+                    "name": "ed%05d.corp.example" % i, "cmid": guid(self.rng),
+                    "sku_id": sku, "application_id": app,
+                    "virtual": kind == "server", "required_count": need,
+                    "first_seen_at": last - 3 * DAY, "last_request_at": last,
+                    "last_result": code, "last_success_at": None, "license_state": 2,
+                    "state_expires_in_minutes": 27 * 1440,
+                }
 
 
 class Fleet:
@@ -331,8 +387,10 @@ def products_json(tally, profile, lapsing):
 
 
 def write_document(out, n, seed, now, profile="mixed", lapsing=0, lapse_day=3,
-                   names_seen=False, clones=0):
-    """Write one document with n clients to the binary stream out."""
+                   names_seen=False, clones=0, edition_failures=()):
+    """Write one document with n clients (and the records of
+    edition_failures, parse_edition_failures() tuples, after them) to the
+    binary stream out."""
     fleet = Fleet(seed, now, profile)
     tally = Tally()
     cl = Clones(seed, now, clones)
@@ -360,8 +418,13 @@ def write_document(out, n, seed, now, profile="mixed", lapsing=0, lapse_day=3,
         tally.add(c, now)
         buf.append(client_json(c))
         if len(buf) >= 4096:
-            out.write((",\n".join(buf) + (",\n" if i < n else "")).encode())
+            out.write((",\n".join(buf) + (",\n" if i < n or edition_failures else "")).encode())
             buf = []
+    for c in EditionFailures(seed, now, edition_failures).clients():
+        if names_seen:
+            c["names_seen"] = [(c["name"], c["last_request_at"])]
+        tally.add(c, now)
+        buf.append(client_json(c))
     if buf:
         out.write(",\n".join(buf).encode())
     events = [
@@ -400,6 +463,12 @@ def main(argv=None):
                "ago). These G + 1 records are Windows PCs that renewed 1 h to 5 days "
                "before --now; the other records are the same as without --clones "
                "(and without --names-seen the output is byte for byte what it was). "
+               "With --edition-failures SKU:N[:CODE[:KIND]]: N records more, after the "
+               "others (which stay byte for byte as without), named edNNNNN.corp.example, "
+               "new machines (first seen 3 days before their request, OOB grace, no "
+               "success) of edition SKU whose last request 1 h + i min before --now "
+               "failed with CODE: e.g. Windows Server 2025 Standard "
+               "(7dc26449-db21-4e09-ba37-28f2958506a6) against an older host key. "
                "Products follow the clients in the output.")
     ap.add_argument("--clients", type=int, default=1000, metavar="N", help="number of clients (default 1000)")
     ap.add_argument("--seed", type=int, default=1, metavar="S", help="RNG seed (default 1)")
@@ -416,7 +485,17 @@ def main(argv=None):
                     help="give every client names_seen (its own name) and names_seen_count 1")
     ap.add_argument("--clones", type=int, default=0, metavar="C",
                     help="C extra machines sharing CMIDs in groups, plus one rename (see below)")
+    ap.add_argument("--edition-failures", action="append", default=[],
+                    metavar="SKU:N[:CODE[:KIND]]",
+                    help="N more records of edition SKU (a GUID, or none for no sku_id) whose "
+                         "last request failed with CODE (default 0xC004F042) an hour ago; "
+                         "KIND server (default, Windows, count 5), pc (Windows, 25) or office "
+                         "(Office 2013+, 5); repeatable (see below)")
     a = ap.parse_args(argv)
+    try:
+        editions = [parse_edition_failures(e) for e in a.edition_failures]
+    except ValueError as e:
+        ap.error("--edition-failures: %s" % e)
     if a.clients < 0 or not 0 <= a.lapsing <= a.clients:
         ap.error("need 0 <= --lapsing <= --clients")
     if a.clones < 0:
@@ -434,10 +513,10 @@ def main(argv=None):
     if a.out:
         with open(a.out, "wb") as f:
             write_document(f, a.clients, a.seed, now, a.profile, a.lapsing, a.lapse_day,
-                           a.names_seen, a.clones)
+                           a.names_seen, a.clones, editions)
     else:
         write_document(sys.stdout.buffer, a.clients, a.seed, now, a.profile, a.lapsing,
-                       a.lapse_day, a.names_seen, a.clones)
+                       a.lapse_day, a.names_seen, a.clones, editions)
         sys.stdout.buffer.flush()
     return 0
 
