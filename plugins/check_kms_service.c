@@ -20,8 +20,8 @@
  * inventory into the newest request time, overall and per product, and
  * counts of failing clients per HRESULT and edition (never a client list,
  * so a 1M-client document stays in flat memory); the OK line; the request
- * counters as perfdata counters. The
- * DNS-publishing decision is common/publishing.h's. */
+ * counters as perfdata counters. The DNS-publishing decision is
+ * common/publishing.h's. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -51,11 +51,14 @@
  * hundred machines hears from some of them every working hour. 12 h
  * without any request covers a quiet night after a working day and still
  * warns the same morning when the service or its port stopped answering.
- * One product is held to 2 d: its clients may be few (a dozen Office
- * machines renewing once a week are heard from every half day or so),
- * and 2 d is a fraction of the 7-day renewal interval, so a product that
- * stopped reaching the host (its host key, a firewall rule for its
- * subnet) is found days before its clients' next renewals fail too. */
+ * One product is held to 2 d: its clients may be few, and a dozen Office
+ * machines renewing once a week at random times are heard from under
+ * twice a day, so a day without one happens by chance (two days without
+ * one, for 12 clients, with a chance of (5/7)^12, under 2 %); and 2 d is
+ * well inside the 7-day renewal interval, so a product that stopped
+ * reaching the host (its host key, a firewall rule for its subnet) is
+ * found days before its clients' next renewals fail too. Machines off
+ * over a weekend (some 62 h) call for --product-idle 4320 (help). */
 #define DEFAULT_IDLE_MIN 720LL          /* 12 h: any request at all */
 #define DEFAULT_PRODUCT_IDLE_MIN 2880LL /* 2 d: a request of each product */
 #define MAX_IDLE_MIN (366LL * 1440)
