@@ -349,3 +349,18 @@ def test_hostile_product_idle(value, why):
     assert res.code == 3, res
     assert res.first == 'KMS SERVICE UNKNOWN - invalid --product-idle "%s": %s' % (value, why), res
     assert res.perf == {}, res
+
+
+def test_fleet_listed_product_without_records_is_a_note(tmp_path):
+    kms01, kms02 = base("kms01.corp.example"), base("kms02.corp.example")
+    for c in kms02["clients"]:
+        c["cmid"] = c["cmid"][:-4] + "f00d"
+    o14 = copy.deepcopy(kms02["products"][1])
+    o14.update(name="Office 14, OfficeKMSHostVL edition", application_id=OFFICE2010)
+    kms02["products"].append(o14)
+    urls = [write(tmp_path, kms01, "kms01.json"), write(tmp_path, kms02, "kms02.json")]
+    res = run_formats(PLUGIN, "-u", urls[0], "-u", urls[1])[0]
+    assert res.code == 0, res
+    assert ("fleet Office 2010: host key installed, no Office 2010 client in the client "
+            "inventories") in res.long, res
+    assert "Office 2010 idle" not in res.perf, res
