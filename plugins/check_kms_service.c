@@ -543,13 +543,12 @@ static void dns_domains_headline(const struct eval *ev, const struct pub_domains
 static void eval_dns_domains(struct eval *ev, const struct pub_domains *pd)
 {
 	char line[1024], label[320];
-	struct subcheck *sc = add_line(ev, "DNS publishing in %zu domain%s", pd->n,
-				       pd->n == 1 ? "" : "s");
-	if (pd->n == 0) {
-		subcheck_set_state(sc, STATE_OK);
-		note(ev, "DNS publishing: no domain to judge (dns_publish_domains is empty "
-		     "and no 12293/12294 event names one)");
-	}
+	struct subcheck *sc;
+	if (pd->n == 0)
+		sc = finding(ev, STATE_OK, "DNS publishing: no domain to judge "
+			     "(dns_publish_domains is empty and no 12293/12294 event names one)");
+	else
+		sc = add_line(ev, "DNS publishing in %zu domain%s", pd->n, pd->n == 1 ? "" : "s");
 	for (size_t i = 0; i < pd->n; i++) {
 		dns_domain_line(ev, &pd->d[i], line, sizeof line);
 		struct subcheck *ch = ev->host ? subcheck_add(sc, "%s: %s", ev->name, line)
