@@ -7,7 +7,9 @@
     READS: WMI (SoftwareLicensingService, SoftwareLicensingProduct), the
     "Key Management Service" event log (12290, one event per activation
     request) and the Application log (12291-12294 of the Software
-    Protection service). It never activates, never calls a WMI method,
+    Protection service), and the registry value DnsDomainPublishList (the
+    domains the host publishes its SRV record in). It never activates,
+    never calls a WMI method,
     never changes a licensing setting. Besides the document it writes one
     line per run to the Application log (source kms-status-exporter).
 
