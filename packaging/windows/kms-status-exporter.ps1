@@ -9,8 +9,7 @@
     request) and the Application log (12291-12294 of the Software
     Protection service), and the registry value DnsDomainPublishList (the
     domains the host publishes its SRV record in). It never activates,
-    never calls a WMI method,
-    never changes a licensing setting. Besides the document it writes one
+    never calls a WMI method, never changes a licensing setting. Besides the document it writes one
     line per run to the Application log (source kms-status-exporter).
 
     The client inventory is keyed by (CMID, SKU id): Office 2013+ sends the
