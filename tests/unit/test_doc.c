@@ -1655,6 +1655,16 @@ static char *long_name(size_t n)
 	return s;
 }
 
+/* ["d0","d1",...] of n domains into buf. */
+static void domain_list(char *buf, size_t len, int n)
+{
+	size_t k = (size_t)snprintf(buf, len, "[");
+	for (int i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s\"d%d\"", i ? "," : "", i);
+	if (k < len)
+		snprintf(buf + k, len - k, "]");
+}
+
 /* A host with dns_publish_domains set to list (JSON text). */
 static char *mkdomains(const char *list)
 {
@@ -1719,11 +1729,7 @@ START_TEST(dns_domains_valid)
 	doc_free(d);
 	free(t);
 	free(js);
-	size_t n = 0;
-	n += (size_t)snprintf(list + n, sizeof list - n, "[");
-	for (int i = 0; i < 64; i++)
-		n += (size_t)snprintf(list + n, sizeof list - n, "%s\"d%d\"", i ? "," : "", i);
-	snprintf(list + n, sizeof list - n, "]");
+	domain_list(list, sizeof list, 64);
 	t = mkdomains(list);
 	d = load_ok(t, NULL, NULL);
 	ck_assert_uint_eq(d->host.n_dns_publish_domains, 64);
@@ -1783,11 +1789,7 @@ START_TEST(dns_domains_refused)
 	expect_err_free(mkdomains(js), msg);
 	free(js);
 	char list[65 * 8 + 8];
-	size_t n = 0;
-	n += (size_t)snprintf(list + n, sizeof list - n, "[");
-	for (int i = 0; i < 65; i++)
-		n += (size_t)snprintf(list + n, sizeof list - n, "%s\"d%d\"", i ? "," : "", i);
-	snprintf(list + n, sizeof list - n, "]");
+	domain_list(list, sizeof list, 65);
 	expect_err_free(mkdomains(list), "$.host.dns_publish_domains: 65 domains, at most 64");
 	/* an event's domain */
 	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{},{\"id\":12294,\"domain\":7}]"),
