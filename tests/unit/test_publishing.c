@@ -392,7 +392,7 @@ START_TEST(domains_cap)
 {
 	enum { N = PUB_EVENT_DOMAINS_MAX + 40 };
 	static struct doc_event evs[N + 2];
-	static char names[N][16];
+	static char names[N][24];
 	memset(evs, 0, sizeof evs);
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof names[i], "d%d.example", i);
