@@ -360,22 +360,35 @@ static void eval_licenses(struct eval *ev)
 		eval_license(ev, i);
 }
 
+/* Appends "12293 at <time> (<code>) after the last 12294 at <time>" (or
+ * ", no 12294 (published) in the document"), and "; N failures since
+ * <time>" when there were several: a failing history, for one host or one
+ * domain. */
+static void failing_text(char *line, size_t len, const struct doc_event *fail,
+			 const struct doc_event *ok, size_t n_failing, double since)
+{
+	char t1[48], t2[48], code[160];
+	event_code(code, sizeof code, fail->hresult);
+	text_append(line, len, "12293 at %s (%s)", fmt_utc(t1, sizeof t1, fail->at, TIME_FMT_UTC),
+		    code);
+	if (ok)
+		text_append(line, len, " after the last 12294 at %s",
+			    fmt_utc(t2, sizeof t2, ok->at, TIME_FMT_UTC));
+	else
+		text_append(line, len, ", no 12294 (published) in the document");
+	if (n_failing > 1)
+		text_append(line, len, "; %zu failures since %s", n_failing,
+			    fmt_utc(t2, sizeof t2, since, TIME_FMT_UTC));
+}
+
 /* DNS publishing failing: clients that find KMS hosts through the
  * _vlmcs._tcp SRV record may not find this one. */
 static void dns_failing(struct eval *ev, const struct pub_verdict *v)
 {
-	char t1[48], t2[48], code[160], line[768];
+	char t2[48], code[160], line[768];
 	event_code(code, sizeof(code), v->last_fail->hresult);
-	fmt_utc(t1, sizeof(t1), v->last_fail->at, TIME_FMT_UTC);
-	snprintf(line, sizeof(line), "DNS publishing: 12293 at %s (%s)", t1, code);
-	if (v->last_ok)
-		text_append(line, sizeof(line), " after the last 12294 at %s",
-			    fmt_utc(t2, sizeof(t2), v->last_ok->at, TIME_FMT_UTC));
-	else
-		text_append(line, sizeof(line), ", no 12294 (published) in the document");
-	if (v->n_failing > 1)
-		text_append(line, sizeof(line), "; %zu failures since %s", v->n_failing,
-			    fmt_utc(t2, sizeof(t2), v->failing_since, TIME_FMT_UTC));
+	snprintf(line, sizeof(line), "DNS publishing: ");
+	failing_text(line, sizeof line, v->last_fail, v->last_ok, v->n_failing, v->failing_since);
 	struct subcheck *sc = finding(ev, v->state, "%s", line);
 	/* on the document's own UTC day the date is noise on line 1 */
 	bool same_day = floor(ev->d->generated_at / 86400) == floor(v->failing_since / 86400);
@@ -440,17 +453,7 @@ static void dns_domain_line(const struct eval *ev, const struct pub_domain *dm, 
 	snprintf(line, len, "DNS %s: ", dns_domain_name(dm));
 	switch (dm->kind) {
 	case PUBD_FAILING:
-		event_code(code, sizeof code, fail->hresult);
-		text_append(line, len, "12293 at %s (%s)", fmt_utc(t1, sizeof t1, fail->at,
-			    TIME_FMT_UTC), code);
-		if (ok)
-			text_append(line, len, " after the last 12294 at %s",
-				    fmt_utc(t2, sizeof t2, ok->at, TIME_FMT_UTC));
-		else
-			text_append(line, len, ", no 12294 (published) in the document");
-		if (dm->n_failing > 1)
-			text_append(line, len, "; %zu failures since %s", dm->n_failing,
-				    fmt_utc(t2, sizeof t2, dm->failing_since, TIME_FMT_UTC));
+		failing_text(line, len, fail, ok, dm->n_failing, dm->failing_since);
 		break;
 	case PUBD_NEVER:
 		text_append(line, len, "never published within %s (listed in "
