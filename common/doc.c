@@ -564,6 +564,117 @@ static bool load_time(const char *key, const json_t *v, bool required,
 	return true;
 }
 
+bool doc_dns_name(const char *text, char out[DOC_DNS_NAME_MAX + 1], char why[128])
+{
+	size_t len = strlen(text);
+	if (len > 0 && text[len - 1] == '.')
+		len--; /* the root's dot: "corp.example." is corp.example */
+	if (len == 0) {
+		snprintf(why, 128, "empty");
+		return false;
+	}
+	if (len > DOC_DNS_NAME_MAX) {
+		snprintf(why, 128, "%zu characters, at most %d", len, DOC_DNS_NAME_MAX);
+		return false;
+	}
+	size_t label = 0, k = 1; /* where the current label starts, its number */
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)text[i] : '.';
+		unsigned char lc = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; /* ASCII only */
+		if (c != '.') {
+			if (!(lc >= 'a' && lc <= 'z') && !(c >= '0' && c <= '9') && c != '-') {
+				if (c > 0x20 && c < 0x7f)
+					snprintf(why, 128, "'%c' is not a letter, digit or hyphen", c);
+				else
+					snprintf(why, 128, "byte 0x%02X is not a letter, digit or hyphen",
+						 c);
+				return false;
+			}
+			out[i] = (char)lc;
+			continue;
+		}
+		size_t n = i - label;
+		if (n == 0) {
+			snprintf(why, 128, "label %zu is empty", k);
+			return false;
+		}
+		if (n > 63) {
+			snprintf(why, 128, "label %zu is %zu characters, at most 63", k, n);
+			return false;
+		}
+		if (text[label] == '-' || text[i - 1] == '-') {
+			snprintf(why, 128, "label %zu starts or ends with a hyphen", k);
+			return false;
+		}
+		out[i] = '.';
+		label = i + 1;
+		k++;
+	}
+	out[len] = '\0';
+	return true;
+}
+
+/* A DNS name at path into a new string; false with "PATH: "TEXT" is not a
+ * DNS name: WHY". */
+static bool dns_name_at(const char *path, const char *text, char **out, char err[KMS_ERRLEN])
+{
+	char name[DOC_DNS_NAME_MAX + 1], why[128];
+	if (!doc_dns_name(text, name, why)) {
+		if (!text[0])
+			snprintf(err, KMS_ERRLEN, "%s: empty", path);
+		else
+			snprintf(err, KMS_ERRLEN, "%s: \"%.64s%s\" is not a DNS name (%s)", path,
+				 text, strlen(text) > 64 ? "..." : "", why);
+		return false;
+	}
+	*out = xstrdup(name);
+	return true;
+}
+
+/* host.dns_publish_domains: absent or null, or an array of at most
+ * DOC_PUBLISH_DOMAINS_MAX DNS names, none twice (compared as held:
+ * lower-case, no trailing dot). */
+static bool load_publish_domains(const json_t *host, struct doc_host *h, char err[KMS_ERRLEN])
+{
+	static const struct jpath top = { "host", false, 0, NULL };
+	const json_t *v = json_object_get(host, "dns_publish_domains");
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_array(v))
+		return fail_type(&top, "dns_publish_domains", "array", v, err);
+	size_t n = json_array_size(v);
+	if (n > DOC_PUBLISH_DOMAINS_MAX) {
+		snprintf(err, KMS_ERRLEN, "$.host.dns_publish_domains: %zu domains, at most %d", n,
+			 DOC_PUBLISH_DOMAINS_MAX);
+		return false;
+	}
+	h->has_dns_publish_domains = true;
+	h->dns_publish_domains = xcalloc(n, sizeof *h->dns_publish_domains);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(v, i);
+		char path[160];
+		snprintf(path, sizeof path, "$.host.dns_publish_domains[%zu]", i);
+		if (!json_is_string(e)) {
+			snprintf(err, KMS_ERRLEN, "%s: expected string, got %s", path, type_name(e));
+			return false;
+		}
+		char *name;
+		if (!dns_name_at(path, json_string_value(e), &name, err))
+			return false;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(h->dns_publish_domains[j], name) == 0) {
+				snprintf(err, KMS_ERRLEN, "%s: \"%.64s\" already at "
+					 "dns_publish_domains[%zu]", path, json_string_value(e), j);
+				free(name);
+				return false;
+			}
+		}
+		h->dns_publish_domains[i] = name;
+		h->n_dns_publish_domains = i + 1;
+	}
+	return true;
+}
+
 static bool load_host(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 {
 	static const struct jpath top = { "host", false, 0, NULL };
@@ -592,6 +703,8 @@ static bool load_host(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 		       &h->renewal_interval_minutes, err))
 		return false;
 	h->service_state = xstrdup(s);
+	if (!load_publish_domains(v, h, err))
+		return false;
 	L->seen_host = true;
 	return true;
 }
@@ -699,7 +812,7 @@ static bool load_events(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 		const json_t *o = json_array_get(v, i);
 		struct jpath p = { "events", true, i, NULL };
 		struct doc_event *e = &d->events[i];
-		const char *hr, *msg;
+		const char *hr, *msg, *dom;
 		bool has;
 		uint32_t code;
 		d->n_events = i + 1;
@@ -708,10 +821,17 @@ static bool load_events(struct loader *L, const json_t *v, char err[KMS_ERRLEN])
 		if (!get_ranged(o, &p, "id", &R_EVENT, &e->id, err) ||
 		    !get_time(o, &p, "at", &e->at, err) ||
 		    !get_hresult(o, &p, "hresult", &hr, &has, &code, err) ||
-		    !get_str(o, &p, "message", &msg, err))
+		    !get_str(o, &p, "message", &msg, err) ||
+		    !get_str(o, &p, "domain", &dom, err))
 			return false;
 		e->hresult = xstrdup(hr);
 		e->message = xstrdup(msg);
+		if (dom) {
+			char path[160];
+			path_fmt(&p, "domain", path, sizeof path);
+			if (!dns_name_at(path, dom, &e->domain, err))
+				return false;
+		}
 	}
 	return true;
 }
@@ -1229,6 +1349,9 @@ void doc_free(struct doc *d)
 		return;
 	free(d->host.name);
 	free(d->host.service_state);
+	for (size_t i = 0; i < d->host.n_dns_publish_domains; i++)
+		free(d->host.dns_publish_domains[i]);
+	free(d->host.dns_publish_domains);
 	for (size_t i = 0; i < d->n_products; i++) {
 		free(d->products[i].name);
 		free(d->products[i].application_id);
@@ -1237,6 +1360,7 @@ void doc_free(struct doc *d)
 	for (size_t i = 0; i < d->n_events; i++) {
 		free(d->events[i].hresult);
 		free(d->events[i].message);
+		free(d->events[i].domain);
 	}
 	free(d->events);
 	free(d);

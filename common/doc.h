@@ -87,6 +87,9 @@ struct doc_event {
 	double at;                  /* Unix seconds; NAN when absent */
 	char *hresult;              /* NULL when absent */
 	char *message;              /* NULL when absent */
+	char *domain;               /* 12293/12294: the DNS domain of the
+				       publishing attempt, lower-case, no
+				       trailing dot; NULL when absent/null */
 };
 
 struct doc_host {
@@ -97,7 +100,25 @@ struct doc_host {
 	long long dns_publishing;   /* 1, 0, or DOC_ABSENT */
 	long long activation_interval_minutes; /* >= 0 or DOC_ABSENT */
 	long long renewal_interval_minutes;    /* >= 0 or DOC_ABSENT */
+	/* dns_publish_domains (the registry's DnsDomainPublishList, exporter
+	 * 1.3): the domains the host publishes its SRV record in, each a DNS
+	 * name held lower-case without a trailing dot, each once, at most
+	 * DOC_PUBLISH_DOMAINS_MAX. Absent or null (has_ false): "the host's
+	 * own domain". An empty list is a list (has_ true, n 0). */
+	bool has_dns_publish_domains;
+	char **dns_publish_domains;
+	size_t n_dns_publish_domains;
 };
+
+#define DOC_PUBLISH_DOMAINS_MAX 64
+
+/* A DNS name as the document holds one (host.dns_publish_domains, an
+ * event's domain): labels of 1..63 letters, digits and hyphens, no label
+ * starting or ending with a hyphen, at most 253 characters without the
+ * trailing dot, which is dropped; out gets it lower-case. false with why
+ * ("a label is empty", ...) otherwise. */
+#define DOC_DNS_NAME_MAX 253
+bool doc_dns_name(const char *text, char out[DOC_DNS_NAME_MAX + 1], char why[128]);
 
 struct doc {
 	long long version;

@@ -310,7 +310,7 @@ static struct subcheck *finding(struct eval *ev, state_t st, const char *fmt, ..
 }
 
 /* "0x8007232A DNS server failure" from an event's hresult text. */
-static void event_code(char *buf, size_t len, const char *hresult)
+static const char *event_code(char *buf, size_t len, const char *hresult)
 {
 	uint32_t code;
 	if (!hresult) {
@@ -322,6 +322,7 @@ static void event_code(char *buf, size_t len, const char *hresult)
 	} else {
 		snprintf(buf, len, "HRESULT \"%.32s\"", hresult);
 	}
+	return buf;
 }
 
 static void eval_freshness(struct eval *ev)
@@ -433,22 +434,35 @@ static void eval_licenses(struct eval *ev)
 		eval_license(ev, i);
 }
 
+/* Appends "12293 at <time> (<code>) after the last 12294 at <time>" (or
+ * ", no 12294 (published) in the document"), and "; N failures since
+ * <time>" when there were several: a failing history, for one host or one
+ * domain. */
+static void failing_text(char *line, size_t len, const struct doc_event *fail,
+			 const struct doc_event *ok, size_t n_failing, double since)
+{
+	char t1[48], t2[48], code[160];
+	event_code(code, sizeof code, fail->hresult);
+	text_append(line, len, "12293 at %s (%s)", fmt_utc(t1, sizeof t1, fail->at, TIME_FMT_UTC),
+		    code);
+	if (ok)
+		text_append(line, len, " after the last 12294 at %s",
+			    fmt_utc(t2, sizeof t2, ok->at, TIME_FMT_UTC));
+	else
+		text_append(line, len, ", no 12294 (published) in the document");
+	if (n_failing > 1)
+		text_append(line, len, "; %zu failures since %s", n_failing,
+			    fmt_utc(t2, sizeof t2, since, TIME_FMT_UTC));
+}
+
 /* DNS publishing failing: clients that find KMS hosts through the
  * _vlmcs._tcp SRV record may not find this one. */
 static void dns_failing(struct eval *ev, const struct pub_verdict *v)
 {
-	char t1[48], t2[48], code[160], line[768];
+	char t2[48], code[160], line[768];
 	event_code(code, sizeof(code), v->last_fail->hresult);
-	fmt_utc(t1, sizeof(t1), v->last_fail->at, TIME_FMT_UTC);
-	snprintf(line, sizeof(line), "DNS publishing: 12293 at %s (%s)", t1, code);
-	if (v->last_ok)
-		text_append(line, sizeof(line), " after the last 12294 at %s",
-			    fmt_utc(t2, sizeof(t2), v->last_ok->at, TIME_FMT_UTC));
-	else
-		text_append(line, sizeof(line), ", no 12294 (published) in the document");
-	if (v->n_failing > 1)
-		text_append(line, sizeof(line), "; %zu failures since %s", v->n_failing,
-			    fmt_utc(t2, sizeof(t2), v->failing_since, TIME_FMT_UTC));
+	snprintf(line, sizeof(line), "DNS publishing: ");
+	failing_text(line, sizeof line, v->last_fail, v->last_ok, v->n_failing, v->failing_since);
 	struct subcheck *sc = finding(ev, v->state, "%s", line);
 	/* on the document's own UTC day the date is noise on line 1 */
 	bool same_day = floor(ev->d->generated_at / 86400) == floor(v->failing_since / 86400);
@@ -493,6 +507,146 @@ static void dns_judged(struct eval *ev, const struct pub_verdict *v)
 	}
 }
 
+/* ---- DNS publishing per domain (publishing_domains) ---- */
+
+#define DNS_HEADLINE_ROOM (LINE1_MAX - sizeof "KMS SERVICE WARNING - " + 1)
+
+/* "DNS corp.example" or "DNS (events without a domain)": how a domain's
+ * line starts. */
+static const char *dns_domain_name(const struct pub_domain *dm)
+{
+	return dm->name ? dm->name : "(events without a domain)";
+}
+
+/* The line of one domain of the per-domain mode. */
+static void dns_domain_line(const struct eval *ev, const struct pub_domain *dm, char *line,
+			    size_t len)
+{
+	char t1[48], t2[48], code[160];
+	const struct doc_event *fail = dm->last_fail, *ok = dm->last_ok;
+	snprintf(line, len, "DNS %s: ", dns_domain_name(dm));
+	switch (dm->kind) {
+	case PUBD_FAILING:
+		failing_text(line, len, fail, ok, dm->n_failing, dm->failing_since);
+		break;
+	case PUBD_NEVER:
+		text_append(line, len, "never published within %s (listed in "
+			    "dns_publish_domains)", ev->lookback);
+		if (ok)
+			text_append(line, len, "; last 12294 at %s",
+				    fmt_utc(t1, sizeof t1, ok->at, TIME_FMT_UTC));
+		else
+			text_append(line, len, "; no 12294 in the document");
+		if (fail && (!ok || fail->at > ok->at)) {
+			event_code(code, sizeof code, fail->hresult);
+			text_append(line, len, "; last 12293 at %s (%s)",
+				    fmt_utc(t2, sizeof t2, fail->at, TIME_FMT_UTC), code);
+		}
+		break;
+	case PUBD_FAIL_OLD:
+		text_append(line, len, "last 12293 at %s is older than the lookback (%s)%s",
+			    fmt_utc(t1, sizeof t1, fail->at, TIME_FMT_UTC), ev->lookback,
+			    ok ? "" : ", no 12294 in the document");
+		break;
+	case PUBD_RECOVERED:
+		text_append(line, len, "published %s, after the 12293 at %s",
+			    fmt_utc(t1, sizeof t1, ok->at, TIME_FMT_UTC),
+			    fmt_utc(t2, sizeof t2, fail->at, TIME_FMT_UTC));
+		break;
+	case PUBD_PUBLISHED:
+		text_append(line, len, "published %s", fmt_utc(t1, sizeof t1, ok->at, TIME_FMT_UTC));
+		break;
+	case PUBD_QUIET:
+		text_append(line, len, "no 12293/12294 event in the document");
+		break;
+	}
+}
+
+/* What line 1 says of one domain in WARNING: "corp.example (0x8007232B DNS
+ * name does not exist)", short: "corp.example (0x8007232B)". */
+static void dns_domain_phrase(const struct eval *ev, const struct pub_domain *dm, bool shorter,
+			      char *buf, size_t len)
+{
+	char code[160];
+	uint32_t c;
+	if (dm->kind == PUBD_NEVER)
+		snprintf(buf, len, "%s (never published within %s)", dns_domain_name(dm),
+			 ev->lookback);
+	else if (shorter && dm->last_fail->hresult && hresult_parse(dm->last_fail->hresult, &c))
+		snprintf(buf, len, "%s (0x%08X)", dns_domain_name(dm), (unsigned)c);
+	else
+		snprintf(buf, len, "%s (%s)", dns_domain_name(dm),
+			 event_code(code, sizeof code, dm->last_fail->hresult));
+}
+
+/* Line 1's phrase: "DNS publishing failing for a (code), b (never published
+ * within 1 d) +2 more", failing domains before those never published. As
+ * many domains as fit the first line, with the HRESULTs explained when that
+ * fits too; at least one. */
+static void dns_domains_headline(const struct eval *ev, const struct pub_domains *pd,
+				 struct subcheck *sc)
+{
+	char text[1024], phrase[512];
+	for (int shorter = 0; shorter < 2; shorter++) {
+		for (size_t shown = pd->n_warning; shown >= 1; shown--) {
+			snprintf(text, sizeof text, "DNS publishing failing for ");
+			size_t k = 0;
+			/* failing ones first: they have an HRESULT to say */
+			for (int never = 0; never < 2; never++) {
+				for (size_t i = 0; i < pd->n && k < shown; i++) {
+					const struct pub_domain *dm = &pd->d[i];
+					if (dm->state == STATE_OK || (dm->kind == PUBD_NEVER) != never)
+						continue;
+					dns_domain_phrase(ev, dm, shorter, phrase, sizeof phrase);
+					text_append(text, sizeof text, "%s%s", k++ ? ", " : "", phrase);
+				}
+			}
+			if (shown < pd->n_warning)
+				text_append(text, sizeof text, " +%zu more", pd->n_warning - shown);
+			bool last = shorter && shown == 1;
+			if (text_chars(text, strlen(text)) <= DNS_HEADLINE_ROOM || last) {
+				subcheck_headline(sc, "%s", text);
+				return;
+			}
+			if (!shorter)
+				break; /* first try every domain with short codes */
+		}
+	}
+}
+
+/* Per-domain mode: one "DNS publishing" finding, a child per domain (OK
+ * ones too), judged by dns_failing (the domains in WARNING, warn above 0)
+ * and its children. */
+static void eval_dns_domains(struct eval *ev, const struct pub_domains *pd)
+{
+	char line[1024], label[320];
+	struct subcheck *sc;
+	if (pd->n == 0)
+		sc = finding(ev, STATE_OK, "DNS publishing: no domain to judge "
+			     "(dns_publish_domains is empty and no 12293/12294 event names one)");
+	else
+		sc = add_line(ev, "DNS publishing in %zu domain%s", pd->n, pd->n == 1 ? "" : "s");
+	for (size_t i = 0; i < pd->n; i++) {
+		dns_domain_line(ev, &pd->d[i], line, sizeof line);
+		struct subcheck *ch = ev->host ? subcheck_add(sc, "%s: %s", ev->name, line)
+					       : subcheck_add(sc, "%s", line);
+		subcheck_set_state(ch, pd->d[i].state);
+	}
+	struct range w = range_between(0, 0);
+	struct thresholds th = thresholds_of(&w, NULL);
+	struct metric m = METRIC(metric_label(ev, label, sizeof label, "dns_failing"),
+				 (double)pd->n_warning);
+	m.th = &th;
+	m.min = 0;
+	subcheck_metric(sc, m);
+	if (pd->n_warning > 0)
+		dns_domains_headline(ev, pd, sc);
+	if (pd->events_dropped > 0)
+		note(ev, "DNS publishing: %zu 12293/12294 event%s of domains beyond the first %d "
+		     "named only by events not judged", pd->events_dropped,
+		     pd->events_dropped == 1 ? "" : "s", PUB_EVENT_DOMAINS_MAX);
+}
+
 /* DNS publishing, judged by publishing_judge(); off is only noted unless
  * --require-dns-publishing. */
 static void eval_dns(struct eval *ev)
@@ -519,7 +673,13 @@ static void eval_dns(struct eval *ev)
 	if (in.setting == DOC_ABSENT)
 		note(ev, "DNS publishing setting not reported (host.dns_publishing "
 		     "absent): judged by the 12293/12294 events");
-	dns_judged(ev, &v);
+	/* a document that names domains is judged domain by domain */
+	static struct pub_domains pd;
+	publishing_domains(&in, &d->host, &pd);
+	if (pd.per_domain)
+		eval_dns_domains(ev, &pd);
+	else
+		dns_judged(ev, &v);
 }
 
 /* 12291 (KMS failed to start) and 12292 (renewal timer not initialised)
@@ -1331,7 +1491,11 @@ static const char service_notes[] =
 	"                    notification CRITICAL (clients get 0xC004F041)\n"
 	"  DNS publishing    a 12293 newer than the last 12294, within --lookback:\n"
 	"                    WARNING with the HRESULT explained; publishing off: noted,\n"
-	"                    WARNING only with --require-dns-publishing\n"
+	"                    WARNING only with --require-dns-publishing. Per domain\n"
+	"                    when the document lists host.dns_publish_domains or a\n"
+	"                    12293/12294 names its domain (exporter 1.3): each domain\n"
+	"                    judged on its own, a listed domain without a 12294\n"
+	"                    within --lookback WARNING (\"never published within 1 d\")\n"
 	"  12291 / 12292     within --lookback: CRITICAL / WARNING\n"
 	"  idle              newest request older than --idle MINUTES: WARNING\n"
 	"  idle per product  newest request of a product (a client's product by its\n"
@@ -1367,6 +1531,14 @@ static const char service_notes[] =
 	"clients are heard from a day: 2 % is some 14 of them. On a small fleet\n"
 	"2 % of 35 is under one client, so one failure warns. Absolute numbers\n"
 	"work too: -w 0 -c 20. Giving one of -w/-c drops both defaults.\n"
+	"\n"
+	"DNS publishing per domain: the domains listed (else the host's own domain,\n"
+	"host.name minus its first label), and every domain a 12293/12294 names (at\n"
+	"most 256 of those); events without a domain count for the one domain when\n"
+	"there is one, else they are judged together. The own domain and domains\n"
+	"named only by events are never \"never published\". Line 1: \"DNS publishing\n"
+	"failing for corp.example (0x8007232B ...), lab.example (never published\n"
+	"within 1 d)\", +N more; perfdata dns_failing=domains failing;0;;0.\n"
 	"\n"
 	"The first line names every aspect that is not OK, CRITICAL first.\n"
 	"Perfdata: failing=N;warn;crit;0;heard, idle=SECONDS;idle limit;;0, per\n"

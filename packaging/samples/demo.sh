@@ -46,7 +46,7 @@ run() {
     echo
 }
 
-for sample in healthy below-threshold expiring not-kms dns-failure cloned; do
+for sample in healthy below-threshold expiring not-kms dns-failure cloned dns-domains; do
     for plugin in check_kms_count check_kms_renewal check_kms_service check_kms_clients; do
         run "$plugin" -u "$samples/$sample.json"
     done

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the sample status documents of packaging/samples/ (deterministic).
 
-Owns: the six hand-shaped samples described in README.md beside it, all
+Owns: the seven hand-shaped samples described in README.md beside it, all
 written against the fixed "now" 2026-11-25T14:00:00Z (the tests run the
 plugins with KMS_PLUGINS_NOW set to it).  Every client is placed on purpose:
 the comments say which count, deadline or failure it makes.
@@ -125,10 +125,22 @@ def document(host_obj, products, builder=None, events=()):
     return doc
 
 
-def ev12294(at):
-    return {"id": 12294, "at": iso(at), "hresult": "0x0",
-            "message": "Publishing the Key Management Service (KMS) to DNS in "
-                       "the 'corp.example' domain is successful."}
+def ev12294(at, domain=None):
+    """A 12294; domain (exporter 1.2 writes it) only when given, so the
+    samples of before issue 19 stay as they were."""
+    ev = {"id": 12294, "at": iso(at), "hresult": "0x0",
+          "message": "Publishing the Key Management Service (KMS) to DNS in "
+                     "the '%s' domain is successful." % (domain or "corp.example")}
+    if domain:
+        ev["domain"] = domain
+    return ev
+
+
+def ev12293(at, hresult, meaning, domain):
+    return {"id": 12293, "at": iso(at), "hresult": hresult, "domain": domain,
+            "message": "An error occurred while trying to publish the Key Management "
+                       "Service (KMS) to DNS in the '%s' domain. Info: %s, %s."
+                       % (domain, hresult, meaning)}
 
 
 def healthy(seed=11):
@@ -252,6 +264,20 @@ def samples():
     b, prods = cloned()
     yield "cloned", document(host(), prods, b,
                              [ev12294(parse_time("2026-11-25T05:21:09Z"))])
+    # issue 19: a host publishing in three domains (DnsDomainPublishList):
+    # corp.example failed at 03:00 and recovered at 06:12; branch.example
+    # keeps failing since 13:02 (its last 12294 yesterday 09:10); lab.example
+    # is listed but has no 12294 at all (never published within 1 d)
+    b, prods = healthy(seed=71)
+    h = host()
+    h["dns_publish_domains"] = ["corp.example", "branch.example", "lab.example"]
+    yield "dns-domains", document(h, prods, b, [
+        ev12294(parse_time("2026-11-24T09:10:00Z"), "branch.example"),
+        ev12293(parse_time("2026-11-25T03:00:00Z"), "0x8007232A", "DNS server failure",
+                "corp.example"),
+        ev12294(parse_time("2026-11-25T06:12:40Z"), "corp.example"),
+        ev12293(parse_time("2026-11-25T13:02:11Z"), "0x8007232B", "DNS name does not exist",
+                "branch.example")])
 
 
 def main():

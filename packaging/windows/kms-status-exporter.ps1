@@ -7,8 +7,9 @@
     READS: WMI (SoftwareLicensingService, SoftwareLicensingProduct), the
     "Key Management Service" event log (12290, one event per activation
     request) and the Application log (12291-12294 of the Software
-    Protection service). It never activates, never calls a WMI method,
-    never changes a licensing setting. Besides the document it writes one
+    Protection service), and the registry value DnsDomainPublishList (the
+    domains the host publishes its SRV record in). It never activates,
+    never calls a WMI method, never changes a licensing setting. Besides the document it writes one
     line per run to the Application log (source kms-status-exporter).
 
     The client inventory is keyed by (CMID, SKU id): Office 2013+ sends the
@@ -62,7 +63,7 @@ Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $WindowsAppId = '55c92734-d682-4d71-983e-d6ec3f16059f'
-$ExporterVersion = '1.2'
+$ExporterVersion = '1.3'
 $LogSource = 'kms-status-exporter'
 $UInt32NotApplicable = [int64]4294967295   # WMI's uint32 "-1"; written as a decimal literal: 0xFFFFFFFF is Int32 -1 in PowerShell 5.1
 # The providers of 12291-12294 in the Application log (Windows 7 / 2008 R2
@@ -78,6 +79,9 @@ $ClientKeys = 'name', 'cmid', 'sku_id', 'application_id', 'virtual', 'required_c
 $MaxSkippedListed = 20
 # names_seen: at most this many names per record (the document's limit)
 $MaxNamesSeen = 32
+# host.dns_publish_domains: at most this many domains (the document's limit)
+$MaxPublishDomains = 64
+$SppRegistryKey = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform'
 
 # --- helpers ---------------------------------------------------------------
 
@@ -452,16 +456,52 @@ function Import-Inventory($Previous) {
 
 # --- host and products (WMI, read only) -------------------------------------
 
+# A DNS name as the document holds one (docs/DESIGN.md, "The status
+# document"): trimmed, the trailing dot dropped, lower case; labels of 1-63
+# letters, digits and hyphens, no label starting or ending with a hyphen,
+# at most 253 characters. Anything else is $null: the readers refuse a
+# document with a bad name, so the exporter never writes one.
+function ConvertTo-DnsName($Text) {
+    if ($null -eq $Text) { return $null }
+    $t = ([string]$Text).Trim()
+    if ($t.EndsWith('.')) { $t = $t.Substring(0, $t.Length - 1) }
+    $t = $t.ToLowerInvariant()
+    if ($t.Length -lt 1 -or $t.Length -gt 253) { return $null }
+    if ($t -cnotmatch '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$') { return $null }
+    return $t
+}
+
+# host.dns_publish_domains from the registry value DnsDomainPublishList
+# (REG_MULTI_SZ; Microsoft documents each entry as "domain_name,
+# <priority>, <weight>", priority and weight optional): the name part of
+# each entry, as ConvertTo-DnsName holds it, each once, at most 64. $null
+# when the value is absent (the readers then judge the host's own domain);
+# an entry that is no DNS name is left out with a warning.
+function ConvertTo-PublishDomains($List) {
+    if ($null -eq $List) { return $null }
+    $out = New-Object System.Collections.Generic.List[string]
+    foreach ($entry in @($List)) {
+        if ($null -eq $entry -or -not ([string]$entry).Trim()) { continue }
+        $name = ConvertTo-DnsName (([string]$entry -split ',', 2)[0])
+        if ($null -eq $name) { Write-Warning "DnsDomainPublishList entry '$entry' is no DNS name: left out"; continue }
+        if ($out.Contains($name)) { continue }
+        if ($out.Count -ge $MaxPublishDomains) { Write-Warning "DnsDomainPublishList: more than $MaxPublishDomains domains, '$entry' left out"; continue }
+        $out.Add($name)
+    }
+    return ,$out.ToArray()
+}
+
 # host object from SoftwareLicensingService (documented members
 # IsKeyManagementServiceMachine, KeyManagementServiceListeningPort,
 # KeyManagementServiceDnsPublishing, VLActivationInterval,
-# VLRenewalInterval), Win32_ComputerSystem and the sppsvc service status.
-function ConvertTo-HostState($Svc, $Cs, $SppStatus) {
+# VLRenewalInterval), Win32_ComputerSystem, the sppsvc service status and
+# the DnsDomainPublishList registry value ($null when absent).
+function ConvertTo-HostState($Svc, $Cs, $SppStatus, $PublishList) {
     $dns = [string](Get-Field $Cs 'DNSHostName')
     $name = if ([bool](Get-Field $Cs 'PartOfDomain')) { "$dns.$(Get-Field $Cs 'Domain')" } else { $dns }
     $port = ConvertFrom-WmiUInt32 (Get-Field $Svc 'KeyManagementServiceListeningPort') 0 65535
     if ($port -eq 0) { $port = 1688 }       # 0 = never set = the default port
-    return [ordered]@{
+    $h = [ordered]@{
         name                        = $name.ToLowerInvariant()
         kms_enabled                 = ((ConvertFrom-WmiUInt32 (Get-Field $Svc 'IsKeyManagementServiceMachine')) -eq 1)
         port                        = $port
@@ -470,6 +510,10 @@ function ConvertTo-HostState($Svc, $Cs, $SppStatus) {
         activation_interval_minutes = ConvertFrom-WmiUInt32 (Get-Field $Svc 'VLActivationInterval')
         renewal_interval_minutes    = ConvertFrom-WmiUInt32 (Get-Field $Svc 'VLRenewalInterval')
     }
+    # written only when the registry value exists: absent means the host's own domain
+    $domains = ConvertTo-PublishDomains $PublishList
+    if ($null -ne $domains) { $h['dns_publish_domains'] = $domains }
+    return $h
 }
 
 # products from SoftwareLicensingProduct instances with a key: those with
@@ -533,10 +577,10 @@ function ConvertTo-ServiceEvent($Record) {
     $hr = $null; $domain = $null
     if ($Record.Id -eq 12294) {
         $hr = '0x0'
-        if ($v.Count -ge 1 -and $v[0].Trim()) { $domain = $v[0].Trim().ToLowerInvariant() }
+        if ($v.Count -ge 1) { $domain = ConvertTo-DnsName $v[0] }
     } elseif ($v.Count -ge 1) {
         $hr = ConvertTo-HResult (($v[0] -split ',', 2)[0])
-        if ($Record.Id -eq 12293 -and $v.Count -ge 2 -and $v[1].Trim()) { $domain = $v[1].Trim().ToLowerInvariant() }
+        if ($Record.Id -eq 12293 -and $v.Count -ge 2) { $domain = ConvertTo-DnsName $v[1] }
     }
     $msg = if ($Record.Message) { ([string]$Record.Message -replace '\s+', ' ').Trim() } else { $null }
     return [ordered]@{ id = $Record.Id; at = Format-Utc $Record.TimeCreated; hresult = $hr; domain = $domain; message = $msg }
@@ -678,7 +722,7 @@ function Invoke-FixtureCase($Case) {
         }
     }
     $now = ConvertTo-Utc (Get-Field $Case 'now')
-    $hostState = ConvertTo-HostState (Get-Field $Case 'service') (Get-Field $Case 'computer') (Get-Field $Case 'sppsvc')
+    $hostState = ConvertTo-HostState (Get-Field $Case 'service') (Get-Field $Case 'computer') (Get-Field $Case 'sppsvc') (Get-Field $Case 'dns_domain_publish_list')
     $products = ConvertTo-Products @(Get-Field $Case 'products')
     $requests = @(@(Get-Field $Case 'requests') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-EventRecord $_ -FromFixture })
     $app = @(@(Get-Field $Case 'application') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-EventRecord $_ -FromFixture })
@@ -758,7 +802,11 @@ try {
     $svc = Get-CimInstance -ClassName SoftwareLicensingService
     $cs = Get-CimInstance -ClassName Win32_ComputerSystem
     $spp = Get-Service -Name sppsvc -ErrorAction SilentlyContinue   # absent service: service_state null
-    $hostState = ConvertTo-HostState $svc $cs $(if ($spp) { $spp.Status } else { $null })
+    # DnsDomainPublishList (REG_MULTI_SZ): the extra domains the host
+    # publishes its SRV record in; absent on most hosts
+    $sppKey = Get-ItemProperty -LiteralPath $SppRegistryKey -Name DnsDomainPublishList -ErrorAction SilentlyContinue
+    $publishList = if ($sppKey) { @($sppKey.DnsDomainPublishList) } else { $null }
+    $hostState = ConvertTo-HostState $svc $cs $(if ($spp) { $spp.Status } else { $null }) $publishList
     $props = 'ID', 'Name', 'ApplicationID', 'LicenseStatus', 'GracePeriodRemaining',
         'PartialProductKey', 'IsKeyManagementServiceMachine', 'KeyManagementServiceCurrentCount',
         'KeyManagementServiceTotalRequests', 'KeyManagementServiceFailedRequests',

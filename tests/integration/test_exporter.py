@@ -58,7 +58,8 @@ def test_every_case_has_its_outcome():
     assert sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(EXPECTED, "*.json"))) == WRITING
     for c in FAILING:
         assert not os.path.exists(os.path.join(EXPECTED, c + ".json"))
-    assert {"fresh-host", "mixed-requests", "merge-previous", "not-kms", "clones-rename"} <= set(WRITING)
+    assert {"fresh-host", "mixed-requests", "merge-previous", "not-kms", "clones-rename",
+            "dns-domains"} <= set(WRITING)
     assert {"log-access-denied", "log-missing"} <= set(FAILING)
 
 
@@ -173,7 +174,80 @@ FIRST_LINES = [
     ("not-kms", "check_kms_count", 2, "KMS COUNT CRITICAL - Windows not enabled as a KMS host or no request received yet"),
     ("not-kms", "check_kms_renewal", 0, "KMS RENEWAL OK - the client inventory is empty: no client has asked this host for activation"),
     ("not-kms", "check_kms_service", 2, "KMS SERVICE CRITICAL - KMS is not enabled on ws01 (clients get 0xC004F039)"),
+    ("dns-domains", "check_kms_count", 0, "KMS COUNT OK - Windows 31 OK"),
+    ("dns-domains", "check_kms_renewal", 0, "KMS RENEWAL OK - none of 3 clients loses activation within 30 days"),
+    ("dns-domains", "check_kms_service", 1, "KMS SERVICE WARNING - DNS publishing failing for branch.example (0x8007232B) +1 more"),
 ]
+
+
+# --- DNS domains (issue 19, exporter 1.3) ------------------------------------------
+#
+# host.dns_publish_domains from DnsDomainPublishList: the name part of each
+# "domain_name, <priority>, <weight>" entry, trimmed, lower case, without
+# the trailing dot, each once, entries that are no DNS name left out; absent
+# value, no key. An event's domain: the same form, null when it is no DNS
+# name. Stated in Python and held against the fixtures.
+
+DNS_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def dns_name(text):
+    t = (text or "").strip()
+    t = t[:-1] if t.endswith(".") else t
+    t = t.lower()
+    return t if 1 <= len(t) <= 253 and DNS_NAME.match(t) else None
+
+
+def publish_domains(entries):
+    if entries is None:
+        return None
+    out = []
+    for e in entries:
+        if not e or not e.strip():
+            continue
+        n = dns_name(e.split(",", 1)[0])
+        if n and n not in out and len(out) < 64:
+            out.append(n)
+    return out
+
+
+@pytest.mark.parametrize("case", WRITING)
+def test_publish_domains_follow_the_rules(case):
+    fixture = load(os.path.join(FIXTURES, case + ".json"))
+    doc = load(os.path.join(EXPECTED, case + ".json"))
+    want = publish_domains(fixture.get("dns_domain_publish_list"))
+    if want is None:
+        assert "dns_publish_domains" not in doc["host"], doc["host"]
+    else:
+        assert doc["host"]["dns_publish_domains"] == want
+    for e in doc["events"]:
+        if e["id"] not in (12293, 12294):
+            assert e["domain"] is None, e
+            continue
+        (rec,) = [r for r in fixture["application"]
+                  if r["Id"] == e["id"] and r["TimeCreated"] == e["at"]]
+        props = rec["Properties"]
+        raw = props[0] if e["id"] == 12294 else (props[1] if len(props) > 1 else None)
+        assert e["domain"] == dns_name(raw), (e, rec)
+
+
+def test_dns_domains_case():
+    doc = load(os.path.join(EXPECTED, "dns-domains.json"))
+    assert doc["host"]["dns_publish_domains"] == ["branch.example", "lab.example", "corp.example"]
+    assert [(e["id"], e["domain"]) for e in doc["events"]] == [
+        (12294, "branch.example"), (12293, "corp.example"), (12294, "corp.example"),
+        (12293, "branch.example"), (12294, None)]
+
+
+def test_exporter_reads_the_registry_value():
+    with open(SCRIPT, encoding="utf-8") as f:
+        text = f.read()
+    assert "$ExporterVersion = '1.3'" in text
+    assert ("'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform'"
+            in text)
+    assert "-Name DnsDomainPublishList" in text
+    # the exporter's name rule is the one stated above
+    assert DNS_NAME.pattern in text
 
 
 def test_first_lines_cover_every_case_and_plugin():
@@ -322,7 +396,7 @@ def test_names_seen_follow_the_rules(case):
             # the record's name is the name of its newest request
             assert (c["names_seen"][0]["name"], c["names_seen"][0]["last_request_at"]) == \
                 (c["name"], c["last_request_at"])
-    assert doc["exporter"]["version"] == "1.2"
+    assert doc["exporter"]["version"] == "1.3"
 
 
 def _names(doc, cmid, sku="73111121-5638-40f6-bc11-f1d7b0d64300"):

@@ -24,7 +24,8 @@ SAMPLES = os.path.join(ROOT, "packaging", "samples")
 SCHEMA = os.path.join(ROOT, "packaging", "schema", "kms-status-v1.schema.json")
 GENERATE = os.path.join(SAMPLES, "generate.py")
 NOW = "2026-11-25T14:00:00Z"
-SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure", "cloned"]
+SAMPLE_NAMES = ["healthy", "below-threshold", "expiring", "not-kms", "dns-failure", "cloned",
+                "dns-domains"]
 
 sys.path.insert(0, SAMPLES)
 from generate import parse_time  # noqa: E402
@@ -111,7 +112,7 @@ def deadlines(doc):
 
 @pytest.mark.parametrize("name,windows,office,office_clients", [
     ("healthy", 31, 10, 12), ("below-threshold", 18, 8, 8), ("expiring", 22, 8, 8),
-    ("dns-failure", 31, 10, 12)])
+    ("dns-failure", 31, 10, 12), ("dns-domains", 31, 10, 12)])
 def test_sample_counts_match_clients(name, windows, office, office_clients):
     """The count is the clients seen in 30 days, capped at 10 for Office."""
     doc = load(name)
@@ -168,6 +169,18 @@ def test_dns_failure_events():
     assert [(e["id"], e["at"], e["hresult"]) for e in doc["events"]] == [
         (12294, "2026-11-24T09:10:00Z", "0x0"),
         (12293, "2026-11-25T13:02:11Z", "0x8007232A")]
+
+
+def test_dns_domains_sample():
+    """Issue 19: three listed domains, one failing, one recovered, one
+    never published; every 12293/12294 names its domain."""
+    doc = load("dns-domains")
+    assert doc["host"]["dns_publish_domains"] == ["corp.example", "branch.example", "lab.example"]
+    assert [(e["id"], e["at"], e["hresult"], e["domain"]) for e in doc["events"]] == [
+        (12294, "2026-11-24T09:10:00Z", "0x0", "branch.example"),
+        (12293, "2026-11-25T03:00:00Z", "0x8007232A", "corp.example"),
+        (12294, "2026-11-25T06:12:40Z", "0x0", "corp.example"),
+        (12293, "2026-11-25T13:02:11Z", "0x8007232B", "branch.example")]
 
 
 def test_cloned_sample():
@@ -280,6 +293,21 @@ SCHEMA_REJECTS = [
     (("clients", 0, "required_count"), -1, False),
     (("events", 0, "id"), -1, False),
     (("events", 0, "id"), 65536, False),
+    # issue 19: DNS names
+    (("host", "dns_publish_domains"), "corp.example", False),
+    (("host", "dns_publish_domains"), [""], False),
+    (("host", "dns_publish_domains"), [3], False),
+    (("host", "dns_publish_domains"), [None], False),
+    (("host", "dns_publish_domains"), ["a..b"], False),
+    (("host", "dns_publish_domains"), ["-a.example"], False),
+    (("host", "dns_publish_domains"), ["a_b.example"], False),
+    (("host", "dns_publish_domains"), ["a" * 64 + ".example"], False),
+    (("host", "dns_publish_domains"), [".".join(["a" * 63] * 3 + ["a" * 62])], False),
+    (("host", "dns_publish_domains"), ["d%d" % i for i in range(65)], False),
+    (("host", "dns_publish_domains"), ["corp.example", "corp.example"], False),
+    (("events", 0, "domain"), "", False),
+    (("events", 0, "domain"), 12, False),
+    (("events", 0, "domain"), "corp example", False),
     (("products", 0, "application_id"), "{55c92734-d682-4d71-983e-d6ec3f16059f", False),
     (("products", 0, "application_id"), "55c92734d6824d71983ed6ec3f16059f", False),
     (("clients", 0, "sku_id"), "(5a1e0c4b-7e2d-4c1a-9f3e-2b8d6a0c1e01)", False),
@@ -317,6 +345,16 @@ SCHEMA_ACCEPTS = [
     (("host", "port"), 65535),
     (("clients", 0, "required_count"), 1),
     (("events", 0, "id"), 0),
+    # issue 19: DNS names at their bounds, any case, a trailing dot
+    (("host", "dns_publish_domains"), None),
+    (("host", "dns_publish_domains"), []),
+    (("host", "dns_publish_domains"), ["Corp.Example.", "x", "a-1.example"]),
+    (("host", "dns_publish_domains"), ["a" * 63 + ".example"]),
+    (("host", "dns_publish_domains"), [".".join(["a" * 63] * 3 + ["a" * 61])]),
+    (("host", "dns_publish_domains"), [".".join(["a" * 63] * 3 + ["a" * 61]) + "."]),
+    (("host", "dns_publish_domains"), ["d%d" % i for i in range(64)]),
+    (("events", 0, "domain"), None),
+    (("events", 0, "domain"), "CORP.example."),
 ]
 
 

@@ -1640,6 +1640,173 @@ START_TEST(fast_path_reads_names_seen)
 }
 END_TEST
 
+/* ---- DNS domains: host.dns_publish_domains and an event's domain -------- */
+
+/* "a.a.a...." of n characters: labels of 63 (and a shorter last one). */
+static char *long_name(size_t n)
+{
+	char *s = malloc(n + 1);
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (i % 64 == 63) ? '.' : 'a';
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = 'b';
+	s[n] = '\0';
+	return s;
+}
+
+/* ["d0","d1",...] of n domains into buf. */
+static void domain_list(char *buf, size_t len, int n)
+{
+	size_t k = (size_t)snprintf(buf, len, "[");
+	for (int i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s\"d%d\"", i ? "," : "", i);
+	if (k < len)
+		snprintf(buf + k, len - k, "]");
+}
+
+/* A host with dns_publish_domains set to list (JSON text). */
+static char *mkdomains(const char *list)
+{
+	char *host, *t;
+	ck_assert_int_ge(asprintf(&host, "{\"name\":\"kms01.corp.example\","
+				  "\"dns_publish_domains\":%s}", list), 0);
+	t = mkdoc(host, "[]", "");
+	free(host);
+	return t;
+}
+
+START_TEST(dns_domains_valid)
+{
+	/* absent and null: the host's own domain */
+	char *t = mkdoc("{\"name\":\"h\",\"dns_publish_domains\":null}", "[]",
+			",\"events\":[{\"id\":12294,\"domain\":null},{\"id\":12290}]");
+	struct doc *d = load_ok(t, NULL, NULL);
+	ck_assert(!d->host.has_dns_publish_domains);
+	ck_assert_uint_eq(d->host.n_dns_publish_domains, 0);
+	ck_assert_ptr_null(d->events[0].domain);
+	ck_assert_ptr_null(d->events[1].domain);
+	doc_free(d);
+	free(t);
+	t = mkdoc("{\"name\":\"h\"}", "[]", "");
+	d = load_ok(t, NULL, NULL);
+	ck_assert(!d->host.has_dns_publish_domains);
+	doc_free(d);
+	free(t);
+	/* an empty list is a list */
+	t = mkdomains("[]");
+	d = load_ok(t, NULL, NULL);
+	ck_assert(d->host.has_dns_publish_domains);
+	ck_assert_uint_eq(d->host.n_dns_publish_domains, 0);
+	doc_free(d);
+	free(t);
+	/* held lower-case, the trailing dot dropped; one label, digits, hyphens */
+	t = mkdomains("[\"Corp.Example.\",\"lab-1.example\",\"x\",\"0.9-a.b\"]");
+	d = load_ok(t, NULL, NULL);
+	ck_assert_uint_eq(d->host.n_dns_publish_domains, 4);
+	ck_assert_str_eq(d->host.dns_publish_domains[0], "corp.example");
+	ck_assert_str_eq(d->host.dns_publish_domains[1], "lab-1.example");
+	ck_assert_str_eq(d->host.dns_publish_domains[2], "x");
+	ck_assert_str_eq(d->host.dns_publish_domains[3], "0.9-a.b");
+	doc_free(d);
+	free(t);
+	t = mkdoc("{\"name\":\"h\"}", "[]",
+		  ",\"events\":[{\"id\":12293,\"domain\":\"LAB.Example.\"}]");
+	d = load_ok(t, NULL, NULL);
+	ck_assert_str_eq(d->events[0].domain, "lab.example");
+	doc_free(d);
+	free(t);
+	/* the bounds: a 63-character label, 253 characters, 64 entries */
+	char label63[64], list[64 * 8 + 8], *n253 = long_name(253), *js;
+	memset(label63, 'a', 63);
+	label63[63] = '\0';
+	ck_assert_int_ge(asprintf(&js, "[\"%s.example\",\"%s\",\"%s.\"]", label63, n253 + 1, n253),
+			 0);
+	t = mkdomains(js);
+	d = load_ok(t, NULL, NULL);
+	ck_assert_uint_eq(strlen(d->host.dns_publish_domains[0]), 63 + 8);
+	ck_assert_uint_eq(strlen(d->host.dns_publish_domains[2]), 253);
+	doc_free(d);
+	free(t);
+	free(js);
+	domain_list(list, sizeof list, 64);
+	t = mkdomains(list);
+	d = load_ok(t, NULL, NULL);
+	ck_assert_uint_eq(d->host.n_dns_publish_domains, 64);
+	ck_assert_str_eq(d->host.dns_publish_domains[63], "d63");
+	doc_free(d);
+	free(t);
+	free(n253);
+}
+END_TEST
+
+START_TEST(dns_domains_refused)
+{
+	char label64[65], *n254 = long_name(254), *js, *t;
+	memset(label64, 'a', 64);
+	label64[64] = '\0';
+	static const struct {
+		const char *list, *msg;
+	} bad[] = {
+		{ "\"corp.example\"", "$.host.dns_publish_domains: expected array, got string" },
+		{ "{}", "$.host.dns_publish_domains: expected array, got object" },
+		{ "[\"\"]", "$.host.dns_publish_domains[0]: empty" },
+		{ "[\"a\",\".\"]", "$.host.dns_publish_domains[1]: \".\" is not a DNS name (empty)" },
+		{ "[3]", "$.host.dns_publish_domains[0]: expected string, got integer" },
+		{ "[\"a\",null]", "$.host.dns_publish_domains[1]: expected string, got null" },
+		{ "[[\"a\"]]", "$.host.dns_publish_domains[0]: expected string, got array" },
+		{ "[\"a..b\"]", "$.host.dns_publish_domains[0]: \"a..b\" is not a DNS name (label 2 is empty)" },
+		{ "[\".a\"]", "$.host.dns_publish_domains[0]: \".a\" is not a DNS name (label 1 is empty)" },
+		{ "[\"a.b..\"]", "$.host.dns_publish_domains[0]: \"a.b..\" is not a DNS name (label 3 is empty)" },
+		{ "[\"-a.example\"]", "$.host.dns_publish_domains[0]: \"-a.example\" is not a DNS name "
+		  "(label 1 starts or ends with a hyphen)" },
+		{ "[\"a.example-\"]", "$.host.dns_publish_domains[0]: \"a.example-\" is not a DNS name "
+		  "(label 2 starts or ends with a hyphen)" },
+		{ "[\"a_b.example\"]", "$.host.dns_publish_domains[0]: \"a_b.example\" is not a DNS name "
+		  "('_' is not a letter, digit or hyphen)" },
+		{ "[\"a b\"]", "$.host.dns_publish_domains[0]: \"a b\" is not a DNS name "
+		  "(byte 0x20 is not a letter, digit or hyphen)" },
+		{ "[\"caf\\u00e9.example\"]", "$.host.dns_publish_domains[0]: \"caf\xc3\xa9.example\" is not a "
+		  "DNS name (byte 0xC3 is not a letter, digit or hyphen)" },
+		{ "[\"corp.example\",\"lab.example\",\"CORP.Example.\"]",
+		  "$.host.dns_publish_domains[2]: \"CORP.Example.\" already at dns_publish_domains[0]" },
+		{ "[\"a\",\"a.\"]", "$.host.dns_publish_domains[1]: \"a.\" already at dns_publish_domains[0]" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t = mkdomains(bad[i].list);
+		expect_err_free(t, bad[i].msg);
+	}
+	/* past the bounds: a 64-character label, 254 characters, 65 entries */
+	ck_assert_int_ge(asprintf(&js, "[\"%s.example\"]", label64), 0);
+	char msg[512];
+	snprintf(msg, sizeof msg, "$.host.dns_publish_domains[0]: \"%.64s...\" is not a DNS name "
+		 "(label 1 is 64 characters, at most 63)", label64);
+	expect_err_free(mkdomains(js), msg);
+	free(js);
+	ck_assert_int_ge(asprintf(&js, "[\"%s\"]", n254), 0);
+	snprintf(msg, sizeof msg, "$.host.dns_publish_domains[0]: \"%.64s...\" is not a DNS name "
+		 "(254 characters, at most 253)", n254);
+	expect_err_free(mkdomains(js), msg);
+	free(js);
+	char list[65 * 8 + 8];
+	domain_list(list, sizeof list, 65);
+	expect_err_free(mkdomains(list), "$.host.dns_publish_domains: 65 domains, at most 64");
+	/* an event's domain */
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{},{\"id\":12294,\"domain\":7}]"),
+			"$.events[1].domain: expected string, got integer");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{\"domain\":\"\"}]"),
+			"$.events[0].domain: empty");
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", ",\"events\":[{\"domain\":\"a..b\"}]"),
+			"$.events[0].domain: \"a..b\" is not a DNS name (label 2 is empty)");
+	ck_assert_int_ge(asprintf(&js, ",\"events\":[{\"domain\":\"%s\"}]", n254), 0);
+	snprintf(msg, sizeof msg, "$.events[0].domain: \"%.64s...\" is not a DNS name "
+		 "(254 characters, at most 253)", n254);
+	expect_err_free(mkdoc("{\"name\":\"h\"}", "[]", js), msg);
+	free(js);
+	free(n254);
+}
+END_TEST
+
 static Suite *doc_suite(void)
 {
 	Suite *s = suite_create("doc");
@@ -1682,6 +1849,8 @@ static Suite *doc_suite(void)
 	tcase_add_test(tc, names_seen_valid);
 	tcase_add_test(tc, names_seen_refused);
 	tcase_add_test(tc, fast_path_reads_names_seen);
+	tcase_add_test(tc, dns_domains_valid);
+	tcase_add_test(tc, dns_domains_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,11 @@
  * verdict from the 12293/12294 history. No events, only 12294, 12293 after
  * 12294 and the other way round, a 12293 older than the look-back, exactly
  * at its boundary and one second past it, publishing off (required or not),
- * the setting not reported, events without a time, other event ids, ties. */
+ * the setting not reported, events without a time, other event ids, ties;
+ * per domain (publishing_domains): when it applies, listed domains failing,
+ * recovered and never published, the look-back's boundaries, the own
+ * domain, domains named only by events and their cap, events without a
+ * domain beside one domain and beside several. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -181,11 +185,263 @@ START_TEST(table)
 }
 END_TEST
 
+/* ---- per domain: publishing_domains() ------------------------------------ */
+
+#define MAX_DEV 6
+#define MAX_DOM 4
+#define NOLIST ((const char *)1) /* no dns_publish_domains in the host */
+
+struct dev {
+	long long id;
+	double at;
+	const char *domain; /* NULL: none */
+};
+
+struct dexp {
+	const char *name;   /* NULL: the unnamed entry */
+	enum pub_source src;
+	enum pub_dkind kind;
+	int last_fail, last_ok; /* indexes into ev, NONE */
+};
+
+struct dcase {
+	const char *name;
+	const char *host;
+	const char *list[MAX_DOM + 1]; /* { NOLIST }: absent; NULL-terminated */
+	long long setting;
+	bool has_events;
+	struct dev ev[MAX_DEV];
+	size_t n;
+	/* the verdict */
+	bool per_domain;
+	size_t n_dom, n_warning;
+	bool to_one;
+	struct dexp d[MAX_DOM + 1];
+};
+
+#define ABSENT_LIST { NOLIST }
+#define HOST "kms01.corp.example"
+
+static const struct dcase dcases[] = {
+	/* today's documents: judged as one */
+	{ "no list, no domain on any event", HOST, ABSENT_LIST, 1, true,
+	  { { F, NOW - H, NULL }, { S, NOW - 2 * H, NULL } }, 2, false, 0, 0, false, { { 0 } } },
+	{ "a domain on another event id only", HOST, ABSENT_LIST, 1, true,
+	  { { 12291, NOW - H, "corp.example" }, { S, NOW - 2 * H, NULL } }, 2,
+	  false, 0, 0, false, { { 0 } } },
+	{ "a domain on an event without a time", HOST, ABSENT_LIST, 1, true,
+	  { { F, A, "corp.example" } }, 1, false, 0, 0, false, { { 0 } } },
+	{ "publishing off: judged as one", HOST, { "corp.example", NULL }, 0, true,
+	  { { F, NOW - H, "corp.example" } }, 1, false, 0, 0, false, { { 0 } } },
+	{ "no event log: judged as one", HOST, { "corp.example", NULL }, 1, false,
+	  { { 0 } }, 0, false, 0, 0, false, { { 0 } } },
+
+	/* listed domains */
+	{ "one failing, one recovered, one never published", HOST,
+	  { "a.example", "b.example", "c.example", NULL }, 1, true,
+	  { { S, NOW - 29 * H, "a.example" }, { F, NOW - H, "a.example" },
+	    { F, NOW - 3 * H, "b.example" }, { S, NOW - 2 * H, "b.example" } }, 4,
+	  true, 3, 2, false,
+	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 },
+	    { "b.example", PUBD_LISTED, PUBD_RECOVERED, 2, 3 },
+	    { "c.example", PUBD_LISTED, PUBD_NEVER, NONE, NONE } } },
+	{ "12294 exactly at the look-back boundary is within", HOST, { "a.example", NULL }, 1, true,
+	  { { S, NOW - LB, "a.example" } }, 1, true, 1, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
+	{ "12294 one second before the boundary: never published within", HOST,
+	  { "a.example", NULL }, 1, true, { { S, NOW - LB - 1, "a.example" } }, 1, true, 1, 1, false,
+	  { { "a.example", PUBD_LISTED, PUBD_NEVER, NONE, 0 } } },
+	{ "12293 exactly at the boundary is failing", HOST, { "a.example", NULL }, 1, true,
+	  { { S, NOW - 3 * DAY, "a.example" }, { F, NOW - LB, "a.example" } }, 2, true, 1, 1, false,
+	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 } } },
+	{ "a listed domain's old 12293 and no 12294 since: never published", HOST,
+	  { "a.example", NULL }, 1, true,
+	  { { S, NOW - 3 * DAY, "a.example" }, { F, NOW - 2 * DAY, "a.example" } }, 2,
+	  true, 1, 1, false, { { "a.example", PUBD_LISTED, PUBD_NEVER, 1, 0 } } },
+	{ "12293 and 12294 at the same second: recovered", HOST, { "a.example", NULL }, 1, true,
+	  { { F, NOW - H, "a.example" }, { S, NOW - H, "a.example" } }, 2, true, 1, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_RECOVERED, 0, 1 } } },
+	{ "a success in one domain does not hide another's failure", HOST,
+	  { "a.example", "b.example", NULL }, 1, true,
+	  { { F, NOW - 2 * H, "a.example" }, { S, NOW - H, "b.example" } }, 2, true, 2, 1, false,
+	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 0, NONE },
+	    { "b.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 1 } } },
+	{ "an empty list and no events naming a domain: nothing in play", HOST, { NULL }, 1, true,
+	  { { 0 } }, 0, true, 0, 0, false, { { 0 } } },
+	{ "an empty list: the undomained events judged together", HOST, { NULL }, 1, true,
+	  { { F, NOW - H, NULL } }, 1, true, 1, 1, false,
+	  { { NULL, PUBD_UNNAMED, PUBD_FAILING, 0, NONE } } },
+	{ "setting not reported: per domain all the same", HOST, { "a.example", NULL }, DOC_ABSENT,
+	  true, { { S, NOW - H, "a.example" } }, 1, true, 1, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
+
+	/* the own domain: never held to publish within the look-back */
+	{ "own domain from host.name, judged by its events", HOST, ABSENT_LIST, 1, true,
+	  { { S, NOW - 30 * H, "corp.example" }, { F, NOW - H, "corp.example" } }, 2,
+	  true, 1, 1, false, { { "corp.example", PUBD_OWN, PUBD_FAILING, 1, 0 } } },
+	{ "own domain without events is quiet, not never published", HOST, ABSENT_LIST, 1, true,
+	  { { S, NOW - H, "lab.example" } }, 1, true, 2, 0, false,
+	  { { "corp.example", PUBD_OWN, PUBD_QUIET, NONE, NONE },
+	    { "lab.example", PUBD_EVENTS, PUBD_PUBLISHED, NONE, 0 } } },
+	{ "own domain with an old 12294 only: published", HOST, ABSENT_LIST, 1, true,
+	  { { S, NOW - 9 * DAY, "corp.example" } }, 1, true, 1, 0, false,
+	  { { "corp.example", PUBD_OWN, PUBD_PUBLISHED, NONE, 0 } } },
+	{ "own domain of an upper-case host name with a dot at the end", "KMS01.Corp.Example.",
+	  ABSENT_LIST, 1, true, { { S, NOW - H, "corp.example" } }, 1, true, 1, 0, false,
+	  { { "corp.example", PUBD_OWN, PUBD_PUBLISHED, NONE, 0 } } },
+	{ "a host name without a dot has no own domain", "kms01", ABSENT_LIST, 1, true,
+	  { { F, NOW - H, "corp.example" } }, 1, true, 1, 1, false,
+	  { { "corp.example", PUBD_EVENTS, PUBD_FAILING, 0, NONE } } },
+
+	/* event-only domains beside the list */
+	{ "a domain named only by events is judged too, never held to publish", HOST,
+	  { "a.example", NULL }, 1, true,
+	  { { S, NOW - H, "a.example" }, { F, NOW - 10 * DAY, "x.example" } }, 2, true, 2, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
+	    { "x.example", PUBD_EVENTS, PUBD_FAIL_OLD, 1, NONE } } },
+
+	/* events without a domain */
+	{ "undomained events count for the one domain in play", HOST, { "a.example", NULL }, 1, true,
+	  { { S, NOW - 2 * H, "a.example" }, { F, NOW - H, NULL } }, 2, true, 1, 1, true,
+	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 } } },
+	{ "undomained 12294 publishes the one listed domain", HOST, { "a.example", NULL }, 1, true,
+	  { { S, NOW - H, NULL } }, 1, true, 1, 0, true,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
+	{ "undomained events beside several domains are judged together", HOST,
+	  { "a.example", "b.example", NULL }, 1, true,
+	  { { S, NOW - H, "a.example" }, { S, NOW - H, "b.example" }, { F, NOW - 3 * H, NULL },
+	    { S, NOW - 2 * H, NULL } }, 4, true, 3, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
+	    { "b.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 1 },
+	    { NULL, PUBD_UNNAMED, PUBD_RECOVERED, 2, 3 } } },
+	{ "undomained failure beside several domains warns on its own", HOST,
+	  ABSENT_LIST, 1, true,
+	  { { S, NOW - H, "corp.example" }, { S, NOW - H, "lab.example" }, { F, NOW - 3 * H, NULL } },
+	  3, true, 3, 1, false,
+	  { { "corp.example", PUBD_OWN, PUBD_PUBLISHED, NONE, 0 },
+	    { "lab.example", PUBD_EVENTS, PUBD_PUBLISHED, NONE, 1 },
+	    { NULL, PUBD_UNNAMED, PUBD_FAILING, 2, NONE } } },
+};
+
+static const char *dkind_name(enum pub_dkind k)
+{
+	static const char *const names[] = { "QUIET", "PUBLISHED", "RECOVERED", "FAILING",
+					     "FAIL_OLD", "NEVER" };
+	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static struct pub_domains out;
+
+START_TEST(domains_table)
+{
+	const struct dcase *k = &dcases[_i];
+	struct doc_event evs[MAX_DEV];
+	memset(evs, 0, sizeof evs);
+	for (size_t i = 0; i < k->n; i++) {
+		evs[i].id = k->ev[i].id;
+		evs[i].at = k->ev[i].at;
+		evs[i].domain = (char *)k->ev[i].domain;
+	}
+	struct doc_host host = { .name = (char *)k->host };
+	char *list[MAX_DOM];
+	if (k->list[0] != NOLIST) {
+		host.has_dns_publish_domains = true;
+		while (host.n_dns_publish_domains < MAX_DOM && k->list[host.n_dns_publish_domains]) {
+			list[host.n_dns_publish_domains] = (char *)k->list[host.n_dns_publish_domains];
+			host.n_dns_publish_domains++;
+		}
+		host.dns_publish_domains = list;
+	}
+	struct pub_input in = {
+		.setting = k->setting, .has_events = k->has_events,
+		.events = k->has_events ? evs : NULL, .n_events = k->has_events ? k->n : 0,
+		.now = NOW, .lookback = LB,
+	};
+	publishing_domains(&in, &host, &out);
+	ck_assert_msg(out.per_domain == k->per_domain, "%s: per_domain %d", k->name, out.per_domain);
+	ck_assert_msg(out.n == k->n_dom, "%s: %zu domains, want %zu", k->name, out.n, k->n_dom);
+	ck_assert_msg(out.n_warning == k->n_warning, "%s: %zu warning, want %zu", k->name,
+		      out.n_warning, k->n_warning);
+	ck_assert_msg(out.undomained_to_one == k->to_one, "%s: undomained_to_one", k->name);
+	ck_assert_uint_eq(out.events_dropped, 0);
+	for (size_t i = 0; i < out.n && i < k->n_dom; i++) {
+		const struct pub_domain *d = &out.d[i];
+		const struct dexp *x = &k->d[i];
+		if (x->name)
+			ck_assert_msg(d->name && strcmp(d->name, x->name) == 0, "%s: #%zu is %s",
+				      k->name, i, d->name ? d->name : "(unnamed)");
+		else
+			ck_assert_msg(!d->name, "%s: #%zu is %s, want unnamed", k->name, i, d->name);
+		ck_assert_msg(d->source == x->src, "%s: #%zu source %d", k->name, i, d->source);
+		ck_assert_msg(d->kind == x->kind, "%s: #%zu kind %s, want %s", k->name, i,
+			      dkind_name(d->kind), dkind_name(x->kind));
+		state_t want = x->kind == PUBD_FAILING || x->kind == PUBD_NEVER ? STATE_WARNING
+										: STATE_OK;
+		ck_assert_msg(d->state == want, "%s: #%zu state %d", k->name, i, d->state);
+		ck_assert_msg(index_of(evs, d->last_fail) == x->last_fail, "%s: #%zu last 12293 #%d",
+			      k->name, i, index_of(evs, d->last_fail));
+		ck_assert_msg(index_of(evs, d->last_ok) == x->last_ok, "%s: #%zu last 12294 #%d",
+			      k->name, i, index_of(evs, d->last_ok));
+	}
+}
+END_TEST
+
+/* The cap on domains named only by events: the first 256 are judged, the
+ * events of the rest counted; a listed domain is never capped. */
+START_TEST(domains_cap)
+{
+	enum { N = PUB_EVENT_DOMAINS_MAX + 40 };
+	static struct doc_event evs[N + 2];
+	static char names[N][24];
+	memset(evs, 0, sizeof evs);
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "d%d.example", i);
+		evs[i] = (struct doc_event){ .id = F, .at = NOW - H, .domain = names[i] };
+	}
+	/* a second event of a dropped domain, and one of a judged one */
+	evs[N] = (struct doc_event){ .id = S, .at = NOW - 2 * H, .domain = names[N - 1] };
+	evs[N + 1] = (struct doc_event){ .id = S, .at = NOW - 2 * H, .domain = names[0] };
+	char *list[] = { "listed.example" };
+	struct doc_host host = { .name = HOST, .has_dns_publish_domains = true,
+				 .dns_publish_domains = list, .n_dns_publish_domains = 1 };
+	struct pub_input in = { .setting = 1, .has_events = true, .events = evs,
+				.n_events = N + 2, .now = NOW, .lookback = LB };
+	publishing_domains(&in, &host, &out);
+	ck_assert(out.per_domain);
+	ck_assert_uint_eq(out.n, 1 + PUB_EVENT_DOMAINS_MAX);
+	ck_assert_str_eq(out.d[0].name, "listed.example");
+	ck_assert_int_eq(out.d[0].kind, PUBD_NEVER);
+	ck_assert_str_eq(out.d[PUB_EVENT_DOMAINS_MAX].name, names[PUB_EVENT_DOMAINS_MAX - 1]);
+	ck_assert_uint_eq(out.events_dropped, 40 + 1);
+	ck_assert_uint_eq(out.n_warning, 1 + PUB_EVENT_DOMAINS_MAX);
+	ck_assert_ptr_eq(out.d[1].last_ok, &evs[N + 1]);
+}
+END_TEST
+
+START_TEST(own_domain)
+{
+	char d[DOC_DNS_NAME_MAX + 1];
+	ck_assert(publishing_own_domain("kms01.corp.example", d));
+	ck_assert_str_eq(d, "corp.example");
+	ck_assert(publishing_own_domain("KMS01.Corp.Example.", d));
+	ck_assert_str_eq(d, "corp.example");
+	ck_assert(!publishing_own_domain("kms01", d));
+	ck_assert(!publishing_own_domain("kms01.", d));
+	ck_assert(!publishing_own_domain("kms01.corp_x.example", d));
+	ck_assert(!publishing_own_domain(NULL, d));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("publishing");
 	TCase *tc = tcase_create("verdict");
 	tcase_add_loop_test(tc, table, 0, (int)(sizeof cases / sizeof cases[0]));
 	suite_add_tcase(s, tc);
+	TCase *td = tcase_create("per domain");
+	tcase_add_loop_test(td, domains_table, 0, (int)(sizeof dcases / sizeof dcases[0]));
+	tcase_add_test(td, domains_cap);
+	tcase_add_test(td, own_domain);
+	suite_add_tcase(s, td);
 	return unit_run(s);
 }
