@@ -150,12 +150,15 @@ void publishing_domains(const struct pub_input *in, const struct doc_host *host,
 	if (in->setting == 0 || !in->has_events || (!host->has_dns_publish_domains && !named))
 		return;
 	o->per_domain = true;
-	if (host->has_dns_publish_domains) {
+	/* The host always publishes in its own domain too, the list adds to
+	 * it (Microsoft's DnsDomainPublishList documentation), so the own
+	 * domain is judged beside a list; only listed domains are held to
+	 * "never published" (docs/DESIGN.md). */
+	if (host->has_dns_publish_domains)
 		for (size_t i = 0; i < host->n_dns_publish_domains; i++)
 			add_domain(o, host->dns_publish_domains[i], PUBD_LISTED);
-	} else if (publishing_own_domain(host->name, o->own)) {
+	if (publishing_own_domain(host->name, o->own) && !known(o, o->own))
 		add_domain(o, o->own, PUBD_OWN);
-	}
 	size_t from_events = 0;
 	for (size_t i = 0; i < in->n_events; i++) {
 		const struct doc_event *e = &in->events[i];

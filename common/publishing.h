@@ -71,8 +71,10 @@ struct pub_verdict publishing_judge(const struct pub_input *in);
  * always was.
  *
  * The domains in play, in this order: the listed ones (when the list is
- * there), else the host's own domain (host.name minus its first label, when
- * it has a dot); then every other domain a 12293/12294 names, in the order
+ * there); the host's own domain (host.name minus its first label, when it
+ * has a dot) unless listed, since a host always publishes in its own domain
+ * and the list only adds to it (Microsoft's documentation of
+ * DnsDomainPublishList); then every other domain a 12293/12294 names, in the order
  * of the events, at most PUB_EVENT_DOMAINS_MAX of them (the events of any
  * further domain are counted in events_dropped and not judged: a document
  * cannot make the check's output or its work unbounded).
@@ -91,11 +93,11 @@ struct pub_verdict publishing_judge(const struct pub_input *in);
  * second is recovered. */
 
 #define PUB_EVENT_DOMAINS_MAX 256 /* event-only domains judged, at most */
-#define PUB_DOMAINS_MAX (DOC_PUBLISH_DOMAINS_MAX + PUB_EVENT_DOMAINS_MAX + 1)
+#define PUB_DOMAINS_MAX (DOC_PUBLISH_DOMAINS_MAX + 1 + PUB_EVENT_DOMAINS_MAX + 1)
 
 enum pub_source {
 	PUBD_LISTED,  /* in host.dns_publish_domains */
-	PUBD_OWN,     /* the host's own domain (no list) */
+	PUBD_OWN,     /* the host's own domain, when not listed */
 	PUBD_EVENTS,  /* named only by events */
 	PUBD_UNNAMED, /* the events without a domain, judged together */
 };

@@ -163,7 +163,9 @@ def test_never_published_follows_the_lookback(tmp_path):
                          "(never published within 1 d)"), res
     assert dns_lines(res) == [
         "[WARNING] DNS lab.example: never published within 1 d (listed in "
-        "dns_publish_domains); last 12294 at 2026-11-23 10:00 UTC"], res
+        "dns_publish_domains); last 12294 at 2026-11-23 10:00 UTC",
+        # the own domain is judged beside the list, never held to publish
+        "[OK] DNS corp.example: no 12293/12294 event in the document"], res
     res = check(tmp_path, doc, "--lookback", "3d")
     assert res.code == 0, res
     res = check(tmp_path, doc, "--lookback", "6h")
@@ -178,7 +180,8 @@ def test_never_published_with_an_old_failure(tmp_path):
     assert dns_lines(res) == [
         "[WARNING] DNS lab.example: never published within 1 d (listed in "
         "dns_publish_domains); last 12294 at 2026-11-20 10:00 UTC; last 12293 at "
-        "2026-11-22 10:00 UTC (0x8007232A DNS server failure)"], res
+        "2026-11-22 10:00 UTC (0x8007232A DNS server failure)",
+        "[OK] DNS corp.example: no 12293/12294 event in the document"], res
 
 
 def test_own_domain_is_not_held_to_publish(tmp_path):
@@ -320,8 +323,17 @@ def test_no_event_log_is_judged_as_today(tmp_path):
     assert "dns_failing" not in res.perf
 
 
-def test_an_empty_list_with_no_domain_is_noted(tmp_path):
+def test_an_empty_list_still_judges_the_own_domain(tmp_path):
+    """A host always publishes in its own domain; the list only adds to it."""
     res = check(tmp_path, doc_with([ev(12290, "2026-11-25T13:00:00Z")], []))
+    assert res.code == 0, res
+    assert dns_lines(res) == ["[OK] DNS corp.example: no 12293/12294 event in the document"], res
+    assert dns_perf(res) == "dns_failing=0;0;;0", res
+
+
+def test_an_empty_list_with_no_domain_is_noted(tmp_path):
+    """A host.name without a dot has no own domain to judge."""
+    res = check(tmp_path, doc_with([ev(12290, "2026-11-25T13:00:00Z")], [], name="kms01"))
     assert res.code == 0, res
     assert ("[OK] DNS publishing: no domain to judge (dns_publish_domains is empty and no "
             "12293/12294 event names one)") in res.long, res
@@ -343,7 +355,8 @@ def test_fleet_each_host_per_domain(tmp_path):
     assert [line for line in res.long if " DNS " in line] == [
         "[WARNING] kms02: DNS branch.example: 12293 at 2026-11-25 13:02 UTC (0x8007232B DNS "
         "name does not exist) after the last 12294 at 2026-11-24 09:10 UTC"] + [
-        "[OK] kms01: DNS %s: published 2026-11-25 06:00 UTC" % d for d in LIST], res
+        "[OK] kms01: DNS %s: published 2026-11-25 06:00 UTC" % d for d in LIST] + [
+        "[OK] kms02: DNS corp.example: no 12293/12294 event in the document"], res
     assert dns_perf(res, "kms01 dns_failing") == "'kms01 dns_failing'=0;0;;0", res
     assert dns_perf(res, "kms02 dns_failing") == "'kms02 dns_failing'=1;0;;0", res
     assert "dns_failing" not in res.perf
@@ -426,3 +439,22 @@ def test_formats_agree(tmp_path, name, args):
     assert [line for line in text.long if line.startswith("[") and "] DNS " in line
             and not line.startswith("[OK] DNS publishing OK")] == \
         ["[%s] %s" % (k["state"], k["output"]) for k in kids], (text, out)
+
+
+def test_own_domain_failing_beside_a_list_is_named(tmp_path):
+    """The list adds to the own domain: a failure there is not hidden by a
+    listed domain that publishes."""
+    doc = doc_with([ev(12294, "2026-11-25T06:00:00Z", "lab.example"),
+                    ev(12294, "2026-11-24T06:00:00Z", "corp.example"),
+                    ev(12293, "2026-11-25T12:00:00Z", "corp.example", "0x8007232B")],
+                   ["lab.example"])
+    res = check(tmp_path, doc)
+    assert res.code == 1, res
+    assert res.first == ("KMS SERVICE WARNING - DNS publishing failing for corp.example "
+                         "(0x8007232B DNS name does not exist)"), res
+    assert dns_lines(res) == [
+        "[WARNING] DNS corp.example: 12293 at 2026-11-25 12:00 UTC (0x8007232B DNS name does "
+        "not exist) after the last 12294 at 2026-11-24 06:00 UTC",
+        "[OK] DNS lab.example: published 2026-11-25 06:00 UTC"], res
+    assert dns_perf(res) == "dns_failing=1;0;;0", res
+    run_formats(PLUGIN, "-u", write(tmp_path, doc))

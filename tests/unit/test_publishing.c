@@ -221,6 +221,8 @@ struct dcase {
 
 #define ABSENT_LIST { NOLIST }
 #define HOST "kms01.corp.example"
+/* the rules of listed domains, without an own domain beside them */
+#define NODOT "kms01"
 
 static const struct dcase dcases[] = {
 	/* today's documents: judged as one */
@@ -237,7 +239,7 @@ static const struct dcase dcases[] = {
 	  { { 0 } }, 0, false, 0, 0, false, { { 0 } } },
 
 	/* listed domains */
-	{ "one failing, one recovered, one never published", HOST,
+	{ "one failing, one recovered, one never published", NODOT,
 	  { "a.example", "b.example", "c.example", NULL }, 1, true,
 	  { { S, NOW - 29 * H, "a.example" }, { F, NOW - H, "a.example" },
 	    { F, NOW - 3 * H, "b.example" }, { S, NOW - 2 * H, "b.example" } }, 4,
@@ -245,35 +247,55 @@ static const struct dcase dcases[] = {
 	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 },
 	    { "b.example", PUBD_LISTED, PUBD_RECOVERED, 2, 3 },
 	    { "c.example", PUBD_LISTED, PUBD_NEVER, NONE, NONE } } },
-	{ "12294 exactly at the look-back boundary is within", HOST, { "a.example", NULL }, 1, true,
+	{ "12294 exactly at the look-back boundary is within", NODOT, { "a.example", NULL }, 1, true,
 	  { { S, NOW - LB, "a.example" } }, 1, true, 1, 0, false,
 	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
-	{ "12294 one second before the boundary: never published within", HOST,
+	{ "12294 one second before the boundary: never published within", NODOT,
 	  { "a.example", NULL }, 1, true, { { S, NOW - LB - 1, "a.example" } }, 1, true, 1, 1, false,
 	  { { "a.example", PUBD_LISTED, PUBD_NEVER, NONE, 0 } } },
-	{ "12293 exactly at the boundary is failing", HOST, { "a.example", NULL }, 1, true,
+	{ "12293 exactly at the boundary is failing", NODOT, { "a.example", NULL }, 1, true,
 	  { { S, NOW - 3 * DAY, "a.example" }, { F, NOW - LB, "a.example" } }, 2, true, 1, 1, false,
 	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 } } },
-	{ "a listed domain's old 12293 and no 12294 since: never published", HOST,
+	{ "a listed domain's old 12293 and no 12294 since: never published", NODOT,
 	  { "a.example", NULL }, 1, true,
 	  { { S, NOW - 3 * DAY, "a.example" }, { F, NOW - 2 * DAY, "a.example" } }, 2,
 	  true, 1, 1, false, { { "a.example", PUBD_LISTED, PUBD_NEVER, 1, 0 } } },
-	{ "12293 and 12294 at the same second: recovered", HOST, { "a.example", NULL }, 1, true,
+	{ "12293 and 12294 at the same second: recovered", NODOT, { "a.example", NULL }, 1, true,
 	  { { F, NOW - H, "a.example" }, { S, NOW - H, "a.example" } }, 2, true, 1, 0, false,
 	  { { "a.example", PUBD_LISTED, PUBD_RECOVERED, 0, 1 } } },
-	{ "a success in one domain does not hide another's failure", HOST,
+	{ "a success in one domain does not hide another's failure", NODOT,
 	  { "a.example", "b.example", NULL }, 1, true,
 	  { { F, NOW - 2 * H, "a.example" }, { S, NOW - H, "b.example" } }, 2, true, 2, 1, false,
 	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 0, NONE },
 	    { "b.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 1 } } },
-	{ "an empty list and no events naming a domain: nothing in play", HOST, { NULL }, 1, true,
+	{ "an empty list and no events naming a domain: nothing in play", NODOT, { NULL }, 1, true,
 	  { { 0 } }, 0, true, 0, 0, false, { { 0 } } },
-	{ "an empty list: the undomained events judged together", HOST, { NULL }, 1, true,
+	{ "an empty list: the undomained events judged together", NODOT, { NULL }, 1, true,
 	  { { F, NOW - H, NULL } }, 1, true, 1, 1, false,
 	  { { NULL, PUBD_UNNAMED, PUBD_FAILING, 0, NONE } } },
-	{ "setting not reported: per domain all the same", HOST, { "a.example", NULL }, DOC_ABSENT,
+	{ "setting not reported: per domain all the same", NODOT, { "a.example", NULL }, DOC_ABSENT,
 	  true, { { S, NOW - H, "a.example" } }, 1, true, 1, 0, false,
 	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
+
+	/* the own domain beside a list: a host always publishes there too */
+	{ "own domain judged beside a list, quiet without events", HOST, { "a.example", NULL }, 1,
+	  true, { { S, NOW - H, "a.example" } }, 1, true, 2, 0, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
+	    { "corp.example", PUBD_OWN, PUBD_QUIET, NONE, NONE } } },
+	{ "own domain failing beside a publishing list is not hidden", HOST, { "a.example", NULL },
+	  1, true, { { S, NOW - H, "a.example" }, { F, NOW - 2 * H, "corp.example" } }, 2, true, 2,
+	  1, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
+	    { "corp.example", PUBD_OWN, PUBD_FAILING, 1, NONE } } },
+	{ "own domain listed: once, and held to publish as listed", HOST,
+	  { "corp.example", NULL }, 1, true, { { S, NOW - 3 * DAY, "corp.example" } }, 1, true, 1, 1,
+	  false, { { "corp.example", PUBD_LISTED, PUBD_NEVER, NONE, 0 } } },
+	{ "undomained events beside a list and the own domain: judged together", HOST,
+	  { "a.example", NULL }, 1, true, { { S, NOW - H, "a.example" }, { F, NOW - H, NULL } }, 2,
+	  true, 3, 1, false,
+	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
+	    { "corp.example", PUBD_OWN, PUBD_QUIET, NONE, NONE },
+	    { NULL, PUBD_UNNAMED, PUBD_FAILING, 1, NONE } } },
 
 	/* the own domain: never held to publish within the look-back */
 	{ "own domain from host.name, judged by its events", HOST, ABSENT_LIST, 1, true,
@@ -294,20 +316,20 @@ static const struct dcase dcases[] = {
 	  { { "corp.example", PUBD_EVENTS, PUBD_FAILING, 0, NONE } } },
 
 	/* event-only domains beside the list */
-	{ "a domain named only by events is judged too, never held to publish", HOST,
+	{ "a domain named only by events is judged too, never held to publish", NODOT,
 	  { "a.example", NULL }, 1, true,
 	  { { S, NOW - H, "a.example" }, { F, NOW - 10 * DAY, "x.example" } }, 2, true, 2, 0, false,
 	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 },
 	    { "x.example", PUBD_EVENTS, PUBD_FAIL_OLD, 1, NONE } } },
 
 	/* events without a domain */
-	{ "undomained events count for the one domain in play", HOST, { "a.example", NULL }, 1, true,
+	{ "undomained events count for the one domain in play", NODOT, { "a.example", NULL }, 1, true,
 	  { { S, NOW - 2 * H, "a.example" }, { F, NOW - H, NULL } }, 2, true, 1, 1, true,
 	  { { "a.example", PUBD_LISTED, PUBD_FAILING, 1, 0 } } },
-	{ "undomained 12294 publishes the one listed domain", HOST, { "a.example", NULL }, 1, true,
+	{ "undomained 12294 publishes the one listed domain", NODOT, { "a.example", NULL }, 1, true,
 	  { { S, NOW - H, NULL } }, 1, true, 1, 0, true,
 	  { { "a.example", PUBD_LISTED, PUBD_PUBLISHED, NONE, 0 } } },
-	{ "undomained events beside several domains are judged together", HOST,
+	{ "undomained events beside several domains are judged together", NODOT,
 	  { "a.example", "b.example", NULL }, 1, true,
 	  { { S, NOW - H, "a.example" }, { S, NOW - H, "b.example" }, { F, NOW - 3 * H, NULL },
 	    { S, NOW - 2 * H, NULL } }, 4, true, 3, 0, false,
@@ -408,13 +430,17 @@ START_TEST(domains_cap)
 				.n_events = N + 2, .now = NOW, .lookback = LB };
 	publishing_domains(&in, &host, &out);
 	ck_assert(out.per_domain);
-	ck_assert_uint_eq(out.n, 1 + PUB_EVENT_DOMAINS_MAX);
+	/* the listed domain, the own domain (kms01.corp.example), then the
+	 * event-only domains */
+	ck_assert_uint_eq(out.n, 2 + PUB_EVENT_DOMAINS_MAX);
 	ck_assert_str_eq(out.d[0].name, "listed.example");
 	ck_assert_int_eq(out.d[0].kind, PUBD_NEVER);
-	ck_assert_str_eq(out.d[PUB_EVENT_DOMAINS_MAX].name, names[PUB_EVENT_DOMAINS_MAX - 1]);
+	ck_assert_str_eq(out.d[1].name, "corp.example");
+	ck_assert_int_eq(out.d[1].kind, PUBD_QUIET);
+	ck_assert_str_eq(out.d[PUB_EVENT_DOMAINS_MAX + 1].name, names[PUB_EVENT_DOMAINS_MAX - 1]);
 	ck_assert_uint_eq(out.events_dropped, 40 + 1);
 	ck_assert_uint_eq(out.n_warning, 1 + PUB_EVENT_DOMAINS_MAX);
-	ck_assert_ptr_eq(out.d[1].last_ok, &evs[N + 1]);
+	ck_assert_ptr_eq(out.d[2].last_ok, &evs[N + 1]);
 }
 END_TEST
 
