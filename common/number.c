@@ -64,6 +64,23 @@ bool duration_parse(const char *text, double *seconds, char err[KMS_ERRLEN])
 	return false;
 }
 
+bool duration_parse_positive(const char *name, const char *text, double *seconds,
+			     char err[KMS_ERRLEN])
+{
+	double v;
+	char why[KMS_ERRLEN];
+	if (!duration_parse(text, &v, why)) {
+		snprintf(err, KMS_ERRLEN, "%.32s: %.400s", name, why);
+		return false;
+	}
+	if (v <= 0) {
+		snprintf(err, KMS_ERRLEN, "invalid %s \"%.64s\": must be more than 0", name, text);
+		return false;
+	}
+	*seconds = v;
+	return true;
+}
+
 /* Decimal digits only (an optional leading '-'), no spaces or trailing
  * text, within [min, max]. */
 bool number_parse(const char *name, const char *text, long long min,

@@ -25,6 +25,12 @@ bool number_parse(const char *name, const char *text, long long min,
  * decimals allowed ("1.5h"), 0 to 100 years. false with err otherwise. */
 bool duration_parse(const char *text, double *seconds, char err[KMS_ERRLEN]);
 
+/* duration_parse() for option `name` that must be more than 0 (a look-back,
+ * a window): 'invalid NAME "TEXT": must be more than 0' for 0, and
+ * duration_parse()'s message after "NAME: " otherwise. */
+bool duration_parse_positive(const char *name, const char *text, double *seconds,
+			     char err[KMS_ERRLEN]);
+
 /* printf-style formatting of a number for humans and perfdata: fixed
  * notation, at most `decimals` decimals, trailing zeros trimmed ("0.003214",
  * "18", "2.5"). Never exponent notation. Returns buf.

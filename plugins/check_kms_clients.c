@@ -746,13 +746,7 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 	struct config *cfg = ctx;
 	switch (id) {
 	case OPT_WINDOW:
-		if (!duration_parse(arg, &cfg->window_s, err))
-			return false;
-		if (cfg->window_s <= 0) {
-			snprintf(err, KMS_ERRLEN, "invalid --window \"%.64s\": must be more than 0", arg);
-			return false;
-		}
-		return true;
+		return duration_parse_positive("--window", arg, &cfg->window_s, err);
 	case OPT_DOMAIN: {
 		const char *d = arg;
 		while (*d == '.')

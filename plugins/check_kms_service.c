@@ -1386,13 +1386,7 @@ static bool handle_option(int id, const char *arg, void *ctx, char err[KMS_ERRLE
 	struct config *cfg = ctx;
 	switch (id) {
 	case OPT_LOOKBACK:
-		if (!duration_parse(arg, &cfg->lookback, err))
-			return false;
-		if (cfg->lookback <= 0) {
-			snprintf(err, KMS_ERRLEN, "invalid --lookback \"%.64s\": must be more than 0", arg);
-			return false;
-		}
-		return true;
+		return duration_parse_positive("--lookback", arg, &cfg->lookback, err);
 	case OPT_IDLE:
 		return number_parse("--idle", arg, 0, MAX_IDLE_MIN, &cfg->idle_min, err);
 	case OPT_PRODUCT_IDLE:

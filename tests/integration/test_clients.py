@@ -411,7 +411,7 @@ def test_https_single_document(nginx):
 
 @pytest.mark.parametrize("args,message", [
     (["--window", "0"], 'invalid --window "0": must be more than 0'),
-    (["--window", "x"], 'invalid duration "x": expected a number with an optional unit s, m, '
+    (["--window", "x"], '--window: invalid duration "x": expected a number with an optional unit s, m, '
                         'h or d (e.g. 90, 15m, 2h)'),
     (["--burst", "-1"], 'invalid --burst "-1": '),
     (["--burst", "many"], 'invalid --burst "many": not a whole number'),

@@ -562,6 +562,18 @@ START_TEST(durations)
 	ck_assert_str_eq(err, "invalid duration \"2w\": expected a number with an optional unit s, m, h or d (e.g. 90, 15m, 2h)");
 	ck_assert(!duration_parse("99999999999d", &s, err));
 	ck_assert_str_eq(err, "invalid duration \"99999999999d\": more than 100 years");
+
+	/* a look-back or window: more than 0, the option named */
+	s = -1;
+	ck_assert(duration_parse_positive("--lookback", "1s", &s, err) && s == 1);
+	ck_assert(duration_parse_positive("--lookback", "0.5", &s, err) && s == 0.5);
+	s = 7;
+	ck_assert(!duration_parse_positive("--lookback", "0", &s, err) && s == 7);
+	ck_assert_str_eq(err, "invalid --lookback \"0\": must be more than 0");
+	ck_assert(!duration_parse_positive("--window", "0.0d", &s, err) && s == 7);
+	ck_assert_str_eq(err, "invalid --window \"0.0d\": must be more than 0");
+	ck_assert(!duration_parse_positive("--window", "-1h", &s, err) && s == 7);
+	ck_assert_str_eq(err, "--window: invalid duration \"-1h\": expected a number with an optional unit s, m, h or d (e.g. 90, 15m, 2h)");
 }
 END_TEST
 
