@@ -1,0 +1,603 @@
+"""The graphs an admin looks at, end to end on loopback (issue 20).
+
+Static part (always runs): packaging/icingaweb2/kms-plugins.ini follows the
+rules of Icinga Web 2's graphite module (icingaweb2-module-graphite 1.2,
+library/Graphite/Graphing/Templates.php): section names, one check_command
+per template naming a kms_* CheckCommand of packaging/icinga2/kms-plugins.conf,
+every metrics filter starting with $service_name_template$, every function
+using $metric$; every CheckCommand has a template; the Grafana dashboard
+reads the same paths.
+
+Pipeline (module fixture): a carbon-cache (Debian graphite-carbon) with its
+own carbon.conf and whisper directory, graphite-web's render API (Debian
+graphite-web, its Django WSGI app under wsgiref with its own settings and
+sqlite database) reading carbon's cache, and an Icinga 2 (icinga2-bin, as
+test_icinga2.py starts it) with the GraphiteWriter (enable_send_thresholds)
+and the shipped CheckCommands checking every second:
+kms_count/renewal/service/clients on a status document the test rewrites in
+three stages (the Windows count falls 40, 30, 20 while clients expire and
+lose activation), a fleet kms_service over two documents, kms_host against
+the impacket KMS RPC peer (-H and -D through dnsmasq), kms_dns against
+dnsmasq. Every template's targets are then rendered by graphite-web as JSON
+(the data points, in order) and as PNG (the size asked for).
+
+KMS_GRAPHS_PNG_DIR=docs writes the README's pictures (graphs-count.png,
+graphs-renewal.png) from this run.
+
+Under ASan or valgrind builds the pipeline is skipped (the plugins' speed is
+not what it tests and CI runs the suite three times); the static part runs.
+"""
+import configparser
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+import harness
+from fleetdocs import fleet_doc
+from peers.dnsmasq import Dnsmasq
+from peers.rpc import RpcServer, KMS_IFACE
+from test_icinga2 import ICINGA2, Icinga, icinga_value
+
+TEMPLATES = os.path.join(harness.ROOT, "packaging", "icingaweb2", "kms-plugins.ini")
+DASHBOARD = os.path.join(harness.ROOT, "packaging", "grafana", "kms-plugins.json")
+COMMANDS_CONF = os.path.join(harness.ROOT, "packaging", "icinga2", "kms-plugins.conf")
+CARBON = "/usr/bin/carbon-cache"
+GRAPHITE_WEB = "/usr/lib/python3/dist-packages/graphite/wsgi.py"
+PNG_DIR = os.environ.get("KMS_GRAPHS_PNG_DIR")
+
+HOST = "kms01"
+# service name -> (CheckCommand, vars)
+SERVICES = {
+    "count": ("kms_count", {"kms_status_url": "$doc$"}),
+    "renewal": ("kms_renewal", {"kms_status_url": "$doc$"}),
+    "service": ("kms_service", {"kms_status_url": "$doc$"}),
+    "service-fleet": ("kms_service", {"kms_status_url": ["$doc$", "$doc2$"],
+                                      "kms_service_idle_per_host": True}),
+    "clients": ("kms_clients", {"kms_status_url": "$cloned$",
+                                "kms_clients_domain": ["corp.example", "lab.example"]}),
+    "rpc": ("kms_host", {"kms_host_port": "$rpc_port$"}),
+    "rpc-domain": ("kms_host", {"kms_host_domain": "corp.example",
+                                "kms_host_dns_server": "$dns_server$"}),
+    "dns": ("kms_dns", {"kms_dns_expect": ["kms01.corp.example"],
+                        "kms_dns_port": "$rpc_port$"}),
+}
+# (Windows count, clients expiring, clients lost) of the three stages
+STAGES = [(40, 0, 0), (30, 2, 1), (20, 4, 2)]
+# templates the scenario above does not feed, and why (their labels come
+# from options or plugin versions this run does not use)
+NOT_FED = {
+    "kms-service-dns": "dns_failing: only a check_kms_service that judges DNS "
+                       "publishing per domain writes it",
+}
+
+
+# ---- the templates, read as the graphite module reads them -----------------
+
+def read_templates():
+    """{template: {"check_command": [...], "curves": [(name, filter, function)],
+    "urlparams": {...}}} in file order; raises on what the module rejects."""
+    cp = configparser.ConfigParser(interpolation=None, strict=True)
+    cp.optionxform = str   # curve names keep their case, as PHP's ini reader
+    with open(TEMPLATES, encoding="utf-8") as f:
+        cp.read_file(f)
+    raw = {}
+    for section in cp.sections():
+        m = re.match(r"\A(.+)\.(graph|metrics_filters|urlparams|functions)\Z", section)
+        assert m, "bad section name %r (the module refuses the file)" % section
+        raw.setdefault(m.group(1), {})[m.group(2)] = {
+            k: v.strip().strip('"') for k, v in cp.items(section)}
+    out = {}
+    for name, t in raw.items():
+        graph = t.get("graph", {})
+        assert set(graph) == {"check_command"}, (name, graph)
+        filters = t.get("metrics_filters", {})
+        assert filters, "template %s has no metrics_filters" % name
+        functions = t.get("functions", {})
+        assert set(functions) <= set(filters), (name, "function without a curve")
+        curves = []
+        for curve, flt in filters.items():
+            macros = re.findall(r"\$([^$]*)\$", flt)
+            assert macros.count("service_name_template") == 1 and \
+                "host_name_template" not in macros and flt.startswith(
+                    "$service_name_template$.perfdata."), (name, curve, flt)
+            fn = functions.get(curve, "$metric$")
+            assert "$metric$" in fn, (name, curve, fn)
+            assert fn.count("$") % 2 == 0 and flt.count("$") % 2 == 0, (name, curve)
+            curves.append((curve, flt, fn))
+        out[name] = {"check_command": [c.strip() for c in graph["check_command"].split(",")],
+                     "curves": curves, "urlparams": t.get("urlparams", {})}
+    return out
+
+
+def packaged_commands():
+    with open(COMMANDS_CONF, encoding="utf-8") as f:
+        return re.findall(r'^object CheckCommand "(kms_[a-z]+)"', f.read(), re.M)
+
+
+def escape_label(label):
+    """Icinga 2.13's GraphiteWriter::EscapeMetricLabel: a perfdata label is one
+    path node with ' ', '\\' and '/' turned into '_' ('.' is kept, '::' -> '.')."""
+    for c in (" ", "\\", "/"):
+        label = label.replace(c, "_")
+    return label.replace("::", ".")
+
+
+def resolve(text, variables):
+    for k, v in variables.items():
+        text = text.replace("$%s$" % k, v)
+    return text
+
+
+def first_metric_glob(flt):
+    """The metrics filter as Graphite glob below perfdata (macros -> '*')."""
+    rest = flt[len("$service_name_template$.perfdata."):]
+    return re.sub(r"\$[^$]*\$", "*", rest)
+
+
+def test_templates_follow_the_module_rules():
+    t = read_templates()
+    commands = packaged_commands()
+    assert sorted(commands) == ["kms_clients", "kms_count", "kms_dns", "kms_host",
+                                "kms_renewal", "kms_service"], commands
+    used = {c for v in t.values() for c in v["check_command"]}
+    assert used == set(commands), (sorted(used), commands)
+    for name, v in t.items():
+        assert name.startswith("kms-"), name   # no clash with the module's own
+        assert "title" in v["urlparams"], name
+
+
+def test_templates_cover_the_plugins_perfdata():
+    """Every perfdata label the document plugins print on the bundled samples
+    is drawn by some template of its command (or is a known leftover), so a
+    label renamed in a plugin breaks this test, not just a graph."""
+    t = read_templates()
+    leftovers = {"kms_renewal": {"known", "failing", "no_deadline"},
+                 "kms_service": {r".*_requests_(?!total|failed).*"}}
+    env = dict(os.environ, KMS_PLUGINS_NOW=harness.SAMPLE_NOW)
+    for command in ("kms_count", "kms_renewal", "kms_service", "kms_clients"):
+        plugin = "check_kms_" + command[4:]
+        if not os.path.exists(harness.plugin(plugin)):
+            pytest.skip("%s is not built" % plugin)
+        globs = [first_metric_glob(flt).rsplit(".", 1)[0]
+                 for v in t.values() if command in v["check_command"]
+                 for (_, flt, _) in v["curves"]]
+        pats = [re.compile("\\A" + re.escape(g).replace("\\*", ".*") + "\\Z") for g in globs]
+        pats += [re.compile("\\A" + p + "\\Z") for p in leftovers.get(command, ())]
+        for sample in ("healthy", "expiring", "cloned", "below-threshold"):
+            r = subprocess.run([harness.plugin(plugin), "-u",
+                                os.path.join(harness.SAMPLES, sample + ".json")],
+                               capture_output=True, text=True, env=env, timeout=60)
+            perf = r.stdout.split("\n")[0].partition("|")[2]
+            for label in harness.parse_perfdata(perf):
+                node = escape_label(label)
+                assert any(p.match(node) for p in pats), (command, sample, label)
+
+
+# ---- the pipeline ----------------------------------------------------------
+
+def http_get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.headers.get("Content-Type", ""), r.read()
+
+
+class Graphite:
+    """carbon-cache + graphite-web on loopback under tmp."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.storage = os.path.join(tmp, "storage")
+        self.whisper = os.path.join(self.storage, "whisper")
+        for d in (self.whisper, os.path.join(tmp, "log"), os.path.join(tmp, "weblog"),
+                  os.path.join(tmp, "conf")):
+            os.makedirs(d, exist_ok=True)
+        self.line_port = harness.free_port()
+        self.pickle_port = harness.free_port()
+        self.query_port = harness.free_port()
+        self.web_port = harness.free_port()
+        conf = os.path.join(tmp, "conf")
+        with open(os.path.join(conf, "carbon.conf"), "w") as f:
+            f.write("""[cache]
+STORAGE_DIR = %(s)s/
+LOCAL_DATA_DIR = %(w)s/
+CONF_DIR = %(c)s/
+LOG_DIR = %(t)s/log/
+PID_DIR = %(t)s/
+DATABASE = whisper
+USER =
+MAX_CACHE_SIZE = inf
+MAX_UPDATES_PER_SECOND = 1000
+MAX_CREATES_PER_MINUTE = inf
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = %(lp)d
+ENABLE_UDP_LISTENER = False
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = %(pp)d
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = %(qp)d
+ENABLE_LOGROTATION = False
+""" % {"s": self.storage, "w": self.whisper, "c": conf, "t": tmp,
+       "lp": self.line_port, "pp": self.pickle_port, "qp": self.query_port})
+        # one-second points for an hour: every check is a data point
+        with open(os.path.join(conf, "storage-schemas.conf"), "w") as f:
+            f.write("[all]\npattern = .*\nretentions = 1s:1h\n")
+        with open(os.path.join(conf, "storage-aggregation.conf"), "w") as f:
+            f.write("[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = last\n")
+        self.carbon = harness.Peer(
+            [CARBON, "--config=" + os.path.join(conf, "carbon.conf"), "--nodaemon",
+             "--pidfile=" + os.path.join(tmp, "carbon.pid"), "--logdir=" + os.path.join(tmp, "log"),
+             "start"],
+            lambda: harness.wait_tcp("127.0.0.1", self.line_port, 0.2) and
+            harness.wait_tcp("127.0.0.1", self.query_port, 0.2),
+            "carbon-cache", log=os.path.join(tmp, "carbon.out"))
+        web = os.path.join(tmp, "web")
+        os.makedirs(web)
+        with open(os.path.join(web, "kms_graphite_settings.py"), "w") as f:
+            f.write("""from graphite.settings import *  # noqa: F401,F403
+SECRET_KEY = "kms-plugins-test-only"
+STORAGE_DIR = %(s)r
+WHISPER_DIR = %(w)r
+STANDARD_DIRS = [WHISPER_DIR]
+LOG_DIR = %(t)r + "/weblog"
+INDEX_FILE = %(t)r + "/index"
+DATABASES = {"default": {"NAME": %(t)r + "/graphite.db",
+                         "ENGINE": "django.db.backends.sqlite3"}}
+CARBONLINK_HOSTS = ["127.0.0.1:%(qp)d:a"]
+ALLOWED_HOSTS = ["127.0.0.1"]
+""" % {"s": self.storage, "w": self.whisper, "t": tmp, "qp": self.query_port})
+        with open(os.path.join(web, "serve.py"), "w") as f:
+            f.write("""import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ["DJANGO_SETTINGS_MODULE"] = "kms_graphite_settings"
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", run_syncdb=True, verbosity=0)
+from django.core.wsgi import get_wsgi_application
+from wsgiref.simple_server import make_server, WSGIRequestHandler
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+make_server("127.0.0.1", int(sys.argv[1]), get_wsgi_application(),
+            handler_class=Quiet).serve_forever()
+""")
+        self.web = harness.Peer(
+            ["/usr/bin/python3", os.path.join(web, "serve.py"), str(self.web_port)],
+            self._web_ready, "graphite-web", log=os.path.join(tmp, "web.out"))
+        self.url = "http://127.0.0.1:%d" % self.web_port
+
+    def _web_ready(self):
+        try:
+            return http_get(self.url + "/metrics/find?query=*", 1)[0] == 200
+        except OSError:
+            return False
+
+    def start(self):
+        self.carbon.start(30)
+        self.web.start(60)
+
+    def stop(self):
+        self.web.stop()
+        self.carbon.stop()
+
+    def render(self, targets, fmt="json", **params):
+        q = [("target", t) for t in targets] + [("format", fmt)] if fmt else \
+            [("target", t) for t in targets]
+        q += sorted(params.items())
+        return http_get(self.url + "/render?" + urllib.parse.urlencode(q), 30)
+
+    def series(self, targets, **params):
+        st, ctype, body = self.render(targets, "json", **params)
+        assert st == 200 and "json" in ctype, (st, ctype, body[:300])
+        return json.loads(body)
+
+    def find(self, query):
+        st, _, body = http_get(self.url + "/metrics/find?" + urllib.parse.urlencode(
+            {"query": query}))
+        assert st == 200
+        # "id", not "text": graphite-web 1.1 shows a '+' of a node as ' ' in text
+        return sorted(n["id"].rsplit(".", 1)[-1] for n in json.loads(body))
+
+
+def stage_doc(count, expiring, lost):
+    """healthy.json with the Windows count set, `expiring` licensed clients
+    whose renewal fails (last success 173 days ago: 7 days left, failing
+    0xC004F038 an hour ago) and `lost` clients in notification."""
+    doc = fleet_doc("healthy.json", "kms01.corp.example")
+    doc["products"][0]["current_count"] = count
+    for c in doc["clients"][10:10 + expiring]:
+        c.update(last_success_at="2026-06-05T14:00:00Z", last_result="0xC004F038",
+                 last_request_at="2026-11-25T13:00:00Z")
+    for c in doc["clients"][20:20 + lost]:
+        c.update(license_state=5, state_expires_in_minutes=0)
+    return doc
+
+
+def write_atomic(path, doc):
+    with open(path + ".new", "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    os.replace(path + ".new", path)
+
+
+def plugin_perf(command, argv, env):
+    r = subprocess.run([harness.plugin("check_kms_" + command[4:])] + argv,
+                       capture_output=True, text=True, env=env, timeout=60)
+    return harness.parse_perfdata(r.stdout.split("\n")[0].partition("|")[2])
+
+
+def prefix(service):
+    return "icinga2.%s.services.%s.%s" % (HOST, service.replace(".", "_"), SERVICES[service][0])
+
+
+def values(series):
+    """The non-null values of a series, consecutive repeats folded."""
+    out = []
+    for v, _ in series["datapoints"]:
+        if v is not None and (not out or out[-1] != v):
+            out.append(v)
+    return out
+
+
+def substitute(v, macros):
+    if isinstance(v, list):
+        return [substitute(x, macros) for x in v]
+    if isinstance(v, str):
+        for m, real in macros.items():
+            v = v.replace("$%s$" % m, str(real))
+    return v
+
+
+def icinga_config(macros, graphite):
+    out = ["object CheckerComponent \"checker\" { }",
+           "object GraphiteWriter \"graphite\" {",
+           "  host = \"127.0.0.1\"",
+           "  port = %d" % graphite.line_port,
+           "  enable_send_thresholds = true",
+           "}",
+           'object Host "%s" {' % HOST,
+           '  check_command = "dummy"',
+           '  address = "127.0.0.1"',
+           '  vars.kms_domain = "corp.example"',
+           '  vars.kms_dns_server = %s' % json.dumps(macros["dns_server"]),
+           '  enable_active_checks = false',
+           '}']
+    for name, (command, svars) in sorted(SERVICES.items()):
+        out += ['object Service %s {' % json.dumps(name),
+                '  host_name = "%s"' % HOST,
+                '  check_command = %s' % json.dumps(command),
+                '  check_interval = 1s',
+                '  retry_interval = 1s',
+                '  max_check_attempts = 1']
+        for k, v in svars.items():
+            out.append('  vars.%s = %s' % (k, icinga_value(substitute(v, macros))))
+        out.append('}')
+    return "\n".join(out) + "\n"
+
+
+def pipeline_skip_reason():
+    missing = [p for p, path in (("graphite-carbon", CARBON), ("graphite-web", GRAPHITE_WEB),
+                                 ("icinga2-bin", ICINGA2)) if not os.path.exists(path)]
+    if missing:
+        return "Debian package(s) %s not installed (make deps)" % ", ".join(missing)
+    for p in ("check_kms_count", "check_kms_renewal", "check_kms_service",
+              "check_kms_clients", "check_kms_host", "check_kms_dns"):
+        if not os.path.exists(harness.plugin(p)):
+            return "%s is not built" % p
+    if harness.WRAPPER or harness.sanitized("check_kms_count"):
+        return ("graph pipeline skipped under sanitizer/valgrind builds: it tests "
+                "Icinga 2 -> carbon -> graphite-web, not the plugins' memory, and "
+                "the plain run covers it")
+    return None
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    reason = pipeline_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    tmp = tempfile.mkdtemp(prefix="kms-graphs-")
+    graphite = Graphite(os.path.join(tmp, "graphite"))
+    rpc = RpcServer(KMS_IFACE, "127.0.0.1", tmp)
+    dns = Dnsmasq({"domain": "corp.example",
+                   "srv": [("kms01.corp.example", rpc.port, 0, 100)],
+                   "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
+    ic = Icinga(os.path.join(tmp, "icinga2"))
+    doc = os.path.join(tmp, "kms01.json")
+    doc2 = os.path.join(tmp, "kms02.json")
+    cloned = os.path.join(tmp, "cloned.json")
+    env = dict(os.environ, KMS_PLUGINS_NOW=harness.SAMPLE_NOW)
+    try:
+        graphite.start()
+        rpc.peer.start()
+        dns.start()
+        write_atomic(doc, stage_doc(*STAGES[0]))
+        write_atomic(doc2, fleet_doc("healthy.json", "kms02.corp.example"))
+        write_atomic(cloned, fleet_doc("cloned.json", "kms01.corp.example"))
+        clients = plugin_perf("kms_clients", ["-u", cloned, "--domain", "corp.example",
+                                              "--domain", "lab.example"], env)
+        macros = {"doc": doc, "doc2": doc2, "cloned": cloned, "rpc_port": rpc.port,
+                  "dns_server": dns.server}
+        ic.write_config(icinga_config(macros, graphite), api=False)
+        v = ic.validate()
+        assert v.returncode == 0, "icinga2 daemon -C failed:\n" + v.stdout + v.stderr
+        started = int(time.time()) - 2
+        ic.start(env)
+        expected = []   # per stage: {service: {label: value}} as the plugins say
+        for stage in STAGES:
+            write_atomic(doc, stage_doc(*stage))
+            want = {s: plugin_perf(SERVICES[s][0], ["-u", doc], env)
+                    for s in ("count", "renewal", "service")}
+            expected.append(want)
+            # wait until graphite-web shows this stage's values, then hold it
+            # for two more checks so every stage is at least two data points
+            probes = [(prefix("count") + ".perfdata.Windows.value", stage[0]),
+                      (prefix("renewal") + ".perfdata.expiring.value", stage[1]),
+                      (prefix("renewal") + ".perfdata.expired.value", stage[2]),
+                      (prefix("service") + ".perfdata.failing.value",
+                       want["service"]["failing"]["value"])]
+            deadline = time.monotonic() + 40
+            while True:
+                assert ic.proc.poll() is None, "icinga2 exited:\n" + ic.read_log()[-3000:]
+                got = graphite.series([p for p, _ in probes], **{"from": "-20s"})
+                last = {s["target"]: values(s)[-1:] for s in got}
+                if all(last.get(p) == [w] for p, w in probes):
+                    break
+                assert time.monotonic() < deadline, (
+                    "graphite-web never showed stage %r: %r\n%s" % (
+                        stage, last, ic.read_log()[-3000:]))
+                time.sleep(0.3)
+            time.sleep(2.5)
+        yield {"graphite": graphite, "from": started, "until": int(time.time()) + 2,
+               "expected": expected, "clients": clients, "icinga": ic}
+    finally:
+        ic.stop()
+        dns.stop()
+        rpc.peer.stop()
+        graphite.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def template_targets(template, service, variables):
+    """The render targets the module would ask for: each curve's metrics
+    filter resolved for this service and these macro values, put into its
+    function."""
+    out = []
+    for curve, flt, fn in template["curves"]:
+        metric = resolve(flt, dict(variables, service_name_template=prefix(service)))
+        out.append((curve, resolve(fn, dict(variables, metric=metric))))
+    return out
+
+
+# template -> (service, macro values, expected folded values per curve or
+# None for "present, any values"; a curve missing from the dict must have no
+# data in this scenario)
+def cases(exp, clients):
+    counts = [s[0] for s in STAGES]
+    ren = [e["renewal"] for e in exp]
+    svc = [e["service"] for e in exp]
+
+    def fold(xs):
+        out = []
+        for x in xs:
+            if not out or out[-1] != x:
+                out.append(x)
+        return out
+
+    return {
+        "kms-count": ("count", {"product": "Windows"},
+                      {"count": counts, "threshold": [25.0]}),
+        "kms-count-forecast": ("count", {"product": "Office_2013+"},
+                               {"active": fold([e["count"]["Office 2013+ active"]["value"]
+                                                for e in exp]),
+                                "lapsing": fold([e["count"]["Office 2013+ lapsing"]["value"]
+                                                 for e in exp])}),
+        "kms-renewal": ("renewal", {}, {
+            "expiring": [s[1] for s in STAGES], "expired": [s[2] for s in STAGES],
+            "warn": fold([float(r["at_risk"]["warn"]) for r in ren]),
+            "crit": fold([float(r["at_risk"]["crit"]) for r in ren])}),
+        "kms-renewal-days-left": ("renewal", {}, {"min_days_left": None}),
+        "kms-service-failing": ("service", {}, {
+            "failing": fold([s["failing"]["value"] for s in svc]),
+            "warn": fold([float(s["failing"]["warn"]) for s in svc]),
+            "crit": fold([float(s["failing"]["crit"]) for s in svc])}),
+        "kms-service-failing-share": ("service", {"who": ""}, {
+            "share": fold([100.0 * s["failing"]["value"] / float(s["failing"]["max"])
+                           for s in svc])}),
+        "kms-service-idle": ("service", {}, {
+            "idle": [pytest.approx(svc[0]["idle"]["value"] / 3600.0)],
+            "warn": [pytest.approx(12.0)]}),
+        "kms-service-idle-each": ("service-fleet", {"what": "kms02"},
+                                  {"idle": [pytest.approx(840 / 3600.0)]}),
+        "kms-service-requests": ("service", {"product": "Windows"},
+                                 {"failed": None, "total": None}),
+        "kms-host-rpc": ("rpc", {}, {"time": None, "connect": None, "bind": None}),
+        "kms-host-published": ("rpc-domain", {}, {"hosts_ok": [1.0]}),
+        "kms-dns-records": ("dns", {}, {"records": [1.0], "expected_found": [1.0],
+                                        "rogue": [0.0]}),
+        "kms-dns-time": ("dns", {}, {"time": None}),
+        "kms-clients-clones": ("clients", {}, {
+            "machines_sharing": [clients["machines_sharing"]["value"]],
+            "cmids_shared": [clients["cmids_shared"]["value"]],
+            "warn": [float(clients["machines_sharing"]["warn"])],
+            "crit": [float(clients["machines_sharing"]["crit"])]}),
+        "kms-clients-inventory": ("clients", {}, {
+            "clients": [clients["clients"]["value"]], "new_24h": [clients["new_24h"]["value"]],
+            "foreign": [clients["foreign"]["value"]],
+            "new_warn": [float(clients["new_24h"]["warn"])]}),
+    }
+
+
+def test_icinga_writes_the_paths_the_templates_read(pipeline):
+    """GraphiteWriter of Icinga 2.13: one node per label, spaces -> '_',
+    '+' kept; thresholds only where the plugin wrote a plain number."""
+    g = pipeline["graphite"]
+    labels = g.find(prefix("count") + ".perfdata.*")
+    assert labels == ["Office_2013+", "Office_2013+_active", "Office_2013+_lapsing",
+                      "Windows", "Windows_active", "Windows_lapsing"], labels
+    # "30:" / "25:" ranges are dropped by Icinga: no warn/crit for a count
+    assert g.find(prefix("count") + ".perfdata.Windows.*") == ["max", "min", "value"]
+    assert g.find(prefix("renewal") + ".perfdata.at_risk.*") == [
+        "crit", "max", "min", "value", "warn"]
+
+
+@pytest.mark.parametrize("name", sorted(read_templates()))
+def test_template_renders(pipeline, name):
+    if name in NOT_FED:
+        pytest.skip("not fed by this scenario: " + NOT_FED[name])
+    g = pipeline["graphite"]
+    template = read_templates()[name]
+    service, variables, want = cases(pipeline["expected"], pipeline["clients"])[name]
+    assert SERVICES[service][0] in template["check_command"], (name, service)
+    rng = {"from": str(pipeline["from"]), "until": str(pipeline["until"])}
+    targets = template_targets(template, service, variables)
+    for curve, target in targets:
+        got = g.series([target], **rng)
+        if curve not in want:
+            assert got == [] or all(v is None for v, _ in got[0]["datapoints"]), (curve, got)
+            continue
+        assert len(got) == 1, (name, curve, target, got)
+        vals = values(got[0])
+        assert vals, "no data for %s curve %s: %s" % (name, curve, target)
+        if want[curve] is not None:
+            assert vals == want[curve], (name, curve, target, vals)
+        if name == "kms-host-rpc":
+            assert all(0 < v < 5000 for v in vals), (curve, vals)   # ms
+    # the picture, as the module asks for it (its defaults and the template's)
+    params = dict(rng, width="640", height="300", bgcolor="white", fgcolor="black",
+                  majorGridLineColor="0000003F", lineMode="connected", graphType="line",
+                  drawNullAsZero="false", tz="UTC")
+    for k, v in template["urlparams"].items():
+        params[k] = resolve(v, variables)
+    st, ctype, png = g.render([t for _, t in targets], None, **params)
+    assert st == 200 and ctype == "image/png", (st, ctype)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", png[:16]
+    assert png[12:16] == b"IHDR" and struct.unpack(">II", png[16:24]) == (640, 300)
+    assert len(png) > 2000, len(png)   # curves and text, not an empty frame
+    if PNG_DIR and name in ("kms-count", "kms-renewal"):
+        with open(os.path.join(PNG_DIR, "graphs-%s.png" % name[4:]), "wb") as f:
+            f.write(png)
+
+
+def test_dashboard_reads_the_same_paths(pipeline):
+    """Every Graphite target of the Grafana dashboard, with $host = kms01 and
+    the dashboard's other variables at the scenario's values, returns data."""
+    g = pipeline["graphite"]
+    with open(DASHBOARD, encoding="utf-8") as f:
+        dash = json.load(f)
+    rng = {"from": str(pipeline["from"]), "until": str(pipeline["until"])}
+    seen = 0
+    for panel in dash["panels"]:
+        for t in panel.get("targets", []):
+            target = t["target"].replace("$host", HOST)
+            got = g.series([target], **rng)
+            assert got and any(values(s) for s in got), (panel["title"], target, got)
+            seen += 1
+    assert seen >= 8, seen
