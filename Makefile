@@ -55,7 +55,7 @@ DEB_PKGS := build-essential git pkg-config libcurl4-openssl-dev libjansson-dev c
             python3 python3-pytest python3-jsonschema python3-impacket python3-nagiosplugin \
             nginx-light dnsmasq-base icinga2-bin icinga2-common nagios4-core \
             monitoring-plugins-basic tshark hyperfine time procps iproute2 \
-            debhelper devscripts lintian fakeroot rpm nodejs
+            debhelper devscripts lintian fakeroot rpm nodejs graphite-carbon graphite-web
 
 # keep objects between runs: without this make deletes the plugins' .o files
 # as intermediates and rebuilds them every time
