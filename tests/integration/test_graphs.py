@@ -45,7 +45,7 @@ import harness
 from fleetdocs import fleet_doc
 from peers.dnsmasq import Dnsmasq
 from peers.rpc import RpcServer, KMS_IFACE
-from test_icinga2 import ICINGA2, Icinga, icinga_value
+from test_icinga2 import ICINGA2, Icinga, icinga_value, substitute
 
 TEMPLATES = os.path.join(harness.ROOT, "packaging", "icingaweb2", "kms-plugins.ini")
 DASHBOARD = os.path.join(harness.ROOT, "packaging", "grafana", "kms-plugins.json")
@@ -338,47 +338,52 @@ def prefix(service):
     return "icinga2.%s.services.%s.%s" % (HOST, service.replace(".", "_"), SERVICES[service][0])
 
 
-def values(series):
-    """The non-null values of a series, consecutive repeats folded."""
+def fold(xs):
+    """xs with consecutive repeats folded: the values a graph steps through."""
     out = []
-    for v, _ in series["datapoints"]:
-        if v is not None and (not out or out[-1] != v):
-            out.append(v)
+    for x in xs:
+        if not out or out[-1] != x:
+            out.append(x)
     return out
 
 
-def substitute(v, macros):
-    if isinstance(v, list):
-        return [substitute(x, macros) for x in v]
-    if isinstance(v, str):
-        for m, real in macros.items():
-            v = v.replace("$%s$" % m, str(real))
-    return v
+def values(series):
+    """The non-null values of a Graphite series, consecutive repeats folded."""
+    return fold([v for v, _ in series["datapoints"] if v is not None])
+
+
+ICINGA_CONFIG = """
+object CheckerComponent "checker" { }
+object GraphiteWriter "graphite" {
+  host = "127.0.0.1"
+  port = %(carbon_port)d
+  enable_send_thresholds = true
+}
+object Host %(host)s {
+  check_command = "dummy"
+  enable_active_checks = false
+  address = "127.0.0.1"
+  vars.kms_domain = "corp.example"
+  vars.kms_dns_server = %(dns_server)s
+}
+/* every check each second, one data point a second in carbon */
+template Service "kms-graphs" {
+  host_name = %(host)s
+  max_check_attempts = 1
+  check_interval = 1s
+  retry_interval = 1s
+}
+"""
 
 
 def icinga_config(macros, graphite):
-    out = ["object CheckerComponent \"checker\" { }",
-           "object GraphiteWriter \"graphite\" {",
-           "  host = \"127.0.0.1\"",
-           "  port = %d" % graphite.line_port,
-           "  enable_send_thresholds = true",
-           "}",
-           'object Host "%s" {' % HOST,
-           '  check_command = "dummy"',
-           '  address = "127.0.0.1"',
-           '  vars.kms_domain = "corp.example"',
-           '  vars.kms_dns_server = %s' % json.dumps(macros["dns_server"]),
-           '  enable_active_checks = false',
-           '}']
+    out = [ICINGA_CONFIG % {"carbon_port": graphite.line_port, "host": json.dumps(HOST),
+                            "dns_server": json.dumps(macros["dns_server"])}]
     for name, (command, svars) in sorted(SERVICES.items()):
-        out += ['object Service %s {' % json.dumps(name),
-                '  host_name = "%s"' % HOST,
-                '  check_command = %s' % json.dumps(command),
-                '  check_interval = 1s',
-                '  retry_interval = 1s',
-                '  max_check_attempts = 1']
-        for k, v in svars.items():
-            out.append('  vars.%s = %s' % (k, icinga_value(substitute(v, macros))))
+        out.append('object Service %s {\n  import "kms-graphs"\n  check_command = %s'
+                   % (json.dumps(name), json.dumps(command)))
+        out += ['  vars.%s = %s' % (k, icinga_value(substitute(v, macros)))
+                for k, v in svars.items()]
         out.append('}')
     return "\n".join(out) + "\n"
 
@@ -484,13 +489,6 @@ def cases(exp, clients):
     counts = [s[0] for s in STAGES]
     ren = [e["renewal"] for e in exp]
     svc = [e["service"] for e in exp]
-
-    def fold(xs):
-        out = []
-        for x in xs:
-            if not out or out[-1] != x:
-                out.append(x)
-        return out
 
     return {
         "kms-count": ("count", {"product": "Windows"},
