@@ -36,6 +36,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -308,6 +309,123 @@ make_server("127.0.0.1", int(sys.argv[1]), get_wsgi_application(),
         return sorted(n["id"].rsplit(".", 1)[-1] for n in json.loads(body))
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"
+IDO_SCHEMA = "/usr/share/icinga2-ido-pgsql/schema/pgsql.sql"
+ICINGAWEB = "/usr/share/icingaweb2/public/index.php"
+PHP = "/usr/bin/php"
+CHROMIUM = "/usr/bin/chromium"
+WEB_PARTS = (("postgresql-15", PG_BIN + "/postgres"), ("icinga2-ido-pgsql", IDO_SCHEMA),
+             ("icingaweb2", ICINGAWEB),
+             ("icingaweb2-module-monitoring", "/usr/share/icingaweb2/modules/monitoring"),
+             ("icingaweb2-module-graphite", "/usr/share/icingaweb2/modules/graphite"),
+             ("php-cli", PHP), ("php-pgsql", "/usr/share/php8.2-pgsql/pgsql/pdo_pgsql.ini"),
+             ("chromium", CHROMIUM))
+
+
+def icingaweb_skip_reason():
+    missing = [pkg for pkg, path in WEB_PARTS if not os.path.exists(path)]
+    if missing:
+        return "Icinga Web 2 step skipped: Debian package(s) %s not installed" % ", ".join(missing)
+    if os.geteuid() != 0:
+        return ("Icinga Web 2 step skipped: PostgreSQL for the IDO runs as the user postgres, "
+                "which needs root to start")
+    return None
+
+
+class IcingaWeb:
+    """PostgreSQL (a cluster of its own, as user postgres) with the IDO schema
+    that Icinga 2's IdoPgsqlConnection fills, and Icinga Web 2 (monitoring
+    module on that IDO, graphite module on our graphite-web, our templates
+    from the source tree) under PHP's built-in server with a router that
+    logs in "admin" as an external user."""
+
+    def __init__(self, tmp, graphite_url):
+        self.tmp = tmp
+        self.pg_dir = os.path.join(tmp, "pg")
+        os.makedirs(self.pg_dir)
+        # postgres must reach its directory through ours (mkdtemp makes 0700)
+        for d in (os.path.dirname(tmp), tmp):
+            os.chmod(d, 0o755)
+        shutil.chown(self.pg_dir, "postgres", "postgres")
+        self.pg_port = harness.free_port()
+        self.web_port = harness.free_port()
+        self.url = "http://127.0.0.1:%d" % self.web_port
+        self.pg = harness.Peer(
+            ["runuser", "-u", "postgres", "--", PG_BIN + "/postgres", "-D",
+             os.path.join(self.pg_dir, "data"), "-h", "127.0.0.1", "-p", str(self.pg_port),
+             "-k", self.pg_dir, "-c", "fsync=off"],
+            lambda: harness.wait_tcp("127.0.0.1", self.pg_port, 0.2), "postgres",
+            log=os.path.join(tmp, "pg.log"))
+        conf = os.path.join(tmp, "icingaweb2")
+        self.conf = conf
+        self.log = os.path.join(tmp, "icingaweb2.log")
+        files = {
+            "config.ini": '[global]\nconfig_backend = "ini"\nmodule_path = '
+                          '"/usr/share/icingaweb2/modules"\n\n[logging]\nlog = "file"\n'
+                          'file = "%s"\nlevel = "ERROR"\n' % self.log,
+            "resources.ini": '[icinga_ido]\ntype = "db"\ndb = "pgsql"\nhost = "127.0.0.1"\n'
+                             'port = "%d"\ndbname = "icinga"\nusername = "postgres"\n'
+                             'password = ""\ncharset = "utf8"\n' % self.pg_port,
+            "authentication.ini": '[autologin]\nbackend = "external"\n',
+            "roles.ini": '[admins]\nusers = "admin"\npermissions = "*"\n',
+            "modules/monitoring/backends.ini": '[icinga]\ntype = "ido"\nresource = "icinga_ido"\n',
+            "modules/monitoring/config.ini": '[security]\nprotected_customvars = "*pw*"\n',
+            "modules/graphite/config.ini": '[graphite]\nurl = "%s"\n' % graphite_url,
+        }
+        for name, text in files.items():
+            os.makedirs(os.path.dirname(os.path.join(conf, name)), exist_ok=True)
+            with open(os.path.join(conf, name), "w") as f:
+                f.write(text)
+        os.makedirs(os.path.join(conf, "enabledModules"))
+        for m in ("monitoring", "graphite"):
+            os.symlink("/usr/share/icingaweb2/modules/" + m,
+                       os.path.join(conf, "enabledModules", m))
+        # the templates as the package installs them would be read from the
+        # module's own dir; the source tree's file goes where an admin's
+        # copy would (the module reads both)
+        os.makedirs(os.path.join(conf, "modules/graphite/templates"))
+        shutil.copy(TEMPLATES, os.path.join(conf, "modules/graphite/templates"))
+        router = os.path.join(tmp, "router.php")
+        with open(router, "w") as f:
+            f.write("""<?php
+$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+if ($path !== '/' && is_file('/usr/share/icingaweb2/public' . $path)) {
+    return false;
+}
+$_SERVER['REMOTE_USER'] = 'admin';
+putenv('ICINGAWEB_CONFIGDIR=%s');
+$_SERVER['SCRIPT_NAME'] = '/index.php';
+$_SERVER['SCRIPT_FILENAME'] = '/usr/share/icingaweb2/public/index.php';
+require '/usr/share/icingaweb2/public/index.php';
+""" % conf)
+        self.php = harness.Peer(
+            [PHP, "-S", "127.0.0.1:%d" % self.web_port, router],
+            lambda: harness.wait_tcp("127.0.0.1", self.web_port, 0.2), "php -S",
+            cwd="/usr/share/icingaweb2/public", log=os.path.join(tmp, "php.out"))
+
+    def start(self):
+        subprocess.run(["runuser", "-u", "postgres", "--", PG_BIN + "/initdb", "-D",
+                        os.path.join(self.pg_dir, "data"), "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True, timeout=120, cwd=self.pg_dir)
+        self.pg.start(30)
+        psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                str(self.pg_port), "-U", "postgres"]
+        subprocess.run(psql + ["-c", "CREATE DATABASE icinga"], check=True,
+                       capture_output=True, timeout=60)
+        subprocess.run(psql + ["-d", "icinga", "-f", IDO_SCHEMA], check=True,
+                       capture_output=True, timeout=60)
+        self.php.start(15)
+
+    def ido_config(self):
+        return ('object IdoPgsqlConnection "ido" {\n  host = "127.0.0.1"\n  port = %d\n'
+                '  user = "postgres"\n  password = ""\n  database = "icinga"\n}\n'
+                % self.pg_port)
+
+    def stop(self):
+        self.php.stop()
+        self.pg.stop()
+
+
 def stage_doc(count, expiring, lost):
     """healthy.json with the Windows count set, `expiring` licensed clients
     whose renewal fails (last success 173 days ago: 7 days left, failing
@@ -416,6 +534,8 @@ def pipeline():
                    "srv": [("kms01.corp.example", rpc.port, 0, 100)],
                    "hosts": {"kms01.corp.example": ["127.0.0.1"]}})
     ic = Icinga(os.path.join(tmp, "icinga2"))
+    web_reason = icingaweb_skip_reason()
+    web = None if web_reason else IcingaWeb(os.path.join(tmp, "web"), graphite.url)
     doc = os.path.join(tmp, "kms01.json")
     doc2 = os.path.join(tmp, "kms02.json")
     cloned = os.path.join(tmp, "cloned.json")
@@ -431,7 +551,11 @@ def pipeline():
                                               "--domain", "lab.example"], env)
         macros = {"doc": doc, "doc2": doc2, "cloned": cloned, "rpc_port": rpc.port,
                   "dns_server": dns.server}
-        ic.write_config(icinga_config(macros, graphite), api=False)
+        body = icinga_config(macros, graphite)
+        if web:
+            web.start()
+            body += web.ido_config()
+        ic.write_config(body, api=False)
         v = ic.validate()
         assert v.returncode == 0, "icinga2 daemon -C failed:\n" + v.stdout + v.stderr
         started = int(time.time()) - 2
@@ -462,9 +586,12 @@ def pipeline():
                 time.sleep(0.3)
             time.sleep(2.5)
         yield {"graphite": graphite, "from": started, "until": int(time.time()) + 2,
-               "expected": expected, "clients": clients, "icinga": ic}
+               "expected": expected, "clients": clients, "icinga": ic,
+               "web": web, "web_reason": web_reason, "tmp": tmp}
     finally:
         ic.stop()
+        if web:
+            web.stop()
         dns.stop()
         rpc.peer.stop()
         graphite.stop()
@@ -619,3 +746,138 @@ def test_dashboard_reads_the_same_paths(pipeline):
     assert "service-fleet.kms02_idle" in seen and "service.failing" in seen, sorted(seen)
     assert "rpc.time" in seen and "dns.records" in seen and "rpc-domain.hosts_ok" in seen
     assert "clients.machines_sharing.crit" in seen, sorted(seen)
+
+
+def icingaweb_graph_urls(web, service):
+    """The graph image URLs of a service's page in Icinga Web 2 (all graphs:
+    graphs_limit=-1), once the IDO knows the service."""
+    page = web.url + "/monitoring/service/show?host=%s&service=%s&graphs_limit=-1" % (
+        HOST, service)
+    deadline = time.monotonic() + 60
+    body = b""
+    while time.monotonic() < deadline:
+        try:
+            body = http_get(page, 30)[2]
+        except OSError as e:
+            body = str(e).encode()
+        if b"data-actualimageurl" in body:
+            break
+        time.sleep(1)
+    urls = [u.decode().replace("&amp;", "&") for u in
+            re.findall(rb'data-actualimageurl="([^"]+)"', body)]
+    assert urls, "no graph on the page of %s:\n%s" % (service, body[-3000:])
+    return page, urls
+
+
+def test_icingaweb_picks_the_templates(pipeline):
+    """Icinga Web 2's graphite module (Debian 1.2.2), on the IDO that Icinga 2
+    fills, picks our templates for kms_count and kms_renewal and renders each
+    graph as a PNG of the size it asks for. A label with '+' ('Office 2013+')
+    is listed but the module cannot draw it: its query to graphite-web leaves
+    the '+' unencoded (graphite-web then reads a space), so it answers
+    "No such graph"; graphite-web itself and the Grafana dashboard draw it
+    (test_template_renders, test_dashboard_reads_the_same_paths)."""
+    web = pipeline["web"]
+    if not web:
+        pytest.skip(pipeline["web_reason"])
+    shown = {}
+    for service in ("count", "renewal"):
+        for u in icingaweb_graph_urls(web, service)[1]:
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)
+            if "template" not in q:
+                continue   # the module's default graphs of labels no template draws
+            key = (service, q["template"][0], q.get("product", [""])[0])
+            try:
+                st, ctype, png = http_get(web.url + u, 60)
+                shown[key] = struct.unpack(">II", png[16:24]) if ctype.startswith(
+                    "image/png") else ctype
+            except urllib.error.HTTPError as e:
+                shown[key] = e.code
+    assert shown == {
+        ("count", "kms-count", "Windows"): (440, 220),
+        ("count", "kms-count-forecast", "Windows"): (440, 220),
+        ("count", "kms-count", "Office_2013+"): 404,
+        ("count", "kms-count-forecast", "Office_2013+"): 404,
+        ("renewal", "kms-renewal", ""): (440, 220),
+        ("renewal", "kms-renewal-days-left", ""): (440, 220),
+    }, shown
+
+
+def test_icingaweb_service_page_shows_the_graph(pipeline):
+    """Headless Chromium shows the renewal service's page in Icinga Web 2 with
+    its graphs drawn: the screenshot holds pixels of the expiring (#ffaa44)
+    and lost (#ff5566) curves of the kms-renewal template."""
+    web = pipeline["web"]
+    if not web:
+        pytest.skip(pipeline["web_reason"])
+    page = icingaweb_graph_urls(web, "renewal")[0] + "&graph_range=60"
+    shot = os.path.join(pipeline["tmp"], "icingaweb.png")
+    r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--hide-scrollbars", "--no-first-run", "--window-size=1280,1100",
+                        "--virtual-time-budget=20000", "--screenshot=" + shot, page],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, HOME=pipeline["tmp"]))
+    assert os.path.exists(shot), r.stderr[-3000:]
+    with open(shot, "rb") as f:
+        png = f.read()
+    if PNG_DIR:
+        with open(os.path.join(PNG_DIR, "graphs-icingaweb.png"), "wb") as f:
+            f.write(png)
+    w, h, bpp, rows = png_pixels(png)
+    assert (w, h) == (1280, 1100)
+    assert count_color(rows, bpp, (0xff, 0xaa, 0x44)) > 50, "no expiring curve in the screenshot"
+    assert count_color(rows, bpp, (0xff, 0x55, 0x66)) > 50, "no lost curve in the screenshot"
+
+
+def png_pixels(png):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit RGB/RGBA,
+    non-interlaced PNG, as Chromium writes its screenshots."""
+    import zlib
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(png):
+        n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", data)
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    assert depth == 8 and ctype in (2, 6) and not interlace, ihdr
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ft == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif ft == 2:
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+        elif ft == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif ft == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, bpp, rows
+
+
+def count_color(rows, bpp, rgb):
+    want = bytes(rgb)
+    n = 0
+    for line in rows:
+        for i in range(0, len(line), bpp):
+            if line[i:i + 3] == want:
+                n += 1
+    return n
