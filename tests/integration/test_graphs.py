@@ -21,8 +21,19 @@ the impacket KMS RPC peer (-H and -D through dnsmasq), kms_dns against
 dnsmasq. Every template's targets are then rendered by graphite-web as JSON
 (the data points, in order) and as PNG (the size asked for).
 
+Icinga Web 2 (where Debian's icingaweb2, its monitoring and graphite modules,
+php-cli, php-pgsql, postgresql-15, icinga2-ido-pgsql and chromium are
+installed, as root): a PostgreSQL cluster of its own (run as the user
+postgres) with the IDO schema, which the same Icinga 2 fills through an
+IdoPgsqlConnection; Icinga Web 2 under PHP's built-in server (a router logs
+in "admin" as an external user) with the monitoring module on that IDO and
+the graphite module on our graphite-web and templates. The test checks the
+module picks our templates on the service pages and renders them, and takes
+a headless Chromium screenshot of the renewal service's page whose pixels
+hold the template's curves.
+
 KMS_GRAPHS_PNG_DIR=docs writes the README's pictures (graphs-count.png,
-graphs-renewal.png) from this run.
+graphs-renewal.png, graphs-icingaweb.png) from this run.
 
 Under ASan or valgrind builds the pipeline is skipped (the plugins' speed is
 not what it tests and CI runs the suite three times); the static part runs.
@@ -30,6 +41,7 @@ not what it tests and CI runs the suite three times); the static part runs.
 import configparser
 import json
 import os
+import pwd
 import re
 import shutil
 import struct
@@ -326,6 +338,10 @@ def icingaweb_skip_reason():
     missing = [pkg for pkg, path in WEB_PARTS if not os.path.exists(path)]
     if missing:
         return "Icinga Web 2 step skipped: Debian package(s) %s not installed" % ", ".join(missing)
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "Icinga Web 2 step skipped: no user postgres (postgresql-common makes it)"
     if os.geteuid() != 0:
         return ("Icinga Web 2 step skipped: PostgreSQL for the IDO runs as the user postgres, "
                 "which needs root to start")
@@ -552,9 +568,17 @@ def pipeline():
         macros = {"doc": doc, "doc2": doc2, "cloned": cloned, "rpc_port": rpc.port,
                   "dns_server": dns.server}
         body = icinga_config(macros, graphite)
+        web_error = None
         if web:
-            web.start()
-            body += web.ido_config()
+            # a broken Icinga Web fails its own tests, not the graphite ones
+            try:
+                web.start()
+                body += web.ido_config()
+            except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                web_error = "Icinga Web 2 did not start: %r %s" % (
+                    e, getattr(e, "stderr", "") or "")
+                web.stop()
+                web = None
         ic.write_config(body, api=False)
         v = ic.validate()
         assert v.returncode == 0, "icinga2 daemon -C failed:\n" + v.stdout + v.stderr
@@ -587,10 +611,10 @@ def pipeline():
             time.sleep(2.5)
         yield {"graphite": graphite, "from": started, "until": int(time.time()) + 2,
                "expected": expected, "clients": clients, "icinga": ic,
-               "web": web, "web_reason": web_reason, "tmp": tmp}
+               "web": web, "web_reason": web_reason, "web_error": web_error, "tmp": tmp}
     finally:
         ic.stop()
-        if web:
+        if web:   # None when it failed to start (stopped then)
             web.stop()
         dns.stop()
         rpc.peer.stop()
@@ -778,6 +802,8 @@ def test_icingaweb_picks_the_templates(pipeline):
     "No such graph"; graphite-web itself and the Grafana dashboard draw it
     (test_template_renders, test_dashboard_reads_the_same_paths)."""
     web = pipeline["web"]
+    if pipeline["web_error"]:
+        pytest.fail(pipeline["web_error"])
     if not web:
         pytest.skip(pipeline["web_reason"])
     shown = {}
@@ -808,6 +834,8 @@ def test_icingaweb_service_page_shows_the_graph(pipeline):
     its graphs drawn: the screenshot holds pixels of the expiring (#ffaa44)
     and lost (#ff5566) curves of the kms-renewal template."""
     web = pipeline["web"]
+    if pipeline["web_error"]:
+        pytest.fail(pipeline["web_error"])
     if not web:
         pytest.skip(pipeline["web_reason"])
     page = icingaweb_graph_urls(web, "renewal")[0] + "&graph_range=60"
