@@ -799,9 +799,9 @@ def test_icingaweb_picks_the_templates(pipeline):
     """Icinga Web 2's graphite module (Debian 1.2.2), on the IDO that Icinga 2
     fills, picks our templates for kms_count and kms_renewal and renders each
     graph as a PNG of the size it asks for. A label with '+' ('Office 2013+')
-    is listed but the module answers "No such graph" for it (graphite-web's
-    metrics/expand finds the metric; most likely the module's query leaves
-    the '+' unencoded); graphite-web itself and the Grafana dashboard draw it
+    is listed but the module answers "No such graph" for it: its
+    MetricsQuery::escapeMetricStep turns the '+' of the macro value into '_'
+    (Office_2013_); graphite-web itself and the Grafana dashboard draw it
     (test_template_renders, test_dashboard_reads_the_same_paths)."""
     web = pipeline["web"]
     if pipeline["web_error"]:
