@@ -55,7 +55,9 @@ DEB_PKGS := build-essential git pkg-config libcurl4-openssl-dev libjansson-dev c
             python3 python3-pytest python3-jsonschema python3-impacket python3-nagiosplugin \
             nginx-light dnsmasq-base icinga2-bin icinga2-common nagios4-core \
             monitoring-plugins-basic tshark hyperfine time procps iproute2 \
-            debhelper devscripts lintian fakeroot rpm nodejs
+            debhelper devscripts lintian fakeroot rpm nodejs graphite-carbon graphite-web \
+            postgresql-15 icinga2-ido-pgsql icingaweb2 icingaweb2-module-monitoring \
+            icingaweb2-module-graphite php-cli php-pgsql chromium
 
 # keep objects between runs: without this make deletes the plugins' .o files
 # as intermediates and rebuilds them every time
@@ -131,6 +133,8 @@ check-all: deps-if-missing
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)"; exit 1; fi
 	apt-get update
+	@# test_graphs.py makes its own IDO database: dbconfig must not make one
+	printf 'icinga2-ido-pgsql icinga2-ido-pgsql/dbconfig-install boolean false\nicinga2-ido-pgsql icinga2-ido-pgsql/enable boolean false\n' | debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
 
 deps-if-missing:

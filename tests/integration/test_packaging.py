@@ -298,6 +298,14 @@ def test_deb_files(deb, tmp_path):
             assert (tmp_path / "usr/share/man/man1" / (os.path.basename(f) + ".gz")).exists(), f
     conf = tmp_path / "usr/share/icinga2/include/plugins-contrib.d/kms-plugins.conf"
     assert conf.read_text() == open(ICINGA_CONF).read()
+    # where icingaweb2-module-graphite reads its own templates (GraphingTrait:
+    # the module's base dir + /templates, recursively)
+    ini = tmp_path / "usr/share/icingaweb2/modules/graphite/templates/kms-plugins.ini"
+    assert ini.read_text() == open(os.path.join(ROOT, "packaging", "icingaweb2",
+                                                "kms-plugins.ini")).read()
+    dash = tmp_path / "usr/share/doc/kms-plugins/grafana/kms-plugins.json"
+    assert dash.read_text() == open(os.path.join(ROOT, "packaging", "grafana",
+                                                 "kms-plugins.json")).read()
     nag = tmp_path / "etc/nagios-plugins/config/kms-plugins.cfg"
     assert nag.read_text() == open(os.path.join(NAGIOS_DIR, "kms-plugins.cfg")).read()
     doc = tmp_path / "usr/share/doc/kms-plugins"
@@ -375,6 +383,8 @@ def test_rpm_builds(tmp_path):
     assert "/usr/share/icinga2/include/plugins-contrib.d/kms-plugins.conf" in files
     assert any(re.match(r"/usr/lib(64)?/nagios/plugins/check_kms_count$", f) for f in files), files
     assert "/usr/share/doc/kms-plugins/examples/kms-plugins.cfg" in files
+    assert "/usr/share/icingaweb2/modules/graphite/templates/kms-plugins.ini" in files
+    assert "/usr/share/doc/kms-plugins/grafana/kms-plugins.json" in files
 
 
 def test_nagios_cfg_names_its_installed_file():
