@@ -956,10 +956,12 @@ static void failing_headline(struct subcheck *sc, const struct gather *g)
 		const struct hgroup *hg = &g->failing.g[i];
 		text_append(text, sizeof(text), "%s%zu with %s", i ? ", " : "", hg->n,
 			    hresult_describe(what, sizeof(what), hg->code));
-		/* the largest group's edition, when one makes most of it */
+		/* the largest group's edition, when one makes most of it: "all"
+		 * when it is the whole group, so "mostly" never reads as a hedge */
 		const struct hedition *e = i == 0 ? hgroup_most(hg) : NULL;
 		if (e)
-			text_append(text, sizeof(text), ", mostly %s", e->name);
+			text_append(text, sizeof(text), ", %s%s",
+				    e->n < hg->n ? "mostly " : hg->n > 1 ? "all " : "", e->name);
 	}
 	size_t more = g->failing.n_groups - shown + (g->failing.other ? 1 : 0);
 	if (more)

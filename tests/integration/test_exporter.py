@@ -167,7 +167,7 @@ FIRST_LINES = [
     ("merge-previous", "check_kms_service", 0, "KMS SERVICE OK - kms01.corp.example: KMS running, host key licensed, last request 8 min ago"),
     ("mixed-requests", "check_kms_count", 0, "KMS COUNT OK - Windows 31 OK; Office 2013+ 12 OK"),
     ("mixed-requests", "check_kms_renewal", 2, "KMS RENEWAL CRITICAL - 1 of 6 clients loses activation within 30 days (0 within 7 days), 1 already lost, 1 without a known deadline"),
-    ("mixed-requests", "check_kms_service", 2, "KMS SERVICE CRITICAL - 1 of 1 clients failing: 1 with 0xC004F074 (no KMS reachable); +1 more"),
+    ("mixed-requests", "check_kms_service", 2, "KMS SERVICE CRITICAL - 1 of 1 clients failing: 1 with 0xC004F074 (no KMS reachable), Windows 10/11 Enterprise; +1 more"),
     ("clones-rename", "check_kms_count", 1, "KMS COUNT WARNING - Windows 26/30 (close to 25)"),
     ("clones-rename", "check_kms_renewal", 0, "KMS RENEWAL OK - none of 5 clients loses activation within 30 days"),
     ("clones-rename", "check_kms_service", 0, "KMS SERVICE OK - kms01.corp.example: KMS running, host key licensed, last request 2 min ago"),

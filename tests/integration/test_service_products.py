@@ -311,7 +311,7 @@ def test_record_without_sku_named_by_product(tmp_path):
     res = run_formats(PLUGIN, "-u", path)[0]
     assert res.code == 2, res
     assert res.first == ("KMS SERVICE CRITICAL - 5 of %d clients failing: 4 with 0xC004F038 "
-                         "(KMS count insufficient), mostly Windows client OS, 1 with "
+                         "(KMS count insufficient), all Windows client OS, 1 with "
                          "0x80070005" % heard), res
     assert failing_notes(res) == [
         "Failing last request: 4 clients with 0xC004F038 (KMS count insufficient)",
