@@ -30,6 +30,11 @@ static struct hgroup *group_of(struct hgroups *h, uint32_t code)
 	return g;
 }
 
+void hgroups_init(struct hgroups *h)
+{
+	h->n_groups = h->other = h->total = 0;
+}
+
 void hgroups_add(struct hgroups *h, uint32_t code)
 {
 	(void)group_of(h, code);

@@ -32,13 +32,17 @@ struct hgroup {
 	size_t ed_other;             /* clients of the code whose edition found no free slot */
 };
 
-/* Zero-initialise ({0}) before use. */
+/* Zero-initialise ({0}) or hgroups_init() before use. */
 struct hgroups {
 	struct hgroup g[HGROUPS_MAX];
 	size_t n_groups;
 	size_t other;   /* clients whose code found no free group */
 	size_t total;   /* every client added */
 };
+
+/* Empty h without writing its tables (a group is cleared when first
+ * used): zeroing the whole 76 KB cost a small document's check 3 %. */
+void hgroups_init(struct hgroups *h);
 
 /* Count one client with code (no edition: check_kms_renewal). */
 void hgroups_add(struct hgroups *h, uint32_t code);

@@ -122,6 +122,13 @@ char *fmt_number(char *buf, size_t len, double v, int decimals)
 		snprintf(buf, len, "%s", v < 0 ? "-inf" : "inf");
 		return buf;
 	}
+	if (fabs(v) < 9007199254740992.0 && v == trunc(v)) {
+		/* a whole number (counts, seconds: most perfdata) prints the
+		 * same digits as the fixed notation below, without printf's
+		 * slow path for doubles; -0 reads "0" */
+		snprintf(buf, len, "%lld", (long long)v);
+		return buf;
+	}
 	if (decimals < 0) {
 		/* 15 significant digits: all a double holds reliably, so
 		 * 0.1 + 0.2 prints as 0.3 and 1e-7 still shows. */

@@ -136,7 +136,12 @@ static void judge_domain(const struct pub_input *in, const struct pick *p,
 void publishing_domains(const struct pub_input *in, const struct doc_host *host,
 			struct pub_domains *o)
 {
-	memset(o, 0, sizeof *o);
+	/* the scalars only: each entry of d[] is written whole when added, and
+	 * zeroing all PUB_DOMAINS_MAX of them (18 KB) was a measurable share
+	 * of a small document's check */
+	o->per_domain = o->undomained_to_one = false;
+	o->own[0] = '\0';
+	o->n = o->n_warning = o->events_dropped = o->undomained = 0;
 	bool named = false;
 	for (size_t i = 0; i < in->n_events; i++) {
 		const struct doc_event *e = &in->events[i];

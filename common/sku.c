@@ -132,13 +132,12 @@ static int by_id(const void *a, const void *b)
 	return strcmp((*x)->id, (*y)->id);
 }
 
-const struct sku *sku_lookup(const char *sku_id)
+/* The entry of a canonical (lower-case 8-4-4-4-12) id: a binary search of
+ * the table sorted on first use. */
+static const struct sku *lookup_canon(const char *id)
 {
 	static const struct sku *sorted[N_SKUS]; /* plugins are single-threaded */
 	static bool ready;
-	char id[37];
-	if (!sku_id || !guid_canon(sku_id, id))
-		return NULL;
 	if (!ready) {
 		for (size_t i = 0; i < N_SKUS; i++)
 			sorted[i] = &table[i];
@@ -159,6 +158,25 @@ const struct sku *sku_lookup(const char *sku_id)
 	return NULL;
 }
 
+const struct sku *sku_lookup(const char *sku_id)
+{
+	char id[37];
+	if (!sku_id || !guid_canon(sku_id, id))
+		return NULL;
+	return lookup_canon(id);
+}
+
+/* app_family() of a canonical id: what client_product() settles is
+ * either a table constant or a record's application_id, canonical both. */
+static enum app_family family_canon(const char *id)
+{
+	if (strcmp(id, APPID_WINDOWS) == 0)
+		return APP_WINDOWS;
+	if (strcmp(id, APPID_OFFICE2013) == 0 || strcmp(id, APPID_OFFICE2010) == 0)
+		return APP_OFFICE;
+	return APP_OTHER;
+}
+
 const char *app_short_name(const char *application_id)
 {
 	char id[37];
@@ -177,7 +195,9 @@ void client_product(const struct doc_client *c, struct client_product *out)
 {
 	memset(out, 0, sizeof *out);
 	out->family = APP_OTHER;
-	const struct sku *s = sku_lookup(c->sku_id);
+	/* the loader holds GUIDs canonical (doc.h): no second normalising,
+	 * which was most of this per-client call */
+	const struct sku *s = c->sku_id ? lookup_canon(c->sku_id) : NULL;
 	if (s) {
 		out->basis = PB_SKU;
 		out->sku = s;
@@ -207,5 +227,5 @@ void client_product(const struct doc_client *c, struct client_product *out)
 		out->name = "unknown product";
 		return;
 	}
-	out->family = app_family(out->app_id);
+	out->family = family_canon(out->app_id);
 }

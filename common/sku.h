@@ -75,7 +75,8 @@ struct client_product {
 	char buf[56];            /* backs name for "application <id>" */
 };
 
-/* Classify c by the rule above into *out (out->name may point into out). */
+/* Classify c by the rule above into *out (out->name may point into out).
+ * c's GUIDs as the loader holds them: canonical lower-case (doc.h). */
 void client_product(const struct doc_client *c, struct client_product *out);
 
 /* "Windows", "Office 2013+", "Office 2010" for the three application ids

@@ -29,6 +29,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,7 +86,6 @@ struct gather {
 	double min_left;          /* seconds, INFINITY when no deadline seen */
 	struct entry *heap;       /* max-heap on urgency: heap[0] least urgent kept */
 	size_t n_heap, listed;    /* listed: every client that earns a line */
-	struct hgroups failing_by_code; /* clients whose last request failed */
 	/* known clients per product: application id (or NULL for the two
 	 * unsettled kinds) and how many; the rest in by_app_other */
 	struct {
@@ -95,6 +95,9 @@ struct gather {
 	} by_app[MAX_PRODUCTS];
 	size_t n_by_app, by_app_other, ambiguous, unknown;
 	size_t n_hosts;           /* hosts merged (a fleet), 0 for one document */
+	/* last, so gather_init() zeroes what comes before and leaves the
+	 * groups' 76 KB of tables to hgroups_init() */
+	struct hgroups failing_by_code; /* clients whose last request failed */
 };
 
 /* ---- gather --------------------------------------------------------------- */
@@ -537,7 +540,8 @@ static void parse_thresholds(const struct common_opts *co, struct thresholds *th
  * of the most urgent --max-list clients. */
 static void gather_init(struct gather *g, struct config *cfg)
 {
-	memset(g, 0, sizeof(*g));
+	memset(g, 0, offsetof(struct gather, failing_by_code));
+	hgroups_init(&g->failing_by_code);
 	g->cfg = cfg;
 	g->now = wall_now();
 	g->window_s = (double)cfg->days * DAY_S;

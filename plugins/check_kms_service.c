@@ -193,9 +193,11 @@ static bool on_client(const struct doc_client *c, void *ctx, char err[KMS_ERRLEN
 
 static void gather_init(struct gather *g, const struct config *cfg, double now)
 {
-	memset(g, 0, sizeof *g);
+	/* field by field: the groups' tables are cleared as they fill */
 	g->since = now - cfg->lookback;
 	g->last_request = NAN;
+	g->with_request = g->heard = 0;
+	hgroups_init(&g->failing);
 	for (size_t k = 0; k < N_KMS_PRODUCTS; k++)
 		g->product_last[k] = NAN;
 }

@@ -161,6 +161,30 @@ START_TEST(unnamed_is_never_most)
 }
 END_TEST
 
+/* hgroups_init() on a used table: every group and edition starts again
+ * from nothing, though only the counters were written. */
+START_TEST(init_reuses_a_filled_table)
+{
+	memset(&h, 0xA5, sizeof h); /* what a stack struct may hold */
+	hgroups_init(&h);
+	ck_assert_uint_eq(h.n_groups, 0);
+	ck_assert_uint_eq(h.total, 0);
+	hgroups_add_edition(&h, 0xC004F042u, "Windows Server 2025 Standard", true);
+	hgroups_add(&h, 0xC004F038u);
+	ck_assert_uint_eq(h.n_groups, 2);
+	ck_assert_uint_eq(h.other, 0);
+	ck_assert_uint_eq(h.g[0].n, 1);
+	ck_assert_uint_eq(h.g[0].n_editions, 1);
+	ck_assert_uint_eq(h.g[0].ed_other, 0);
+	ck_assert_str_eq(h.g[0].ed[0].name, "Windows Server 2025 Standard");
+	ck_assert_uint_eq(h.g[1].n_editions, 0);
+	ck_assert_uint_eq(h.g[1].ed_other, 0);
+	hgroups_sort(&h); /* one client each: by code, 0xC004F038 first */
+	ck_assert_ptr_eq(hgroup_most(&h.g[0]), NULL);
+	ck_assert_ptr_nonnull(hgroup_most(&h.g[1]));
+}
+END_TEST
+
 START_TEST(describe)
 {
 	char buf[160];
@@ -181,6 +205,7 @@ int main(void)
 	tcase_add_test(tc, most_is_more_than_half);
 	tcase_add_test(tc, most_counts_the_other_editions);
 	tcase_add_test(tc, unnamed_is_never_most);
+	tcase_add_test(tc, init_reuses_a_filled_table);
 	tcase_add_test(tc, describe);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

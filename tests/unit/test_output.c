@@ -270,6 +270,20 @@ START_TEST(fmt_number_fixed_notation)
 	ck_assert_ptr_null(strchr(fmt_number(b, sizeof b, 1e300, FMT_AUTO), 'e'));
 	char small[3];
 	ck_assert_str_eq(fmt_number(small, sizeof small, 12345, 0), "12");
+
+	/* whole numbers take a shortcut: the same digits as fixed notation,
+	 * at and around its bound 2^53, signed, and -0 */
+	const double whole[] = { 1, -1, 42, 1e15, -1e15, 9007199254740991.0,
+				 -9007199254740991.0, 9007199254740992.0,
+				 9007199254740994.0, 1e17, -1e17 };
+	char want[64];
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		snprintf(want, sizeof want, "%.0f", whole[i]);
+		ck_assert_str_eq(fmt_number(b, sizeof b, whole[i], FMT_AUTO), want);
+		ck_assert_str_eq(fmt_number(b, sizeof b, whole[i], 3), want);
+	}
+	ck_assert_str_eq(fmt_number(b, sizeof b, -0.0, FMT_AUTO), "0");
+	ck_assert_str_eq(fmt_number(b, sizeof b, 86400, 0), "86400");
 }
 END_TEST
 
