@@ -14,6 +14,7 @@ the ratio to the base; a ratio over 1.05 is marked MISSED.
 Environment: KMS_BUILD (this tree's build, default build/), BENCH_BASE,
 BENCH_QUICK=1 (fewer repetitions), BENCH_REGRESS_OUT."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,17 @@ def build_base():
     with open(stamp, "w") as f:
         f.write(rev + "\n")
     return rev
+
+
+def instructions(cmd):
+    """User-space instructions of one run, counted by cachegrind: the same
+    number on every run, where CPU time on a shared 2-core VM wanders by
+    +-5 % between runs of the same binary."""
+    r = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                        "--cachegrind-out-file=/dev/null"] + cmd,
+                       capture_output=True, text=True, env=bench.ENV)
+    m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
+    return int(m.group(1).replace(",", "")) if m else None
 
 
 def variants_for(title, base_cmd, new_cmd, json_ok=True):
@@ -94,13 +106,20 @@ def main():
             rows.append(variants_for("check_kms_dns --probe", [base("check_kms_dns")] + dnsargs +
                                      ["--probe"], [now("check_kms_dns")] + dnsargs + ["--probe"]))
             results = [bench.compare(vs, reps) for vs in rows]
+            for vs in results:
+                for v in vs:
+                    v.instr = instructions(v.cmd)
         finally:
             dns.stop()
             rpc.stop()
     lines = ["# Before and after: CPU per check against %s" % rev[:12], "",
              "Median whole-process CPU (user + sys) over %d alternating runs after a "
-             "warm-up; ratio = now / base; over %.2f is MISSED." % (reps, LIMIT), "",
-             "| check | base ms | now ms | ratio | now json ms | ratio | |", "|---|---|---|---|---|---|---|"]
+             "warm-up; ratio = now / base; over %.2f is MISSED. The instructions "
+             "columns (valgrind cachegrind, one run: the same count every run) tell "
+             "a real change from the VM's noise of a few per cent in CPU time."
+             % (reps, LIMIT), "",
+             "| check | base ms | now ms | ratio | now json ms | ratio | instructions now/base "
+             "| json | |", "|---|---|---|---|---|---|---|---|---|"]
     missed = 0
     for vs in results:
         b = vs[0].med("cpu")
@@ -113,6 +132,10 @@ def main():
                 verdict = "MISSED"
         if len(vs) == 2:
             cells += ["", ""]
+        for v in vs[1:]:
+            cells.append("%.3fx" % (v.instr / vs[0].instr) if v.instr and vs[0].instr else "?")
+        if len(vs) == 2:
+            cells.append("")
         missed += verdict == "MISSED"
         lines.append("| " + " | ".join(cells + [verdict]) + " |")
     lines += ["", "_%d of %d rows missed; bench/regress.py took %.0f s._" % (
