@@ -114,12 +114,14 @@ check-integration: $(PLUGINS) $(TOOL_BIN) $(PS_PARSER)
 check-sanitize:
 	$(MAKE) SANITIZE=1 check
 
-# Every plugin invocation of the integration suite runs under memcheck; unit
+# Every plugin invocation of the integration suite runs under memcheck, the
+# test files in two halves at once (tests/run-halves.sh: both cores); unit
 # tests run under it too (CK_FORK=no keeps Check from forking away from it).
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no
 valgrind: $(PLUGINS) $(TOOL_BIN) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; CK_FORK=no $(VALGRIND) $$t; done
-	KMS_BUILD=$(CURDIR)/$(BUILD) KMS_WRAPPER="$(VALGRIND)" $(PYTEST) -q tests/integration
+	KMS_BUILD=$(CURDIR)/$(BUILD) KMS_WRAPPER="$(VALGRIND)" sh tests/run-halves.sh \
+		$(BUILD)/valgrind $(PYTEST) -q
 
 # What CI and the README's test command run: everything, three ways, then
 # every fuzz target for a minute (fuzz-smoke, 2 at a time: about 5 min).
