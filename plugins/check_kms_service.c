@@ -86,15 +86,9 @@ struct config {
 };
 
 /* The KMS products idle is judged for, by application id: a fixed table,
- * so the per-product aggregate is three numbers, whatever the inventory. */
-static const struct {
-	const char *app_id;
-	const char *name;       /* line 1, long output, perfdata label */
-} kms_products[] = {
-	{ APPID_WINDOWS, "Windows" },
-	{ APPID_OFFICE2013, "Office 2013+" },
-	{ APPID_OFFICE2010, "Office 2010" },
-};
+ * so the per-product aggregate is three numbers, whatever the inventory.
+ * Each is named by app_short_name() (line 1, long output, perfdata). */
+static const char *const kms_products[] = { APPID_WINDOWS, APPID_OFFICE2013, APPID_OFFICE2010 };
 #define N_KMS_PRODUCTS (sizeof kms_products / sizeof kms_products[0])
 
 /* kms_products' index of an application id (canonical text), -1 for NULL
@@ -102,7 +96,7 @@ static const struct {
 static int kms_product_index(const char *app_id)
 {
 	for (size_t k = 0; app_id && k < N_KMS_PRODUCTS; k++)
-		if (strcmp(app_id, kms_products[k].app_id) == 0)
+		if (strcmp(app_id, kms_products[k]) == 0)
 			return (int)k;
 	return -1;
 }
@@ -891,7 +885,7 @@ static void eval_products(struct eval *ev, const struct product_view *v)
 	bool busy = newest >= 0 &&
 		    thresholds_check(&th, idle_seconds(ev->now, v->last[newest])) == STATE_OK;
 	for (size_t k = 0; k < N_KMS_PRODUCTS; k++) {
-		const char *name = kms_products[k].name;
+		const char *name = app_short_name(kms_products[k]);
 		if (isnan(v->last[k])) {
 			if (v->listed[k])
 				note(ev, "%s%s: host key installed, no %s client in the client "
@@ -922,7 +916,7 @@ static void eval_products(struct eval *ev, const struct product_view *v)
 			sc = add_line(ev, "%s: last activation request %s UTC%s, %s ago (product "
 				      "idle limit %s)", who, at, to, ago, limit);
 		else {
-			const char *busy_name = kms_products[newest].name;
+			const char *busy_name = app_short_name(kms_products[newest]);
 			sc = add_line(ev, "%s idle: no activation request since %s UTC%s, %s ago, "
 				      "while %s clients still renew (limit %s)", who, at, to, ago,
 				      busy_name, limit);
